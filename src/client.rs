@@ -1,0 +1,191 @@
+//! `Netlink`: one client per network namespace, opening one connection per
+//! protocol lazily.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::conn::requester::ConnHandle;
+use crate::conn::{Protocol, Requester, SocketOptions};
+use crate::error::Result;
+use crate::netns::NetnsTarget;
+use crate::route::Route;
+
+/// Client-wide settings. [`Netlink::builder`] sets them.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Default per-request timeout (`None`: wait for the kernel forever).
+    pub timeout: Option<Duration>,
+    /// Options of every socket the client opens.
+    pub socket: SocketOptions,
+    /// Receive-buffer bytes that in-flight replies may take; `None` derives
+    /// it from the socket's effective receive buffer (half of it).
+    pub window: Option<usize>,
+    /// Largest datagram of coalesced requests.
+    pub max_datagram: usize,
+    /// Idle dump sockets kept per protocol for reuse.
+    pub max_idle_dump_sockets: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timeout: None,
+            socket: SocketOptions::default(),
+            window: None,
+            max_datagram: 64 * 1024,
+            max_idle_dump_sockets: 4,
+        }
+    }
+}
+
+/// Builds a [`Netlink`] client with non-default settings.
+///
+/// ```no_run
+/// # fn f() -> tokio_netlink::Result<()> {
+/// use std::time::Duration;
+/// let nl = tokio_netlink::Netlink::builder()
+///     .timeout(Duration::from_secs(5))
+///     .netns("blue")
+///     .build()?;
+/// # drop(nl); Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    config: Config,
+    netns: Option<NetnsTarget>,
+}
+
+impl Builder {
+    /// Default timeout of every request (a dump: of each wait for data).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.config.timeout = Some(t);
+        self
+    }
+
+    /// Work in another network namespace.
+    pub fn netns(mut self, target: impl Into<NetnsTarget>) -> Self {
+        self.netns = Some(target.into());
+        self
+    }
+
+    /// Requested receive buffer of every socket (SO_RCVBUFFORCE when allowed).
+    pub fn receive_buffer(mut self, bytes: usize) -> Self {
+        self.config.socket.rcvbuf = bytes;
+        self
+    }
+
+    /// Explicit send window in receive-buffer bytes (see [`Config::window`]).
+    pub fn send_window(mut self, bytes: usize) -> Self {
+        self.config.window = Some(bytes);
+        self
+    }
+
+    /// Largest datagram of coalesced requests.
+    pub fn max_datagram(mut self, bytes: usize) -> Self {
+        self.config.max_datagram = bytes.max(16);
+        self
+    }
+
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Opens the namespace (if any) and makes the client. No socket is
+    /// opened until the first request.
+    pub fn build(self) -> Result<Netlink> {
+        let netns = match self.netns {
+            Some(t) => Some(Arc::new(t.open()?)),
+            None => None,
+        };
+        Ok(Netlink {
+            inner: Arc::new(Inner {
+                netns,
+                config: self.config,
+                conns: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    netns: Option<Arc<OwnedFd>>,
+    config: Config,
+    conns: Mutex<HashMap<TypeId, Arc<ConnHandle>>>,
+}
+
+/// The client: cheap to clone, `Send + Sync`, one per network namespace.
+///
+/// It spawns its connection tasks on the tokio runtime of its first request
+/// (multi-thread and current-thread runtimes both work) and opens one
+/// connection per protocol, lazily.
+///
+/// ```no_run
+/// # async fn f() -> tokio_netlink::Result<()> {
+/// let host = tokio_netlink::Netlink::new();
+/// let blue = tokio_netlink::Netlink::in_netns("blue")?;
+/// # drop((host, blue)); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Netlink {
+    inner: Arc<Inner>,
+}
+
+impl Default for Netlink {
+    fn default() -> Self {
+        Netlink::new()
+    }
+}
+
+impl Netlink {
+    /// A client for the caller's network namespace.
+    pub fn new() -> Netlink {
+        Builder::default().build().expect("no namespace to open")
+    }
+
+    /// A client for another network namespace: a name under `/run/netns`,
+    /// a path, an open fd or a pid (see [`NetnsTarget`]).
+    pub fn in_netns(target: impl Into<NetnsTarget>) -> Result<Netlink> {
+        Builder::default().netns(target).build()
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The client's settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The raw requester of any netlink protocol; its connection is opened on
+    /// first use and shared by every clone of this client.
+    pub fn requester<P: Protocol>(&self) -> Requester<P> {
+        let conn = self
+            .inner
+            .conns
+            .lock()
+            .expect("conns lock")
+            .entry(TypeId::of::<P>())
+            .or_insert_with(|| {
+                Arc::new(ConnHandle::new(
+                    P::PROTOCOL,
+                    self.inner.netns.clone(),
+                    self.inner.config,
+                ))
+            })
+            .clone();
+        Requester::new(conn)
+    }
+
+    /// The raw NETLINK_ROUTE requester (messages of netlink-packet-route).
+    pub fn rtnl(&self) -> Requester<Route> {
+        self.requester::<Route>()
+    }
+}

@@ -1,0 +1,226 @@
+//! The connection task: moves bytes between the request socket and the
+//! multiplexer. Every decision is the multiplexer's.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::ConnStats;
+use super::multiplexer::{self, Kind, Multiplexer, Outcome};
+use super::socket::NlSocket;
+
+/// What a requester asks of the task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send a request and report how it ended.
+    Submit {
+        id: u64,
+        bytes: Vec<u8>,
+        kind: Kind,
+        ty: u16,
+        sink: oneshot::Sender<Outcome>,
+    },
+    /// The caller dropped request `id`.
+    Cancel(u64),
+}
+
+/// State shared between the task and the requesters.
+#[derive(Debug, Default)]
+pub(crate) struct TaskShared {
+    pub stats: Mutex<ConnStats>,
+    /// Why the task stopped, for requests made afterwards.
+    pub closed: OnceLock<String>,
+}
+
+/// Opens the socket, then runs the connection until every handle is gone or
+/// the socket fails. Whatever ends it, every pending request resolves.
+pub(crate) async fn run(
+    open: impl Future<Output = io::Result<netlink_sys::Socket>>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    shared: Arc<TaskShared>,
+    window: Option<usize>,
+    max_datagram: usize,
+) {
+    let sock = match open.await.and_then(NlSocket::new) {
+        Ok(s) => s,
+        Err(e) => {
+            let reason = format!("cannot open the netlink socket: {e}");
+            let _ = shared.closed.set(reason.clone());
+            rx.close();
+            // Requests already queued learn why; their sinks drop with `rx`.
+            while let Ok(cmd) = rx.try_recv() {
+                if let Command::Submit { sink, .. } = cmd {
+                    let _ = sink.send(Outcome::SendFailed(e.raw_os_error().unwrap_or(libc::EIO)));
+                }
+            }
+            return;
+        }
+    };
+    // The kernel accounts replies against the doubled SO_RCVBUF; keep half
+    // of it as the window so replies can never overflow it.
+    let window = window.unwrap_or(sock.rcvbuf() / 2).max(1);
+    shared.stats.lock().expect("stats lock").port = sock.port();
+    let conn = Connection {
+        mux: Multiplexer::new(multiplexer::Config {
+            window,
+            max_datagram,
+        }),
+        sock,
+        rx,
+        out: Vec::with_capacity(max_datagram),
+        handles_gone: false,
+        shared: shared.clone(),
+    };
+    let reason = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(conn)).await {
+        Ok(Ok(())) => "all handles dropped".to_string(),
+        Ok(Err(e)) => format!("socket error: {e}"),
+        Err(_) => "the connection task panicked".to_string(),
+    };
+    tracing::debug!(%reason, "netlink connection task ended");
+    let _ = shared.closed.set(reason);
+}
+
+struct Connection {
+    mux: Multiplexer<oneshot::Sender<Outcome>>,
+    sock: NlSocket,
+    rx: mpsc::UnboundedReceiver<Command>,
+    out: Vec<u8>,
+    handles_gone: bool,
+    shared: Arc<TaskShared>,
+}
+
+impl Connection {
+    fn deliver(&mut self) {
+        for (sink, outcome, seq) in self.mux.completed() {
+            tracing::debug!(seq, outcome = ?OutcomeName(&outcome), "netlink request done");
+            let _ = sink.send(outcome);
+        }
+        let s = self.mux.stats();
+        let mut st = self.shared.stats.lock().expect("stats lock");
+        st.pending = self.mux.pending();
+        st.foreign_dropped = s.foreign_dropped;
+        st.late_dropped = s.late_dropped;
+        st.unroutable = s.unroutable;
+        st.overruns = s.overruns;
+        st.datagrams_sent = s.datagrams_sent;
+        st.requests_sent = s.requests_sent;
+    }
+
+    /// One round of work; `Ok(true)` if anything moved.
+    fn poll_round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        // Take every command queued right now, so that requests made at the
+        // same moment leave in one datagram.
+        while !self.handles_gone {
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(Command::Submit {
+                    id,
+                    bytes,
+                    kind,
+                    ty,
+                    sink,
+                })) => {
+                    let seq = self.mux.submit(id, bytes, kind, sink);
+                    tracing::trace!(seq, ty, ?kind, "netlink request queued");
+                    progress = true;
+                }
+                Poll::Ready(Some(Command::Cancel(id))) => {
+                    if self.mux.cancel(id).is_some() {
+                        tracing::debug!(id, "netlink request cancelled");
+                    }
+                }
+                Poll::Ready(None) => self.handles_gone = true,
+                Poll::Pending => break,
+            }
+        }
+        loop {
+            if self.out.is_empty() && self.mux.wants_to_send() {
+                self.mux.transmit(&mut self.out);
+            }
+            if self.out.is_empty() {
+                break;
+            }
+            match self.sock.poll_send(cx, &self.out) {
+                Poll::Ready(Ok(())) => {
+                    self.out.clear();
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!(error = %e, "netlink sendmsg failed");
+                    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                    self.mux
+                        .send_failed(&self.out, Outcome::SendFailed(errno));
+                    self.out.clear();
+                    progress = true;
+                }
+                Poll::Pending => break,
+            }
+        }
+        // Read until the socket itself says EAGAIN (or the budget runs out,
+        // in which case tokio wakes us again).
+        loop {
+            match self.sock.poll_recv(cx) {
+                Poll::Ready(Ok((datagram, sender))) => {
+                    self.mux.receive(&datagram, sender);
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    tracing::warn!("netlink request socket overran (ENOBUFS); failing requests in flight");
+                    self.mux.overrun();
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        self.deliver();
+        Ok(progress)
+    }
+}
+
+impl Future for Connection {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            match this.poll_round(cx) {
+                Err(e) => {
+                    this.mux.close();
+                    this.deliver();
+                    return Poll::Ready(Err(e));
+                }
+                // Once every handle is gone, every request future is gone too
+                // (each holds a handle): what remains is cancelled.
+                Ok(_) if this.handles_gone => {
+                    this.mux.close();
+                    this.deliver();
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(true) => continue,
+                Ok(false) => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Short outcome names for tracing, without the reply bytes.
+struct OutcomeName<'a>(&'a Outcome);
+
+impl std::fmt::Debug for OutcomeName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Outcome::Ack => f.write_str("ack"),
+            Outcome::Message(_) => f.write_str("reply"),
+            Outcome::Kernel(s) => write!(f, "error {}", s.code),
+            Outcome::Lost => f.write_str("lost"),
+            Outcome::Malformed(r) => write!(f, "malformed: {r}"),
+            Outcome::Closed => f.write_str("closed"),
+            Outcome::SendFailed(e) => write!(f, "send failed: errno {e}"),
+        }
+    }
+}

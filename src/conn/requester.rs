@@ -1,0 +1,609 @@
+//! Requester: the cheap handle families use to talk to one protocol's
+//! connection (`ack`, `get`, `dump`, fire-and-forget), and the dump streams.
+
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::os::fd::OwnedFd;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use netlink_packet_core::{NetlinkDeserializable, NetlinkHeader, NetlinkSerializable};
+use tokio::sync::{mpsc, oneshot};
+
+use super::connection::{self, Command, TaskShared};
+use super::dump::{DumpReader, Failure, Step};
+use super::frame::{self, F_ACK, F_DUMP, F_REQUEST, Frames, HEADER_LEN, Header, Status};
+use super::multiplexer::{Kind, Outcome};
+use super::socket::{self, NlSocket};
+use super::{ConnStats, Protocol, RawMessage};
+use crate::client::Config;
+use crate::error::{Error, KernelError, RequestKind, Result};
+
+/// How many times collecting helpers re-run a dump the kernel interrupted.
+const DUMP_RETRIES: usize = 5;
+
+/// One protocol's connection inside a client: the lazily started task, the
+/// pool of idle dump sockets, and the counters.
+#[derive(Debug)]
+pub(crate) struct ConnHandle {
+    protocol: isize,
+    netns: Option<Arc<OwnedFd>>,
+    config: Config,
+    tx: OnceLock<mpsc::UnboundedSender<Command>>,
+    init: Mutex<()>,
+    shared: Arc<TaskShared>,
+    pool: Mutex<Vec<NlSocket>>,
+    dumps_running: AtomicUsize,
+    next_id: AtomicU64,
+    dump_seq: AtomicU32,
+}
+
+impl ConnHandle {
+    pub(crate) fn new(protocol: isize, netns: Option<Arc<OwnedFd>>, config: Config) -> Self {
+        ConnHandle {
+            protocol,
+            netns,
+            config,
+            tx: OnceLock::new(),
+            init: Mutex::new(()),
+            shared: Arc::default(),
+            pool: Mutex::new(Vec::new()),
+            dumps_running: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+            dump_seq: AtomicU32::new(1),
+        }
+    }
+
+    /// The command channel, starting the connection task on first use.
+    fn sender(&self) -> Result<&mpsc::UnboundedSender<Command>> {
+        if let Some(tx) = self.tx.get() {
+            return Ok(tx);
+        }
+        let _guard = self.init.lock().expect("init lock");
+        if let Some(tx) = self.tx.get() {
+            return Ok(tx);
+        }
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let open = socket::open(self.protocol, self.config.socket, self.netns.clone());
+        rt.spawn(connection::run(
+            open,
+            rx,
+            self.shared.clone(),
+            self.config.window,
+            self.config.max_datagram,
+        ));
+        Ok(self.tx.get_or_init(|| tx))
+    }
+
+    fn closed(&self) -> Error {
+        Error::ConnectionClosed(self.shared.closed.get().cloned())
+    }
+
+    fn next_dump_seq(&self) -> u32 {
+        loop {
+            let s = self.dump_seq.fetch_add(1, Ordering::Relaxed);
+            if s != 0 {
+                return s;
+            }
+        }
+    }
+}
+
+/// Removes a request from the connection if its future is dropped early.
+struct CancelGuard<'a> {
+    tx: &'a mpsc::UnboundedSender<Command>,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.tx.send(Command::Cancel(self.id));
+        }
+    }
+}
+
+/// A cheap, cloneable handle to one protocol's connection. Families turn
+/// intent into messages and call these methods; nothing here knows what a
+/// link or a route is.
+///
+/// ```no_run
+/// # async fn f() -> tokio_netlink::Result<()> {
+/// use netlink_packet_route::{RouteNetlinkMessage, link::LinkMessage};
+/// use futures::TryStreamExt;
+///
+/// let nl = tokio_netlink::Netlink::new();
+/// let rtnl = nl.rtnl();
+/// let mut lo = LinkMessage::default();
+/// lo.header.index = 1;
+/// let reply = rtnl.get(RouteNetlinkMessage::GetLink(lo), 0).await?;
+/// let links: Vec<_> = rtnl
+///     .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()), 0)
+///     .try_collect()
+///     .await?;
+/// # drop((reply, links)); Ok(()) }
+/// ```
+pub struct Requester<P: Protocol> {
+    conn: Arc<ConnHandle>,
+    timeout: Option<Duration>,
+    _p: PhantomData<fn() -> P>,
+}
+
+impl<P: Protocol> Clone for Requester<P> {
+    fn clone(&self) -> Self {
+        Requester {
+            conn: self.conn.clone(),
+            timeout: self.timeout,
+            _p: PhantomData,
+        }
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for Requester<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Requester")
+            .field("protocol", &P::PROTOCOL)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+fn request_kind<P: Protocol>(ty: u16) -> RequestKind {
+    RequestKind {
+        message_type: ty,
+        name: P::message_name(ty),
+    }
+}
+
+fn kernel_error(status: Status, request: RequestKind) -> Error {
+    Error::Kernel(KernelError {
+        errno: -status.code,
+        message: status.message,
+        offset: status.offset,
+        request,
+    })
+}
+
+/// Serializes a message with the given flags (sequence number left 0).
+fn encode<M: NetlinkSerializable>(msg: &M, flags: u16) -> Vec<u8> {
+    let len = HEADER_LEN + msg.buffer_len();
+    let mut buf = vec![0u8; len];
+    Header {
+        len: len as u32,
+        ty: msg.message_type(),
+        flags,
+        seq: 0,
+        pid: 0,
+    }
+    .write(&mut buf);
+    msg.serialize(&mut buf[HEADER_LEN..]);
+    buf
+}
+
+/// Decodes one message of protocol `P`. A decoder that fails, or panics on
+/// input it did not expect, yields an error for this message only.
+pub(crate) fn decode<P: Protocol>(raw: &RawMessage, request: RequestKind) -> Result<P::Message> {
+    let mut h = NetlinkHeader::default();
+    h.length = raw.header.len;
+    h.message_type = raw.header.ty;
+    h.flags = raw.header.flags;
+    h.sequence_number = raw.header.seq;
+    h.port_number = raw.header.pid;
+    let payload = raw.payload();
+    match catch_unwind(AssertUnwindSafe(|| P::Message::deserialize(&h, payload))) {
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(e)) => Err(Error::Decode {
+            request,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(Error::Decode {
+            request,
+            reason: format!("the decoder panicked on message type {}", raw.header.ty),
+        }),
+    }
+}
+
+fn raw_from(bytes: Bytes) -> Result<RawMessage, &'static str> {
+    let header = Header::parse(&bytes).ok_or("reply shorter than a netlink header")?;
+    Ok(RawMessage { header, bytes })
+}
+
+impl<P: Protocol> Requester<P> {
+    pub(crate) fn new(conn: Arc<ConnHandle>) -> Self {
+        let timeout = conn.config.timeout;
+        Requester {
+            conn,
+            timeout,
+            _p: PhantomData,
+        }
+    }
+
+    /// The same connection with another per-request timeout (`None`: wait
+    /// forever). For dumps the timeout bounds each wait for the next datagram.
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Self {
+        Requester {
+            timeout,
+            ..self.clone()
+        }
+    }
+
+    /// Counters of this connection.
+    pub fn stats(&self) -> ConnStats {
+        let mut s = *self.conn.shared.stats.lock().expect("stats lock");
+        s.dumps_running = self.conn.dumps_running.load(Ordering::Relaxed);
+        s.dump_sockets_idle = self.conn.pool.lock().expect("pool lock").len();
+        s
+    }
+
+    async fn submit(&self, bytes: Vec<u8>, kind: Kind, rk: RequestKind) -> Result<Option<Bytes>> {
+        let tx = self.conn.sender()?;
+        let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sink, reply) = oneshot::channel();
+        tx.send(Command::Submit {
+            id,
+            bytes,
+            kind,
+            ty: rk.message_type,
+            sink,
+        })
+        .map_err(|_| self.conn.closed())?;
+        let mut guard = CancelGuard {
+            tx,
+            id,
+            armed: true,
+        };
+        let outcome = match self.timeout {
+            None => reply.await,
+            Some(t) => match tokio::time::timeout(t, reply).await {
+                Ok(r) => r,
+                Err(_) => return Err(Error::Timeout(rk)),
+            },
+        };
+        guard.armed = false;
+        match outcome.map_err(|_| self.conn.closed())? {
+            Outcome::Ack => Ok(None),
+            Outcome::Message(b) => Ok(Some(b)),
+            Outcome::Kernel(s) => Err(kernel_error(s, rk)),
+            Outcome::Lost => Err(Error::ReplyLost(rk)),
+            Outcome::Malformed(reason) => Err(Error::Decode {
+                request: rk,
+                reason: reason.into(),
+            }),
+            Outcome::Closed => Err(self.conn.closed()),
+            Outcome::SendFailed(errno) => Err(Error::Io(io::Error::from_raw_os_error(errno))),
+        }
+    }
+
+    /// Sends `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` and resolves when
+    /// the kernel acknowledges it (or with the kernel's error).
+    pub async fn ack(&self, msg: P::Message, flags: u16) -> Result<()> {
+        let rk = request_kind::<P>(msg.message_type());
+        let bytes = encode(&msg, flags | F_REQUEST | F_ACK);
+        self.submit(bytes, Kind::Ack, rk).await.map(|_| ())
+    }
+
+    /// Sends `msg` with NLM_F_REQUEST | `flags` and returns the kernel's
+    /// reply, undecoded. With NLM_F_ACK in `flags` it resolves at the ack.
+    pub async fn get_raw(&self, msg: P::Message, flags: u16) -> Result<RawMessage> {
+        let rk = request_kind::<P>(msg.message_type());
+        let kind = if flags & F_ACK != 0 {
+            Kind::GetAck
+        } else {
+            Kind::Get
+        };
+        let bytes = encode(&msg, flags | F_REQUEST);
+        match self.submit(bytes, kind, rk).await? {
+            Some(b) => raw_from(b).map_err(|reason| Error::Decode {
+                request: rk,
+                reason: reason.into(),
+            }),
+            None => Err(Error::Decode {
+                request: rk,
+                reason: "acknowledged without the expected reply message".into(),
+            }),
+        }
+    }
+
+    /// Like [`get_raw`](Self::get_raw), decoded.
+    pub async fn get(&self, msg: P::Message, flags: u16) -> Result<P::Message> {
+        let rk = request_kind::<P>(msg.message_type());
+        let raw = self.get_raw(msg, flags).await?;
+        decode::<P>(&raw, rk)
+    }
+
+    /// Fire-and-forget: sends `msg` with NLM_F_REQUEST | `flags` and resolves
+    /// once it is handed to the kernel. Errors the kernel sends back are
+    /// counted in [`ConnStats::unroutable`].
+    pub async fn send(&self, msg: P::Message, flags: u16) -> Result<()> {
+        let rk = request_kind::<P>(msg.message_type());
+        let bytes = encode(&msg, flags | F_REQUEST);
+        self.submit(bytes, Kind::NoReply, rk).await.map(|_| ())
+    }
+
+    /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of
+    /// undecoded messages (zero-copy slices of the received datagrams).
+    pub fn dump_raw(&self, msg: P::Message, flags: u16) -> RawDump {
+        let rk = request_kind::<P>(msg.message_type());
+        let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
+        RawDump::new(self.conn.clone(), bytes, rk, self.timeout)
+    }
+
+    /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of
+    /// decoded messages. A message that fails to decode is an error item;
+    /// the stream goes on after it.
+    pub fn dump(&self, msg: P::Message, flags: u16) -> Dump<P> {
+        let rk = request_kind::<P>(msg.message_type());
+        Dump {
+            raw: self.dump_raw(msg, flags),
+            rk,
+            _p: PhantomData,
+        }
+    }
+
+    /// Runs a dump to its end and collects it, re-running it (up to 5 times)
+    /// when the kernel reports it interrupted by a concurrent change.
+    pub async fn dump_all(&self, msg: P::Message, flags: u16) -> Result<Vec<P::Message>> {
+        let rk = request_kind::<P>(msg.message_type());
+        let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut raw = RawDump::new(self.conn.clone(), bytes.clone(), rk, self.timeout);
+            let mut out = Vec::new();
+            let mut interrupted = false;
+            while let Some(item) = raw.next().await {
+                match item {
+                    Ok(m) => out.push(decode::<P>(&m, rk)?),
+                    Err(Error::DumpInterrupted) if attempt < DUMP_RETRIES => {
+                        interrupted = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !interrupted {
+                return Ok(out);
+            }
+            tracing::debug!(request = %rk, attempt, "dump interrupted, retrying");
+        }
+    }
+}
+
+type OpenFuture = Pin<Box<dyn Future<Output = io::Result<netlink_sys::Socket>> + Send>>;
+
+/// A running dump on a socket of its own: a stream of undecoded messages.
+///
+/// The kernel produces the next chunk only when the socket is read, so a
+/// consumer that stops reading stops the dump; at most one datagram is held.
+/// Dropping the stream early closes its socket, which ends the kernel's side.
+pub struct RawDump {
+    conn: Arc<ConnHandle>,
+    request: Vec<u8>,
+    rk: RequestKind,
+    timeout: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    opening: Option<OpenFuture>,
+    sock: Option<NlSocket>,
+    counted: bool,
+    sent: bool,
+    reader: DumpReader,
+    datagram: Bytes,
+    pos: usize,
+    finished: bool,
+}
+
+impl std::fmt::Debug for RawDump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawDump")
+            .field("request", &self.rk)
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl RawDump {
+    fn new(conn: Arc<ConnHandle>, request: Vec<u8>, rk: RequestKind, timeout: Option<Duration>) -> Self {
+        RawDump {
+            conn,
+            request,
+            rk,
+            timeout,
+            sleep: None,
+            opening: None,
+            sock: None,
+            counted: false,
+            sent: false,
+            reader: DumpReader::new(0),
+            datagram: Bytes::new(),
+            pos: 0,
+            finished: false,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.datagram = Bytes::new();
+        if let Some(sock) = self.sock.take() {
+            // Only a socket whose dump ran to its end carries nothing stale.
+            if self.reader.is_clean() {
+                let mut pool = self.conn.pool.lock().expect("pool lock");
+                if pool.len() < self.conn.config.max_idle_dump_sockets {
+                    pool.push(sock);
+                }
+            }
+        }
+        if self.counted {
+            self.counted = false;
+            self.conn.dumps_running.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Poll<Option<Result<RawMessage>>> {
+        self.finish();
+        Poll::Ready(Some(Err(e)))
+    }
+
+    fn map_failure(&self, f: Failure) -> Error {
+        match f {
+            Failure::Kernel(s) => kernel_error(s, self.rk),
+            Failure::Interrupted => Error::DumpInterrupted,
+            Failure::Malformed(reason) => Error::Decode {
+                request: self.rk,
+                reason: reason.into(),
+            },
+        }
+    }
+
+    /// Gets a socket: an idle one from the pool, else a new one.
+    fn poll_socket(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.sock.is_some() {
+            return Poll::Ready(Ok(()));
+        }
+        if self.opening.is_none() {
+            if let Some(s) = self.conn.pool.lock().expect("pool lock").pop() {
+                self.sock = Some(s);
+            } else {
+                self.opening = Some(Box::pin(socket::open(
+                    self.conn.protocol,
+                    self.conn.config.socket,
+                    self.conn.netns.clone(),
+                )));
+            }
+        }
+        if let Some(open) = self.opening.as_mut() {
+            let r = ready!(open.as_mut().poll(cx));
+            self.opening = None;
+            self.sock = Some(r.and_then(NlSocket::new)?);
+        }
+        self.counted = true;
+        self.conn.dumps_running.fetch_add(1, Ordering::Relaxed);
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_timeout(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(t) = self.timeout else {
+            return false;
+        };
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
+        sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
+impl Stream for RawDump {
+    type Item = Result<RawMessage>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return this.fail(Error::NoRuntime);
+        }
+        if let Err(e) = ready!(this.poll_socket(cx)) {
+            return this.fail(e);
+        }
+        if !this.sent {
+            let seq = this.conn.next_dump_seq();
+            frame::set_seq(&mut this.request, seq);
+            let sent = ready!(this.sock.as_ref().expect("socket").poll_send(cx, &this.request));
+            if let Err(e) = sent {
+                return this.fail(Error::Io(e));
+            }
+            this.sent = true;
+            this.reader = DumpReader::new(seq);
+        }
+        loop {
+            while this.pos < this.datagram.len() {
+                let mut frames = Frames::new(&this.datagram, this.pos);
+                let Some(f) = frames.next() else { break };
+                this.pos = frames.position();
+                match this.reader.step(f, &this.datagram) {
+                    Step::Item(bytes) => {
+                        let header = Header::parse(&bytes).expect("framed message has a header");
+                        return Poll::Ready(Some(Ok(RawMessage { header, bytes })));
+                    }
+                    Step::Skip => {}
+                    Step::End(Ok(())) => {
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                    Step::End(Err(f)) => {
+                        let e = this.map_failure(f);
+                        return this.fail(e);
+                    }
+                }
+            }
+            let sock = this.sock.as_mut().expect("socket");
+            match sock.poll_recv(cx) {
+                Poll::Ready(Ok((d, sender))) => {
+                    this.sleep = None;
+                    if this.reader.accept(sender) {
+                        this.datagram = d;
+                        this.pos = 0;
+                    }
+                }
+                Poll::Ready(Err(e)) => return this.fail(Error::Io(e)),
+                Poll::Pending => {
+                    if this.poll_timeout(cx) {
+                        let rk = this.rk;
+                        return this.fail(Error::Timeout(rk));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RawDump {
+    fn drop(&mut self) {
+        // An unfinished dump's socket is closed (not pooled) by finish().
+        if !self.finished {
+            self.finish();
+        }
+    }
+}
+
+/// A running dump: a stream of decoded messages. See [`RawDump`].
+pub struct Dump<P: Protocol> {
+    raw: RawDump,
+    rk: RequestKind,
+    _p: PhantomData<fn() -> P>,
+}
+
+impl<P: Protocol> std::fmt::Debug for Dump<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.raw.fmt(f)
+    }
+}
+
+impl<P: Protocol> Dump<P> {
+    /// The undecoded stream underneath.
+    pub fn into_raw(self) -> RawDump {
+        self.raw
+    }
+}
+
+impl<P: Protocol> Stream for Dump<P> {
+    type Item = Result<P::Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let rk = this.rk;
+        Poll::Ready(
+            ready!(this.raw.poll_next_unpin(cx)).map(|r| r.and_then(|m| decode::<P>(&m, rk))),
+        )
+    }
+}

@@ -1,0 +1,284 @@
+//! The netlink socket: opening it (in a namespace when asked), its options,
+//! and non-blocking datagram I/O registered with tokio.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use netlink_sys::{Socket, SocketAddr};
+use tokio::io::unix::AsyncFd;
+
+use crate::netns;
+
+/// Receive buffers are carved out of blocks this large, so a datagram is
+/// usually received with no copy and freed when its last message is dropped.
+const BLOCK: usize = 256 * 1024;
+/// A receive never starts with less room than this in the current block.
+const MIN_SPARE: usize = 64 * 1024;
+/// A second scatter buffer catches datagrams larger than the room left in
+/// the block, so they are received whole. Its pages are only touched (and
+/// only then resident) when such a datagram arrives.
+const SPILL: usize = 4 << 20;
+
+/// Socket options applied when a socket is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketOptions {
+    /// Requested SO_RCVBUF (SO_RCVBUFFORCE when permitted). The kernel
+    /// doubles it for its own bookkeeping.
+    pub rcvbuf: usize,
+    /// Requested SO_SNDBUF: bounds the largest datagram we can send.
+    pub sndbuf: usize,
+    /// Connect the socket to the kernel, which then refuses unicasts from any
+    /// other sender (they also get dropped and counted on receipt).
+    pub connect_to_kernel: bool,
+    /// NETLINK_GET_STRICT_CHK (kernel-side dump filters, strict validation).
+    pub strict_check: bool,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            rcvbuf: 4 << 20,
+            sndbuf: 1 << 20,
+            connect_to_kernel: true,
+            strict_check: true,
+        }
+    }
+}
+
+fn setsockopt_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: a plain setsockopt with a pointer to a live int.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn getsockopt_int(fd: i32, level: i32, name: i32) -> io::Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: a plain getsockopt into a live int.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            &mut value as *mut i32 as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(value)
+    }
+}
+
+/// Sets a buffer size, forcing past the sysctl limit when we have
+/// CAP_NET_ADMIN and falling back to the capped variant otherwise.
+fn set_buffer(fd: i32, force: i32, plain: i32, size: usize) -> io::Result<()> {
+    let size = size.min(i32::MAX as usize / 2) as i32;
+    setsockopt_int(fd, libc::SOL_SOCKET, force, size)
+        .or_else(|_| setsockopt_int(fd, libc::SOL_SOCKET, plain, size))
+}
+
+/// Opens and configures a socket in the calling thread's namespace.
+pub fn open_here(protocol: isize, opts: &SocketOptions) -> io::Result<Socket> {
+    let mut sock = Socket::new(protocol)?;
+    let fd = sock.as_raw_fd();
+    sock.bind_auto()?;
+    // Extended ACKs and capped ACKs exist since 4.12; strict checking since
+    // 4.20. Older kernels refuse the option: run without it.
+    let _ = sock.set_ext_ack(true);
+    let _ = sock.set_cap_ack(true);
+    if opts.strict_check {
+        let _ = sock.set_netlink_get_strict_chk(true);
+    }
+    set_buffer(fd, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, opts.rcvbuf)?;
+    set_buffer(fd, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, opts.sndbuf)?;
+    if opts.connect_to_kernel {
+        sock.connect(&SocketAddr::new(0, 0))?;
+    }
+    sock.set_non_blocking(true)?;
+    Ok(sock)
+}
+
+/// Opens a socket in `netns` (or the caller's namespace when `None`). The
+/// namespace switch happens on a short-lived std thread, never on a tokio
+/// worker.
+pub async fn open(
+    protocol: isize,
+    opts: SocketOptions,
+    netns: Option<Arc<OwnedFd>>,
+) -> io::Result<Socket> {
+    match netns {
+        None => open_here(protocol, &opts),
+        Some(ns) => netns::run_in(ns, move || open_here(protocol, &opts)).await?,
+    }
+}
+
+/// Receive-side buffers (separate from the fd so both can be borrowed).
+#[derive(Debug)]
+struct RxBuf {
+    block: BytesMut,
+    spill: Vec<u8>,
+}
+
+/// A non-blocking netlink socket registered with the tokio reactor.
+#[derive(Debug)]
+pub struct NlSocket {
+    fd: AsyncFd<Socket>,
+    rx: RxBuf,
+    port: u32,
+    rcvbuf: usize,
+}
+
+impl NlSocket {
+    /// Registers a socket made by [`open`]; must run inside a tokio runtime.
+    pub fn new(sock: Socket) -> io::Result<NlSocket> {
+        let mut addr = SocketAddr::new(0, 0);
+        sock.get_address(&mut addr)?;
+        let rcvbuf = getsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF)? as usize;
+        Ok(NlSocket {
+            // SAFETY: `Socket` owns its fd and keeps it open and unchanged
+            // until it is dropped together with the AsyncFd.
+            fd: unsafe { AsyncFd::register(sock) }.map_err(|e| e.into_parts().1)?,
+            rx: RxBuf {
+                block: BytesMut::new(),
+                spill: Vec::new(),
+            },
+            port: addr.port_number(),
+            rcvbuf,
+        })
+    }
+
+    /// Our port id.
+    pub fn port(&self) -> u32 {
+        self.port
+    }
+
+    /// The effective receive buffer, as the kernel accounts it.
+    pub fn rcvbuf(&self) -> usize {
+        self.rcvbuf
+    }
+
+    /// Receives one whole datagram and the port id of its sender.
+    /// `ENOBUFS` is returned as an error of that kind: the caller decides
+    /// what a lost reply means.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Bytes, u32)>> {
+        loop {
+            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
+            match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// Sends one datagram to the kernel.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<()>> {
+        loop {
+            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
+            match send_datagram(guard.get_inner().as_raw_fd(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+}
+
+fn send_datagram(fd: i32, buf: &[u8]) -> io::Result<()> {
+    // SAFETY: sockaddr_nl is plain data; zeroed is the kernel's address.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as u16;
+    // SAFETY: buf and addr are valid for the duration of the call.
+    let n = unsafe {
+        libc::sendto(
+            fd,
+            buf.as_ptr() as *const libc::c_void,
+            buf.len(),
+            libc::MSG_DONTWAIT,
+            &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if n as usize != buf.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            "netlink datagram sent partially",
+        ));
+    }
+    Ok(())
+}
+
+fn recv_datagram(fd: i32, rx: &mut RxBuf) -> io::Result<(Bytes, u32)> {
+    if rx.block.capacity() - rx.block.len() < MIN_SPARE {
+        rx.block = BytesMut::with_capacity(BLOCK);
+    }
+    if rx.spill.is_empty() {
+        // calloc-backed: untouched pages cost no memory.
+        rx.spill = vec![0u8; SPILL];
+    }
+    let spare = rx.block.spare_capacity_mut();
+    let spare_len = spare.len();
+    let mut iov = [
+        libc::iovec {
+            iov_base: spare.as_mut_ptr() as *mut libc::c_void,
+            iov_len: spare_len,
+        },
+        libc::iovec {
+            iov_base: rx.spill.as_mut_ptr() as *mut libc::c_void,
+            iov_len: rx.spill.len(),
+        },
+    ];
+    // SAFETY: zeroed sockaddr_nl/msghdr are valid initial values.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = &mut addr as *mut libc::sockaddr_nl as *mut libc::c_void;
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = 2;
+    // MSG_TRUNC makes the kernel return the datagram's real length.
+    // SAFETY: every pointer in msg refers to memory live for the call.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    let total = spare_len + rx.spill.len();
+    let got = n.min(total);
+    let data = if got <= spare_len {
+        // SAFETY: the kernel initialised the first `got` spare bytes.
+        unsafe { rx.block.set_len(got) };
+        rx.block.split_to(got).freeze()
+    } else {
+        // SAFETY: as above, the whole spare part was filled.
+        unsafe { rx.block.set_len(spare_len) };
+        let mut v = Vec::with_capacity(got);
+        v.extend_from_slice(&rx.block.split_to(spare_len));
+        v.extend_from_slice(&rx.spill[..got - spare_len]);
+        Bytes::from(v)
+    };
+    if n > total {
+        // Larger than 4 MiB: cut short. The framing layer sees a message
+        // longer than the datagram and fails its request with a clear error.
+        tracing::warn!(len = n, "netlink datagram larger than the receive buffers");
+    }
+    Ok((data, addr.nl_pid))
+}

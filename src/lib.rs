@@ -1,0 +1,43 @@
+//! # tokio-netlink
+//!
+//! An async netlink client for tokio: configure and observe Linux networking
+//! by awaiting requests and streaming dumps.
+//!
+//! This release provides the engine every family stands on:
+//!
+//! - [`Netlink`], a cheap cloneable client per network namespace
+//!   ([`Netlink::in_netns`]), with [`netns::add`] / [`netns::del`];
+//! - [`Requester`], the raw per-protocol handle: [`Requester::ack`],
+//!   [`Requester::get`], [`Requester::dump`] (a `Stream`), fire-and-forget
+//!   [`Requester::send`];
+//! - one [`Error`] type carrying the kernel's errno and extended-ACK text.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use netlink_packet_route::{RouteNetlinkMessage, link::LinkMessage};
+//!
+//! # async fn f() -> tokio_netlink::Result<()> {
+//! let nl = tokio_netlink::Netlink::new();
+//! let links: Vec<_> = nl
+//!     .rtnl()
+//!     .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()), 0)
+//!     .try_collect()
+//!     .await?;
+//! println!("{} links", links.len());
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod conn;
+pub mod error;
+pub mod netns;
+pub mod route;
+
+pub use client::{Builder, Config, Netlink};
+pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};
+pub use error::{Error, KernelError, RequestKind, Result};
+pub use netns::NetnsTarget;
+
+/// Re-export of netlink-packet-route, whose messages the route family uses.
+pub use netlink_packet_route;

@@ -1,0 +1,306 @@
+//! Network namespaces: naming a target, entering it to open sockets, and
+//! creating or deleting named namespaces the way `ip netns add/del` does.
+//!
+//! A socket belongs to the namespace it was created in, so a client for
+//! another namespace opens its sockets on a short-lived std thread that calls
+//! `setns` first. Tokio worker threads never change namespace.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// Where named namespaces live, as with `ip netns`.
+pub const NETNS_RUN_DIR: &str = "/run/netns";
+
+/// A network namespace to work in.
+#[derive(Debug)]
+pub enum NetnsTarget {
+    /// A name under `/run/netns` (`ip netns add NAME`).
+    Name(String),
+    /// Any path to a namespace file, e.g. `/proc/1234/ns/net`.
+    Path(PathBuf),
+    /// An open namespace file descriptor.
+    Fd(OwnedFd),
+    /// The namespace of a process.
+    Pid(u32),
+}
+
+impl From<&str> for NetnsTarget {
+    /// A bare string is a name under `/run/netns`, as `ip -n NAME` reads it.
+    fn from(name: &str) -> Self {
+        NetnsTarget::Name(name.to_owned())
+    }
+}
+
+impl From<String> for NetnsTarget {
+    fn from(name: String) -> Self {
+        NetnsTarget::Name(name)
+    }
+}
+
+impl From<OwnedFd> for NetnsTarget {
+    fn from(fd: OwnedFd) -> Self {
+        NetnsTarget::Fd(fd)
+    }
+}
+
+impl From<PathBuf> for NetnsTarget {
+    fn from(p: PathBuf) -> Self {
+        NetnsTarget::Path(p)
+    }
+}
+
+impl From<&Path> for NetnsTarget {
+    fn from(p: &Path) -> Self {
+        NetnsTarget::Path(p.to_owned())
+    }
+}
+
+impl NetnsTarget {
+    fn describe(&self) -> String {
+        match self {
+            NetnsTarget::Name(n) => n.clone(),
+            NetnsTarget::Path(p) => p.display().to_string(),
+            NetnsTarget::Fd(fd) => format!("fd {}", fd.as_raw_fd()),
+            NetnsTarget::Pid(p) => format!("pid {p}"),
+        }
+    }
+
+    /// Opens the namespace file.
+    pub fn open(self) -> Result<OwnedFd> {
+        let what = self.describe();
+        let path = match self {
+            NetnsTarget::Fd(fd) => return Ok(fd),
+            NetnsTarget::Name(n) => {
+                validate_name(&n)?;
+                Path::new(NETNS_RUN_DIR).join(n)
+            }
+            NetnsTarget::Path(p) => p,
+            NetnsTarget::Pid(p) => PathBuf::from(format!("/proc/{p}/ns/net")),
+        };
+        File::open(&path)
+            .map(OwnedFd::from)
+            .map_err(|source| Error::Netns {
+                target: what,
+                source,
+            })
+    }
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Error::invalid(
+            "netns name",
+            format!("{name:?} is not a valid namespace name"),
+        ));
+    }
+    if name.len() > 255 {
+        return Err(Error::invalid("netns name", "longer than 255 bytes"));
+    }
+    Ok(())
+}
+
+fn check(r: libc::c_int) -> io::Result<()> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `f` on a fresh std thread that first enters `ns`, and awaits its
+/// result without blocking the runtime.
+pub(crate) async fn run_in<R, F>(ns: Arc<OwnedFd>, f: F) -> io::Result<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("tokio-netlink-netns".into())
+        .spawn(move || {
+            // SAFETY: setns on this thread only; the thread exits right after.
+            let r = check(unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) }).map(|_| f());
+            let _ = tx.send(r);
+        })?;
+    rx.await
+        .map_err(|_| io::Error::other("namespace thread panicked"))?
+}
+
+/// Runs a blocking closure on a short-lived std thread and awaits it.
+async fn on_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> io::Result<R> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("tokio-netlink-netns".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })?;
+    rx.await
+        .map_err(|_| io::Error::other("namespace thread panicked"))
+}
+
+fn cstr(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_encoded_bytes()).map_err(io::Error::other)
+}
+
+/// Makes /run/netns a shared mount point, as iproute2 does, so namespace
+/// mounts propagate to other mount namespaces.
+fn prepare_run_dir() -> io::Result<()> {
+    std::fs::create_dir_all(NETNS_RUN_DIR)?;
+    let dir = cstr(Path::new(NETNS_RUN_DIR))?;
+    let none = CString::new("none").expect("no nul");
+    // SAFETY: valid C strings; flags per mount(2).
+    let shared = unsafe {
+        libc::mount(
+            none.as_ptr(),
+            dir.as_ptr(),
+            std::ptr::null(),
+            libc::MS_SHARED | libc::MS_REC,
+            std::ptr::null(),
+        )
+    };
+    if shared == 0 {
+        return Ok(());
+    }
+    if io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL) {
+        return Err(io::Error::last_os_error());
+    }
+    // Not a mount point yet: bind it onto itself, then make it shared.
+    // SAFETY: as above.
+    check(unsafe {
+        libc::mount(
+            dir.as_ptr(),
+            dir.as_ptr(),
+            none.as_ptr(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        )
+    })?;
+    check(unsafe {
+        libc::mount(
+            none.as_ptr(),
+            dir.as_ptr(),
+            std::ptr::null(),
+            libc::MS_SHARED | libc::MS_REC,
+            std::ptr::null(),
+        )
+    })
+}
+
+fn add_blocking(path: &Path) -> io::Result<()> {
+    prepare_run_dir()?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let made = (|| {
+        // This thread is ours alone: move it into a new namespace and pin
+        // that namespace with a bind mount, like `ip netns add`.
+        check(unsafe { libc::unshare(libc::CLONE_NEWNET) })?;
+        let src = CString::new("/proc/thread-self/ns/net").expect("no nul");
+        let dst = cstr(path)?;
+        let none = CString::new("none").expect("no nul");
+        // SAFETY: valid C strings.
+        check(unsafe {
+            libc::mount(
+                src.as_ptr(),
+                dst.as_ptr(),
+                none.as_ptr(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            )
+        })
+    })();
+    if made.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    made
+}
+
+fn del_blocking(path: &Path) -> io::Result<()> {
+    let p = cstr(path)?;
+    // SAFETY: valid C string.
+    let r = unsafe { libc::umount2(p.as_ptr(), libc::MNT_DETACH) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        // Not mounted (EINVAL) still lets us remove a stale file.
+        if e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(e);
+        }
+    }
+    std::fs::remove_file(path)
+}
+
+/// Creates a named network namespace under `/run/netns` (`ip netns add`).
+/// Fails with an `is_exists()` error if the name is taken.
+///
+/// ```no_run
+/// # async fn f() -> tokio_netlink::Result<()> {
+/// tokio_netlink::netns::add("blue").await?;
+/// let nl = tokio_netlink::Netlink::in_netns("blue")?;
+/// # drop(nl);
+/// tokio_netlink::netns::del("blue").await?;
+/// # Ok(()) }
+/// ```
+pub async fn add(name: &str) -> Result<()> {
+    validate_name(name)?;
+    let path = Path::new(NETNS_RUN_DIR).join(name);
+    let p = path.clone();
+    on_thread(move || add_blocking(&p))
+        .await
+        .and_then(|r| r)
+        .map_err(|source| Error::Netns {
+            target: name.to_owned(),
+            source,
+        })
+}
+
+/// Removes a named network namespace (`ip netns del`). The namespace itself
+/// lives on while a process or socket still holds it.
+pub async fn del(name: &str) -> Result<()> {
+    validate_name(name)?;
+    let path = Path::new(NETNS_RUN_DIR).join(name);
+    on_thread(move || del_blocking(&path))
+        .await
+        .and_then(|r| r)
+        .map_err(|source| Error::Netns {
+            target: name.to_owned(),
+            source,
+        })
+}
+
+/// Synchronous [`del`], for cleanup in `Drop` implementations.
+pub fn del_sync(name: &str) -> Result<()> {
+    validate_name(name)?;
+    del_blocking(&Path::new(NETNS_RUN_DIR).join(name)).map_err(|source| Error::Netns {
+        target: name.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_names_are_refused() {
+        for n in ["", ".", "..", "a/b"] {
+            let e = NetnsTarget::from(n).open().unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { field: "netns name", .. }), "{n}");
+        }
+    }
+
+    #[test]
+    fn missing_namespace_is_not_found() {
+        let e = NetnsTarget::from("tokio-netlink-does-not-exist")
+            .open()
+            .unwrap_err();
+        assert!(e.is_not_found(), "{e}");
+        assert!(e.to_string().contains("tokio-netlink-does-not-exist"));
+    }
+}

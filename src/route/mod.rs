@@ -1,0 +1,65 @@
+//! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, traffic
+//! control. Messages come from netlink-packet-route.
+
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::conn::Protocol;
+
+/// The NETLINK_ROUTE protocol.
+#[derive(Debug, Clone, Copy)]
+pub struct Route;
+
+impl Protocol for Route {
+    type Message = RouteNetlinkMessage;
+    const PROTOCOL: isize = netlink_sys::protocols::NETLINK_ROUTE;
+
+    fn message_name(ty: u16) -> Option<&'static str> {
+        Some(match ty {
+            16 => "RTM_NEWLINK",
+            17 => "RTM_DELLINK",
+            18 => "RTM_GETLINK",
+            19 => "RTM_SETLINK",
+            20 => "RTM_NEWADDR",
+            21 => "RTM_DELADDR",
+            22 => "RTM_GETADDR",
+            24 => "RTM_NEWROUTE",
+            25 => "RTM_DELROUTE",
+            26 => "RTM_GETROUTE",
+            28 => "RTM_NEWNEIGH",
+            29 => "RTM_DELNEIGH",
+            30 => "RTM_GETNEIGH",
+            32 => "RTM_NEWRULE",
+            33 => "RTM_DELRULE",
+            34 => "RTM_GETRULE",
+            36 => "RTM_NEWQDISC",
+            37 => "RTM_DELQDISC",
+            38 => "RTM_GETQDISC",
+            40 => "RTM_NEWTCLASS",
+            41 => "RTM_DELTCLASS",
+            42 => "RTM_GETTCLASS",
+            44 => "RTM_NEWTFILTER",
+            45 => "RTM_DELTFILTER",
+            46 => "RTM_GETTFILTER",
+            48 => "RTM_NEWACTION",
+            49 => "RTM_DELACTION",
+            50 => "RTM_GETACTION",
+            64 => "RTM_NEWNEIGHTBL",
+            66 => "RTM_GETNEIGHTBL",
+            67 => "RTM_SETNEIGHTBL",
+            72 => "RTM_NEWADDRLABEL",
+            73 => "RTM_DELADDRLABEL",
+            74 => "RTM_GETADDRLABEL",
+            88 => "RTM_NEWNSID",
+            89 => "RTM_DELNSID",
+            90 => "RTM_GETNSID",
+            92 => "RTM_NEWSTATS",
+            94 => "RTM_GETSTATS",
+            100 => "RTM_NEWCHAIN",
+            101 => "RTM_DELCHAIN",
+            102 => "RTM_GETCHAIN",
+            108 => "RTM_NEWLINKPROP",
+            109 => "RTM_DELLINKPROP",
+            _ => return None,
+        })
+    }
+}
