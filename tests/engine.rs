@@ -1,0 +1,524 @@
+//! The engine against the real kernel, each test in a fresh namespace.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{TestNs, add_blackhole, blackhole, nth_addr};
+use futures::{StreamExt, TryStreamExt};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
+use netlink_packet_route::route::RouteMessage;
+use tokio_netlink::{Error, Netlink};
+
+fn get_link(index: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    RouteNetlinkMessage::GetLink(m)
+}
+
+fn link_name(m: &RouteNetlinkMessage) -> Option<String> {
+    match m {
+        RouteNetlinkMessage::NewLink(l) => l.attributes.iter().find_map(|a| match a {
+            LinkAttribute::IfName(n) => Some(n.clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn dump_routes_msg(table: u32) -> RouteNetlinkMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = netlink_packet_route::AddressFamily::Inet;
+    if table > 0 {
+        m.attributes
+            .push(netlink_packet_route::route::RouteAttribute::Table(table));
+    }
+    RouteNetlinkMessage::GetRoute(m)
+}
+
+/// Counts the routes of `table` with a kernel-side filtered dump.
+async fn count_routes(nl: &Netlink, table: u32) -> usize {
+    nl.rtnl()
+        .dump_all(dump_routes_msg(table), 0)
+        .await
+        .expect("route dump")
+        .len()
+}
+
+/// Adds `n` blackhole routes to `table` with `ip -batch`.
+fn add_routes_with_ip(ns: &TestNs, table: u32, n: u32) {
+    let mut batch = String::new();
+    for i in 0..n {
+        batch.push_str(&format!(
+            "route add blackhole {}/32 table {table}\n",
+            nth_addr(i)
+        ));
+    }
+    ns.ip_batch(&batch);
+}
+
+#[tokio::test]
+async fn get_loopback_by_index_current_thread() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let reply = nl.rtnl().get(get_link(1), 0).await.expect("get lo");
+    assert_eq!(link_name(&reply).as_deref(), Some("lo"));
+    let ip = ns.ip_json(&["link", "show", "lo"]);
+    assert_eq!(ip[0]["ifindex"], 1);
+    assert_eq!(ip[0]["ifname"], "lo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kernel_extended_ack_reaches_the_error() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName("bogus0".into()));
+    m.attributes.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+        InfoKind::Other("no-such-kind".into()),
+    )]));
+    let err = nl
+        .rtnl()
+        .ack(RouteNetlinkMessage::NewLink(m), 0x400 | 0x200)
+        .await
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(libc::EOPNOTSUPP), "{err}");
+    assert_eq!(err.kernel_message(), Some("Unknown device type"));
+    let text = err.to_string();
+    assert!(
+        text.starts_with("RTM_NEWLINK failed: Operation not supported (os error 95): Unknown device type"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn ack_adds_what_ip_then_sees_and_errors_are_typed() {
+    let ns = TestNs::new().await;
+    let rtnl = ns.client().rtnl();
+    let (msg, flags) = add_blackhole(nth_addr(5), 100);
+    rtnl.ack(msg.clone(), flags).await.expect("add route");
+    let routes = ns.ip_json(&["route", "show", "table", "100"]);
+    assert_eq!(routes[0]["type"], "blackhole");
+    assert_eq!(routes[0]["dst"], "10.0.0.5");
+
+    let dup = rtnl.ack(msg, flags).await.unwrap_err();
+    assert!(dup.is_exists(), "{dup}");
+
+    let del = RouteNetlinkMessage::DelRoute(blackhole(nth_addr(6), 100));
+    let missing = rtnl.ack(del, 0).await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    assert!(missing.to_string().starts_with("RTM_DELROUTE failed: "));
+}
+
+#[tokio::test]
+async fn dump_start_error_carries_kernel_text() {
+    let ns = TestNs::new().await;
+    let rtnl = ns.client().rtnl();
+    // Strict checking refuses a route dump whose header sets a prefix length.
+    let mut m = RouteMessage::default();
+    m.header.address_family = netlink_packet_route::AddressFamily::Inet;
+    m.header.destination_prefix_length = 8;
+    let items: Vec<_> = rtnl.dump(RouteNetlinkMessage::GetRoute(m), 0).collect().await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let err = items.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+    assert!(
+        err.kernel_message().unwrap_or("").contains("Invalid values in header"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_mixed_requests_each_reply_reaches_its_caller() {
+    const TASKS: u32 = 64;
+    const PER_TASK: u32 = 1000;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let rtnl = nl.rtnl();
+        handles.push(tokio::spawn(async move {
+            let table = 1000 + t;
+            let mut added = 0u32;
+            let mut last = None;
+            for i in 0..PER_TASK {
+                match i % 10 {
+                    0 => {
+                        let links: Vec<_> = rtnl
+                            .dump(get_link(0), 0)
+                            .try_collect()
+                            .await
+                            .expect("link dump");
+                        assert!(links.iter().any(|l| link_name(l).as_deref() == Some("lo")));
+                    }
+                    1 | 4 | 7 => {
+                        let l = rtnl.get(get_link(1), 0).await.expect("get lo");
+                        assert_eq!(link_name(&l).as_deref(), Some("lo"));
+                    }
+                    5 => {
+                        // Re-adding the last route must fail with EEXIST: a
+                        // misrouted ack would show up as a wrong answer here.
+                        if let Some(a) = last {
+                            let (m, f) = add_blackhole(a, table);
+                            let e = rtnl.ack(m, f).await.unwrap_err();
+                            assert!(e.is_exists(), "task {t} iter {i}: {e}");
+                        }
+                    }
+                    _ => {
+                        let a = nth_addr(t * PER_TASK + i);
+                        let (m, f) = add_blackhole(a, table);
+                        rtnl.ack(m, f).await.expect("add route");
+                        added += 1;
+                        last = Some(a);
+                    }
+                }
+            }
+            (table, added)
+        }));
+    }
+    for h in handles {
+        let (table, added) = h.await.expect("task");
+        assert_eq!(count_routes(&nl, table).await, added as usize);
+    }
+    let st = nl.rtnl().stats();
+    assert_eq!(st.unroutable, 0);
+    assert_eq!(st.overruns, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_storm_leaks_nothing() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let completed = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for t in 0..32u32 {
+        let rtnl = nl.rtnl();
+        let completed = completed.clone();
+        handles.push(tokio::spawn(async move {
+            let mut x = 0x9e37_79b9u32.wrapping_mul(t + 1);
+            let mut ok = Vec::new();
+            for i in 0..500u32 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let a = nth_addr(t * 500 + i);
+                let (m, f) = add_blackhole(a, 200);
+                let fut = rtnl.ack(m, f);
+                if x % 2 == 0 {
+                    // Drop it at a random point: before sending, in flight...
+                    let wait = Duration::from_micros(u64::from(x % 200));
+                    if let Ok(r) = tokio::time::timeout(wait, fut).await {
+                        r.expect("add route");
+                        ok.push(a);
+                    }
+                } else {
+                    fut.await.expect("add route");
+                    ok.push(a);
+                    completed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            ok
+        }));
+    }
+    let mut confirmed = HashSet::new();
+    for h in handles {
+        confirmed.extend(h.await.expect("task"));
+    }
+    assert!(completed.load(Ordering::Relaxed) > 1000);
+    // Every cancelled request is answered by the kernel eventually; then no
+    // entry may remain.
+    let rtnl = nl.rtnl();
+    let mut waited = 0;
+    while rtnl.stats().pending != 0 {
+        assert!(waited < 1000, "pending entries leak: {:?}", rtnl.stats());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    // Every request that reported success is in the kernel.
+    let routes = rtnl.dump_all(dump_routes_msg(200), 0).await.unwrap();
+    assert!(routes.len() >= confirmed.len());
+    let st = rtnl.stats();
+    assert_eq!(st.unroutable, 0, "{st:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_dump_does_not_block_acks() {
+    let ns = TestNs::new().await;
+    add_routes_with_ip(&ns, 300, 10_000);
+    let nl = ns.client();
+    let rtnl = nl.rtnl();
+    let mut dump = rtnl.dump(dump_routes_msg(300), 0);
+    let first = dump.next().await.expect("one item").expect("decoded");
+    assert!(matches!(first, RouteNetlinkMessage::NewRoute(_)));
+    // The dump is held, unconsumed, while 1,000 acks complete.
+    let acks = futures::future::join_all((0..1000u32).map(|i| {
+        let (m, f) = add_blackhole(nth_addr(100_000 + i), 301);
+        rtnl.ack(m, f)
+    }))
+    .await;
+    assert!(acks.iter().all(|r| r.is_ok()));
+    assert_eq!(rtnl.stats().dumps_running, 1);
+    let rest = dump.try_collect::<Vec<_>>().await.expect("rest of dump");
+    assert_eq!(rest.len() + 1, 10_000);
+    assert_eq!(count_routes(&nl, 301).await, 1000);
+    let st = rtnl.stats();
+    assert_eq!(st.dumps_running, 0);
+    assert!(st.dump_sockets_idle >= 1, "a clean dump socket is reused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_dumps_all_succeed_and_abandoned_ones_are_closed() {
+    let ns = TestNs::new().await;
+    add_routes_with_ip(&ns, 400, 2_000);
+    let nl = ns.client();
+    let counts = futures::future::join_all((0..32).map(|_| count_routes(&nl, 400))).await;
+    assert!(counts.iter().all(|&c| c == 2_000), "{counts:?}");
+    // Abandon dumps midway: their sockets are closed, nothing stays running.
+    for _ in 0..20 {
+        let mut d = nl.rtnl().dump(dump_routes_msg(400), 0);
+        d.next().await.unwrap().unwrap();
+    }
+    let st = nl.rtnl().stats();
+    assert_eq!(st.dumps_running, 0);
+    assert!(st.dump_sockets_idle <= nl.config().max_idle_dump_sockets);
+    assert_eq!(count_routes(&nl, 400).await, 2_000);
+}
+
+#[tokio::test]
+async fn timeout_resolves_a_request_the_kernel_never_answers() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    // A successful RTM_NEWROUTE without NLM_F_ACK gets no reply at all.
+    let (m, f) = add_blackhole(nth_addr(1), 500);
+    let r = nl
+        .rtnl()
+        .with_timeout(Some(Duration::from_millis(200)))
+        .get(m, f)
+        .await;
+    assert!(matches!(r, Err(Error::Timeout(k)) if k.name == Some("RTM_NEWROUTE")), "{r:?}");
+    // The request did take effect; the client keeps working.
+    assert_eq!(count_routes(&nl, 500).await, 1);
+    let timed = Netlink::builder()
+        .netns(ns.name.as_str())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let (m, f) = add_blackhole(nth_addr(2), 500);
+    assert!(matches!(timed.rtnl().get(m, f).await, Err(Error::Timeout(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_window_never_overruns_a_small_receive_buffer() {
+    let ns = TestNs::new().await;
+    let nl = Netlink::builder()
+        .netns(ns.name.as_str())
+        .receive_buffer(64 * 1024)
+        .build()
+        .unwrap();
+    let rtnl = nl.rtnl();
+    let results = futures::future::join_all((0..5000u32).map(|i| {
+        let (m, f) = add_blackhole(nth_addr(i), 600);
+        rtnl.ack(m, f)
+    }))
+    .await;
+    assert!(results.iter().all(|r| r.is_ok()));
+    let st = rtnl.stats();
+    assert_eq!(st.overruns, 0, "{st:?}");
+    assert!(st.datagrams_sent < 5000, "requests were coalesced: {st:?}");
+    assert_eq!(count_routes(&nl, 600).await, 5000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enobufs_fails_requests_in_flight_and_nothing_hangs() {
+    let ns = TestNs::new().await;
+    // A tiny buffer and no window: the acks of one big datagram overflow it.
+    let nl = Netlink::builder()
+        .netns(ns.name.as_str())
+        .receive_buffer(4096)
+        .send_window(usize::MAX / 2)
+        .max_datagram(1 << 20)
+        .build()
+        .unwrap();
+    let rtnl = nl.rtnl();
+    let all = futures::future::join_all((0..3000u32).map(|i| {
+        let (m, f) = add_blackhole(nth_addr(i), 700);
+        rtnl.ack(m, f)
+    }));
+    let results = tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("every request resolves");
+    let lost = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::ReplyLost(_))))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(lost > 0, "the overrun was reported");
+    assert_eq!(lost + ok, 3000, "only lost or ok: {:?}", results.iter().find(|r| matches!(r, Err(e) if !matches!(e, Error::ReplyLost(_)))));
+    assert!(rtnl.stats().overruns >= 1);
+    let msg = results
+        .iter()
+        .find_map(|r| r.as_ref().err())
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("RTM_NEWROUTE") && msg.contains("ENOBUFS"), "{msg}");
+    // The connection survives and still works.
+    let (m, f) = add_blackhole(nth_addr(9999), 701);
+    rtnl.ack(m, f).await.expect("ack after overrun");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_senders_are_refused_or_dropped() {
+    use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+    let ns = TestNs::new().await;
+
+    // A forged ack: NLMSG_ERROR code 0, for sequence `seq`.
+    fn forged_ack(seq: u32) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&36u32.to_ne_bytes());
+        v.extend_from_slice(&2u16.to_ne_bytes());
+        v.extend_from_slice(&0x100u16.to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&4242u32.to_ne_bytes());
+        v.extend_from_slice(&0i32.to_ne_bytes());
+        v.extend_from_slice(&[0u8; 16]);
+        v
+    }
+    let peer = tokio_netlink::netns::NetnsTarget::from(ns.name.as_str())
+        .open()
+        .unwrap();
+    // The peer lives in the test's namespace too.
+    let peer = std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        assert_eq!(unsafe { libc::setns(peer.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+        let mut s = Socket::new(NETLINK_ROUTE).unwrap();
+        s.bind_auto().unwrap();
+        s
+    })
+    .join()
+    .unwrap();
+
+    // Default: our socket is connected to the kernel, which refuses the peer.
+    let nl = ns.client();
+    let rtnl = nl.rtnl();
+    rtnl.get(get_link(1), 0).await.unwrap();
+    let port = rtnl.stats().port;
+    let err = peer
+        .send_to(&forged_ack(2), &SocketAddr::new(port, 0), 0)
+        .unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+
+    // Unconnected: the peer's datagrams arrive and are counted and dropped;
+    // a forged ack never completes a request.
+    let mut cfg = tokio_netlink::Config::default();
+    cfg.socket.connect_to_kernel = false;
+    let nl = Netlink::builder()
+        .netns(ns.name.as_str())
+        .config(cfg)
+        .build()
+        .unwrap();
+    let rtnl = nl.rtnl();
+    rtnl.get(get_link(1), 0).await.unwrap();
+    let port = rtnl.stats().port;
+    // Seq 2 is the next request: a route add that the kernel never answers.
+    let (m, f) = add_blackhole(nth_addr(1), 800);
+    let short = rtnl.with_timeout(Some(Duration::from_millis(500)));
+    let pending = short.get(m, f);
+    let forge = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for seq in 1..=20 {
+            peer.send_to(&forged_ack(seq), &SocketAddr::new(port, 0), 0)
+                .unwrap();
+        }
+    };
+    let (r, ()) = tokio::join!(pending, forge);
+    assert!(matches!(r, Err(Error::Timeout(_))), "forged ack accepted: {r:?}");
+    assert_eq!(rtnl.stats().foreign_dropped, 20);
+}
+
+#[tokio::test]
+async fn namespaces_by_name_path_fd_and_pid() {
+    let ns = TestNs::new().await;
+    ns.ip(&["link", "add", "marker0", "type", "veth", "peer", "name", "marker1"]);
+    let has_marker = |nl: Netlink| async move {
+        let links = nl.rtnl().dump_all(get_link(0), 0).await.unwrap();
+        links
+            .iter()
+            .any(|l| link_name(l).as_deref() == Some("marker0"))
+    };
+    let path = format!("/run/netns/{}", ns.name);
+    assert!(has_marker(Netlink::in_netns(ns.name.as_str()).unwrap()).await);
+    assert!(has_marker(Netlink::in_netns(std::path::PathBuf::from(&path)).unwrap()).await);
+    let fd = std::os::fd::OwnedFd::from(std::fs::File::open(&path).unwrap());
+    assert!(has_marker(Netlink::in_netns(fd).unwrap()).await);
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sleep", "30"])
+        .spawn()
+        .unwrap();
+    // Wait until the child has entered the namespace.
+    let target = std::fs::read_link(&path).ok();
+    let _ = target;
+    let ns_ino = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).unwrap();
+    for _ in 0..500 {
+        let p = format!("/proc/{}/ns/net", child.id());
+        if std::fs::metadata(&p).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).ok() == Some(ns_ino) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let by_pid = Netlink::in_netns(tokio_netlink::NetnsTarget::Pid(child.id())).unwrap();
+    let found = has_marker(by_pid).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(found);
+    // The host namespace does not see it.
+    assert!(!has_marker(Netlink::new()).await);
+}
+
+#[tokio::test]
+async fn netns_add_and_del() {
+    let name = format!("tnl-adddel-{}", std::process::id());
+    tokio_netlink::netns::add(&name).await.unwrap();
+    let listed = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&name));
+    let again = tokio_netlink::netns::add(&name).await.unwrap_err();
+    assert!(again.is_exists(), "{again}");
+    let nl = Netlink::in_netns(name.as_str()).unwrap();
+    let lo = nl.rtnl().get(get_link(1), 0).await.unwrap();
+    assert_eq!(link_name(&lo).as_deref(), Some("lo"));
+    tokio_netlink::netns::del(&name).await.unwrap();
+    assert!(!std::path::Path::new("/run/netns").join(&name).exists());
+    let gone = Netlink::in_netns(name.as_str()).unwrap_err();
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+#[test]
+fn closed_connection_fails_requests_at_once() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ns = rt.block_on(TestNs::new());
+    let nl = ns.client();
+    rt.block_on(async { nl.rtnl().get(get_link(1), 0).await.unwrap() });
+    // The runtime that ran the connection task goes away.
+    drop(rt);
+    let rt2 = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt2.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), nl.rtnl().get(get_link(1), 0)).await
+    });
+    assert!(matches!(r, Ok(Err(Error::ConnectionClosed(_)))), "{r:?}");
+    // Outside any runtime: a clear error, no panic.
+    let fresh = ns.client();
+    let r = futures::executor::block_on(fresh.rtnl().get(get_link(1), 0));
+    assert!(matches!(r, Err(Error::NoRuntime)), "{r:?}");
+}
