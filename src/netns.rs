@@ -291,7 +291,16 @@ mod tests {
     fn bad_names_are_refused() {
         for n in ["", ".", "..", "a/b"] {
             let e = NetnsTarget::from(n).open().unwrap_err();
-            assert!(matches!(e, Error::InvalidInput { field: "netns name", .. }), "{n}");
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "netns name",
+                        ..
+                    }
+                ),
+                "{n}"
+            );
         }
     }
 

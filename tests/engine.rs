@@ -78,9 +78,10 @@ async fn kernel_extended_ack_reaches_the_error() {
     let nl = ns.client();
     let mut m = LinkMessage::default();
     m.attributes.push(LinkAttribute::IfName("bogus0".into()));
-    m.attributes.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-        InfoKind::Other("no-such-kind".into()),
-    )]));
+    m.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Other("no-such-kind".into()),
+        )]));
     let err = nl
         .rtnl()
         .ack(RouteNetlinkMessage::NewLink(m), 0x400 | 0x200)
@@ -90,7 +91,9 @@ async fn kernel_extended_ack_reaches_the_error() {
     assert_eq!(err.kernel_message(), Some("Unknown device type"));
     let text = err.to_string();
     assert!(
-        text.starts_with("RTM_NEWLINK failed: Operation not supported (os error 95): Unknown device type"),
+        text.starts_with(
+            "RTM_NEWLINK failed: Operation not supported (os error 95): Unknown device type"
+        ),
         "{text}"
     );
 }
@@ -122,12 +125,17 @@ async fn dump_start_error_carries_kernel_text() {
     let mut m = RouteMessage::default();
     m.header.address_family = netlink_packet_route::AddressFamily::Inet;
     m.header.destination_prefix_length = 8;
-    let items: Vec<_> = rtnl.dump(RouteNetlinkMessage::GetRoute(m), 0).collect().await;
+    let items: Vec<_> = rtnl
+        .dump(RouteNetlinkMessage::GetRoute(m), 0)
+        .collect()
+        .await;
     assert_eq!(items.len(), 1, "{items:?}");
     let err = items.into_iter().next().unwrap().unwrap_err();
     assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
     assert!(
-        err.kernel_message().unwrap_or("").contains("Invalid values in header"),
+        err.kernel_message()
+            .unwrap_or("")
+            .contains("Invalid values in header"),
         "{err}"
     );
 }
@@ -208,7 +216,7 @@ async fn cancellation_storm_leaks_nothing() {
                 let a = nth_addr(t * 500 + i);
                 let (m, f) = add_blackhole(a, 200);
                 let fut = rtnl.ack(m, f);
-                if x % 2 == 0 {
+                if x.is_multiple_of(2) {
                     // Drop it at a random point: before sending, in flight...
                     let wait = Duration::from_micros(u64::from(x % 200));
                     if let Ok(r) = tokio::time::timeout(wait, fut).await {
@@ -299,7 +307,10 @@ async fn timeout_resolves_a_request_the_kernel_never_answers() {
         .with_timeout(Some(Duration::from_millis(200)))
         .get(m, f)
         .await;
-    assert!(matches!(r, Err(Error::Timeout(k)) if k.name == Some("RTM_NEWROUTE")), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::Timeout(k)) if k.name == Some("RTM_NEWROUTE")),
+        "{r:?}"
+    );
     // The request did take effect; the client keeps working.
     assert_eq!(count_routes(&nl, 500).await, 1);
     let timed = Netlink::builder()
@@ -308,7 +319,10 @@ async fn timeout_resolves_a_request_the_kernel_never_answers() {
         .build()
         .unwrap();
     let (m, f) = add_blackhole(nth_addr(2), 500);
-    assert!(matches!(timed.rtnl().get(m, f).await, Err(Error::Timeout(_))));
+    assert!(matches!(
+        timed.rtnl().get(m, f).await,
+        Err(Error::Timeout(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,14 +371,24 @@ async fn enobufs_fails_requests_in_flight_and_nothing_hangs() {
         .count();
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert!(lost > 0, "the overrun was reported");
-    assert_eq!(lost + ok, 3000, "only lost or ok: {:?}", results.iter().find(|r| matches!(r, Err(e) if !matches!(e, Error::ReplyLost(_)))));
+    assert_eq!(
+        lost + ok,
+        3000,
+        "only lost or ok: {:?}",
+        results
+            .iter()
+            .find(|r| matches!(r, Err(e) if !matches!(e, Error::ReplyLost(_))))
+    );
     assert!(rtnl.stats().overruns >= 1);
     let msg = results
         .iter()
         .find_map(|r| r.as_ref().err())
         .unwrap()
         .to_string();
-    assert!(msg.contains("RTM_NEWROUTE") && msg.contains("ENOBUFS"), "{msg}");
+    assert!(
+        msg.contains("RTM_NEWROUTE") && msg.contains("ENOBUFS"),
+        "{msg}"
+    );
     // The connection survives and still works.
     let (m, f) = add_blackhole(nth_addr(9999), 701);
     rtnl.ack(m, f).await.expect("ack after overrun");
@@ -393,7 +417,10 @@ async fn foreign_senders_are_refused_or_dropped() {
     // The peer lives in the test's namespace too.
     let peer = std::thread::spawn(move || {
         use std::os::fd::AsRawFd;
-        assert_eq!(unsafe { libc::setns(peer.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+        assert_eq!(
+            unsafe { libc::setns(peer.as_raw_fd(), libc::CLONE_NEWNET) },
+            0
+        );
         let mut s = Socket::new(NETLINK_ROUTE).unwrap();
         s.bind_auto().unwrap();
         s
@@ -435,14 +462,19 @@ async fn foreign_senders_are_refused_or_dropped() {
         }
     };
     let (r, ()) = tokio::join!(pending, forge);
-    assert!(matches!(r, Err(Error::Timeout(_))), "forged ack accepted: {r:?}");
+    assert!(
+        matches!(r, Err(Error::Timeout(_))),
+        "forged ack accepted: {r:?}"
+    );
     assert_eq!(rtnl.stats().foreign_dropped, 20);
 }
 
 #[tokio::test]
 async fn namespaces_by_name_path_fd_and_pid() {
     let ns = TestNs::new().await;
-    ns.ip(&["link", "add", "marker0", "type", "veth", "peer", "name", "marker1"]);
+    ns.ip(&[
+        "link", "add", "marker0", "type", "veth", "peer", "name", "marker1",
+    ]);
     let has_marker = |nl: Netlink| async move {
         let links = nl.rtnl().dump_all(get_link(0), 0).await.unwrap();
         links
@@ -461,10 +493,16 @@ async fn namespaces_by_name_path_fd_and_pid() {
     // Wait until the child has entered the namespace.
     let target = std::fs::read_link(&path).ok();
     let _ = target;
-    let ns_ino = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).unwrap();
+    let ns_ino = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
     for _ in 0..500 {
         let p = format!("/proc/{}/ns/net", child.id());
-        if std::fs::metadata(&p).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).ok() == Some(ns_ino) {
+        if std::fs::metadata(&p)
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .ok()
+            == Some(ns_ino)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

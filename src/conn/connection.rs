@@ -95,9 +95,14 @@ struct Connection {
 
 impl Connection {
     fn deliver(&mut self) {
-        for (sink, outcome, seq) in self.mux.completed() {
-            tracing::debug!(seq, outcome = ?OutcomeName(&outcome), "netlink request done");
-            let _ = sink.send(outcome);
+        for c in self.mux.completed() {
+            tracing::debug!(
+                seq = c.seq,
+                ty = c.ty,
+                outcome = ?OutcomeName(&c.outcome),
+                "netlink request done"
+            );
+            let _ = c.sink.send(c.outcome);
         }
         let s = self.mux.stats();
         let mut st = self.shared.stats.lock().expect("stats lock");
@@ -152,8 +157,7 @@ impl Connection {
                 Poll::Ready(Err(e)) => {
                     tracing::debug!(error = %e, "netlink sendmsg failed");
                     let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                    self.mux
-                        .send_failed(&self.out, Outcome::SendFailed(errno));
+                    self.mux.send_failed(&self.out, Outcome::SendFailed(errno));
                     self.out.clear();
                     progress = true;
                 }
@@ -169,7 +173,9 @@ impl Connection {
                     progress = true;
                 }
                 Poll::Ready(Err(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    tracing::warn!("netlink request socket overran (ENOBUFS); failing requests in flight");
+                    tracing::warn!(
+                        "netlink request socket overran (ENOBUFS); failing requests in flight"
+                    );
                     self.mux.overrun();
                     progress = true;
                 }

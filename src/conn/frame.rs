@@ -215,10 +215,10 @@ pub fn parse_error(header: &Header, payload: &[u8]) -> Result<Status, &'static s
     } else {
         align(orig.len as usize).max(HEADER_LEN)
     };
-    if header.flags & F_ACK_TLVS != 0 {
-        if let Some(tlvs) = payload.get(4 + echoed..) {
-            parse_ext_ack(tlvs, &mut status);
-        }
+    if header.flags & F_ACK_TLVS != 0
+        && let Some(tlvs) = payload.get(4 + echoed..)
+    {
+        parse_ext_ack(tlvs, &mut status);
     }
     Ok(status)
 }
@@ -230,10 +230,10 @@ pub fn parse_done(header: &Header, payload: &[u8]) -> Status {
         code: read_i32(payload).unwrap_or(0),
         ..Status::default()
     };
-    if header.flags & F_ACK_TLVS != 0 {
-        if let Some(tlvs) = payload.get(4..) {
-            parse_ext_ack(tlvs, &mut status);
-        }
+    if header.flags & F_ACK_TLVS != 0
+        && let Some(tlvs) = payload.get(4..)
+    {
+        parse_ext_ack(tlvs, &mut status);
     }
     status
 }
@@ -254,7 +254,7 @@ pub(crate) mod tests {
         }
         .write(&mut v);
         v.extend_from_slice(payload);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
         v
@@ -282,7 +282,7 @@ pub(crate) mod tests {
             p.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
             p.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
             p.extend_from_slice(&v);
-            while p.len() % 4 != 0 {
+            while !p.len().is_multiple_of(4) {
                 p.push(0);
             }
             p.extend_from_slice(&8u16.to_ne_bytes());
@@ -338,7 +338,12 @@ pub(crate) mod tests {
         // Every prefix of a valid datagram and a spread of garbage must parse
         // without panicking.
         let mut d = error(5, -17, 16, Some("boom"));
-        d.extend(msg(NLMSG_DONE, F_MULTI | F_ACK_TLVS, 5, &(-4i32).to_ne_bytes()));
+        d.extend(msg(
+            NLMSG_DONE,
+            F_MULTI | F_ACK_TLVS,
+            5,
+            &(-4i32).to_ne_bytes(),
+        ));
         for n in 0..=d.len() {
             for f in Frames::new(&d[..n], 0) {
                 if let Frame::Message(h, r) = f {

@@ -79,10 +79,24 @@ pub struct Stats {
     pub requests_sent: u64,
 }
 
+/// A request that ended: where to deliver it and how it ended.
+#[derive(Debug)]
+pub struct Completed<S> {
+    /// The caller's sink.
+    pub sink: S,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Its sequence number.
+    pub seq: u32,
+    /// Its message type.
+    pub ty: u16,
+}
+
 #[derive(Debug)]
 struct Entry<S> {
     id: u64,
     kind: Kind,
+    ty: u16,
     /// Request bytes while queued; `None` once sent.
     queued: Option<Bytes>,
     /// `None` once the caller cancelled: the sequence number stays reserved
@@ -120,7 +134,7 @@ pub struct Multiplexer<S> {
     by_id: HashMap<u64, u32>,
     queue: VecDeque<u32>,
     in_flight_cost: usize,
-    done: Vec<(S, Outcome, u32)>,
+    done: Vec<Completed<S>>,
     stats: Stats,
 }
 
@@ -179,6 +193,7 @@ impl<S> Multiplexer<S> {
     /// for [`cancel`](Self::cancel); it must be unique among pending requests.
     pub fn submit(&mut self, id: u64, mut request: Vec<u8>, kind: Kind, sink: S) -> u32 {
         let seq = self.alloc_seq();
+        let ty = frame::Header::parse(&request).map_or(0, |h| h.ty);
         if request.len() >= HEADER_LEN {
             frame::set_seq(&mut request, seq);
         }
@@ -187,6 +202,7 @@ impl<S> Multiplexer<S> {
             Entry {
                 id,
                 kind,
+                ty,
                 queued: Some(Bytes::from(request)),
                 sink: Some(sink),
                 reply: None,
@@ -298,7 +314,12 @@ impl<S> Multiplexer<S> {
         match entry.sink {
             Some(sink) => {
                 self.by_id.remove(&entry.id);
-                self.done.push((sink, outcome, seq));
+                self.done.push(Completed {
+                    sink,
+                    outcome,
+                    seq,
+                    ty: entry.ty,
+                });
             }
             None => self.stats.late_dropped += 1,
         }
@@ -406,7 +427,7 @@ impl<S> Multiplexer<S> {
 
     /// Takes the requests that completed since the last call, with their
     /// sequence numbers.
-    pub fn completed(&mut self) -> std::vec::Drain<'_, (S, Outcome, u32)> {
+    pub fn completed(&mut self) -> std::vec::Drain<'_, Completed<S>> {
         self.done.drain(..)
     }
 }
@@ -431,7 +452,7 @@ mod tests {
     }
 
     fn done(m: &mut Multiplexer<u64>) -> Vec<(u64, Outcome)> {
-        let mut v: Vec<_> = m.completed().map(|(s, o, _)| (s, o)).collect();
+        let mut v: Vec<_> = m.completed().map(|c| (c.sink, c.outcome)).collect();
         v.sort_by_key(|(s, _)| *s);
         v
     }
@@ -571,7 +592,9 @@ mod tests {
             max_datagram: 1 << 20,
         };
         let mut m = Multiplexer::new(cfg);
-        let seqs: Vec<u32> = (0..10).map(|i| m.submit(i, req(16), Kind::Ack, i)).collect();
+        let seqs: Vec<u32> = (0..10)
+            .map(|i| m.submit(i, req(16), Kind::Ack, i))
+            .collect();
         let mut out = Vec::new();
         assert_eq!(m.transmit(&mut out), 3);
         assert!(!m.wants_to_send());
@@ -628,7 +651,10 @@ mod tests {
         assert_eq!(m.pending(), 2);
         assert!(m.wants_to_send());
         m.close();
-        assert_eq!(done(&mut m), vec![(2, Outcome::Closed), (3, Outcome::Closed)]);
+        assert_eq!(
+            done(&mut m),
+            vec![(2, Outcome::Closed), (3, Outcome::Closed)]
+        );
         assert!(m.is_idle());
     }
 
@@ -641,7 +667,10 @@ mod tests {
         m.transmit(&mut out);
         m.submit(3, req(16), Kind::Ack, 3);
         m.send_failed(&out, Outcome::Closed);
-        assert_eq!(done(&mut m), vec![(1, Outcome::Closed), (2, Outcome::Closed)]);
+        assert_eq!(
+            done(&mut m),
+            vec![(1, Outcome::Closed), (2, Outcome::Closed)]
+        );
         assert_eq!(m.pending(), 1);
     }
 
@@ -664,5 +693,91 @@ mod tests {
         assert_eq!(m.stats().unroutable, 1);
         let h = Header::parse(&req(16)).unwrap();
         assert_eq!(h.ty, 16);
+    }
+
+    #[test]
+    fn randomized_interleavings_complete_every_request_exactly_once() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..50u64 {
+            let cfg = Config {
+                window: (1 + rnd(40) as usize) * Kind::Ack.cost(),
+                max_datagram: 64 + rnd(2000) as usize,
+            };
+            let mut m = Multiplexer::with_initial_seq(cfg, u32::MAX - rnd(50) as u32);
+            let mut kernel: Vec<u32> = Vec::new(); // seqs sent, unanswered
+            let mut open = std::collections::HashSet::new();
+            let mut cancelled = std::collections::HashSet::new();
+            let mut finished = std::collections::HashMap::new();
+            let mut next_id = 0u64;
+            for _ in 0..2000 {
+                match rnd(10) {
+                    0..=3 => {
+                        m.submit(next_id, req(16), Kind::Ack, next_id);
+                        open.insert(next_id);
+                        next_id += 1;
+                    }
+                    4 => {
+                        if let Some(&id) = open.iter().nth(rnd(open.len() as u64 + 1) as usize)
+                            && m.cancel(id).is_some()
+                        {
+                            open.remove(&id);
+                            cancelled.insert(id);
+                        }
+                    }
+                    5..=6 => {
+                        let mut out = Vec::new();
+                        m.transmit(&mut out);
+                        kernel.extend(seqs_of(&out));
+                        let mut uniq = kernel.clone();
+                        uniq.sort();
+                        uniq.dedup();
+                        assert_eq!(uniq.len(), kernel.len(), "a seq in flight was reused");
+                    }
+                    _ => {
+                        // The kernel answers a random subset, in random order.
+                        let mut d = Vec::new();
+                        for _ in 0..rnd(8) {
+                            if kernel.is_empty() {
+                                break;
+                            }
+                            let s = kernel.swap_remove(rnd(kernel.len() as u64) as usize);
+                            d.extend(error(s, 0, 16, None));
+                        }
+                        m.receive(&Bytes::from(d), 0);
+                    }
+                }
+                for c in m.completed() {
+                    assert_eq!(c.outcome, Outcome::Ack);
+                    assert!(open.remove(&c.sink), "completed twice or after cancel");
+                    *finished.entry(c.sink).or_insert(0) += 1;
+                }
+            }
+            // Drain: send everything and answer everything.
+            loop {
+                let mut out = Vec::new();
+                m.transmit(&mut out);
+                kernel.extend(seqs_of(&out));
+                if kernel.is_empty() {
+                    break;
+                }
+                let mut d = Vec::new();
+                for s in kernel.drain(..) {
+                    d.extend(error(s, 0, 16, None));
+                }
+                m.receive(&Bytes::from(d), 0);
+                for c in m.completed() {
+                    assert!(open.remove(&c.sink), "round {round}");
+                }
+            }
+            assert!(open.is_empty(), "round {round}: never completed: {open:?}");
+            assert!(m.is_idle(), "round {round}: entries leak");
+            assert!(cancelled.iter().all(|id| !finished.contains_key(id)));
+        }
     }
 }

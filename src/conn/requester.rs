@@ -411,7 +411,12 @@ impl std::fmt::Debug for RawDump {
 }
 
 impl RawDump {
-    fn new(conn: Arc<ConnHandle>, request: Vec<u8>, rk: RequestKind, timeout: Option<Duration>) -> Self {
+    fn new(
+        conn: Arc<ConnHandle>,
+        request: Vec<u8>,
+        rk: RequestKind,
+        timeout: Option<Duration>,
+    ) -> Self {
         RawDump {
             conn,
             request,
@@ -517,7 +522,12 @@ impl Stream for RawDump {
         if !this.sent {
             let seq = this.conn.next_dump_seq();
             frame::set_seq(&mut this.request, seq);
-            let sent = ready!(this.sock.as_ref().expect("socket").poll_send(cx, &this.request));
+            let sent = ready!(
+                this.sock
+                    .as_ref()
+                    .expect("socket")
+                    .poll_send(cx, &this.request)
+            );
             if let Err(e) = sent {
                 return this.fail(Error::Io(e));
             }

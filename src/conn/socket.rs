@@ -197,7 +197,6 @@ impl NlSocket {
             }
         }
     }
-
 }
 
 fn send_datagram(fd: i32, buf: &[u8]) -> io::Result<()> {
@@ -281,4 +280,75 @@ fn recv_datagram(fd: i32, rx: &mut RxBuf) -> io::Result<(Bytes, u32)> {
         tracing::warn!(len = n, "netlink datagram larger than the receive buffers");
     }
     Ok((data, addr.nl_pid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dgram_pair() -> (i32, i32) {
+        let mut fds = [0i32; 2];
+        // SAFETY: socketpair fills two fds we then own.
+        let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, fds.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        for fd in fds {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 8 << 20).unwrap();
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20).unwrap();
+        }
+        (fds[0], fds[1])
+    }
+
+    fn send(fd: i32, data: &[u8]) {
+        // SAFETY: data is live for the call.
+        let n = unsafe { libc::send(fd, data.as_ptr() as *const libc::c_void, data.len(), 0) };
+        assert_eq!(n as usize, data.len(), "{}", io::Error::last_os_error());
+    }
+
+    #[test]
+    fn datagrams_larger_than_the_block_are_received_whole() {
+        let (a, b) = dgram_pair();
+        let mut rx = RxBuf {
+            block: BytesMut::new(),
+            spill: Vec::new(),
+        };
+        let small: Vec<u8> = (0..100u32).map(|i| i as u8).collect();
+        let big: Vec<u8> = (0..(BLOCK as u32 + 12_345))
+            .map(|i| (i * 7) as u8)
+            .collect();
+        for d in [&small, &big, &small] {
+            send(a, d);
+        }
+        for d in [&small, &big, &small] {
+            let (got, _) = recv_datagram(b, &mut rx).unwrap();
+            assert_eq!(&got[..], &d[..]);
+        }
+        let e = recv_datagram(b, &mut rx).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        // SAFETY: closing fds we own.
+        unsafe {
+            libc::close(a);
+            libc::close(b);
+        }
+    }
+
+    #[test]
+    fn small_datagrams_share_a_block_without_copies() {
+        let (a, b) = dgram_pair();
+        let mut rx = RxBuf {
+            block: BytesMut::new(),
+            spill: Vec::new(),
+        };
+        send(a, &[1; 40]);
+        send(a, &[2; 40]);
+        let (x, _) = recv_datagram(b, &mut rx).unwrap();
+        let (y, _) = recv_datagram(b, &mut rx).unwrap();
+        assert_eq!((x[0], y[0], x.len(), y.len()), (1, 2, 40, 40));
+        // Both are slices of the same allocation.
+        assert_eq!(x.as_ptr() as usize + 40, y.as_ptr() as usize);
+        // SAFETY: closing fds we own.
+        unsafe {
+            libc::close(a);
+            libc::close(b);
+        }
+    }
 }

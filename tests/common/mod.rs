@@ -124,3 +124,18 @@ pub mod libc_flags {
 pub fn nth_addr(i: u32) -> Ipv4Addr {
     Ipv4Addr::from(0x0a00_0000 + i)
 }
+
+/// True inside the project's full-kernel VM lane (`scripts/test.sh` sets
+/// TOKIO_NETLINK_VM_LANE=1 there).
+pub fn in_vm_lane() -> bool {
+    std::env::var_os("TOKIO_NETLINK_VM_LANE").is_some_and(|v| v == "1")
+}
+
+/// Call when the running kernel lacks `feature`. On the host the test skips
+/// with a printed reason; in the VM lane a missing feature fails the test.
+pub fn feature_missing(feature: &str, why: &dyn std::fmt::Display) {
+    if in_vm_lane() {
+        panic!("the VM lane's kernel lacks {feature}: {why}");
+    }
+    eprintln!("SKIP: host kernel lacks {feature} ({why}); this test runs in the VM lane");
+}
