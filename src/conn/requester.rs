@@ -354,26 +354,33 @@ impl<P: Protocol> Requester<P> {
     pub async fn dump_all(&self, msg: P::Message, flags: u16) -> Result<Vec<P::Message>> {
         let rk = request_kind::<P>(msg.message_type());
         let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        retry_interrupted(rk, || async {
             let mut raw = RawDump::new(self.conn.clone(), bytes.clone(), rk, self.timeout);
             let mut out = Vec::new();
-            let mut interrupted = false;
             while let Some(item) = raw.next().await {
-                match item {
-                    Ok(m) => out.push(decode::<P>(&m, rk)?),
-                    Err(Error::DumpInterrupted) if attempt < DUMP_RETRIES => {
-                        interrupted = true;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
+                out.push(decode::<P>(&item?, rk)?);
             }
-            if !interrupted {
-                return Ok(out);
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Runs `attempt` again while it fails with `DumpInterrupted`, at most
+/// `DUMP_RETRIES` times in all; the last error is returned as is.
+pub(crate) async fn retry_interrupted<T, F, Fut>(rk: RequestKind, mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut n = 1;
+    loop {
+        match attempt().await {
+            Err(Error::DumpInterrupted) if n < DUMP_RETRIES => {
+                tracing::debug!(request = %rk, attempt = n, "dump interrupted, retrying");
+                n += 1;
             }
-            tracing::debug!(request = %rk, attempt, "dump interrupted, retrying");
+            r => return r,
         }
     }
 }
@@ -615,5 +622,65 @@ impl<P: Protocol> Stream for Dump<P> {
         Poll::Ready(
             ready!(this.raw.poll_next_unpin(cx)).map(|r| r.and_then(|m| decode::<P>(&m, rk))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RK: RequestKind = RequestKind {
+        message_type: 18,
+        name: Some("RTM_GETLINK"),
+    };
+
+    #[tokio::test]
+    async fn interrupted_dumps_are_retried_a_bounded_number_of_times() {
+        let mut calls = 0;
+        let r = retry_interrupted(RK, || {
+            calls += 1;
+            let c = calls;
+            async move {
+                if c < 3 {
+                    Err(Error::DumpInterrupted)
+                } else {
+                    Ok(c)
+                }
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 3);
+
+        let mut calls = 0;
+        let r: Result<()> = retry_interrupted(RK, || {
+            calls += 1;
+            async { Err(Error::DumpInterrupted) }
+        })
+        .await;
+        assert!(matches!(r, Err(Error::DumpInterrupted)));
+        assert_eq!(calls, DUMP_RETRIES);
+
+        let mut calls = 0;
+        let r: Result<()> = retry_interrupted(RK, || {
+            calls += 1;
+            async { Err(Error::NoRuntime) }
+        })
+        .await;
+        assert!(matches!(r, Err(Error::NoRuntime)));
+        assert_eq!(calls, 1, "other errors are not retried");
+    }
+
+    #[test]
+    fn undecodable_message_becomes_a_decode_error() {
+        // An RTM_NEWLINK whose body is shorter than struct ifinfomsg. (A
+        // decoder that panicked would give the same error, via catch_unwind.)
+        let bytes = Bytes::from(vec![
+            20, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4,
+        ]);
+        let raw = raw_from(bytes).unwrap();
+        match decode::<crate::route::Route>(&raw, RK) {
+            Err(Error::Decode { request, .. }) => assert_eq!(request, RK),
+            other => panic!("{other:?}"),
+        }
     }
 }
