@@ -236,6 +236,11 @@ impl<P: Protocol> Requester<P> {
         }
     }
 
+    /// The namespace this connection works in (`None`: the caller's).
+    pub(crate) fn netns(&self) -> Option<Arc<OwnedFd>> {
+        self.conn.netns.clone()
+    }
+
     /// Counters of this connection.
     pub fn stats(&self) -> ConnStats {
         let mut s = *self.conn.shared.stats.lock().expect("stats lock");

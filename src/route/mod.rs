@@ -1,6 +1,9 @@
 //! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, traffic
 //! control. Messages come from netlink-packet-route.
 
+pub(crate) mod attrs;
+pub mod link;
+
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::conn::Protocol;

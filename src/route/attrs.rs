@@ -1,0 +1,199 @@
+//! Lazy access to the attributes of a received message.
+//!
+//! Decoding every attribute of every message costs more than the kernel's
+//! dump itself, so typed views keep the message bytes (a zero-copy slice of
+//! the receive buffer), index the top-level attributes in one pass over
+//! their headers, and decode a value only when it is asked for.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netlink_packet_core::NLA_TYPE_MASK;
+
+use crate::conn::frame::{HEADER_LEN, align};
+
+/// Top-level attribute offsets of one message. `N` bounds the attribute
+/// types indexed; higher types are found by a scan.
+#[derive(Clone)]
+pub(crate) struct AttrIndex<const N: usize> {
+    /// Offset of each attribute's header in the message, plus one (0: absent).
+    slots: [u32; N],
+}
+
+impl<const N: usize> std::fmt::Debug for AttrIndex<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present: Vec<usize> = (0..N).filter(|&i| self.slots[i] != 0).collect();
+        f.debug_struct("AttrIndex")
+            .field("present", &present)
+            .finish()
+    }
+}
+
+impl<const N: usize> AttrIndex<N> {
+    /// Indexes the attributes of `msg` that start at `start` (the netlink
+    /// header plus the family's fixed header). Stops at a malformed header;
+    /// what came before stays reachable.
+    pub fn build(msg: &[u8], start: usize) -> Self {
+        let mut slots = [0u32; N];
+        for (off, ty, _) in Attrs::new(msg, start) {
+            if (ty as usize) < N && slots[ty as usize] == 0 {
+                slots[ty as usize] = off as u32 + 1;
+            }
+        }
+        AttrIndex { slots }
+    }
+
+    /// The value of attribute `ty`, if present.
+    pub fn get<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
+        self.get_whole(msg, start, ty).map(|a| &a[4..])
+    }
+
+    /// Attribute `ty` whole (header included), for handing to a decoder.
+    pub fn get_whole<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
+        let off = match self.slots.get(ty as usize) {
+            Some(0) => return None,
+            Some(&s) => s as usize - 1,
+            None => Attrs::new(msg, start).find(|&(_, t, _)| t == ty)?.0,
+        };
+        let len = u16::from_ne_bytes([msg[off], msg[off + 1]]) as usize;
+        msg.get(off..off + len)
+    }
+}
+
+/// Iterates `(offset, type, value)` of the attributes in `buf[start..]`,
+/// stopping at the first malformed one.
+#[derive(Clone)]
+pub(crate) struct Attrs<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Attrs<'a> {
+    pub fn new(buf: &'a [u8], start: usize) -> Self {
+        Attrs { buf, pos: start }
+    }
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = (usize, u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.buf.get(self.pos..)?;
+        if rest.len() < 4 {
+            return None;
+        }
+        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
+        let ty = u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK;
+        if len < 4 || len > rest.len() {
+            self.pos = self.buf.len();
+            return None;
+        }
+        let off = self.pos;
+        self.pos += align(len);
+        Some((off, ty, &rest[4..len]))
+    }
+}
+
+/// Nested attributes of a value: `(type, value)`.
+pub(crate) fn nested(value: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    Attrs::new(value, 0).map(|(_, t, v)| (t, v))
+}
+
+/// Finds a nested attribute.
+pub(crate) fn nested_get(value: &[u8], ty: u16) -> Option<&[u8]> {
+    nested(value).find(|&(t, _)| t == ty).map(|(_, v)| v)
+}
+
+pub(crate) fn u8_of(v: &[u8]) -> Option<u8> {
+    v.first().copied()
+}
+
+pub(crate) fn u16_of(v: &[u8]) -> Option<u16> {
+    Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?))
+}
+
+pub(crate) fn u32_of(v: &[u8]) -> Option<u32> {
+    Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
+}
+
+pub(crate) fn i32_of(v: &[u8]) -> Option<i32> {
+    Some(i32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
+}
+
+/// A NUL-terminated (or not) string attribute.
+pub(crate) fn str_of(v: &[u8]) -> Option<&str> {
+    let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+    std::str::from_utf8(&v[..end]).ok()
+}
+
+/// An address attribute: 4 bytes IPv4, 16 bytes IPv6.
+pub(crate) fn ip_of(v: &[u8]) -> Option<IpAddr> {
+    match v.len() {
+        4 => Some(IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3]))),
+        16 => {
+            let b: [u8; 16] = v.try_into().ok()?;
+            Some(IpAddr::V6(Ipv6Addr::from(b)))
+        }
+        _ => None,
+    }
+}
+
+/// Start of the attributes after a fixed family header of `fixed` bytes.
+pub(crate) const fn attrs_start(fixed: usize) -> usize {
+    HEADER_LEN + align(fixed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(ty: u16, v: &[u8]) -> Vec<u8> {
+        let mut out = ((4 + v.len()) as u16).to_ne_bytes().to_vec();
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(v);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn index_and_scan() {
+        let mut m = vec![0u8; 20];
+        m.extend(attr(3, b"eth0\0"));
+        m.extend(attr(4, &1500u32.to_ne_bytes()));
+        m.extend(attr(100, &7u32.to_ne_bytes()));
+        m.extend(attr(3, b"dup\0"));
+        let idx = AttrIndex::<64>::build(&m, 20);
+        assert_eq!(
+            str_of(idx.get(&m, 20, 3).unwrap()),
+            Some("eth0"),
+            "first wins"
+        );
+        assert_eq!(u32_of(idx.get(&m, 20, 4).unwrap()), Some(1500));
+        assert_eq!(
+            u32_of(idx.get(&m, 20, 100).unwrap()),
+            Some(7),
+            "beyond N: scanned"
+        );
+        assert!(idx.get(&m, 20, 5).is_none());
+        assert_eq!(idx.get_whole(&m, 20, 4).unwrap().len(), 8);
+    }
+
+    #[test]
+    fn malformed_attributes_stop_the_scan_without_panic() {
+        let mut m = vec![0u8; 20];
+        m.extend(attr(4, &1500u32.to_ne_bytes()));
+        m.extend_from_slice(&[200, 0, 5, 0, 1, 2]);
+        let idx = AttrIndex::<8>::build(&m, 20);
+        assert!(idx.get(&m, 20, 4).is_some());
+        assert!(idx.get(&m, 20, 5).is_none());
+        for n in 0..m.len() {
+            let idx = AttrIndex::<8>::build(&m[..n], 20);
+            let _ = idx.get(&m[..n], 20, 4);
+            let _ = idx.get(&m[..n], 20, 50);
+        }
+        assert_eq!(ip_of(&[10, 0, 0, 1]), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(ip_of(&[1, 2, 3]), None);
+        assert_eq!(str_of(b"abc"), Some("abc"));
+    }
+}

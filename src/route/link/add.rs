@@ -1,0 +1,337 @@
+//! `ip link add NAME type KIND …`: the kind trait and the add builder.
+
+use std::collections::HashMap;
+use std::future::{Future, IntoFuture};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+
+use super::{LinkHandle, LinkId, validate_name};
+use crate::error::{Error, Result};
+use crate::netns::NetnsTarget;
+
+/// NLM_F_CREATE | NLM_F_EXCL.
+pub(crate) const CREATE_EXCL: u16 = 0x400 | 0x200;
+
+/// What a kind contributes to an RTM_NEWLINK request.
+#[derive(Debug, Default)]
+pub struct KindParts {
+    /// IFLA_LINKINFO contents: the kind, its data.
+    pub info: Vec<LinkInfo>,
+    /// IFLA_LINK: the lower device, for kinds stacked on one.
+    pub link: Option<u32>,
+    /// Other top-level attributes.
+    pub attributes: Vec<LinkAttribute>,
+}
+
+/// Devices named by a kind, resolved to indexes before the kind is built.
+#[derive(Debug, Default)]
+pub struct KindCtx {
+    names: HashMap<String, u32>,
+}
+
+impl KindCtx {
+    /// The index of a device the kind listed in [`LinkKind::refs`].
+    pub fn index(&self, id: &LinkId) -> Result<u32> {
+        match id {
+            LinkId::Index(i) => Ok(*i),
+            LinkId::Name(n) => self
+                .names
+                .get(n)
+                .copied()
+                .ok_or_else(|| Error::invalid("link", format!("device {n:?} was not resolved"))),
+        }
+    }
+}
+
+/// A link kind (`type KIND` in `ip link add`). The kinds of
+/// [`kinds`](super::kinds) implement it; implement it for a kind they lack.
+pub trait LinkKind: Send + Sync {
+    /// Devices this kind refers to (a lower device, a vxlan `dev`), so that
+    /// names can be resolved to indexes first.
+    fn refs(&self) -> Vec<LinkId> {
+        Vec::new()
+    }
+
+    /// Builds the request parts; refuse bad input here with
+    /// [`Error::InvalidInput`].
+    fn build(&self, ctx: &KindCtx) -> Result<KindParts>;
+
+    /// A namespace fd the request must carry (a veth peer created elsewhere):
+    /// kept open until the request is sent.
+    fn keep_open(&self) -> Vec<Arc<OwnedFd>> {
+        Vec::new()
+    }
+}
+
+/// The link settings shared by `add` and `set`.
+#[derive(Debug, Default)]
+pub(crate) struct Common {
+    pub up: Option<bool>,
+    pub flags: Vec<(LinkFlags, bool)>,
+    pub attributes: Vec<LinkAttribute>,
+    pub master: Option<Option<LinkId>>,
+    pub netns: Option<NetnsTarget>,
+    pub error: Option<Error>,
+}
+
+impl Common {
+    pub fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// Devices to resolve before sending.
+    pub fn refs(&self) -> Vec<LinkId> {
+        match &self.master {
+            Some(Some(m)) => vec![m.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Applies the settings to `m`. Returns the namespace fd to keep open.
+    pub fn apply(self, m: &mut LinkMessage, ctx: &KindCtx) -> Result<Option<OwnedFd>> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut set = |f: LinkFlags, on: bool| {
+            m.header.change_mask |= f;
+            if on {
+                m.header.flags |= f;
+            } else {
+                m.header.flags &= !f;
+            }
+        };
+        if let Some(up) = self.up {
+            set(LinkFlags::Up, up);
+        }
+        for (f, on) in self.flags {
+            set(f, on);
+        }
+        m.attributes.extend(self.attributes);
+        match &self.master {
+            Some(Some(id)) => m.attributes.push(LinkAttribute::Controller(ctx.index(id)?)),
+            Some(None) => m.attributes.push(LinkAttribute::Controller(0)),
+            None => {}
+        }
+        let fd = match self.netns {
+            Some(NetnsTarget::Pid(p)) => {
+                m.attributes.push(LinkAttribute::NetNsPid(p));
+                None
+            }
+            Some(t) => {
+                let fd = t.open()?;
+                m.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
+                Some(fd)
+            }
+            None => None,
+        };
+        Ok(fd)
+    }
+}
+
+/// Resolves device names to indexes with one get each.
+pub(crate) async fn resolve(handle: &LinkHandle, refs: Vec<LinkId>) -> Result<KindCtx> {
+    let mut ctx = KindCtx::default();
+    for id in refs {
+        if let LinkId::Name(n) = &id {
+            if !ctx.names.contains_key(n) {
+                let i = handle.get(id.clone()).await?.index();
+                ctx.names.insert(n.clone(), i);
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+macro_rules! common_setters {
+    () => {
+        /// Sets the MTU.
+        pub fn mtu(mut self, mtu: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::Mtu(mtu));
+            self
+        }
+
+        /// Sets the link-layer address (`address aa:bb:cc:dd:ee:ff`).
+        pub fn address(mut self, mac: impl Into<$crate::route::link::MacAddr>) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::Address(
+                    mac.into().0.to_vec(),
+                ));
+            self
+        }
+
+        /// Sets the link-layer address from text; a bad one fails the request.
+        pub fn address_str(mut self, mac: &str) -> Self {
+            match mac.parse::<$crate::route::link::MacAddr>() {
+                Ok(m) => self.address(m),
+                Err(e) => {
+                    self.common.fail(e);
+                    self
+                }
+            }
+        }
+
+        /// Brings the link up.
+        pub fn up(mut self) -> Self {
+            self.common.up = Some(true);
+            self
+        }
+
+        /// Brings the link down.
+        pub fn down(mut self) -> Self {
+            self.common.up = Some(false);
+            self
+        }
+
+        /// Sets the transmit queue length.
+        pub fn txqlen(mut self, len: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::TxQueueLen(len));
+            self
+        }
+
+        /// Sets the alias.
+        pub fn alias(mut self, alias: &str) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::IfAlias(
+                    alias.to_owned(),
+                ));
+            self
+        }
+
+        /// Enslaves the link to a bridge, bond or vrf.
+        pub fn master(mut self, master: impl Into<$crate::route::link::LinkId>) -> Self {
+            self.common.master = Some(Some(master.into()));
+            self
+        }
+
+        /// Puts the link in another network namespace.
+        pub fn netns(mut self, target: impl Into<$crate::netns::NetnsTarget>) -> Self {
+            self.common.netns = Some(target.into());
+            self
+        }
+
+        /// Sets the device group.
+        pub fn group(mut self, group: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::Group(group));
+            self
+        }
+
+        /// Promiscuous mode on or off.
+        pub fn promisc(mut self, on: bool) -> Self {
+            self.common
+                .flags
+                .push((::netlink_packet_route::link::LinkFlags::Promisc, on));
+            self
+        }
+
+        /// All-multicast mode on or off.
+        pub fn allmulti(mut self, on: bool) -> Self {
+            self.common
+                .flags
+                .push((::netlink_packet_route::link::LinkFlags::Allmulti, on));
+            self
+        }
+
+        /// ARP on or off (IFF_NOARP is the inverse).
+        pub fn arp(mut self, on: bool) -> Self {
+            self.common
+                .flags
+                .push((::netlink_packet_route::link::LinkFlags::Noarp, !on));
+            self
+        }
+
+        /// Sets the GSO maximum size.
+        pub fn gso_max_size(mut self, size: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::GsoMaxSize(
+                    size,
+                ));
+            self
+        }
+
+        /// Sets the GRO maximum size.
+        pub fn gro_max_size(mut self, size: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::GroMaxSize(
+                    size,
+                ));
+            self
+        }
+    };
+}
+pub(crate) use common_setters;
+
+/// Builder of `ip link add`; `.await` it. See [`LinkHandle::add`].
+#[must_use = "nothing is created until the builder is awaited"]
+pub struct LinkAdd {
+    handle: LinkHandle,
+    name: String,
+    kind: Box<dyn LinkKind>,
+    pub(crate) common: Common,
+}
+
+impl std::fmt::Debug for LinkAdd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkAdd").field("name", &self.name).finish()
+    }
+}
+
+impl LinkAdd {
+    pub(crate) fn new(handle: LinkHandle, name: &str, kind: Box<dyn LinkKind>) -> Self {
+        LinkAdd {
+            handle,
+            name: name.to_owned(),
+            kind,
+            common: Common::default(),
+        }
+    }
+
+    common_setters!();
+
+    async fn run(self) -> Result<()> {
+        validate_name("name", &self.name)?;
+        let mut refs = self.kind.refs();
+        refs.extend(self.common.refs());
+        let ctx = resolve(&self.handle, refs).await?;
+        let parts = self.kind.build(&ctx)?;
+        let _keep = self.kind.keep_open();
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(self.name.clone()));
+        if let Some(l) = parts.link {
+            m.attributes.push(LinkAttribute::Link(l));
+        }
+        m.attributes.extend(parts.attributes);
+        let _fd = self.common.apply(&mut m, &ctx)?;
+        if !parts.info.is_empty() {
+            m.attributes.push(LinkAttribute::LinkInfo(parts.info));
+        }
+        self.handle
+            .rtnl()
+            .ack(RouteNetlinkMessage::NewLink(m), CREATE_EXCL)
+            .await
+    }
+}
+
+impl IntoFuture for LinkAdd {
+    type Output = Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}

@@ -1,0 +1,108 @@
+//! `type veth peer name P …`.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+
+use crate::error::Result;
+use crate::netns::NetnsTarget;
+use crate::route::link::{KindCtx, KindParts, LinkKind, MacAddr, validate_name};
+
+/// A veth pair: the link being added and its peer.
+#[derive(Debug, Clone)]
+pub struct Veth {
+    peer: String,
+    mtu: Option<u32>,
+    address: Option<MacAddr>,
+    up: bool,
+    netns: Option<Arc<OwnedFd>>,
+    netns_pid: Option<u32>,
+    error: Option<String>,
+}
+
+impl Veth {
+    /// `veth peer name PEER`.
+    pub fn peer(name: &str) -> Self {
+        Veth {
+            peer: name.to_owned(),
+            mtu: None,
+            address: None,
+            up: false,
+            netns: None,
+            netns_pid: None,
+            error: None,
+        }
+    }
+
+    /// The peer's MTU.
+    pub fn peer_mtu(mut self, mtu: u32) -> Self {
+        self.mtu = Some(mtu);
+        self
+    }
+
+    /// The peer's MAC address.
+    pub fn peer_address(mut self, mac: impl Into<MacAddr>) -> Self {
+        self.address = Some(mac.into());
+        self
+    }
+
+    /// Bring the peer up when created.
+    pub fn peer_up(mut self) -> Self {
+        self.up = true;
+        self
+    }
+
+    /// Create the peer directly in another namespace (`peer name P netns NS`).
+    pub fn peer_netns(mut self, target: impl Into<NetnsTarget>) -> Self {
+        match target.into() {
+            NetnsTarget::Pid(p) => self.netns_pid = Some(p),
+            t => match t.open() {
+                Ok(fd) => self.netns = Some(Arc::new(fd)),
+                Err(e) => self.error = Some(e.to_string()),
+            },
+        }
+        self
+    }
+}
+
+impl LinkKind for Veth {
+    fn build(&self, _: &KindCtx) -> Result<KindParts> {
+        if let Some(e) = &self.error {
+            return Err(crate::Error::invalid("peer netns", e.clone()));
+        }
+        validate_name("peer name", &self.peer)?;
+        let mut peer = LinkMessage::default();
+        peer.attributes
+            .push(LinkAttribute::IfName(self.peer.clone()));
+        if let Some(m) = self.mtu {
+            peer.attributes.push(LinkAttribute::Mtu(m));
+        }
+        if let Some(a) = self.address {
+            peer.attributes.push(LinkAttribute::Address(a.0.to_vec()));
+        }
+        if self.up {
+            peer.header.flags |= LinkFlags::Up;
+            peer.header.change_mask |= LinkFlags::Up;
+        }
+        if let Some(fd) = &self.netns {
+            peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
+        }
+        if let Some(p) = self.netns_pid {
+            peer.attributes.push(LinkAttribute::NetNsPid(p));
+        }
+        Ok(KindParts {
+            info: vec![
+                LinkInfo::Kind(InfoKind::Veth),
+                LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+            ],
+            ..KindParts::default()
+        })
+    }
+
+    fn keep_open(&self) -> Vec<Arc<OwnedFd>> {
+        self.netns.iter().cloned().collect()
+    }
+}

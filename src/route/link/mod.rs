@@ -1,0 +1,282 @@
+//! `ip link`: list, get, add, set and delete links.
+
+mod add;
+pub mod kinds;
+mod set;
+mod tuntap;
+mod view;
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
+
+pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
+pub use set::{BridgePort, LinkSet};
+pub use tuntap::{TunTap, TunTapAdd, TunTapMode};
+pub use view::{Link, MacAddr};
+
+use crate::client::Netlink;
+use crate::conn::Requester;
+use crate::error::{Error, Result};
+use crate::route::Route;
+
+/// Names a link: by index or by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LinkId {
+    /// The interface index.
+    Index(u32),
+    /// The interface name (or an alternative name).
+    Name(String),
+}
+
+impl From<u32> for LinkId {
+    fn from(i: u32) -> Self {
+        LinkId::Index(i)
+    }
+}
+
+impl From<&str> for LinkId {
+    fn from(n: &str) -> Self {
+        LinkId::Name(n.to_owned())
+    }
+}
+
+impl From<String> for LinkId {
+    fn from(n: String) -> Self {
+        LinkId::Name(n)
+    }
+}
+
+impl From<&String> for LinkId {
+    fn from(n: &String) -> Self {
+        LinkId::Name(n.clone())
+    }
+}
+
+impl From<&Link> for LinkId {
+    fn from(l: &Link) -> Self {
+        LinkId::Index(l.index())
+    }
+}
+
+impl std::fmt::Display for LinkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkId::Index(i) => write!(f, "index {i}"),
+            LinkId::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// Refuses what the kernel's `dev_valid_name` refuses, before sending.
+pub(crate) fn validate_name(field: &'static str, name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "is empty"
+    } else if name.len() > 15 {
+        "is longer than 15 bytes"
+    } else if name == "." || name == ".." {
+        "cannot be \".\" or \"..\""
+    } else if name.contains('/') || name.contains(':') {
+        "cannot contain '/' or ':'"
+    } else if name.chars().any(char::is_whitespace) {
+        "cannot contain whitespace"
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid(field, format!("{name:?} {reason}")))
+}
+
+/// A link message addressing `id`: by index, or by IFLA_IFNAME.
+pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
+    let mut m = LinkMessage::default();
+    match id {
+        LinkId::Index(i) => m.header.index = *i,
+        LinkId::Name(n) => {
+            validate_name("name", n)?;
+            m.attributes.push(LinkAttribute::IfName(n.clone()));
+        }
+    }
+    Ok(m)
+}
+
+/// Link operations (`ip link`). Get one with [`Netlink::link`].
+#[derive(Debug, Clone)]
+pub struct LinkHandle {
+    rtnl: Requester<Route>,
+}
+
+impl Netlink {
+    /// Link operations (`ip link`).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::link::kinds::Veth;
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.link().add("veth0", Veth::peer("veth1")).mtu(9000).up().await?;
+    /// nl.link().set("veth1").up().await?;
+    /// let l = nl.link().get("veth0").await?;
+    /// assert_eq!(l.mtu(), Some(9000));
+    /// nl.link().del("veth0").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn link(&self) -> LinkHandle {
+        LinkHandle { rtnl: self.rtnl() }
+    }
+}
+
+impl LinkHandle {
+    /// Lists links (`ip link show`); filter with [`LinkList::kind`] and
+    /// [`LinkList::master`] (applied by the kernel), then `.await` for a
+    /// `Vec` or call [`LinkList::stream`].
+    pub fn list(&self) -> LinkList {
+        LinkList {
+            rtnl: self.rtnl.clone(),
+            kind: None,
+            master: None,
+        }
+    }
+
+    /// One link by index or name, with a single request (no dump).
+    pub async fn get(&self, id: impl Into<LinkId>) -> Result<Link> {
+        let m = message_for(&id.into())?;
+        let raw = self
+            .rtnl
+            .get_raw(RouteNetlinkMessage::GetLink(m), 0)
+            .await?;
+        Link::from_raw(raw)
+    }
+
+    /// The index of a link; no request when `id` is already an index.
+    pub async fn index_of(&self, id: &LinkId) -> Result<u32> {
+        match id {
+            LinkId::Index(i) => Ok(*i),
+            LinkId::Name(_) => Ok(self.get(id.clone()).await?.index()),
+        }
+    }
+
+    /// Creates a link of the given kind (`ip link add NAME type KIND …`).
+    /// Set more with the returned builder, then `.await` it.
+    pub fn add(&self, name: &str, kind: impl LinkKind + 'static) -> LinkAdd {
+        LinkAdd::new(self.clone(), name, Box::new(kind))
+    }
+
+    /// Creates a tun or tap device through /dev/net/tun, as iproute2 does
+    /// (`ip tuntap add`).
+    pub fn add_tuntap(&self, name: &str, spec: TunTap) -> TunTapAdd {
+        TunTapAdd::new(self.clone(), name, spec)
+    }
+
+    /// Changes a link (`ip link set`); `.await` the builder.
+    pub fn set(&self, id: impl Into<LinkId>) -> LinkSet {
+        LinkSet::new(self.clone(), id.into())
+    }
+
+    /// Deletes a link (`ip link del`).
+    pub async fn del(&self, id: impl Into<LinkId>) -> Result<()> {
+        let m = message_for(&id.into())?;
+        self.rtnl.ack(RouteNetlinkMessage::DelLink(m), 0).await
+    }
+
+    pub(crate) fn rtnl(&self) -> &Requester<Route> {
+        &self.rtnl
+    }
+
+    pub(crate) fn netns(&self) -> Option<std::sync::Arc<std::os::fd::OwnedFd>> {
+        self.rtnl.netns()
+    }
+}
+
+/// A link listing; see [`LinkHandle::list`].
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until awaited or streamed"]
+pub struct LinkList {
+    rtnl: Requester<Route>,
+    kind: Option<String>,
+    master: Option<LinkId>,
+}
+
+impl LinkList {
+    /// Only links of this kind (`ip link show type KIND`).
+    pub fn kind(mut self, kind: &str) -> Self {
+        self.kind = Some(kind.to_owned());
+        self
+    }
+
+    /// Only ports of this master (`ip link show master BR`).
+    pub fn master(mut self, master: impl Into<LinkId>) -> Self {
+        self.master = Some(master.into());
+        self
+    }
+
+    /// The links as a stream, decoded lazily as they arrive.
+    pub fn stream(self) -> impl Stream<Item = Result<Link>> + Send + 'static {
+        let rtnl = self.rtnl;
+        let kind = self.kind;
+        let master = self.master;
+        futures::stream::once(async move {
+            let mut m = LinkMessage::default();
+            if let Some(id) = &master {
+                let idx = match id {
+                    LinkId::Index(i) => *i,
+                    LinkId::Name(_) => {
+                        let l = rtnl
+                            .get_raw(RouteNetlinkMessage::GetLink(message_for(id)?), 0)
+                            .await?;
+                        Link::from_raw(l)?.index()
+                    }
+                };
+                m.attributes.push(LinkAttribute::Controller(idx));
+            }
+            if let Some(k) = kind {
+                m.attributes
+                    .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                        InfoKind::from(k.as_str()),
+                    )]));
+            }
+            Ok::<_, Error>(
+                rtnl.dump_raw(RouteNetlinkMessage::GetLink(m), 0)
+                    .map(|r| r.and_then(Link::from_raw)),
+            )
+        })
+        .try_flatten()
+    }
+}
+
+impl IntoFuture for LinkList {
+    type Output = Result<Vec<Link>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Link>>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.stream().try_collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_validated_like_the_kernel() {
+        for bad in [
+            "",
+            "a-very-long-name-x",
+            ".",
+            "..",
+            "a/b",
+            "a:b",
+            "a b",
+            "tab\t",
+        ] {
+            let e = validate_name("name", bad).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidInput { field: "name", .. }),
+                "{bad}"
+            );
+        }
+        validate_name("name", "eth0").unwrap();
+        validate_name("name", "exactly15bytes_").unwrap();
+    }
+}

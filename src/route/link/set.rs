@@ -1,0 +1,192 @@
+//! `ip link set`: change a link.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::link::{
+    InfoBridgePort, InfoPortData, InfoPortKind, LinkAttribute, LinkInfo, LinkMessage, Prop,
+};
+
+use super::add::{Common, common_setters, resolve};
+use super::{LinkHandle, LinkId, validate_name};
+use crate::error::Result;
+
+/// Bridge-port settings (`ip link set DEV type bridge_slave …`).
+#[derive(Debug, Clone, Default)]
+pub struct BridgePort {
+    attrs: Vec<InfoBridgePort>,
+}
+
+impl BridgePort {
+    /// No changes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Learn source addresses.
+    pub fn learning(mut self, on: bool) -> Self {
+        self.attrs.push(InfoBridgePort::Learning(on));
+        self
+    }
+
+    /// Flood unknown unicast.
+    pub fn flood(mut self, on: bool) -> Self {
+        self.attrs.push(InfoBridgePort::UnicastFlood(on));
+        self
+    }
+
+    /// Hairpin mode.
+    pub fn hairpin(mut self, on: bool) -> Self {
+        self.attrs.push(InfoBridgePort::HairpinMode(on));
+        self
+    }
+
+    /// BPDU guard.
+    pub fn guard(mut self, on: bool) -> Self {
+        self.attrs.push(InfoBridgePort::Guard(on));
+        self
+    }
+
+    /// Multicast fast leave.
+    pub fn fast_leave(mut self, on: bool) -> Self {
+        self.attrs.push(InfoBridgePort::FastLeave(on));
+        self
+    }
+
+    /// STP path cost.
+    pub fn cost(mut self, cost: u32) -> Self {
+        self.attrs.push(InfoBridgePort::Cost(cost));
+        self
+    }
+
+    /// STP port priority.
+    pub fn priority(mut self, prio: u16) -> Self {
+        self.attrs.push(InfoBridgePort::Priority(prio));
+        self
+    }
+}
+
+/// Builder of `ip link set`; `.await` it. See [`LinkHandle::set`].
+#[must_use = "nothing changes until the builder is awaited"]
+#[derive(Debug)]
+pub struct LinkSet {
+    handle: LinkHandle,
+    id: LinkId,
+    pub(crate) common: Common,
+    altnames_add: Vec<String>,
+    altnames_del: Vec<String>,
+    port: Option<BridgePort>,
+}
+
+impl LinkSet {
+    pub(crate) fn new(handle: LinkHandle, id: LinkId) -> Self {
+        LinkSet {
+            handle,
+            id,
+            common: Common::default(),
+            altnames_add: Vec::new(),
+            altnames_del: Vec::new(),
+            port: None,
+        }
+    }
+
+    common_setters!();
+
+    /// Renames the link.
+    pub fn name(mut self, new: &str) -> Self {
+        match validate_name("name", new) {
+            Ok(()) => self
+                .common
+                .attributes
+                .push(LinkAttribute::IfName(new.into())),
+            Err(e) => self.common.fail(e),
+        }
+        self
+    }
+
+    /// Releases the link from its master.
+    pub fn nomaster(mut self) -> Self {
+        self.common.master = Some(None);
+        self
+    }
+
+    /// Adds an alternative name (`ip link property add dev D altname N`).
+    pub fn add_altname(mut self, name: &str) -> Self {
+        self.altnames_add.push(name.to_owned());
+        self
+    }
+
+    /// Removes an alternative name.
+    pub fn del_altname(mut self, name: &str) -> Self {
+        self.altnames_del.push(name.to_owned());
+        self
+    }
+
+    /// Bridge-port settings of a bridge port.
+    pub fn bridge_port(mut self, port: BridgePort) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    fn altname_message(index: u32, name: &str) -> Result<LinkMessage> {
+        if name.is_empty() || name.len() > 127 {
+            return Err(crate::Error::invalid(
+                "altname",
+                format!("{name:?} must be 1 to 127 bytes"),
+            ));
+        }
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes
+            .push(LinkAttribute::PropList(vec![Prop::AltIfName(name.into())]));
+        Ok(m)
+    }
+
+    async fn run(mut self) -> Result<()> {
+        let mut refs = vec![self.id.clone()];
+        refs.extend(self.common.refs());
+        let ctx = resolve(&self.handle, refs).await?;
+        let index = ctx.index(&self.id)?;
+        let rtnl = self.handle.rtnl().clone();
+        let changes = self.common.up.is_some()
+            || !self.common.flags.is_empty()
+            || !self.common.attributes.is_empty()
+            || self.common.master.is_some()
+            || self.common.netns.is_some()
+            || self.common.error.is_some()
+            || self.port.is_some();
+        if changes {
+            let mut m = LinkMessage::default();
+            m.header.index = index;
+            if let Some(p) = self.port.take() {
+                m.attributes.push(LinkAttribute::LinkInfo(vec![
+                    LinkInfo::PortKind(InfoPortKind::Bridge),
+                    LinkInfo::PortData(InfoPortData::BridgePort(p.attrs)),
+                ]));
+            }
+            let common = std::mem::take(&mut self.common);
+            let _fd = common.apply(&mut m, &ctx)?;
+            rtnl.ack(RouteNetlinkMessage::NewLink(m), 0).await?;
+        }
+        for n in &self.altnames_add {
+            let m = Self::altname_message(index, n)?;
+            rtnl.ack(RouteNetlinkMessage::NewLinkProp(m), 0x400 | 0x800)
+                .await?;
+        }
+        for n in &self.altnames_del {
+            let m = Self::altname_message(index, n)?;
+            rtnl.ack(RouteNetlinkMessage::DelLinkProp(m), 0).await?;
+        }
+        Ok(())
+    }
+}
+
+impl IntoFuture for LinkSet {
+    type Output = Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}

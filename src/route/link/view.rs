@@ -1,0 +1,454 @@
+//! `Link`: a typed, lazily decoded view of one RTM_NEWLINK message.
+
+use std::fmt;
+use std::str::FromStr;
+
+use netlink_packet_core::{NlaBuffer, ParseableParametrized};
+use netlink_packet_route::AddressFamily;
+use netlink_packet_route::link::{
+    InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State, Stats64,
+};
+
+use crate::conn::RawMessage;
+use crate::conn::requester::decode;
+use crate::error::{Error, RequestKind, Result};
+use crate::route::Route;
+use crate::route::attrs::{self, AttrIndex, attrs_start};
+
+/// `struct ifinfomsg` is 16 bytes.
+const START: usize = attrs_start(16);
+const RTM_NEWLINK: u16 = 16;
+
+// IFLA_* attribute types (linux/if_link.h).
+pub(crate) const IFLA_ADDRESS: u16 = 1;
+pub(crate) const IFLA_BROADCAST: u16 = 2;
+pub(crate) const IFLA_IFNAME: u16 = 3;
+pub(crate) const IFLA_MTU: u16 = 4;
+pub(crate) const IFLA_LINK: u16 = 5;
+pub(crate) const IFLA_MASTER: u16 = 10;
+pub(crate) const IFLA_TXQLEN: u16 = 13;
+pub(crate) const IFLA_OPERSTATE: u16 = 16;
+pub(crate) const IFLA_LINKINFO: u16 = 18;
+pub(crate) const IFLA_IFALIAS: u16 = 20;
+pub(crate) const IFLA_STATS64: u16 = 23;
+pub(crate) const IFLA_GROUP: u16 = 27;
+pub(crate) const IFLA_PROMISCUITY: u16 = 30;
+pub(crate) const IFLA_NUM_TX_QUEUES: u16 = 31;
+pub(crate) const IFLA_NUM_RX_QUEUES: u16 = 32;
+pub(crate) const IFLA_CARRIER: u16 = 33;
+pub(crate) const IFLA_LINK_NETNSID: u16 = 37;
+pub(crate) const IFLA_GSO_MAX_SEGS: u16 = 40;
+pub(crate) const IFLA_GSO_MAX_SIZE: u16 = 41;
+pub(crate) const IFLA_MIN_MTU: u16 = 50;
+pub(crate) const IFLA_MAX_MTU: u16 = 51;
+pub(crate) const IFLA_PROP_LIST: u16 = 52;
+pub(crate) const IFLA_ALT_IFNAME: u16 = 53;
+pub(crate) const IFLA_PERM_ADDRESS: u16 = 54;
+pub(crate) const IFLA_GRO_MAX_SIZE: u16 = 58;
+pub(crate) const IFLA_ALLMULTI: u16 = 61;
+
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_SLAVE_KIND: u16 = 4;
+
+const REQ: RequestKind = RequestKind {
+    message_type: 18,
+    name: Some("RTM_GETLINK"),
+};
+
+/// An Ethernet MAC address, written and parsed as `aa:bb:cc:dd:ee:ff`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl fmt::Debug for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for MacAddr {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<MacAddr> {
+        let bad = || {
+            Error::invalid(
+                "address",
+                format!("{s:?} is not a MAC address (aa:bb:cc:dd:ee:ff)"),
+            )
+        };
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for b in out.iter_mut() {
+            let p = parts.next().ok_or_else(bad)?;
+            if p.is_empty() || p.len() > 2 {
+                return Err(bad());
+            }
+            *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+        }
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+impl From<[u8; 6]> for MacAddr {
+    fn from(b: [u8; 6]) -> Self {
+        MacAddr(b)
+    }
+}
+
+impl TryFrom<&[u8]> for MacAddr {
+    type Error = Error;
+
+    /// Refuses any length but 6.
+    fn try_from(b: &[u8]) -> Result<MacAddr> {
+        <[u8; 6]>::try_from(b).map(MacAddr).map_err(|_| {
+            Error::invalid(
+                "address",
+                format!("a MAC address has 6 bytes, not {}", b.len()),
+            )
+        })
+    }
+}
+
+/// A link (network interface) as the kernel reported it.
+///
+/// Accessors decode only what they read from the message bytes; the full
+/// netlink-packet-route message is one call away ([`Link::message`]), and
+/// every attribute, known or not, stays reachable ([`Link::attributes`]).
+#[derive(Clone)]
+pub struct Link {
+    raw: RawMessage,
+    idx: AttrIndex<72>,
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("index", &self.index())
+            .field("name", &self.name())
+            .field("kind", &self.kind())
+            .field("mtu", &self.mtu())
+            .field("flags", &self.flags())
+            .finish()
+    }
+}
+
+impl Link {
+    /// Wraps an RTM_NEWLINK message.
+    pub fn from_raw(raw: RawMessage) -> Result<Link> {
+        if raw.header.ty != RTM_NEWLINK || raw.bytes.len() < START {
+            return Err(Error::Decode {
+                request: REQ,
+                reason: format!(
+                    "expected RTM_NEWLINK of at least {START} bytes, got type {} of {} bytes",
+                    raw.header.ty,
+                    raw.bytes.len()
+                ),
+            });
+        }
+        let idx = AttrIndex::build(&raw.bytes, START);
+        Ok(Link { raw, idx })
+    }
+
+    fn attr(&self, ty: u16) -> Option<&[u8]> {
+        self.idx.get(&self.raw.bytes, START, ty)
+    }
+
+    fn u32_attr(&self, ty: u16) -> Option<u32> {
+        self.attr(ty).and_then(attrs::u32_of)
+    }
+
+    fn hdr(&self) -> &[u8] {
+        &self.raw.bytes[16..32]
+    }
+
+    /// The interface index.
+    pub fn index(&self) -> u32 {
+        u32::from_ne_bytes(self.hdr()[4..8].try_into().expect("4 bytes"))
+    }
+
+    /// The interface name (empty if the kernel sent none).
+    pub fn name(&self) -> &str {
+        self.attr(IFLA_IFNAME).and_then(attrs::str_of).unwrap_or("")
+    }
+
+    /// The ARPHRD_* link-layer type (1 = Ethernet, 772 = loopback, …).
+    pub fn link_type(&self) -> u16 {
+        u16::from_ne_bytes([self.hdr()[2], self.hdr()[3]])
+    }
+
+    /// IFF_* flags.
+    pub fn flags(&self) -> LinkFlags {
+        LinkFlags::from_bits_retain(u32::from_ne_bytes(
+            self.hdr()[8..12].try_into().expect("4 bytes"),
+        ))
+    }
+
+    /// Administratively up (IFF_UP).
+    pub fn is_up(&self) -> bool {
+        self.flags().contains(LinkFlags::Up)
+    }
+
+    /// RFC 2863 operational state.
+    pub fn operstate(&self) -> State {
+        State::from(
+            self.attr(IFLA_OPERSTATE)
+                .and_then(attrs::u8_of)
+                .unwrap_or(0),
+        )
+    }
+
+    /// MTU.
+    pub fn mtu(&self) -> Option<u32> {
+        self.u32_attr(IFLA_MTU)
+    }
+
+    /// Smallest and largest MTU the device accepts.
+    pub fn mtu_range(&self) -> Option<(u32, u32)> {
+        Some((self.u32_attr(IFLA_MIN_MTU)?, self.u32_attr(IFLA_MAX_MTU)?))
+    }
+
+    /// The link-layer address, whatever its length.
+    pub fn address(&self) -> Option<&[u8]> {
+        self.attr(IFLA_ADDRESS)
+    }
+
+    /// The link-layer address, when it is a 6-byte MAC.
+    pub fn mac(&self) -> Option<MacAddr> {
+        self.address().and_then(|b| MacAddr::try_from(b).ok())
+    }
+
+    /// The link-layer broadcast address.
+    pub fn broadcast(&self) -> Option<&[u8]> {
+        self.attr(IFLA_BROADCAST)
+    }
+
+    /// The permanent hardware address.
+    pub fn perm_address(&self) -> Option<&[u8]> {
+        self.attr(IFLA_PERM_ADDRESS)
+    }
+
+    /// Index of the master device (bridge, bond, vrf), if enslaved.
+    pub fn master(&self) -> Option<u32> {
+        self.u32_attr(IFLA_MASTER).filter(|&m| m != 0)
+    }
+
+    /// Index of the lower device (IFLA_LINK: a vlan's parent, a veth's peer).
+    pub fn link(&self) -> Option<u32> {
+        self.u32_attr(IFLA_LINK).filter(|&l| l != 0)
+    }
+
+    /// Namespace id of the lower device when it lives in another namespace.
+    pub fn netnsid(&self) -> Option<i32> {
+        self.attr(IFLA_LINK_NETNSID).and_then(attrs::i32_of)
+    }
+
+    /// The alias (`ip link set … alias`).
+    pub fn alias(&self) -> Option<&str> {
+        self.attr(IFLA_IFALIAS).and_then(attrs::str_of)
+    }
+
+    /// Transmit queue length.
+    pub fn txqlen(&self) -> Option<u32> {
+        self.u32_attr(IFLA_TXQLEN)
+    }
+
+    /// Device group.
+    pub fn group(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GROUP)
+    }
+
+    /// Promiscuity count (> 0: promiscuous).
+    pub fn promiscuity(&self) -> Option<u32> {
+        self.u32_attr(IFLA_PROMISCUITY)
+    }
+
+    /// Allmulti count (> 0: all-multicast), on kernels that report it.
+    pub fn allmulti(&self) -> Option<u32> {
+        self.u32_attr(IFLA_ALLMULTI)
+    }
+
+    /// Carrier present.
+    pub fn carrier(&self) -> Option<bool> {
+        self.attr(IFLA_CARRIER)
+            .and_then(attrs::u8_of)
+            .map(|c| c != 0)
+    }
+
+    /// Number of transmit and receive queues.
+    pub fn queues(&self) -> Option<(u32, u32)> {
+        Some((
+            self.u32_attr(IFLA_NUM_TX_QUEUES)?,
+            self.u32_attr(IFLA_NUM_RX_QUEUES)?,
+        ))
+    }
+
+    /// GSO maximum size and segments.
+    pub fn gso_max_size(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GSO_MAX_SIZE)
+    }
+
+    /// GSO maximum segments.
+    pub fn gso_max_segs(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GSO_MAX_SEGS)
+    }
+
+    /// GRO maximum size.
+    pub fn gro_max_size(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GRO_MAX_SIZE)
+    }
+
+    /// Alternative names (`ip link property add … altname`).
+    pub fn altnames(&self) -> Vec<&str> {
+        self.attr(IFLA_PROP_LIST)
+            .map(|v| {
+                attrs::nested(v)
+                    .filter(|&(t, _)| t == IFLA_ALT_IFNAME)
+                    .filter_map(|(_, v)| attrs::str_of(v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn linkinfo(&self, ty: u16) -> Option<&str> {
+        self.attr(IFLA_LINKINFO)
+            .and_then(|v| attrs::nested_get(v, ty))
+            .and_then(attrs::str_of)
+    }
+
+    /// The kind (`veth`, `bridge`, `vxlan`, …); `None` for plain devices.
+    pub fn kind(&self) -> Option<&str> {
+        self.linkinfo(IFLA_INFO_KIND)
+    }
+
+    /// The kind of the master this device is a port of (`bridge`, `bond`).
+    pub fn port_kind(&self) -> Option<&str> {
+        self.linkinfo(IFLA_INFO_SLAVE_KIND)
+    }
+
+    /// Decodes the attribute `ty` alone with netlink-packet-route.
+    fn decode_attr(&self, ty: u16) -> Option<Result<LinkAttribute>> {
+        let whole = self.idx.get_whole(&self.raw.bytes, START, ty)?;
+        let family = AddressFamily::from(self.raw.bytes[16]);
+        Some(
+            NlaBuffer::new_checked(whole)
+                .and_then(|b| LinkAttribute::parse_with_param(&b, family))
+                .map_err(|e| Error::Decode {
+                    request: REQ,
+                    reason: e.to_string(),
+                }),
+        )
+    }
+
+    fn linkinfo_decoded(&self) -> Option<Vec<LinkInfo>> {
+        match self.decode_attr(IFLA_LINKINFO)?.ok()? {
+            LinkAttribute::LinkInfo(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Kind-specific settings (IFLA_INFO_DATA), decoded.
+    pub fn info_data(&self) -> Option<InfoData> {
+        self.linkinfo_decoded()?.into_iter().find_map(|i| match i {
+            LinkInfo::Data(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Port settings given by the master (IFLA_INFO_SLAVE_DATA), decoded:
+    /// bridge-port flags, bond-port state.
+    pub fn port_data(&self) -> Option<InfoPortData> {
+        self.linkinfo_decoded()?.into_iter().find_map(|i| match i {
+            LinkInfo::PortData(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// 64-bit interface statistics.
+    pub fn stats(&self) -> Option<Stats64> {
+        match self.decode_attr(IFLA_STATS64)?.ok()? {
+            LinkAttribute::Stats64(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Every top-level attribute as `(type, value)`, known or not.
+    pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
+        attrs::Attrs::new(&self.raw.bytes, START).map(|(_, t, v)| (t, v))
+    }
+
+    /// The whole message decoded by netlink-packet-route.
+    pub fn message(&self) -> Result<LinkMessage> {
+        match decode::<Route>(&self.raw, REQ)? {
+            netlink_packet_route::RouteNetlinkMessage::NewLink(m) => Ok(m),
+            other => Err(Error::Decode {
+                request: REQ,
+                reason: format!("expected a link message, got {other:?}"),
+            }),
+        }
+    }
+
+    /// The undecoded message.
+    pub fn raw(&self) -> &RawMessage {
+        &self.raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_parsing() {
+        let m: MacAddr = "02:00:00:aa:bb:0c".parse().unwrap();
+        assert_eq!(m.0, [2, 0, 0, 0xaa, 0xbb, 0x0c]);
+        assert_eq!(m.to_string(), "02:00:00:aa:bb:0c");
+        for bad in [
+            "",
+            "02:00",
+            "02:00:00:aa:bb:0c:01",
+            "zz:00:00:00:00:00",
+            "123:0:0:0:0:0",
+        ] {
+            let e = bad.parse::<MacAddr>().unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "address",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+        assert!(MacAddr::try_from(&[1u8, 2, 3][..]).is_err());
+    }
+
+    #[test]
+    fn short_or_foreign_messages_are_refused() {
+        use crate::conn::frame::Header;
+        let bytes = bytes::Bytes::from(vec![0u8; 20]);
+        let raw = RawMessage {
+            header: Header {
+                len: 20,
+                ty: RTM_NEWLINK,
+                ..Header::default()
+            },
+            bytes,
+        };
+        assert!(Link::from_raw(raw).is_err());
+    }
+}
