@@ -107,10 +107,6 @@ pub(crate) fn u8_of(v: &[u8]) -> Option<u8> {
     v.first().copied()
 }
 
-pub(crate) fn u16_of(v: &[u8]) -> Option<u16> {
-    Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?))
-}
-
 pub(crate) fn u32_of(v: &[u8]) -> Option<u32> {
     Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
 }

@@ -1,6 +1,7 @@
 //! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, traffic
 //! control. Messages come from netlink-packet-route.
 
+pub mod address;
 pub(crate) mod attrs;
 pub mod link;
 

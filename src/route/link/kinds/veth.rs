@@ -49,7 +49,8 @@ impl Veth {
         self
     }
 
-    /// Bring the peer up when created.
+    /// Bring the peer up when created. Some kernels (seen on 6.18) refuse
+    /// this with ENOTCONN; setting the peer up afterwards always works.
     pub fn peer_up(mut self) -> Self {
         self.up = true;
         self
