@@ -1,0 +1,430 @@
+//! `ip route add|replace|append|del`: the route builder.
+
+use std::future::{Future, IntoFuture};
+use std::net::{IpAddr, Ipv6Addr};
+use std::pin::Pin;
+
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::{
+    MplsLabel, RouteAddress, RouteAttribute, RouteLwEnCapType, RouteLwTunnelEncap, RouteMessage,
+    RouteMetric, RouteMplsIpTunnel, RouteNextHop, RouteNextHopFlags, RoutePreference,
+    RouteProtocol, RouteScope, RouteSeg6IpTunnel, RouteType, RouteVia, Seg6Header, Seg6Mode,
+};
+
+use super::RouteHandle;
+use super::names::parse_table;
+use crate::error::{Error, Result};
+use crate::route::address::Family;
+use crate::route::link::LinkId;
+
+/// What the builder does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add,
+    Replace,
+    Append,
+    Del,
+}
+
+impl Op {
+    fn flags(self) -> u16 {
+        match self {
+            Op::Add => 0x400 | 0x200,
+            Op::Replace => 0x400 | 0x100,
+            Op::Append => 0x400 | 0x800,
+            Op::Del => 0,
+        }
+    }
+}
+
+/// One next hop of a multipath route (`nexthop via GW dev D weight W`).
+#[derive(Debug, Clone)]
+pub struct NexthopSpec {
+    gateway: Option<IpAddr>,
+    dev: Option<LinkId>,
+    weight: u16,
+    onlink: bool,
+}
+
+impl NexthopSpec {
+    /// `nexthop via GW`.
+    pub fn via(gateway: IpAddr) -> Self {
+        NexthopSpec {
+            gateway: Some(gateway),
+            dev: None,
+            weight: 1,
+            onlink: false,
+        }
+    }
+
+    /// `nexthop dev D` (no gateway).
+    pub fn dev_only(dev: impl Into<LinkId>) -> Self {
+        NexthopSpec {
+            gateway: None,
+            dev: Some(dev.into()),
+            weight: 1,
+            onlink: false,
+        }
+    }
+
+    /// `dev D`.
+    pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
+        self.dev = Some(dev.into());
+        self
+    }
+
+    /// `weight W`, 1 to 256.
+    pub fn weight(mut self, w: u16) -> Self {
+        self.weight = w;
+        self
+    }
+
+    /// `onlink`.
+    pub fn onlink(mut self) -> Self {
+        self.onlink = true;
+        self
+    }
+}
+
+fn addr(ip: IpAddr) -> RouteAddress {
+    match ip {
+        IpAddr::V4(a) => RouteAddress::Inet(a),
+        IpAddr::V6(a) => RouteAddress::Inet6(a),
+    }
+}
+
+/// The gateway attribute: RTA_GATEWAY in the route's family, RTA_VIA for an
+/// IPv4 route via an IPv6 gateway; anything else is refused.
+fn gateway_attr(fam: Family, gw: IpAddr) -> Result<RouteAttribute> {
+    match (fam, gw) {
+        (Family::V4, IpAddr::V6(a)) => Ok(RouteAttribute::Via(RouteVia::Inet6(a))),
+        (Family::V6, IpAddr::V4(a)) => Err(Error::invalid(
+            "gateway",
+            format!("{a} is IPv4 but the route is IPv6"),
+        )),
+        (_, ip) => Ok(RouteAttribute::Gateway(addr(ip))),
+    }
+}
+
+/// Builder of `ip route add|replace|append|del`; `.await` it. See
+/// [`RouteHandle::add`].
+#[must_use = "nothing happens until the builder is awaited"]
+#[derive(Debug)]
+pub struct RouteAdd {
+    handle: RouteHandle,
+    op: Op,
+    dst: Result<(IpAddr, u8)>,
+    gateway: Option<IpAddr>,
+    dev: Option<LinkId>,
+    prefsrc: Option<IpAddr>,
+    table: Result<Option<u32>>,
+    metric: Option<u32>,
+    protocol: Option<RouteProtocol>,
+    scope: Option<RouteScope>,
+    kind: Option<RouteType>,
+    tos: u8,
+    onlink: bool,
+    nexthops: Vec<NexthopSpec>,
+    metrics: Vec<RouteMetric>,
+    expires: Option<u32>,
+    pref: Option<RoutePreference>,
+    encap: Option<(RouteLwEnCapType, Vec<RouteLwTunnelEncap>)>,
+}
+
+impl RouteAdd {
+    pub(crate) fn new(handle: RouteHandle, op: Op, dst: Result<(IpAddr, u8)>) -> Self {
+        RouteAdd {
+            handle,
+            op,
+            dst,
+            gateway: None,
+            dev: None,
+            prefsrc: None,
+            table: Ok(None),
+            metric: None,
+            protocol: None,
+            scope: None,
+            kind: None,
+            tos: 0,
+            onlink: false,
+            nexthops: Vec::new(),
+            metrics: Vec::new(),
+            expires: None,
+            pref: None,
+            encap: None,
+        }
+    }
+
+    /// `via GW` (an IPv6 gateway on an IPv4 route is sent as RTA_VIA).
+    pub fn via(mut self, gw: IpAddr) -> Self {
+        self.gateway = Some(gw);
+        self
+    }
+
+    /// `dev D`.
+    pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
+        self.dev = Some(dev.into());
+        self
+    }
+
+    /// `src A`: preferred source address.
+    pub fn src(mut self, a: IpAddr) -> Self {
+        self.prefsrc = Some(a);
+        self
+    }
+
+    /// `table ID` (ids above 255 are sent in RTA_TABLE).
+    pub fn table(mut self, id: u32) -> Self {
+        self.table = Ok(Some(id));
+        self
+    }
+
+    /// `table NAME`: main, local, default, an rt_tables name or a number.
+    pub fn table_name(mut self, name: &str) -> Self {
+        self.table = parse_table(name).map(Some);
+        self
+    }
+
+    /// `metric N`.
+    pub fn metric(mut self, m: u32) -> Self {
+        self.metric = Some(m);
+        self
+    }
+
+    /// `proto P`.
+    pub fn protocol(mut self, p: RouteProtocol) -> Self {
+        self.protocol = Some(p);
+        self
+    }
+
+    /// `scope S`.
+    pub fn scope(mut self, s: RouteScope) -> Self {
+        self.scope = Some(s);
+        self
+    }
+
+    /// The route type: unicast (default), local, broadcast, blackhole,
+    /// unreachable, prohibit, throw, multicast.
+    pub fn kind(mut self, t: RouteType) -> Self {
+        self.kind = Some(t);
+        self
+    }
+
+    /// `tos T`.
+    pub fn tos(mut self, tos: u8) -> Self {
+        self.tos = tos;
+        self
+    }
+
+    /// `onlink`: the gateway is on the link even if no prefix says so.
+    pub fn onlink(mut self) -> Self {
+        self.onlink = true;
+        self
+    }
+
+    /// Adds a `nexthop …` (ECMP); several make a multipath route.
+    pub fn nexthop(mut self, nh: NexthopSpec) -> Self {
+        self.nexthops.push(nh);
+        self
+    }
+
+    /// A route metric: `mtu`, `advmss`, `window`, `rtt`, `initcwnd`,
+    /// `congctl`… as netlink-packet-route's `RouteMetric`.
+    pub fn route_metric(mut self, m: RouteMetric) -> Self {
+        self.metrics.push(m);
+        self
+    }
+
+    /// `mtu N`.
+    pub fn mtu(self, mtu: u32) -> Self {
+        self.route_metric(RouteMetric::Mtu(mtu))
+    }
+
+    /// `expires SECONDS` (IPv6).
+    pub fn expires(mut self, secs: u32) -> Self {
+        self.expires = Some(secs);
+        self
+    }
+
+    /// `pref low|medium|high` (IPv6).
+    pub fn pref(mut self, p: RoutePreference) -> Self {
+        self.pref = Some(p);
+        self
+    }
+
+    /// `encap mpls LABEL[/LABEL…] [ttl T]`.
+    pub fn encap_mpls(mut self, labels: &[u32], ttl: Option<u8>) -> Self {
+        let n = labels.len();
+        let stack = labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                let mut m = MplsLabel::from(0);
+                m.label = l;
+                m.bottom_of_stack = i + 1 == n;
+                m
+            })
+            .collect();
+        let mut e = vec![RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Destination(
+            stack,
+        ))];
+        if let Some(t) = ttl {
+            e.push(RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Ttl(t)));
+        }
+        self.encap = Some((RouteLwEnCapType::Mpls, e));
+        self
+    }
+
+    /// `encap seg6 mode inline|encap segs S1,S2…`.
+    pub fn encap_seg6(mut self, encap_mode: bool, segments: &[Ipv6Addr]) -> Self {
+        let mut h = Seg6Header::default();
+        h.mode = if encap_mode {
+            Seg6Mode::Encap
+        } else {
+            Seg6Mode::Inline
+        };
+        h.segments = segments.to_vec();
+        self.encap = Some((
+            RouteLwEnCapType::Seg6,
+            vec![RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(h))],
+        ));
+        self
+    }
+
+    /// Checks the input and builds the request.
+    async fn message(&self) -> Result<RouteMessage> {
+        let (ip, len) = match &self.dst {
+            Ok(d) => *d,
+            Err(e) => return Err(Error::invalid("prefix", e.to_string())),
+        };
+        let net = ipnetwork::IpNetwork::new(ip, len)
+            .map_err(|e| Error::invalid("prefix", e.to_string()))?;
+        if net.network() != ip {
+            // The kernel refuses these too; say so before sending.
+            return Err(Error::invalid(
+                "prefix",
+                format!(
+                    "{ip}/{len} has host bits set (the network is {}/{len})",
+                    net.network()
+                ),
+            ));
+        }
+        let table = match &self.table {
+            Ok(t) => t.unwrap_or(254),
+            Err(e) => return Err(Error::invalid("table", e.to_string())),
+        };
+        let fam = Family::of(&ip);
+        let links = &self.handle.links;
+        let mut m = RouteMessage::default();
+        m.header.address_family = fam.raw();
+        m.header.destination_prefix_length = len;
+        m.header.tos = self.tos;
+        m.header.table = if table < 256 { table as u8 } else { 252 };
+        let del = self.op == Op::Del;
+        let kind = self.kind.unwrap_or(if del {
+            RouteType::Unspec
+        } else {
+            RouteType::Unicast
+        });
+        m.header.kind = kind;
+        m.header.protocol = self.protocol.unwrap_or(if del {
+            RouteProtocol::Unspec
+        } else {
+            RouteProtocol::Boot
+        });
+        let has_gw = self.gateway.is_some() || !self.nexthops.is_empty();
+        m.header.scope = self.scope.unwrap_or(match kind {
+            RouteType::Local | RouteType::Nat => RouteScope::Host,
+            RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RouteScope::Link,
+            RouteType::Unicast | RouteType::Unspec if del => RouteScope::NoWhere,
+            RouteType::Unicast | RouteType::Unspec if !has_gw && self.dev.is_some() => {
+                RouteScope::Link
+            }
+            _ => RouteScope::Universe,
+        });
+        if self.onlink {
+            m.header.flags |= netlink_packet_route::route::RouteFlags::from_bits_retain(4);
+        }
+        if len > 0 {
+            m.attributes.push(RouteAttribute::Destination(addr(ip)));
+        }
+        m.attributes.push(RouteAttribute::Table(table));
+        if let Some(gw) = self.gateway {
+            m.attributes.push(gateway_attr(fam, gw)?);
+        }
+        if let Some(d) = &self.dev {
+            m.attributes
+                .push(RouteAttribute::Oif(links.index_of(d).await?));
+        }
+        if let Some(s) = self.prefsrc {
+            if Family::of(&s) != fam {
+                return Err(Error::invalid(
+                    "src",
+                    format!("{s} is not of the route's family"),
+                ));
+            }
+            m.attributes.push(RouteAttribute::PrefSource(addr(s)));
+        }
+        if let Some(p) = self.metric {
+            m.attributes.push(RouteAttribute::Priority(p));
+        }
+        if !self.metrics.is_empty() {
+            m.attributes
+                .push(RouteAttribute::Metrics(self.metrics.clone()));
+        }
+        if let Some(e) = self.expires {
+            m.attributes.push(RouteAttribute::Expires(e));
+        }
+        if let Some(p) = self.pref {
+            m.attributes.push(RouteAttribute::Preference(p));
+        }
+        if let Some((ty, e)) = &self.encap {
+            m.attributes.push(RouteAttribute::EncapType(*ty));
+            m.attributes.push(RouteAttribute::Encap(e.clone()));
+        }
+        if !self.nexthops.is_empty() {
+            let mut hops = Vec::new();
+            for nh in &self.nexthops {
+                if nh.weight == 0 || nh.weight > 256 {
+                    return Err(Error::invalid(
+                        "weight",
+                        format!("{} is not in 1..=256", nh.weight),
+                    ));
+                }
+                let mut h = RouteNextHop::default();
+                h.hops = (nh.weight - 1) as u8;
+                if nh.onlink {
+                    h.flags = RouteNextHopFlags::Onlink;
+                }
+                if let Some(d) = &nh.dev {
+                    h.interface_index = links.index_of(d).await?;
+                }
+                if let Some(gw) = nh.gateway {
+                    h.attributes.push(gateway_attr(fam, gw)?);
+                }
+                hops.push(h);
+            }
+            m.attributes.push(RouteAttribute::MultiPath(hops));
+        }
+        Ok(m)
+    }
+
+    async fn run(self) -> Result<()> {
+        let m = self.message().await?;
+        let msg = if self.op == Op::Del {
+            RouteNetlinkMessage::DelRoute(m)
+        } else {
+            RouteNetlinkMessage::NewRoute(m)
+        };
+        self.handle.rtnl.ack(msg, self.op.flags()).await
+    }
+}
+
+impl IntoFuture for RouteAdd {
+    type Output = Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}

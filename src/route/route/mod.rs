@@ -1,0 +1,329 @@
+//! `ip route`: list, get, add, replace, append and delete routes.
+#![allow(clippy::module_inception)]
+
+mod add;
+pub mod names;
+mod view;
+
+use std::future::{Future, IntoFuture};
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
+};
+
+pub use add::{NexthopSpec, RouteAdd};
+pub use view::{Nexthop, RTNH_F_ONLINK, Route};
+
+use add::Op;
+use view::REQ;
+
+use crate::client::Netlink;
+use crate::conn::Requester;
+use crate::conn::requester::retry_interrupted;
+use crate::error::{Error, Result};
+use crate::route::Route as Rtnl;
+use crate::route::address::{Family, IntoPrefix};
+use crate::route::link::{LinkHandle, LinkId};
+
+/// RTM_F_FIB_MATCH: return the matching FIB entry, not the resolved route.
+const RTM_F_FIB_MATCH: u32 = 0x2000;
+
+/// Route operations (`ip route`). Get one with [`Netlink::route`].
+#[derive(Debug, Clone)]
+pub struct RouteHandle {
+    rtnl: Requester<Rtnl>,
+    links: LinkHandle,
+}
+
+impl Netlink {
+    /// Route operations (`ip route`).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.route()
+    ///     .add("198.51.100.0/24")
+    ///     .via("192.0.2.1".parse().unwrap())
+    ///     .table(100)
+    ///     .await?;
+    /// for r in nl.route().list().table(100).await? {
+    ///     println!("{:?} via {:?}", r.destination(), r.gateway());
+    /// }
+    /// let r = nl.route().get("198.51.100.7".parse().unwrap()).await;
+    /// # drop(r); Ok(()) }
+    /// ```
+    pub fn route(&self) -> RouteHandle {
+        RouteHandle {
+            rtnl: self.rtnl(),
+            links: self.link(),
+        }
+    }
+}
+
+impl RouteHandle {
+    /// `ip route add PREFIX …` (fails with `is_exists()` if present).
+    pub fn add(&self, dst: impl IntoPrefix) -> RouteAdd {
+        RouteAdd::new(self.clone(), Op::Add, dst.into_prefix())
+    }
+
+    /// `ip route replace PREFIX …`.
+    pub fn replace(&self, dst: impl IntoPrefix) -> RouteAdd {
+        RouteAdd::new(self.clone(), Op::Replace, dst.into_prefix())
+    }
+
+    /// `ip route append PREFIX …` (adds a route beside existing ones).
+    pub fn append(&self, dst: impl IntoPrefix) -> RouteAdd {
+        RouteAdd::new(self.clone(), Op::Append, dst.into_prefix())
+    }
+
+    /// `ip route del PREFIX …`: set what identifies the route (table, type,
+    /// gateway, metric…) on the builder. A missing route is `is_not_found()`.
+    pub fn del(&self, dst: impl IntoPrefix) -> RouteAdd {
+        RouteAdd::new(self.clone(), Op::Del, dst.into_prefix())
+    }
+
+    /// Lists routes, filtered by the kernel where it can (table, protocol,
+    /// type, output device, family) and checked here as well.
+    pub fn list(&self) -> RouteList {
+        RouteList {
+            handle: self.clone(),
+            family: None,
+            table: None,
+            protocol: None,
+            kind: None,
+            dev: None,
+        }
+    }
+
+    /// `ip route get ADDR`: one request, the kernel's answer.
+    pub fn get(&self, dst: IpAddr) -> RouteGet {
+        RouteGet {
+            handle: self.clone(),
+            dst,
+            from: None,
+            iif: None,
+            oif: None,
+            mark: None,
+            uid: None,
+            fibmatch: false,
+        }
+    }
+}
+
+/// A route listing; see [`RouteHandle::list`].
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until awaited or streamed"]
+pub struct RouteList {
+    handle: RouteHandle,
+    family: Option<Family>,
+    table: Option<u32>,
+    protocol: Option<u8>,
+    kind: Option<u8>,
+    dev: Option<LinkId>,
+}
+
+impl RouteList {
+    /// Only IPv4 or IPv6 routes (default: IPv4, as `ip route`).
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = Some(f);
+        self
+    }
+
+    /// Only table `id` (`ip route show table ID`; 0 = every table).
+    pub fn table(mut self, id: u32) -> Self {
+        self.table = Some(id);
+        self
+    }
+
+    /// Only routes of this protocol.
+    pub fn protocol(mut self, p: RouteProtocol) -> Self {
+        self.protocol = Some(u8::from(p));
+        self
+    }
+
+    /// Only routes of this type.
+    pub fn kind(mut self, t: RouteType) -> Self {
+        self.kind = Some(u8::from(t));
+        self
+    }
+
+    /// Only routes through this device.
+    pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
+        self.dev = Some(dev.into());
+        self
+    }
+
+    /// The routes as a stream, decoded lazily as they arrive.
+    pub fn stream(self) -> impl Stream<Item = Result<Route>> + Send + 'static {
+        futures::stream::once(async move {
+            let fam = self.family.unwrap_or(Family::V4);
+            let mut m = RouteMessage::default();
+            m.header.address_family = fam.raw();
+            // `ip route show` means the main table.
+            let table = self.table.unwrap_or(254);
+            if table != 0 {
+                m.attributes.push(RouteAttribute::Table(table));
+            }
+            if let Some(p) = self.protocol {
+                m.header.protocol = RouteProtocol::from(p);
+            }
+            if let Some(t) = self.kind {
+                m.header.kind = RouteType::from(t);
+            }
+            let oif = match &self.dev {
+                Some(d) => {
+                    let i = self.handle.links.index_of(d).await?;
+                    m.attributes.push(RouteAttribute::Oif(i));
+                    Some(i)
+                }
+                None => None,
+            };
+            let keep = move |r: &Route| {
+                (table == 0 || r.table() == table)
+                    && self.protocol.is_none_or(|p| u8::from(r.protocol()) == p)
+                    && self.kind.is_none_or(|t| u8::from(r.kind()) == t)
+                    && oif.is_none_or(|o| {
+                        r.oif() == Some(o) || r.nexthops().iter().any(|n| n.oif == Some(o))
+                    })
+            };
+            Ok::<_, Error>(
+                self.handle
+                    .rtnl
+                    .dump_raw(RouteNetlinkMessage::GetRoute(m), 0)
+                    .map(|r| r.and_then(Route::from_raw))
+                    .filter(move |r| {
+                        // A client-side check too, for kernels that ignore a filter.
+                        std::future::ready(r.as_ref().map_or(true, &keep))
+                    }),
+            )
+        })
+        .try_flatten()
+    }
+}
+
+impl IntoFuture for RouteList {
+    type Output = Result<Vec<Route>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Route>>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(retry_interrupted(REQ, move || {
+            self.clone().stream().try_collect()
+        }))
+    }
+}
+
+/// `ip route get`; see [`RouteHandle::get`].
+#[derive(Debug, Clone)]
+#[must_use = "nothing is asked until the builder is awaited"]
+pub struct RouteGet {
+    handle: RouteHandle,
+    dst: IpAddr,
+    from: Option<IpAddr>,
+    iif: Option<LinkId>,
+    oif: Option<LinkId>,
+    mark: Option<u32>,
+    uid: Option<u32>,
+    fibmatch: bool,
+}
+
+impl RouteGet {
+    /// `from ADDR`.
+    pub fn from(mut self, a: IpAddr) -> Self {
+        self.from = Some(a);
+        self
+    }
+
+    /// `iif DEV`: as if received on this device.
+    pub fn iif(mut self, d: impl Into<LinkId>) -> Self {
+        self.iif = Some(d.into());
+        self
+    }
+
+    /// `oif DEV`.
+    pub fn oif(mut self, d: impl Into<LinkId>) -> Self {
+        self.oif = Some(d.into());
+        self
+    }
+
+    /// `vrf NAME`: look up in the vrf's table (as `oif` of the vrf device).
+    pub fn vrf(self, vrf: impl Into<LinkId>) -> Self {
+        self.oif(vrf)
+    }
+
+    /// `mark M`.
+    pub fn mark(mut self, m: u32) -> Self {
+        self.mark = Some(m);
+        self
+    }
+
+    /// `uid U`.
+    pub fn uid(mut self, u: u32) -> Self {
+        self.uid = Some(u);
+        self
+    }
+
+    /// `fibmatch`: the FIB entry that matched rather than the resolved route.
+    pub fn fibmatch(mut self) -> Self {
+        self.fibmatch = true;
+        self
+    }
+
+    async fn run(self) -> Result<Route> {
+        let fam = Family::of(&self.dst);
+        let addr = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => RouteAddress::Inet(a),
+            IpAddr::V6(a) => RouteAddress::Inet6(a),
+        };
+        let mut m = RouteMessage::default();
+        m.header.address_family = fam.raw();
+        m.header.destination_prefix_length = if fam == Family::V4 { 32 } else { 128 };
+        m.attributes
+            .push(RouteAttribute::Destination(addr(self.dst)));
+        if let Some(f) = self.from {
+            if Family::of(&f) != fam {
+                return Err(Error::invalid(
+                    "from",
+                    format!("{f} is not of the family of {}", self.dst),
+                ));
+            }
+            m.header.source_prefix_length = m.header.destination_prefix_length;
+            m.attributes.push(RouteAttribute::Source(addr(f)));
+        }
+        if let Some(d) = &self.iif {
+            m.attributes
+                .push(RouteAttribute::Iif(self.handle.links.index_of(d).await?));
+        }
+        if let Some(d) = &self.oif {
+            m.attributes
+                .push(RouteAttribute::Oif(self.handle.links.index_of(d).await?));
+        }
+        if let Some(mk) = self.mark {
+            m.attributes.push(RouteAttribute::Mark(mk));
+        }
+        if let Some(u) = self.uid {
+            m.attributes.push(RouteAttribute::Uid(u));
+        }
+        if self.fibmatch {
+            m.header.flags = RouteFlags::from_bits_retain(RTM_F_FIB_MATCH);
+        }
+        let raw = self
+            .handle
+            .rtnl
+            .get_raw(RouteNetlinkMessage::GetRoute(m), 0)
+            .await?;
+        Route::from_raw(raw)
+    }
+}
+
+impl IntoFuture for RouteGet {
+    type Output = Result<Route>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Route>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}

@@ -1,0 +1,497 @@
+//! RouteHandle against the kernel, cross-checked with `ip -j route`.
+
+mod common;
+
+use std::net::IpAddr;
+
+use common::TestNs;
+use netlink_packet_route::route::{RouteMetric, RoutePreference, RouteProtocol, RouteType};
+use tokio_netlink::Error;
+use tokio_netlink::route::address::Family;
+use tokio_netlink::route::link::kinds::Veth;
+use tokio_netlink::route::route::NexthopSpec;
+use tokio_netlink::route::route::names::{protocol_name, table_name, type_name};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// A namespace with up veths v0/v1 (192.0.2.1/24, 2001:db8::1/64 on v0) and
+/// w0/w1 (198.18.0.1/24 on w0).
+async fn setup() -> (TestNs, tokio_netlink::Netlink) {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    for (a, b) in [("v0", "v1"), ("w0", "w1")] {
+        nl.link().add(a, Veth::peer(b)).up().await.unwrap();
+        nl.link().set(b).up().await.unwrap();
+    }
+    nl.address().add("v0", "192.0.2.1/24").await.unwrap();
+    nl.address()
+        .add("v0", "2001:db8::1/64")
+        .nodad()
+        .await
+        .unwrap();
+    nl.address().add("w0", "198.18.0.1/24").await.unwrap();
+    (ns, nl)
+}
+
+fn find<'a>(routes: &'a [serde_json::Value], dst: &str) -> &'a serde_json::Value {
+    routes
+        .iter()
+        .find(|r| r["dst"] == dst)
+        .unwrap_or_else(|| panic!("{dst} not in {routes:?}"))
+}
+
+#[tokio::test]
+async fn unicast_route_with_everything_agrees_with_ip() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("198.51.100.0/24")
+        .via(ip("192.0.2.254"))
+        .dev("v0")
+        .src(ip("192.0.2.1"))
+        .table(100)
+        .metric(50)
+        .protocol(RouteProtocol::Static)
+        .await
+        .unwrap();
+    let ours = nl.route().list().table(100).await.unwrap();
+    assert_eq!(ours.len(), 1);
+    let r = &ours[0];
+    let v0 = nl.link().get("v0").await.unwrap().index();
+    assert_eq!(r.destination().unwrap().to_string(), "198.51.100.0/24");
+    assert_eq!(r.gateway(), Some(ip("192.0.2.254")));
+    assert_eq!(r.oif(), Some(v0));
+    assert_eq!(r.prefsrc(), Some(ip("192.0.2.1")));
+    assert_eq!(r.table(), 100);
+    assert_eq!(r.metric(), Some(50));
+    assert_eq!(protocol_name(r.protocol().into()), "static");
+    assert_eq!(type_name(r.kind().into()), "unicast");
+    assert_eq!(r.nexthops().len(), 1);
+
+    let j = ns.ip_json(&["route", "show", "table", "100"]);
+    let jr = find(j.as_array().unwrap(), "198.51.100.0/24");
+    assert_eq!(jr["gateway"], "192.0.2.254");
+    assert_eq!(jr["dev"], "v0");
+    assert_eq!(jr["prefsrc"], "192.0.2.1");
+    assert_eq!(jr["metric"], 50);
+    assert_eq!(jr["protocol"], "static");
+}
+
+#[tokio::test]
+async fn route_types_and_large_table_ids() {
+    let (ns, nl) = setup().await;
+    for (dst, t) in [
+        ("10.1.0.0/16", RouteType::BlackHole),
+        ("10.2.0.0/16", RouteType::Unreachable),
+        ("10.3.0.0/16", RouteType::Prohibit),
+        ("10.4.0.0/16", RouteType::Throw),
+    ] {
+        nl.route().add(dst).kind(t).table(70000).await.unwrap();
+    }
+    nl.route()
+        .add("192.0.2.77/32")
+        .kind(RouteType::Local)
+        .dev("v0")
+        .table_name("local")
+        .await
+        .unwrap();
+    let ours = nl.route().list().table(70000).await.unwrap();
+    let mut kinds: Vec<String> = ours.iter().map(|r| type_name(r.kind().into())).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["blackhole", "prohibit", "throw", "unreachable"]);
+    assert!(ours.iter().all(|r| r.table() == 70000));
+    let j = ns.ip_json(&["route", "show", "table", "70000"]);
+    for (dst, t) in [
+        ("10.1.0.0/16", "blackhole"),
+        ("10.2.0.0/16", "unreachable"),
+        ("10.3.0.0/16", "prohibit"),
+        ("10.4.0.0/16", "throw"),
+    ] {
+        assert_eq!(find(j.as_array().unwrap(), dst)["type"], t);
+    }
+    // Kernel-side type filter.
+    let bh = nl
+        .route()
+        .list()
+        .table(70000)
+        .kind(RouteType::BlackHole)
+        .await
+        .unwrap();
+    assert_eq!(bh.len(), 1);
+    let local = nl
+        .route()
+        .list()
+        .table(255)
+        .kind(RouteType::Local)
+        .await
+        .unwrap();
+    assert!(
+        local
+            .iter()
+            .any(|r| r.destination().unwrap().to_string() == "192.0.2.77/32")
+    );
+    assert_eq!(table_name(255), "local");
+}
+
+#[tokio::test]
+async fn ecmp_with_weights() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("203.0.113.0/24")
+        .nexthop(NexthopSpec::via(ip("192.0.2.2")).dev("v0").weight(1))
+        .nexthop(NexthopSpec::via(ip("198.18.0.2")).dev("w0").weight(5))
+        .await
+        .unwrap();
+    let r = nl
+        .route()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.destination().unwrap().to_string() == "203.0.113.0/24")
+        .unwrap();
+    let hops = r.nexthops();
+    assert_eq!(hops.len(), 2);
+    let v0 = nl.link().get("v0").await.unwrap().index();
+    let w0 = nl.link().get("w0").await.unwrap().index();
+    assert_eq!(
+        (hops[0].gateway, hops[0].oif, hops[0].weight),
+        (Some(ip("192.0.2.2")), Some(v0), 1)
+    );
+    assert_eq!(
+        (hops[1].gateway, hops[1].oif, hops[1].weight),
+        (Some(ip("198.18.0.2")), Some(w0), 5)
+    );
+    let j = ns.ip_json(&["route", "show", "203.0.113.0/24"]);
+    let nh = j[0]["nexthops"].as_array().unwrap();
+    assert_eq!(nh[0]["gateway"], "192.0.2.2");
+    assert_eq!(nh[0]["dev"], "v0");
+    assert_eq!(nh[0]["weight"], 1);
+    assert_eq!(nh[1]["gateway"], "198.18.0.2");
+    assert_eq!(nh[1]["weight"], 5);
+}
+
+#[tokio::test]
+async fn ipv6_routes_pref_and_ipv4_via_ipv6() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("2001:db8:1::/48")
+        .via(ip("2001:db8::2"))
+        .dev("v0")
+        .metric(300)
+        .pref(RoutePreference::High)
+        .await
+        .unwrap();
+    let v6 = nl.route().list().family(Family::V6).await.unwrap();
+    let r = v6
+        .iter()
+        .find(|r| r.destination().unwrap().to_string() == "2001:db8:1::/48")
+        .unwrap();
+    assert_eq!(r.gateway(), Some(ip("2001:db8::2")));
+    assert_eq!(r.metric(), Some(300));
+    assert_eq!(r.pref(), Some(RoutePreference::High));
+    let j = ns.ip_json(&["-6", "route", "show", "2001:db8:1::/48"]);
+    assert_eq!(j[0]["gateway"], "2001:db8::2");
+    assert_eq!(j[0]["metric"], 300);
+    assert_eq!(j[0]["pref"], "high");
+
+    nl.route()
+        .add("198.51.100.0/24")
+        .via(ip("2001:db8::2"))
+        .dev("v0")
+        .await
+        .unwrap();
+    let r = nl
+        .route()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.destination().unwrap().to_string() == "198.51.100.0/24")
+        .unwrap();
+    assert!(r.has_via());
+    assert_eq!(r.gateway(), Some(ip("2001:db8::2")));
+    let j = ns.ip_json(&["route", "show", "198.51.100.0/24"]);
+    assert_eq!(j[0]["via"]["host"], "2001:db8::2");
+    assert_eq!(j[0]["via"]["family"], "inet6");
+}
+
+#[tokio::test]
+async fn metrics_onlink_replace_append_and_delete() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("198.51.100.0/24")
+        .via(ip("203.0.113.1"))
+        .dev("v0")
+        .onlink()
+        .mtu(1400)
+        .route_metric(RouteMetric::Advmss(1360))
+        .route_metric(RouteMetric::InitCwnd(20))
+        .route_metric(RouteMetric::CcAlgo("reno".into()))
+        .await
+        .unwrap();
+    let r = nl.route().list().dev("v0").await.unwrap();
+    let r = r
+        .iter()
+        .find(|r| r.destination().unwrap().to_string() == "198.51.100.0/24")
+        .unwrap();
+    assert_eq!(
+        r.nexthops()[0].flags & tokio_netlink::route::route::RTNH_F_ONLINK,
+        4
+    );
+    let m = r.metrics();
+    assert!(m.contains(&RouteMetric::Mtu(1400)), "{m:?}");
+    assert!(m.contains(&RouteMetric::Advmss(1360)));
+    assert!(m.contains(&RouteMetric::InitCwnd(20)));
+    assert!(m.contains(&RouteMetric::CcAlgo("reno".into())));
+    let j = ns.ip_json(&["route", "show", "198.51.100.0/24"]);
+    let jm = &j[0]["metrics"][0];
+    assert_eq!(jm["mtu"], 1400);
+    assert_eq!(jm["advmss"], 1360);
+    assert_eq!(jm["initcwnd"], 20);
+    assert_eq!(jm["congestion"], "reno");
+    assert!(
+        j[0]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "onlink")
+    );
+
+    // add again: exists; replace changes the gateway; append adds beside.
+    let e = nl
+        .route()
+        .add("198.51.100.0/24")
+        .via(ip("192.0.2.9"))
+        .await
+        .unwrap_err();
+    assert!(e.is_exists(), "{e}");
+    nl.route()
+        .replace("198.51.100.0/24")
+        .via(ip("192.0.2.9"))
+        .await
+        .unwrap();
+    let j = ns.ip_json(&["route", "show", "198.51.100.0/24"]);
+    assert_eq!(j.as_array().unwrap().len(), 1);
+    assert_eq!(j[0]["gateway"], "192.0.2.9");
+    nl.route()
+        .append("198.51.100.0/24")
+        .via(ip("198.18.0.9"))
+        .metric(10)
+        .await
+        .unwrap();
+    let j = ns.ip_json(&["route", "show", "198.51.100.0/24"]);
+    assert_eq!(j.as_array().unwrap().len(), 2);
+
+    nl.route().del("198.51.100.0/24").metric(10).await.unwrap();
+    nl.route().del("198.51.100.0/24").await.unwrap();
+    assert!(
+        ns.ip_json(&["route", "show", "198.51.100.0/24"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let e = nl.route().del("198.51.100.0/24").await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+}
+
+#[tokio::test]
+async fn route_get_like_ip_route_get() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("198.51.100.0/24")
+        .via(ip("192.0.2.254"))
+        .await
+        .unwrap();
+    let v0 = nl.link().get("v0").await.unwrap().index();
+    let r = nl.route().get(ip("198.51.100.7")).await.unwrap();
+    assert_eq!(r.destination().unwrap().to_string(), "198.51.100.7/32");
+    assert_eq!(r.gateway(), Some(ip("192.0.2.254")));
+    assert_eq!(r.oif(), Some(v0));
+    assert_eq!(r.prefsrc(), Some(ip("192.0.2.1")));
+    let j = ns.ip_json(&["route", "get", "198.51.100.7"]);
+    assert_eq!(j[0]["gateway"], "192.0.2.254");
+    assert_eq!(j[0]["dev"], "v0");
+    assert_eq!(j[0]["prefsrc"], "192.0.2.1");
+
+    let f = nl.route().get(ip("198.51.100.7")).fibmatch().await.unwrap();
+    assert_eq!(f.destination().unwrap().to_string(), "198.51.100.0/24");
+    let m = nl
+        .route()
+        .get(ip("198.51.100.7"))
+        .from(ip("192.0.2.1"))
+        .oif("v0")
+        .mark(7)
+        .uid(1000)
+        .await
+        .unwrap();
+    assert_eq!(m.oif(), Some(v0));
+    assert_eq!(m.mark(), Some(7));
+    assert_eq!(m.uid(), Some(1000));
+    let e = nl
+        .route()
+        .get(ip("198.51.100.7"))
+        .from(ip("::1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidInput { field: "from", .. }),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn kernel_side_filters_match_ip() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("10.10.0.0/16")
+        .dev("v0")
+        .protocol(RouteProtocol::Bgp)
+        .await
+        .unwrap();
+    nl.route()
+        .add("10.11.0.0/16")
+        .dev("w0")
+        .protocol(RouteProtocol::Ospf)
+        .await
+        .unwrap();
+    nl.route().add("10.12.0.0/16").dev("w0").await.unwrap();
+    let names = |rs: Vec<tokio_netlink::route::route::Route>| {
+        let mut v: Vec<String> = rs
+            .iter()
+            .map(|r| r.destination().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let jnames = |args: &[&str]| {
+        let j = ns.ip_json(args);
+        let mut v: Vec<String> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let d = r["dst"].as_str().unwrap();
+                if d.contains('/') {
+                    d.to_string()
+                } else {
+                    format!("{d}/32")
+                }
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(
+            nl.route()
+                .list()
+                .protocol(RouteProtocol::Bgp)
+                .await
+                .unwrap()
+        ),
+        jnames(&["route", "show", "proto", "bgp"])
+    );
+    assert_eq!(
+        names(nl.route().list().dev("w0").await.unwrap()),
+        jnames(&["route", "show", "dev", "w0"])
+    );
+    assert_eq!(names(nl.route().list().dev("w0").await.unwrap()).len(), 3);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly() {
+    let (_ns, nl) = setup().await;
+    let e = nl
+        .route()
+        .add("2001:db8:5::/48")
+        .via(ip("192.0.2.1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "gateway",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = nl
+        .route()
+        .add("198.51.100.1/24")
+        .dev("v0")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "prefix",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("198.51.100.0/24"), "{e}");
+    let e = nl
+        .route()
+        .add("198.51.100.0/24")
+        .dev("v0")
+        .table_name("no-such")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidInput { field: "table", .. }),
+        "{e}"
+    );
+    for w in [0u16, 257] {
+        let e = nl
+            .route()
+            .add("198.51.100.0/24")
+            .nexthop(NexthopSpec::via(ip("192.0.2.2")).weight(w))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidInput {
+                    field: "weight",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+    let e = nl
+        .route()
+        .add("198.51.100.0/24")
+        .dev("nosuch0")
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    let e = nl.route().del("198.51.100.0/24").await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    let e = nl.route().add("10.0.0.0/33").await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "prefix",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A gateway the kernel cannot reach: the kernel's own text.
+    let e = nl
+        .route()
+        .add("198.51.100.0/24")
+        .via(ip("203.0.113.9"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENETUNREACH), "{e}");
+    assert!(e.kernel_message().is_some(), "{e}");
+}
