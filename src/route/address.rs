@@ -311,12 +311,22 @@ impl AddressHandle {
     /// Adds an address (`ip address add PREFIX dev LINK`); fails with
     /// `is_exists()` if present.
     pub fn add(&self, link: impl Into<LinkId>, prefix: impl IntoPrefix) -> AddressAdd {
-        AddressAdd::new(self.clone(), link.into(), prefix.into_prefix(), 0x400 | 0x200)
+        AddressAdd::new(
+            self.clone(),
+            link.into(),
+            prefix.into_prefix(),
+            0x400 | 0x200,
+        )
     }
 
     /// Adds or updates an address (`ip address replace`).
     pub fn replace(&self, link: impl Into<LinkId>, prefix: impl IntoPrefix) -> AddressAdd {
-        AddressAdd::new(self.clone(), link.into(), prefix.into_prefix(), 0x400 | 0x100)
+        AddressAdd::new(
+            self.clone(),
+            link.into(),
+            prefix.into_prefix(),
+            0x400 | 0x100,
+        )
     }
 
     /// Deletes an address (`ip address del PREFIX dev LINK`).
@@ -383,7 +393,9 @@ impl IntoFuture for AddressList {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Address>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(retry_interrupted(REQ, move || self.clone().stream().try_collect()))
+        Box::pin(retry_interrupted(REQ, move || {
+            self.clone().stream().try_collect()
+        }))
     }
 }
 
@@ -498,10 +510,13 @@ impl AddressAdd {
         if let Some(s) = self.scope {
             m.header.scope = s;
         }
-        if let Some(p) = self.peer {
-            if Family::of(&p) != fam {
-                return Err(Error::invalid("peer", format!("{p} is not of the family of {ip}")));
-            }
+        if let Some(p) = self.peer
+            && Family::of(&p) != fam
+        {
+            return Err(Error::invalid(
+                "peer",
+                format!("{p} is not of the family of {ip}"),
+            ));
         }
         match fam {
             Family::V4 => {
@@ -528,7 +543,10 @@ impl AddressAdd {
                 return Err(Error::invalid("label", "only IPv4 addresses have one"));
             }
             if l.is_empty() || l.len() > 15 {
-                return Err(Error::invalid("label", format!("{l:?} must be 1 to 15 bytes")));
+                return Err(Error::invalid(
+                    "label",
+                    format!("{l:?} must be 1 to 15 bytes"),
+                ));
             }
             m.attributes.push(AddressAttribute::Label(l.clone()));
         }
@@ -564,7 +582,10 @@ impl AddressAdd {
                 if !label.starts_with(link.name()) {
                     return Err(Error::invalid(
                         "label",
-                        format!("{label:?} must begin with the interface name {:?}", link.name()),
+                        format!(
+                            "{label:?} must begin with the interface name {:?}",
+                            link.name()
+                        ),
                     ));
                 }
                 link.index()
@@ -609,9 +630,20 @@ mod tests {
         assert_eq!("fe80::1".into_prefix().unwrap().1, 128);
         for bad in ["10.0.0.1/33", "::1/129", "nope/3", "10.0.0.1/x"] {
             let e = bad.into_prefix().unwrap_err();
-            assert!(matches!(e, Error::InvalidInput { field: "prefix", .. }), "{bad}");
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "prefix",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
         }
-        let e = ("10.0.0.1".parse::<IpAddr>().unwrap(), 33).into_prefix().unwrap_err();
+        let e = ("10.0.0.1".parse::<IpAddr>().unwrap(), 33)
+            .into_prefix()
+            .unwrap_err();
         assert!(e.to_string().contains("33"), "{e}");
     }
 

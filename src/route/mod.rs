@@ -5,6 +5,7 @@ pub mod address;
 pub(crate) mod attrs;
 pub mod link;
 pub mod route;
+pub mod rule;
 
 use netlink_packet_route::RouteNetlinkMessage;
 

@@ -65,6 +65,14 @@ pub trait LinkKind: Send + Sync {
     fn keep_open(&self) -> Vec<Arc<OwnedFd>> {
         Vec::new()
     }
+
+    /// A device to bring up once the link exists, because the creating
+    /// request cannot (a veth peer: the kernel refuses to open it, ENOTCONN,
+    /// before the pair is tied together): its name, and its namespace when
+    /// it was created in another one.
+    fn up_after_create(&self) -> Result<Option<(String, Option<NetnsTarget>)>> {
+        Ok(None)
+    }
 }
 
 /// The link settings shared by `add` and `set`.
@@ -138,11 +146,11 @@ impl Common {
 pub(crate) async fn resolve(handle: &LinkHandle, refs: Vec<LinkId>) -> Result<KindCtx> {
     let mut ctx = KindCtx::default();
     for id in refs {
-        if let LinkId::Name(n) = &id {
-            if !ctx.names.contains_key(n) {
-                let i = handle.get(id.clone()).await?.index();
-                ctx.names.insert(n.clone(), i);
-            }
+        if let LinkId::Name(n) = &id
+            && !ctx.names.contains_key(n)
+        {
+            let i = handle.get(id.clone()).await?.index();
+            ctx.names.insert(n.clone(), i);
         }
     }
     Ok(ctx)
@@ -305,6 +313,7 @@ impl LinkAdd {
 
     async fn run(self) -> Result<()> {
         validate_name("name", &self.name)?;
+        let up_after = self.kind.up_after_create()?;
         let mut refs = self.kind.refs();
         refs.extend(self.common.refs());
         let ctx = resolve(&self.handle, refs).await?;
@@ -323,7 +332,15 @@ impl LinkAdd {
         self.handle
             .rtnl()
             .ack(RouteNetlinkMessage::NewLink(m), CREATE_EXCL)
-            .await
+            .await?;
+        if let Some((name, netns)) = up_after {
+            let handle = match netns {
+                Some(t) => crate::Netlink::in_netns(t)?.link(),
+                None => self.handle.clone(),
+            };
+            handle.set(name).up().await?;
+        }
+        Ok(())
     }
 }
 
