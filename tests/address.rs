@@ -33,7 +33,13 @@ async fn ipv4_with_label_broadcast_and_lifetimes() {
         .lifetimes(3600, 1800)
         .await
         .unwrap();
-    let ours = nl.address().list().link("v0").family(Family::V4).await.unwrap();
+    let ours = nl
+        .address()
+        .list()
+        .link("v0")
+        .family(Family::V4)
+        .await
+        .unwrap();
     assert_eq!(ours.len(), 1);
     let a = &ours[0];
     assert_eq!(a.address(), Some("192.0.2.10".parse().unwrap()));
@@ -78,8 +84,14 @@ async fn ipv6_flags_peer_replace_and_delete() {
         .find(|a| a.address() == Some("2001:db8::1".parse().unwrap()))
         .expect("v6 address listed");
     assert_eq!(v6.family(), Family::V6);
-    assert!(v6.flags().contains(netlink_packet_route::address::AddressFlags::Nodad));
-    assert!(v6.flags().contains(netlink_packet_route::address::AddressFlags::Noprefixroute));
+    assert!(
+        v6.flags()
+            .contains(netlink_packet_route::address::AddressFlags::Nodad)
+    );
+    assert!(
+        v6.flags()
+            .contains(netlink_packet_route::address::AddressFlags::Noprefixroute)
+    );
     let p2p = ours
         .iter()
         .find(|a| a.address() == Some("10.9.0.1".parse().unwrap()))
@@ -96,7 +108,12 @@ async fn ipv6_flags_peer_replace_and_delete() {
     assert_eq!(ipp["scope"], "link");
 
     // add twice: exists; replace: updates the lifetime.
-    let dup = nl.address().add("v0", "2001:db8::1/64").nodad().await.unwrap_err();
+    let dup = nl
+        .address()
+        .add("v0", "2001:db8::1/64")
+        .nodad()
+        .await
+        .unwrap_err();
     assert!(dup.is_exists(), "{dup}");
     nl.address()
         .replace("v0", "2001:db8::1/64")
@@ -109,7 +126,11 @@ async fn ipv6_flags_peer_replace_and_delete() {
     assert!(ip6["valid_life_time"].as_u64().unwrap() <= 600);
 
     nl.address().del("v0", "2001:db8::1/64").await.unwrap();
-    assert!(addr_info(&ns, "v0").iter().all(|i| i["local"] != "2001:db8::1"));
+    assert!(
+        addr_info(&ns, "v0")
+            .iter()
+            .all(|i| i["local"] != "2001:db8::1")
+    );
     let missing = nl.address().del("v0", "2001:db8::1/64").await.unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
 }
@@ -119,7 +140,11 @@ async fn family_filter_matches_ip() {
     let (ns, nl) = ns_with_veth().await;
     nl.address().add("v0", "192.0.2.1/24").await.unwrap();
     nl.address().add("v1", "192.0.2.2/24").await.unwrap();
-    nl.address().add("v1", "2001:db8::2/64").nodad().await.unwrap();
+    nl.address()
+        .add("v1", "2001:db8::2/64")
+        .nodad()
+        .await
+        .unwrap();
     let v4: Vec<String> = nl
         .address()
         .list()
@@ -142,23 +167,59 @@ async fn family_filter_matches_ip() {
     ip4.sort();
     assert_eq!(ours, ip4);
     let v1_index = nl.link().get("v1").await.unwrap().index();
-    let on_v1 = nl.address().list().link(v1_index).family(Family::V6).await.unwrap();
-    assert!(on_v1.iter().all(|a| a.index() == v1_index && a.family() == Family::V6));
-    assert!(on_v1.iter().any(|a| a.address() == Some("2001:db8::2".parse().unwrap())));
+    let on_v1 = nl
+        .address()
+        .list()
+        .link(v1_index)
+        .family(Family::V6)
+        .await
+        .unwrap();
+    assert!(
+        on_v1
+            .iter()
+            .all(|a| a.index() == v1_index && a.family() == Family::V6)
+    );
+    assert!(
+        on_v1
+            .iter()
+            .any(|a| a.address() == Some("2001:db8::2".parse().unwrap()))
+    );
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_clearly() {
     let (_ns, nl) = ns_with_veth().await;
     let e = nl.address().add("v0", "10.0.0.1/33").await.unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "prefix", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "prefix",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = nl
         .address()
         .add("v0", ("10.0.0.1".parse::<IpAddr>().unwrap(), 40))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "prefix", .. }), "{e}");
-    let e = nl.address().add("nosuch0", "10.0.0.1/24").await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "prefix",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = nl
+        .address()
+        .add("nosuch0", "10.0.0.1/24")
+        .await
+        .unwrap_err();
     assert!(e.is_not_found(), "{e}");
     let e = nl
         .address()
@@ -166,21 +227,36 @@ async fn bad_input_is_refused_clearly() {
         .peer("2001:db8::9".parse().unwrap())
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "peer", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidInput { field: "peer", .. }),
+        "{e}"
+    );
     let e = nl
         .address()
         .add("v0", "2001:db8::5/64")
         .label("v0:x")
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "label", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidInput { field: "label", .. }),
+        "{e}"
+    );
     let e = nl
         .address()
         .add("v0", "10.0.0.1/24")
         .lifetimes(10, 20)
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "preferred_lft", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "preferred_lft",
+                ..
+            }
+        ),
+        "{e}"
+    );
     // As iproute2 checks: a label must start with the device's name.
     let e = nl
         .address()
@@ -188,7 +264,10 @@ async fn bad_input_is_refused_clearly() {
         .label("eth7:x")
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "label", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidInput { field: "label", .. }),
+        "{e}"
+    );
     let v0 = nl.link().get("v0").await.unwrap().index();
     let e = nl
         .address()
@@ -196,5 +275,8 @@ async fn bad_input_is_refused_clearly() {
         .label("eth7:x")
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { field: "label", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidInput { field: "label", .. }),
+        "{e}"
+    );
 }
