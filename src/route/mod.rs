@@ -4,6 +4,7 @@
 pub mod address;
 pub(crate) mod attrs;
 pub mod link;
+pub mod neighbour;
 pub mod route;
 pub mod rule;
 
