@@ -146,7 +146,7 @@ mod tests {
         let mut out = ((4 + v.len()) as u16).to_ne_bytes().to_vec();
         out.extend_from_slice(&ty.to_ne_bytes());
         out.extend_from_slice(v);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
         out

@@ -1,17 +1,36 @@
 //! Link kinds for [`LinkHandle::add`](super::LinkHandle::add), named and
 //! parameterised as `ip link add … type KIND …` names them.
 
+mod bond;
 mod bridge;
+mod geneve;
+mod gre;
+mod iptnl;
+mod ipvlan;
 mod macvlan;
+mod tunnel;
 mod veth;
 mod vlan;
+mod vrf;
+mod vti;
 mod vxlan;
+mod wireguard;
+mod xfrm;
 
+pub use bond::{Bond, BondLacpRate, BondMode, BondXmitHashPolicy};
 pub use bridge::Bridge;
+pub use geneve::Geneve;
+pub use gre::{Gre, Gretap, Ip6Gre, Ip6Gretap};
+pub use iptnl::{Ip6Tnl, Ip6TnlMode, Ipip, Sit};
+pub use ipvlan::{Ipvlan, IpvlanFlag, IpvlanMode, Ipvtap};
 pub use macvlan::{Macvlan, MacvlanMode, Macvtap};
 pub use veth::Veth;
 pub use vlan::{Vlan, VlanProtocol};
+pub use vrf::Vrf;
+pub use vti::{Vti, Vti6};
 pub use vxlan::Vxlan;
+pub use wireguard::Wireguard;
+pub use xfrm::Xfrm;
 
 use netlink_packet_route::link::{InfoKind, LinkInfo};
 

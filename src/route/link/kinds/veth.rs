@@ -4,7 +4,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
 
 use crate::error::Result;
@@ -49,8 +49,9 @@ impl Veth {
         self
     }
 
-    /// Bring the peer up when created. Some kernels (seen on 6.18) refuse
-    /// this with ENOTCONN; setting the peer up afterwards always works.
+    /// Bring the peer up once the pair exists. This takes a second request:
+    /// the kernel refuses to open a veth peer in the creating one (ENOTCONN,
+    /// the pair is not tied together yet).
     pub fn peer_up(mut self) -> Self {
         self.up = true;
         self
@@ -84,10 +85,6 @@ impl LinkKind for Veth {
         if let Some(a) = self.address {
             peer.attributes.push(LinkAttribute::Address(a.0.to_vec()));
         }
-        if self.up {
-            peer.header.flags |= LinkFlags::Up;
-            peer.header.change_mask |= LinkFlags::Up;
-        }
         if let Some(fd) = &self.netns {
             peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
         }
@@ -105,5 +102,17 @@ impl LinkKind for Veth {
 
     fn keep_open(&self) -> Vec<Arc<OwnedFd>> {
         self.netns.iter().cloned().collect()
+    }
+
+    fn up_after_create(&self) -> Result<Option<(String, Option<NetnsTarget>)>> {
+        if !self.up {
+            return Ok(None);
+        }
+        let netns = match (&self.netns, self.netns_pid) {
+            (Some(fd), _) => Some(NetnsTarget::Fd(fd.try_clone()?)),
+            (None, Some(p)) => Some(NetnsTarget::Pid(p)),
+            (None, None) => None,
+        };
+        Ok(Some((self.peer.clone(), netns)))
     }
 }
