@@ -495,3 +495,40 @@ async fn bad_input_is_refused_clearly() {
     assert_eq!(e.errno(), Some(libc::ENETUNREACH), "{e}");
     assert!(e.kernel_message().is_some(), "{e}");
 }
+
+#[tokio::test]
+async fn seg6_encapsulation_round_trips() {
+    use netlink_packet_route::route::{RouteLwTunnelEncap, RouteSeg6IpTunnel, Seg6Mode};
+    let (ns, nl) = setup().await;
+    let seg: std::net::Ipv6Addr = "2001:db8::5".parse().unwrap();
+    nl.route()
+        .add("2001:db8:9::/48")
+        .dev("v0")
+        .encap_seg6(true, &[seg])
+        .await
+        .unwrap();
+    let r = nl
+        .route()
+        .list()
+        .family(Family::V6)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.destination().unwrap().to_string() == "2001:db8:9::/48")
+        .unwrap();
+    assert_eq!(r.encap_type(), Some(5), "LWTUNNEL_ENCAP_SEG6");
+    let e = r.encap();
+    let hdr = e
+        .iter()
+        .find_map(|x| match x {
+            RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(h)) => Some(h),
+            _ => None,
+        })
+        .expect("seg6 header decoded");
+    assert_eq!(hdr.mode, Seg6Mode::Encap);
+    assert_eq!(hdr.segments, vec![seg]);
+    let j = ns.ip_json(&["-6", "route", "show", "2001:db8:9::/48"]);
+    assert_eq!(j[0]["encap"], "seg6");
+    assert_eq!(j[0]["mode"], "encap");
+    assert_eq!(j[0]["segs"][0], "2001:db8::5");
+}

@@ -311,8 +311,22 @@ impl LinkAdd {
 
     common_setters!();
 
-    async fn run(self) -> Result<()> {
+    async fn run(mut self) -> Result<()> {
         validate_name("name", &self.name)?;
+        // The kernel ignores IFLA_IFALIAS in a create request: set it after.
+        let alias = self.common.attributes.iter().find_map(|a| match a {
+            LinkAttribute::IfAlias(s) => Some(s.clone()),
+            _ => None,
+        });
+        if alias.is_some() && self.common.netns.is_some() {
+            return Err(Error::invalid(
+                "alias",
+                "cannot be combined with netns when creating; set it in the new namespace",
+            ));
+        }
+        self.common
+            .attributes
+            .retain(|a| !matches!(a, LinkAttribute::IfAlias(_)));
         let up_after = self.kind.up_after_create()?;
         let mut refs = self.kind.refs();
         refs.extend(self.common.refs());
@@ -339,6 +353,9 @@ impl LinkAdd {
                 None => self.handle.clone(),
             };
             handle.set(name).up().await?;
+        }
+        if let Some(a) = alias {
+            self.handle.set(self.name.as_str()).alias(&a).await?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt, TryStreamExt};
+use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
 
@@ -73,10 +74,18 @@ impl std::fmt::Display for LinkId {
 
 /// Refuses what the kernel's `dev_valid_name` refuses, before sending.
 pub(crate) fn validate_name(field: &'static str, name: &str) -> Result<()> {
+    validate_name_max(field, name, 15)
+}
+
+/// [`validate_name`] with another length limit: alternative names may have
+/// up to 127 bytes (ALTIFNAMSIZ - 1).
+fn validate_name_max(field: &'static str, name: &str, max: usize) -> Result<()> {
+    let too_long;
     let reason = if name.is_empty() {
         "is empty"
-    } else if name.len() > 15 {
-        "is longer than 15 bytes"
+    } else if name.len() > max {
+        too_long = format!("is longer than {max} bytes");
+        too_long.as_str()
     } else if name == "." || name == ".." {
         "cannot be \".\" or \"..\""
     } else if name.contains('/') || name.contains(':') {
@@ -94,6 +103,17 @@ pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
     let mut m = LinkMessage::default();
     match id {
         LinkId::Index(i) => m.header.index = *i,
+        // IFLA_IFNAME holds at most 15 bytes: a longer name can only be an
+        // alternative name, which IFLA_ALT_IFNAME looks up.
+        LinkId::Name(n) if n.len() > 15 => {
+            validate_name_max("name", n, 127)?;
+            let mut v = n.as_bytes().to_vec();
+            v.push(0);
+            m.attributes.push(LinkAttribute::Other(DefaultNla::new(
+                view::IFLA_ALT_IFNAME,
+                v,
+            )));
+        }
         LinkId::Name(n) => {
             validate_name("name", n)?;
             m.attributes.push(LinkAttribute::IfName(n.clone()));
@@ -230,15 +250,20 @@ impl LinkList {
                 };
                 m.attributes.push(LinkAttribute::Controller(idx));
             }
-            if let Some(k) = kind {
+            if let Some(k) = &kind {
                 m.attributes
                     .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
                         InfoKind::from(k.as_str()),
                     )]));
             }
+            // The kernel ignores a kind filter naming a kind it does not
+            // know (returning every link), so check the kind here too.
             Ok::<_, Error>(
                 rtnl.dump_raw(RouteNetlinkMessage::GetLink(m), 0)
-                    .map(|r| r.and_then(Link::from_raw)),
+                    .map(|r| r.and_then(Link::from_raw))
+                    .try_filter(move |l| {
+                        futures::future::ready(kind.as_deref().is_none_or(|k| l.kind() == Some(k)))
+                    }),
             )
         })
         .try_flatten()

@@ -25,9 +25,11 @@ pub(crate) const IFLA_BROADCAST: u16 = 2;
 pub(crate) const IFLA_IFNAME: u16 = 3;
 pub(crate) const IFLA_MTU: u16 = 4;
 pub(crate) const IFLA_LINK: u16 = 5;
+pub(crate) const IFLA_QDISC: u16 = 6;
 pub(crate) const IFLA_MASTER: u16 = 10;
 pub(crate) const IFLA_TXQLEN: u16 = 13;
 pub(crate) const IFLA_OPERSTATE: u16 = 16;
+pub(crate) const IFLA_LINKMODE: u16 = 17;
 pub(crate) const IFLA_LINKINFO: u16 = 18;
 pub(crate) const IFLA_IFALIAS: u16 = 20;
 pub(crate) const IFLA_STATS64: u16 = 23;
@@ -208,6 +210,16 @@ impl Link {
                 .and_then(attrs::u8_of)
                 .unwrap_or(0),
         )
+    }
+
+    /// The root qdisc's kind (`noqueue`, `noop`, `fq_codel`, …).
+    pub fn qdisc(&self) -> Option<&str> {
+        self.attr(IFLA_QDISC).and_then(attrs::str_of)
+    }
+
+    /// IF_LINK_MODE_*: 0 = default, 1 = dormant.
+    pub fn linkmode(&self) -> Option<u8> {
+        self.attr(IFLA_LINKMODE).and_then(attrs::u8_of)
     }
 
     /// MTU.

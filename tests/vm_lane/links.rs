@@ -1,11 +1,7 @@
-//! Tests needing kernel features the host may lack. `scripts/test.sh` runs
-//! this binary on the host (where such tests skip with a printed reason) and
-//! again inside a VM booted with a distribution kernel, where a missing
-//! feature fails the test.
+//! Link kinds the host kernel lacks: dummy, vlan, bond, vrf, wireguard,
+//! tunnels, geneve, xfrm, ipvlan.
 
-mod common;
-
-use common::{TestNs, feature_missing};
+use crate::common::{TestNs, feature_missing};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkInfo, LinkMessage,
@@ -74,7 +70,10 @@ async fn dummy_and_vlan_links_through_the_engine() {
         .iter()
         .map(|l| l["ifname"].as_str().unwrap().to_owned())
         .collect();
-    assert!(!names.iter().any(|n| n == "dummy0" || n == "vlan5"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == "dummy0" || n == "vlan5"),
+        "{names:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
