@@ -27,6 +27,9 @@ pub struct Config {
     pub max_datagram: usize,
     /// Idle dump sockets kept per protocol for reuse.
     pub max_idle_dump_sockets: usize,
+    /// Receive buffer of event subscriptions (SO_RCVBUFFORCE when allowed):
+    /// large, so a burst of changes is absorbed rather than lost.
+    pub event_rcvbuf: usize,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             window: None,
             max_datagram: 64 * 1024,
             max_idle_dump_sockets: 4,
+            event_rcvbuf: 64 << 20,
         }
     }
 }
@@ -74,6 +78,12 @@ impl Builder {
     /// Requested receive buffer of every socket (SO_RCVBUFFORCE when allowed).
     pub fn receive_buffer(mut self, bytes: usize) -> Self {
         self.config.socket.rcvbuf = bytes;
+        self
+    }
+
+    /// Receive buffer of event subscriptions.
+    pub fn event_receive_buffer(mut self, bytes: usize) -> Self {
+        self.config.event_rcvbuf = bytes;
         self
     }
 

@@ -16,6 +16,7 @@
 pub mod dump;
 pub mod frame;
 pub mod multiplexer;
+pub mod subscription;
 
 pub(crate) mod connection;
 pub(crate) mod requester;
@@ -28,6 +29,7 @@ use netlink_packet_core::{NetlinkDeserializable, NetlinkSerializable};
 
 pub use requester::{Dump, RawDump, Requester};
 pub use socket::SocketOptions;
+pub use subscription::{Notification, Subscription};
 
 /// A netlink protocol (family): which socket to open and how to name its
 /// message types. Implemented by marker types such as [`crate::route::Route`].

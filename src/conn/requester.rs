@@ -241,6 +241,18 @@ impl<P: Protocol> Requester<P> {
         self.conn.netns.clone()
     }
 
+    /// Subscribes to multicast `groups` on a socket of its own (in this
+    /// connection's namespace), with the client's event receive buffer.
+    pub fn subscribe(&self, groups: &[u32]) -> super::Subscription {
+        super::Subscription::open(
+            P::PROTOCOL,
+            self.conn.config.socket,
+            self.conn.config.event_rcvbuf,
+            self.conn.netns.clone(),
+            groups.to_vec(),
+        )
+    }
+
     /// Counters of this connection.
     pub fn stats(&self) -> ConnStats {
         let mut s = *self.conn.shared.stats.lock().expect("stats lock");

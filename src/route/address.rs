@@ -152,7 +152,9 @@ impl fmt::Debug for Address {
 impl Address {
     /// Wraps an RTM_NEWADDR message.
     pub fn from_raw(raw: RawMessage) -> Result<Address> {
-        if raw.header.ty != RTM_NEWADDR || raw.bytes.len() < START {
+        if (raw.header.ty != RTM_NEWADDR && raw.header.ty != RTM_NEWADDR + 1)
+            || raw.bytes.len() < START
+        {
             return Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected RTM_NEWADDR, got type {}", raw.header.ty),
@@ -256,7 +258,7 @@ impl Address {
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<AddressMessage> {
         match decode::<Route>(&self.raw, REQ)? {
-            RouteNetlinkMessage::NewAddress(m) => Ok(m),
+            RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected an address, got {other:?}"),

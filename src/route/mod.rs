@@ -3,6 +3,7 @@
 
 pub mod address;
 pub(crate) mod attrs;
+pub mod events;
 pub mod link;
 pub mod neighbour;
 pub mod route;

@@ -92,7 +92,9 @@ impl fmt::Debug for Neighbour {
 impl Neighbour {
     /// Wraps an RTM_NEWNEIGH message.
     pub fn from_raw(raw: RawMessage) -> Result<Neighbour> {
-        if raw.header.ty != RTM_NEWNEIGH || raw.bytes.len() < START {
+        if (raw.header.ty != RTM_NEWNEIGH && raw.header.ty != RTM_NEWNEIGH + 1)
+            || raw.bytes.len() < START
+        {
             return Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected RTM_NEWNEIGH, got type {}", raw.header.ty),
@@ -171,7 +173,7 @@ impl Neighbour {
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<NeighbourMessage> {
         match decode::<Rtnl>(&self.raw, REQ)? {
-            RouteNetlinkMessage::NewNeighbour(m) => Ok(m),
+            RouteNetlinkMessage::NewNeighbour(m) | RouteNetlinkMessage::DelNeighbour(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected a neighbour, got {other:?}"),

@@ -74,7 +74,9 @@ fn range16(v: &[u8]) -> Option<(u16, u16)> {
 impl Rule {
     /// Wraps an RTM_NEWRULE message.
     pub fn from_raw(raw: RawMessage) -> Result<Rule> {
-        if raw.header.ty != RTM_NEWRULE || raw.bytes.len() < START {
+        if (raw.header.ty != RTM_NEWRULE && raw.header.ty != RTM_NEWRULE + 1)
+            || raw.bytes.len() < START
+        {
             return Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected RTM_NEWRULE, got type {}", raw.header.ty),
@@ -216,7 +218,7 @@ impl Rule {
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<RuleMessage> {
         match decode::<Rtnl>(&self.raw, REQ)? {
-            RouteNetlinkMessage::NewRule(m) => Ok(m),
+            RouteNetlinkMessage::NewRule(m) | RouteNetlinkMessage::DelRule(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected a rule, got {other:?}"),

@@ -150,7 +150,9 @@ impl fmt::Debug for Link {
 impl Link {
     /// Wraps an RTM_NEWLINK message.
     pub fn from_raw(raw: RawMessage) -> Result<Link> {
-        if raw.header.ty != RTM_NEWLINK || raw.bytes.len() < START {
+        if (raw.header.ty != RTM_NEWLINK && raw.header.ty != RTM_NEWLINK + 1)
+            || raw.bytes.len() < START
+        {
             return Err(Error::Decode {
                 request: REQ,
                 reason: format!(
@@ -404,7 +406,8 @@ impl Link {
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<LinkMessage> {
         match decode::<Route>(&self.raw, REQ)? {
-            netlink_packet_route::RouteNetlinkMessage::NewLink(m) => Ok(m),
+            netlink_packet_route::RouteNetlinkMessage::NewLink(m)
+            | netlink_packet_route::RouteNetlinkMessage::DelLink(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected a link message, got {other:?}"),

@@ -90,7 +90,9 @@ fn via_of(v: &[u8]) -> Option<IpAddr> {
 impl Route {
     /// Wraps an RTM_NEWROUTE message.
     pub fn from_raw(raw: RawMessage) -> Result<Route> {
-        if raw.header.ty != RTM_NEWROUTE || raw.bytes.len() < START {
+        if (raw.header.ty != RTM_NEWROUTE && raw.header.ty != RTM_NEWROUTE + 1)
+            || raw.bytes.len() < START
+        {
             return Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected RTM_NEWROUTE, got type {}", raw.header.ty),
@@ -317,7 +319,7 @@ impl Route {
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<RouteMessage> {
         match decode::<Rtnl>(&self.raw, REQ)? {
-            RouteNetlinkMessage::NewRoute(m) => Ok(m),
+            RouteNetlinkMessage::NewRoute(m) | RouteNetlinkMessage::DelRoute(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
                 reason: format!("expected a route, got {other:?}"),

@@ -1,0 +1,234 @@
+//! `ip monitor`: typed NETLINK_ROUTE change events.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures::{Stream, StreamExt};
+
+use crate::client::Netlink;
+use crate::conn::{Notification, RawMessage, Subscription};
+use crate::error::{Error, RequestKind, Result};
+use crate::route::address::Address;
+use crate::route::link::Link;
+use crate::route::neighbour::Neighbour;
+use crate::route::route::Route;
+use crate::route::rule::Rule;
+
+/// A NETLINK_ROUTE multicast group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// RTNLGRP_LINK: links.
+    Link,
+    /// RTNLGRP_NEIGH: neighbours and FDB entries.
+    Neighbour,
+    /// RTNLGRP_IPV4_IFADDR.
+    Ipv4Address,
+    /// RTNLGRP_IPV6_IFADDR.
+    Ipv6Address,
+    /// RTNLGRP_IPV4_ROUTE.
+    Ipv4Route,
+    /// RTNLGRP_IPV6_ROUTE.
+    Ipv6Route,
+    /// RTNLGRP_IPV4_RULE.
+    Ipv4Rule,
+    /// RTNLGRP_IPV6_RULE.
+    Ipv6Rule,
+    /// RTNLGRP_NSID: namespace ids.
+    Nsid,
+    /// Any other group by number.
+    Other(u32),
+}
+
+impl Group {
+    /// The group's number (RTNLGRP_*).
+    pub fn number(self) -> u32 {
+        match self {
+            Group::Link => 1,
+            Group::Neighbour => 3,
+            Group::Ipv4Address => 5,
+            Group::Ipv4Route => 7,
+            Group::Ipv4Rule => 8,
+            Group::Ipv6Address => 9,
+            Group::Ipv6Route => 11,
+            Group::Ipv6Rule => 19,
+            Group::Nsid => 28,
+            Group::Other(n) => n,
+        }
+    }
+
+    /// Every group with a typed event: links, addresses, routes, rules,
+    /// neighbours, namespace ids.
+    pub fn all() -> Vec<Group> {
+        vec![
+            Group::Link,
+            Group::Neighbour,
+            Group::Ipv4Address,
+            Group::Ipv6Address,
+            Group::Ipv4Route,
+            Group::Ipv6Route,
+            Group::Ipv4Rule,
+            Group::Ipv6Rule,
+            Group::Nsid,
+        ]
+    }
+
+    /// IPv4 and IPv6 addresses.
+    pub fn addresses() -> Vec<Group> {
+        vec![Group::Ipv4Address, Group::Ipv6Address]
+    }
+
+    /// IPv4 and IPv6 routes.
+    pub fn routes() -> Vec<Group> {
+        vec![Group::Ipv4Route, Group::Ipv6Route]
+    }
+
+    /// IPv4 and IPv6 rules.
+    pub fn rules() -> Vec<Group> {
+        vec![Group::Ipv4Rule, Group::Ipv6Rule]
+    }
+}
+
+/// A change the kernel announced, with its typed view (each view keeps the
+/// raw message: `.raw()`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A link appeared or changed.
+    NewLink(Link),
+    /// A link went away.
+    DelLink(Link),
+    /// An address was added or changed.
+    NewAddress(Address),
+    /// An address was removed.
+    DelAddress(Address),
+    /// A route was added or replaced.
+    NewRoute(Route),
+    /// A route was removed.
+    DelRoute(Route),
+    /// A rule was added.
+    NewRule(Rule),
+    /// A rule was removed.
+    DelRule(Rule),
+    /// A neighbour or FDB entry was added or changed.
+    NewNeighbour(Neighbour),
+    /// A neighbour or FDB entry was removed.
+    DelNeighbour(Neighbour),
+    /// A namespace id was assigned.
+    NewNsid(RawMessage),
+    /// A namespace id was released.
+    DelNsid(RawMessage),
+    /// A message of another type.
+    Other(RawMessage),
+    /// The kernel dropped notifications (ENOBUFS): state built from this
+    /// stream must be resynchronised (see [`crate::watch`]).
+    Lost,
+    /// A notification that could not be decoded; the stream goes on.
+    Undecodable(Error),
+}
+
+const MONITOR: RequestKind = RequestKind {
+    message_type: 0,
+    name: Some("notification"),
+};
+
+impl Event {
+    /// Types a notification message.
+    pub fn from_raw(raw: RawMessage) -> Event {
+        let r = match raw.header.ty {
+            16 => Link::from_raw(raw).map(Event::NewLink),
+            17 => Link::from_raw(raw).map(Event::DelLink),
+            20 => Address::from_raw(raw).map(Event::NewAddress),
+            21 => Address::from_raw(raw).map(Event::DelAddress),
+            24 => Route::from_raw(raw).map(Event::NewRoute),
+            25 => Route::from_raw(raw).map(Event::DelRoute),
+            28 => Neighbour::from_raw(raw).map(Event::NewNeighbour),
+            29 => Neighbour::from_raw(raw).map(Event::DelNeighbour),
+            32 => Rule::from_raw(raw).map(Event::NewRule),
+            33 => Rule::from_raw(raw).map(Event::DelRule),
+            88 => Ok(Event::NewNsid(raw)),
+            89 => Ok(Event::DelNsid(raw)),
+            _ => Ok(Event::Other(raw)),
+        };
+        r.unwrap_or_else(Event::Undecodable)
+    }
+
+    /// The raw message, for events that carry one.
+    pub fn raw(&self) -> Option<&RawMessage> {
+        Some(match self {
+            Event::NewLink(l) | Event::DelLink(l) => l.raw(),
+            Event::NewAddress(a) | Event::DelAddress(a) => a.raw(),
+            Event::NewRoute(r) | Event::DelRoute(r) => r.raw(),
+            Event::NewRule(r) | Event::DelRule(r) => r.raw(),
+            Event::NewNeighbour(n) | Event::DelNeighbour(n) => n.raw(),
+            Event::NewNsid(m) | Event::DelNsid(m) | Event::Other(m) => m,
+            Event::Lost | Event::Undecodable(_) => return None,
+        })
+    }
+}
+
+/// A stream of typed events; see [`Netlink::events`]. Dropping it closes
+/// its socket.
+#[derive(Debug)]
+pub struct Events {
+    sub: Subscription,
+}
+
+impl Events {
+    /// Waits until the subscription is in place: changes made after this
+    /// returns are seen.
+    pub async fn ready(&mut self) -> Result<()> {
+        self.sub.ready().await.map_err(Error::Io)
+    }
+
+    /// Notifications lost so far (ENOBUFS events).
+    pub fn losses(&self) -> u64 {
+        self.sub.losses
+    }
+}
+
+impl Stream for Events {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        loop {
+            return Poll::Ready(Some(match ready!(self.sub.poll_next_unpin(cx)) {
+                None => return Poll::Ready(None),
+                Some(Notification::Message(raw)) => Event::from_raw(raw),
+                Some(Notification::Lost) => Event::Lost,
+                Some(Notification::Malformed(reason)) => Event::Undecodable(Error::Decode {
+                    request: MONITOR,
+                    reason: reason.into(),
+                }),
+                Some(Notification::Failed(e)) => Event::Undecodable(Error::Io(e)),
+            }));
+        }
+    }
+}
+
+impl Netlink {
+    /// Subscribes to NETLINK_ROUTE change events (`ip monitor`) on a socket
+    /// of its own, in this client's namespace.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use futures::StreamExt;
+    /// use tokio_netlink::route::events::{Event, Group};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let mut events = nl.events(&[Group::Link, Group::Ipv4Route]);
+    /// events.ready().await?;
+    /// while let Some(ev) = events.next().await {
+    ///     match ev {
+    ///         Event::NewLink(l) => println!("link {} is up: {}", l.name(), l.is_up()),
+    ///         Event::Lost => println!("events lost: resync"),
+    ///         other => println!("{other:?}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn events(&self, groups: &[Group]) -> Events {
+        let numbers: Vec<u32> = groups.iter().map(|g| g.number()).collect();
+        Events {
+            sub: self.rtnl().subscribe(&numbers),
+        }
+    }
+}
