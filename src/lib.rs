@@ -33,6 +33,7 @@ pub mod conn;
 pub mod error;
 pub mod netns;
 pub mod route;
+pub mod watch;
 
 pub use client::{Builder, Config, Netlink};
 pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};

@@ -204,7 +204,7 @@ fn subscribed_sockets(ns: &TestNs) -> usize {
         .filter(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             // sk Eth Pid Groups ...: protocol 0 (ROUTE) with groups set.
-            f.len() > 3 && f[1] == "0" && f[3].trim_start_matches('0') != ""
+            f.len() > 3 && f[1] == "0" && !f[3].trim_start_matches('0').is_empty()
         })
         .count()
 }

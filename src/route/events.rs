@@ -190,18 +190,16 @@ impl Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        loop {
-            return Poll::Ready(Some(match ready!(self.sub.poll_next_unpin(cx)) {
-                None => return Poll::Ready(None),
-                Some(Notification::Message(raw)) => Event::from_raw(raw),
-                Some(Notification::Lost) => Event::Lost,
-                Some(Notification::Malformed(reason)) => Event::Undecodable(Error::Decode {
-                    request: MONITOR,
-                    reason: reason.into(),
-                }),
-                Some(Notification::Failed(e)) => Event::Undecodable(Error::Io(e)),
-            }));
-        }
+        Poll::Ready(Some(match ready!(self.sub.poll_next_unpin(cx)) {
+            None => return Poll::Ready(None),
+            Some(Notification::Message(raw)) => Event::from_raw(raw),
+            Some(Notification::Lost) => Event::Lost,
+            Some(Notification::Malformed(reason)) => Event::Undecodable(Error::Decode {
+                request: MONITOR,
+                reason: reason.into(),
+            }),
+            Some(Notification::Failed(e)) => Event::Undecodable(Error::Io(e)),
+        }))
     }
 }
 
