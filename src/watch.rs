@@ -50,6 +50,11 @@ pub trait Watched: Clone + Send + Sync + Debug + 'static {
     fn raw(&self) -> &RawMessage;
     /// The multicast groups to subscribe to.
     fn groups() -> Vec<Group>;
+    /// Events after which the kernel changes objects of this kind without
+    /// notifying each change, so the cache must be rebuilt from a dump.
+    fn needs_resync(_ev: &Event) -> bool {
+        false
+    }
     /// A full dump.
     fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>>;
     /// The object of an event: `Some((obj, true))` for new, `false` for del.
@@ -154,7 +159,14 @@ impl Watched for Route {
         Some(route_base(self))
     }
     fn groups() -> Vec<Group> {
-        Group::routes()
+        let mut g = Group::routes();
+        g.push(Group::Link);
+        g
+    }
+    /// A link going away (or down) flushes its IPv4 routes without a
+    /// RTM_DELROUTE for each: rebuild from a dump.
+    fn needs_resync(ev: &Event) -> bool {
+        matches!(ev, Event::NewLink(_) | Event::DelLink(_))
     }
     fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
         let v4 = nl.route().list().table(0).family(Family::V4).stream();
@@ -414,6 +426,7 @@ async fn run<T: Watched>(
     let mut fresh: HashMap<T::Key, T> = HashMap::new();
     let mut buffered: Vec<(T, bool)> = Vec::new();
     let mut initial = true;
+    let mut lossy = false;
     let bump = |generation: &mut u64, resyncing: bool| {
         *generation += 1;
         let _ = activity.send(Activity {
@@ -429,8 +442,14 @@ async fn run<T: Watched>(
                 match ev {
                     Event::Lost => {
                         shared.lock().expect("watch lock").losses += 1;
-                        // Restart the dump: events buffered so far may be
-                        // incomplete.
+                        lossy = true;
+                        // Restart the dump: the new snapshot covers whatever
+                        // was buffered or lost before it.
+                        dump = Some(T::dump(&nl));
+                        fresh.clear();
+                        buffered.clear();
+                    }
+                    ev if T::needs_resync(&ev) => {
                         dump = Some(T::dump(&nl));
                         fresh.clear();
                         buffered.clear();
@@ -475,14 +494,15 @@ async fn run<T: Watched>(
                         let mut s = shared.lock().expect("watch lock");
                         let old = std::mem::take(&mut s.map);
                         if !initial {
-                            s.resyncs += 1;
                             diff(&mut s, old, &fresh);
                         }
                         s.map = std::mem::take(&mut fresh);
-                        if !initial {
+                        if !initial && lossy {
+                            s.resyncs += 1;
                             emit(&mut s, Change::Resynced);
                         }
                         initial = false;
+                        lossy = false;
                     }
                 }
                 bump(&mut generation, dump.is_some());
