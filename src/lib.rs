@@ -42,3 +42,8 @@ pub use netns::NetnsTarget;
 
 /// Re-export of netlink-packet-route, whose messages the route family uses.
 pub use netlink_packet_route;
+
+/// The README's examples, compiled as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

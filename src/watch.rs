@@ -334,10 +334,10 @@ impl<T: Watched> Watch<T> {
     }
 
     /// The changes from now on (a second call takes them over).
-    pub fn changes(&mut self) -> impl Stream<Item = Change<T>> + Send + use<T> {
+    pub fn changes(&mut self) -> Changes<T> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().changes = Some(tx);
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+        Changes { rx }
     }
 
     /// Waits until nothing happened for `idle` and no resync is running.
@@ -351,6 +351,23 @@ impl<T: Watched> Watch<T> {
                 Ok(Ok(())) => {}
             }
         }
+    }
+}
+
+/// The stream of a watch's changes; see [`Watch::changes`].
+#[derive(Debug)]
+pub struct Changes<T> {
+    rx: mpsc::UnboundedReceiver<Change<T>>,
+}
+
+impl<T> Stream for Changes<T> {
+    type Item = Change<T>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Change<T>>> {
+        self.rx.poll_recv(cx)
     }
 }
 

@@ -40,7 +40,7 @@ async fn link_changes_are_emitted_and_the_cache_matches_the_kernel() {
     let nl = ns.client();
     let mut links = nl.watch::<Link>().await.unwrap();
     assert_eq!(links.len(), 1, "lo");
-    let mut changes = Box::pin(links.changes());
+    let mut changes = links.changes();
     nl.link().add("v0", Veth::peer("v1")).await.unwrap();
     let mut added = HashSet::new();
     while added.len() < 2 {
