@@ -1,0 +1,237 @@
+//! A small `ip` built on tokio-netlink, speaking iproute2's grammar for what
+//! the library supports.
+//!
+//! ```text
+//! cargo run --release --example ip -- [-n NETNS] [-j] [-d] OBJECT COMMAND
+//!   link show [dev NAME]
+//!   link add [link DEV] [name] NAME [mtu N] [address MAC] [txqlen N] [up]
+//!            [master BR] [alias TEXT] [netns NS] type KIND [ARGS]
+//!        KIND := veth [peer [name] P [mtu N] [address MAC] [netns NS]]
+//!              | bridge [stp_state 0|1] [forward_delay CS] [ageing_time CS]
+//!                       [vlan_filtering 0|1] [vlan_default_pvid N]
+//!                       [mcast_snooping 0|1] [priority N]
+//!              | macvlan|macvtap [link DEV] [mode bridge|private|vepa|passthru|source]
+//!              | vxlan id N [dstport P] [dev D] [local A] [remote A | group A]
+//!                      [ttl N] [tos N] [[no]learning] [srcport MIN MAX] [gbp]
+//!              | vlan [link DEV] id N [protocol 802.1Q|802.1ad]
+//!              | ifb | dummy | any other name (sent as is)
+//!   link del [dev] NAME
+//!   link set [dev] NAME { up | down | mtu N | name NEW | address MAC
+//!            | master BR | nomaster | netns NS|PID | alias TEXT | txqlen N
+//!            | group N | promisc on|off | allmulticast on|off | arp on|off } ...
+//!   addr show [dev NAME]
+//!   addr add PREFIX dev NAME [label L] [broadcast A|+] [scope S] [metric N]
+//!            [valid_lft N|forever] [preferred_lft N|forever]
+//!            [noprefixroute] [nodad] [optimistic] [home] [mngtmpaddr]
+//!   addr del PREFIX dev NAME
+//! ```
+//!
+//! Without `-j` it prints lines close to `ip`'s; with `-j` a JSON array with
+//! `ip -j`'s field names and value formats (iproute2 6.1). Errors print
+//! `Error: …` on stderr and exit non-zero (2 when the kernel refused).
+
+mod addr;
+mod bridge;
+mod encap;
+mod info;
+mod json;
+mod kinds;
+mod link;
+mod text;
+
+use tokio_netlink::Netlink;
+
+const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
+       OBJECT := link | address
+       link show [dev NAME] | link add [link DEV] NAME ... type KIND [ARGS]
+       link del NAME | link set NAME SETTING...
+       address show [dev NAME] | address add PREFIX dev NAME [OPTIONS]
+       address del PREFIX dev NAME
+(the grammar is in the header of examples/ip/main.rs)";
+
+/// Global options.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Opts {
+    pub json: bool,
+    pub details: bool,
+}
+
+/// A failure: the message after `Error: ` and the exit code.
+#[derive(Debug)]
+pub struct Fail {
+    pub msg: String,
+    pub code: i32,
+}
+
+pub type Res<T> = Result<T, Fail>;
+
+/// A usage or lookup error (exit 1).
+pub fn fail(msg: impl Into<String>) -> Fail {
+    Fail {
+        msg: msg.into(),
+        code: 1,
+    }
+}
+
+impl From<tokio_netlink::Error> for Fail {
+    /// Like ip: the kernel's extended-ACK text when it gave one, else
+    /// `RTNETLINK answers: <strerror>`.
+    fn from(e: tokio_netlink::Error) -> Fail {
+        let msg = match (&e, e.kernel_message(), e.errno()) {
+            (tokio_netlink::Error::Kernel(_), Some(m), _) => {
+                let m = m.trim_end();
+                if m.ends_with('.') {
+                    m.to_owned()
+                } else {
+                    format!("{m}.")
+                }
+            }
+            (tokio_netlink::Error::Kernel(_), None, Some(errno)) => {
+                let s = std::io::Error::from_raw_os_error(errno).to_string();
+                let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+                format!("RTNETLINK answers: {s}")
+            }
+            _ => e.to_string(),
+        };
+        let code = if matches!(e, tokio_netlink::Error::Kernel(_)) {
+            2
+        } else {
+            1
+        };
+        Fail { msg, code }
+    }
+}
+
+/// A cursor over command words with ip-style argument helpers.
+pub struct Words {
+    w: Vec<String>,
+    i: usize,
+}
+
+impl Words {
+    pub fn new(w: Vec<String>) -> Words {
+        Words { w, i: 0 }
+    }
+
+    /// The next word without consuming it.
+    pub fn peek(&self) -> Option<&str> {
+        self.w.get(self.i).map(String::as_str)
+    }
+
+    /// The argument of `key`, which must follow.
+    pub fn arg(&mut self, key: &str) -> Res<String> {
+        self.next().ok_or_else(|| {
+            fail(format!(
+                "Command line is not complete: \"{key}\" needs an argument"
+            ))
+        })
+    }
+
+    /// The argument of `key`, parsed.
+    pub fn parse<T: std::str::FromStr>(&mut self, key: &str) -> Res<T> {
+        let v = self.arg(key)?;
+        v.parse().map_err(|_| {
+            fail(format!(
+                "argument \"{v}\" is wrong: invalid \"{key}\" value"
+            ))
+        })
+    }
+
+    /// `on|off` after `key`.
+    pub fn on_off(&mut self, key: &str) -> Res<bool> {
+        match self.arg(key)?.as_str() {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            v => Err(fail(format!(
+                "argument of \"{key}\" must be \"on\" or \"off\", not \"{v}\""
+            ))),
+        }
+    }
+}
+
+impl Iterator for Words {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        let w = self.w.get(self.i).cloned();
+        self.i += 1;
+        w
+    }
+}
+
+/// `ip`'s abbreviation rule: `word` is a prefix of `full`.
+pub fn matches(word: &str, full: &str) -> bool {
+    !word.is_empty() && full.starts_with(word)
+}
+
+fn parse_args() -> Res<(Option<String>, Opts, Vec<String>)> {
+    let mut netns = None;
+    let mut opts = Opts::default();
+    let mut it = std::env::args().skip(1).peekable();
+    while let Some(a) = it.next_if(|a| a.starts_with('-')) {
+        match a.trim_start_matches('-') {
+            "n" | "netns" => {
+                netns = Some(it.next().ok_or_else(|| fail("-n needs a namespace name"))?)
+            }
+            "j" | "json" => opts.json = true,
+            "d" | "details" => opts.details = true,
+            "p" | "pretty" => {}
+            _ => {
+                return Err(fail(format!(
+                    "Option \"{a}\" is unknown, try \"ip -help\"."
+                )));
+            }
+        }
+    }
+    Ok((netns, opts, it.collect()))
+}
+
+async fn run() -> Res<()> {
+    let (netns, opts, words) = parse_args()?;
+    let nl = match &netns {
+        Some(ns) => Netlink::in_netns(ns.as_str())
+            .map_err(|e| fail(format!("Cannot open network namespace \"{ns}\": {e}")))?,
+        None => Netlink::new(),
+    };
+    if words.is_empty() || words[0] == "help" {
+        eprintln!("{USAGE}");
+        std::process::exit(255); // like ip's usage()
+    }
+    let mut w = Words::new(words);
+    let object = w.next().unwrap_or_default();
+    let cmd = w.next().unwrap_or_else(|| "show".into());
+    let o = object.as_str();
+    let c = cmd.as_str();
+    if matches(o, "link") {
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => link::show(&nl, w, opts).await,
+            c if matches(c, "add") => kinds::add(&nl, w).await,
+            c if matches(c, "delete") => link::del(&nl, w).await,
+            c if matches(c, "set") => link::set(&nl, w).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip link help\"."
+            ))),
+        }
+    } else if matches(o, "address") || o == "addr" {
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => addr::show(&nl, w, opts).await,
+            c if matches(c, "add") => addr::add(&nl, w).await,
+            c if matches(c, "delete") => addr::del(&nl, w).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip address help\"."
+            ))),
+        }
+    } else {
+        Err(fail(format!(
+            "Object \"{o}\" is unknown, try \"ip help\" (supported: link, address)."
+        )))
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("Error: {}", e.msg);
+        std::process::exit(e.code);
+    }
+}
