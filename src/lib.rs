@@ -30,6 +30,7 @@
 
 pub mod client;
 pub mod conn;
+pub mod diag;
 pub mod error;
 pub mod netns;
 pub mod route;

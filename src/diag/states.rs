@@ -1,0 +1,62 @@
+//! Socket state sets for listings (`idiag_states`, `udiag_states`).
+
+/// A set of TCP_* states (bit `1 << state`), combined with `|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct States(pub u32);
+
+/// TCP_* state numbers (include/net/tcp_states.h).
+#[allow(missing_docs)]
+pub mod state {
+    pub const ESTABLISHED: u8 = 1;
+    pub const SYN_SENT: u8 = 2;
+    pub const SYN_RECV: u8 = 3;
+    pub const FIN_WAIT1: u8 = 4;
+    pub const FIN_WAIT2: u8 = 5;
+    pub const TIME_WAIT: u8 = 6;
+    pub const CLOSE: u8 = 7;
+    pub const CLOSE_WAIT: u8 = 8;
+    pub const LAST_ACK: u8 = 9;
+    pub const LISTEN: u8 = 10;
+    pub const CLOSING: u8 = 11;
+    pub const NEW_SYN_RECV: u8 = 12;
+    pub const BOUND_INACTIVE: u8 = 13;
+}
+
+impl States {
+    /// Every state (`ss -a`).
+    pub const ALL: States = States(!0);
+    /// LISTEN and CLOSE (`ss -l`: listeners and unconnected datagram sockets).
+    pub const LISTENING: States = States((1 << state::LISTEN) | (1 << state::CLOSE));
+    /// What `ss` shows by default: everything but LISTEN, CLOSE, TIME_WAIT
+    /// and SYN_RECV.
+    pub const CONNECTED: States = States(
+        !((1 << state::LISTEN)
+            | (1 << state::CLOSE)
+            | (1 << state::TIME_WAIT)
+            | (1 << state::SYN_RECV)),
+    );
+    /// ESTABLISHED only.
+    pub const ESTABLISHED: States = States(1 << state::ESTABLISHED);
+
+    /// The set of the given state numbers.
+    pub fn of(states: &[u8]) -> States {
+        States(
+            states
+                .iter()
+                .fold(0, |m, &s| m | 1u32.checked_shl(s.into()).unwrap_or(0)),
+        )
+    }
+
+    /// Whether `state` is in the set.
+    pub fn contains(self, state: u8) -> bool {
+        1u32.checked_shl(state.into())
+            .is_some_and(|b| self.0 & b != 0)
+    }
+}
+
+impl std::ops::BitOr for States {
+    type Output = States;
+    fn bitor(self, o: States) -> States {
+        States(self.0 | o.0)
+    }
+}
