@@ -150,6 +150,15 @@ impl Error {
         matches!(self.errno(), Some(libc::EPERM | libc::EACCES))
     }
 
+    /// A copy of an input error stored in a builder, surfaced when the
+    /// builder is awaited (other errors never reach builders).
+    pub(crate) fn clone_input(&self) -> Error {
+        match self {
+            Error::InvalidInput { field, reason } => Error::invalid(field, reason.clone()),
+            other => Error::invalid("input", other.to_string()),
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
         Error::InvalidInput {
             field,

@@ -4,77 +4,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use common::TestNs;
+use common::ip_example::{at, ex, ex_json, no_dad, run, script, settled, text_diff};
 use serde_json::Value;
-
-/// The example binary, built once (a no-op when fresh) next to this test's
-/// own profile directory (target/<profile>/examples/ip).
-fn example() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // target/<profile>/deps/ip_example-HASH
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(p) => p,
-        };
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "ip", "--profile", profile])
-            .args(["--manifest-path", manifest])
-            .status()
-            .expect("run cargo build --example ip");
-        assert!(status.success(), "cargo build --example ip failed");
-        let bin = profile_dir.join("examples").join("ip");
-        assert!(bin.exists(), "{} missing after the build", bin.display());
-        bin
-    })
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `ip-example -n NS ARGS`.
-fn run(ns: &TestNs, args: &[&str]) -> Out {
-    let o = Command::new(example())
-        .arg("-n")
-        .arg(&ns.name)
-        .args(args)
-        .output()
-        .expect("run the example");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(o.stdout).expect("utf8"),
-        stderr: String::from_utf8(o.stderr).expect("utf8"),
-    }
-}
-
-/// Runs the example, which must succeed; returns its stdout.
-fn ex(ns: &TestNs, line: &str) -> String {
-    let args: Vec<&str> = line.split_whitespace().collect();
-    let o = run(ns, &args);
-    assert_eq!(o.code, 0, "example {line:?} failed: {}", o.stderr);
-    assert!(o.stderr.is_empty(), "example {line:?} wrote {}", o.stderr);
-    o.stdout
-}
-
-fn ex_json(ns: &TestNs, args: &[&str]) -> Value {
-    let mut all = vec!["-j"];
-    all.extend_from_slice(args);
-    let o = run(ns, &all);
-    assert_eq!(o.code, 0, "example {args:?} failed: {}", o.stderr);
-    serde_json::from_str(&o.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON from example {args:?}: {e}"))
-}
 
 /// Top-level link fields compared (absent in both counts as equal).
 const LINK_KEYS: &str = "ifindex ifname flags mtu qdisc operstate linkmode group txqlen \
@@ -99,11 +31,6 @@ fn required(kind: &str) -> &'static str {
         "vlan" => "protocol id",
         _ => "",
     }
-}
-
-/// `a.b` inside a JSON value.
-fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
 /// Mismatches found so far, as `what.key: ip …, example …`.
@@ -188,57 +115,6 @@ fn json_diff(ns: &TestNs, args: &[&str]) -> Vec<String> {
         d.link(a, b);
     }
     d.0
-}
-
-/// Differences between `ip ARGS` and the example's text, line by line.
-fn text_diff(ns: &TestNs, args: &[&str]) -> Vec<String> {
-    let ip = ns.ip(args);
-    let o = run(ns, args);
-    assert_eq!(o.code, 0, "example {args:?} failed: {}", o.stderr);
-    let (a, b): (Vec<&str>, Vec<&str>) = (ip.lines().collect(), o.stdout.lines().collect());
-    let mut bad: Vec<String> = a
-        .iter()
-        .zip(&b)
-        .filter(|(x, y)| x.trim_end() != y.trim_end())
-        .map(|(x, y)| format!("ip:      {x}\nexample: {y}"))
-        .collect();
-    if a.len() != b.len() {
-        bad.push(format!(
-            "ip printed {} lines, the example {}",
-            a.len(),
-            b.len()
-        ));
-    }
-    bad
-}
-
-/// Retries `diff` while the namespace settles (carrier, operstate, IPv6
-/// DAD change for a moment after links go up); fails with the last diff.
-fn settled(what: &str, mut diff: impl FnMut() -> Vec<String>) {
-    let mut bad = Vec::new();
-    for _ in 0..25 {
-        bad = diff();
-        if bad.is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("{what}: the example disagrees with ip:\n{}", bad.join("\n"));
-}
-
-/// New IPv6 addresses skip DAD, so they settle at once.
-fn no_dad(ns: &TestNs) {
-    let _ = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "sh", "-c"])
-        .arg("echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad")
-        .status();
-}
-
-/// Runs the example once per non-empty line of `script`.
-fn script(ns: &TestNs, script: &str) {
-    for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        ex(ns, line);
-    }
 }
 
 #[tokio::test]
@@ -414,7 +290,7 @@ async fn errors_look_like_ip() {
         ("link set lo mtu lots", "mtu", 1),
         ("link set lo frobnicate", "frobnicate", 1),
         ("link frobnicate", "frobnicate", 1),
-        ("route show", "route", 1),
+        ("mroute show", "mroute", 1),
         ("link add m0 type macvlan", "link", 1),
         (
             "link add m0 link lo type macvlan mode sideways",

@@ -532,3 +532,32 @@ async fn seg6_encapsulation_round_trips() {
     assert_eq!(j[0]["mode"], "encap");
     assert_eq!(j[0]["segs"][0], "2001:db8::5");
 }
+
+#[tokio::test]
+async fn route_get_reports_the_table_and_local_routes_default_to_local() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("192.0.2.99/32")
+        .kind(RouteType::Local)
+        .dev("v0")
+        .await
+        .unwrap();
+    let j = ns.ip_json(&["route", "show", "table", "local", "192.0.2.99"]);
+    assert_eq!(
+        j.as_array().unwrap().len(),
+        1,
+        "local routes go to table local"
+    );
+    let r = nl.route().get(ip("192.0.2.99")).await.unwrap();
+    assert_eq!(type_name(r.kind().into()), "local");
+    let e = nl
+        .route()
+        .add("198.51.100.0/24")
+        .table_name("nosuch")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid table: \"nosuch\" is not a table name or number"
+    );
+}

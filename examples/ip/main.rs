@@ -24,7 +24,22 @@
 //!            [valid_lft N|forever] [preferred_lft N|forever]
 //!            [noprefixroute] [nodad] [optimistic] [home] [mngtmpaddr]
 //!   addr del PREFIX dev NAME
+//!   route show [table T|all] [proto P] [type T] [dev D] [[exact] PREFIX]
+//!   route add|replace|append|del [TYPE] PREFIX|default [via [inet|inet6] GW]
+//!            [dev D] [src A] [table T] [metric M] [proto P] [scope S] [tos T]
+//!            [onlink] [mtu [lock] N] [nexthop [via GW] [dev D] [weight W] [onlink]]...
+//!        TYPE := unicast | local | broadcast | multicast | blackhole | unreachable
+//!              | prohibit | throw
+//!   route get [to] ADDR [from A] [iif D] [oif D] [mark M] [uid U] [fibmatch]
+//!   rule show
+//!   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif D] [oif D]
+//!            [priority N] [table T | goto N | blackhole | unreachable | prohibit | nop]
+//!   neigh show [dev D] [proxy]
+//!   neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D [nud STATE] [router]
 //! ```
+//!
+//! `-4` / `-6` choose the family, as with `ip` (routes and rules default to
+//! IPv4; neighbours to both).
 //!
 //! Without `-j` it prints lines close to `ip`'s; with `-j` a JSON array with
 //! `ip -j`'s field names and value formats (iproute2 6.1). Errors print
@@ -37,16 +52,26 @@ mod info;
 mod json;
 mod kinds;
 mod link;
+mod neigh;
+mod route;
+mod route_out;
+mod rule;
 mod text;
 
+use std::net::IpAddr;
+
 use tokio_netlink::Netlink;
+use tokio_netlink::route::address::Family;
 
 const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
-       OBJECT := link | address
+       OBJECT := link | address | route | rule | neigh
        link show [dev NAME] | link add [link DEV] NAME ... type KIND [ARGS]
        link del NAME | link set NAME SETTING...
        address show [dev NAME] | address add PREFIX dev NAME [OPTIONS]
        address del PREFIX dev NAME
+       route show [SELECTOR] | route add|replace|append|del ROUTE | route get ADDR [OPTIONS]
+       rule show | rule add|del SELECTOR ACTION
+       neigh show [dev D] [proxy] | neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D
 (the grammar is in the header of examples/ip/main.rs)";
 
 /// Global options.
@@ -54,6 +79,8 @@ const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
 pub struct Opts {
     pub json: bool,
     pub details: bool,
+    /// `-4` / `-6`.
+    pub family: Option<Family>,
 }
 
 /// A failure: the message after `Error: ` and the exit code.
@@ -137,6 +164,16 @@ impl Words {
         })
     }
 
+    /// A number after `key`, as ip's `get_u32` reads it (0x… hex, 0… octal).
+    pub fn num(&mut self, key: &str) -> Res<u32> {
+        let v = self.arg(key)?;
+        parse_u32(&v).ok_or_else(|| {
+            fail(format!(
+                "argument \"{v}\" is wrong: invalid \"{key}\" value"
+            ))
+        })
+    }
+
     /// `on|off` after `key`.
     pub fn on_off(&mut self, key: &str) -> Res<bool> {
         match self.arg(key)?.as_str() {
@@ -159,6 +196,47 @@ impl Iterator for Words {
     }
 }
 
+/// A number in C's base-0 spelling: `0x10`, `010`, `16`.
+pub fn parse_u32(s: &str) -> Option<u32> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+/// The family of an address.
+pub fn family_of(ip: &IpAddr) -> Family {
+    if ip.is_ipv4() { Family::V4 } else { Family::V6 }
+}
+
+/// An address of `family` (when one is chosen), refused as ip does
+/// otherwise.
+pub fn addr_arg(s: &str, family: Option<Family>) -> Res<IpAddr> {
+    let ip: IpAddr = s.parse().map_err(|_| {
+        fail(format!(
+            "any valid address is expected rather than \"{s}\"."
+        ))
+    })?;
+    match family {
+        Some(f) if f != family_of(&ip) => Err(fail(format!(
+            "{} address is expected rather than \"{s}\".",
+            family_name(f)
+        ))),
+        _ => Ok(ip),
+    }
+}
+
+/// `inet` / `inet6`.
+pub fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::V4 => "inet",
+        Family::V6 => "inet6",
+    }
+}
+
 /// `ip`'s abbreviation rule: `word` is a prefix of `full`.
 pub fn matches(word: &str, full: &str) -> bool {
     !word.is_empty() && full.starts_with(word)
@@ -175,6 +253,8 @@ fn parse_args() -> Res<(Option<String>, Opts, Vec<String>)> {
             }
             "j" | "json" => opts.json = true,
             "d" | "details" => opts.details = true,
+            "4" => opts.family = Some(Family::V4),
+            "6" => opts.family = Some(Family::V6),
             "p" | "pretty" => {}
             _ => {
                 return Err(fail(format!(
@@ -221,9 +301,41 @@ async fn run() -> Res<()> {
                 "Command \"{c}\" is unknown, try \"ip address help\"."
             ))),
         }
+    } else if matches(o, "route") {
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => route::show(&nl, w, opts).await,
+            c if matches(c, "get") => route::get(&nl, w, opts).await,
+            c if matches(c, "add") => route::modify(&nl, w, opts, route::Op::Add).await,
+            c if matches(c, "replace") => route::modify(&nl, w, opts, route::Op::Replace).await,
+            c if matches(c, "append") => route::modify(&nl, w, opts, route::Op::Append).await,
+            c if matches(c, "delete") => route::modify(&nl, w, opts, route::Op::Del).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip route help\"."
+            ))),
+        }
+    } else if matches(o, "rule") {
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => rule::show(&nl, w, opts).await,
+            c if matches(c, "add") => rule::modify(&nl, w, opts, false).await,
+            c if matches(c, "delete") => rule::modify(&nl, w, opts, true).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip rule help\"."
+            ))),
+        }
+    } else if matches(o, "neighbour") || matches(o, "neighbor") {
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => neigh::show(&nl, w, opts).await,
+            c if matches(c, "add") => neigh::modify(&nl, w, opts, neigh::Op::Add).await,
+            c if matches(c, "replace") => neigh::modify(&nl, w, opts, neigh::Op::Replace).await,
+            c if matches(c, "delete") => neigh::modify(&nl, w, opts, neigh::Op::Del).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip neigh help\"."
+            ))),
+        }
     } else {
         Err(fail(format!(
-            "Object \"{o}\" is unknown, try \"ip help\" (supported: link, address)."
+            "Object \"{o}\" is unknown, try \"ip help\" \
+             (supported: link, address, route, rule, neigh)."
         )))
     }
 }

@@ -13,6 +13,7 @@
 //! a slow or abandoned dump consumer holds up nothing else and buffers at
 //! most one datagram.
 
+pub(crate) mod attrs;
 pub mod dump;
 pub mod frame;
 pub mod multiplexer;

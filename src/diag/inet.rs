@@ -20,7 +20,7 @@ use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, VegasInfo};
 use super::{DiagHandle, decode_error, states::States};
 use crate::conn::RawMessage;
 use crate::error::{Error, Result};
-use crate::route::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
 
 const START: usize = attrs_start(INET_MSG_LEN);
 

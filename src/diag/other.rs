@@ -16,7 +16,7 @@ use super::values::{PacketInfo, SkMemInfo};
 use super::{DiagHandle, decode_error};
 use crate::conn::RawMessage;
 use crate::error::Result;
-use crate::route::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
 
 const NL_START: usize = attrs_start(NETLINK_MSG_LEN);
 const PK_START: usize = attrs_start(PACKET_MSG_LEN);

@@ -14,7 +14,7 @@ use super::values::SkMemInfo;
 use super::{DiagHandle, decode_error};
 use crate::conn::RawMessage;
 use crate::error::{Error, Result};
-use crate::route::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
 
 const START: usize = attrs_start(UNIX_MSG_LEN);
 

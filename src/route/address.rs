@@ -502,7 +502,7 @@ impl AddressAdd {
     }
 
     fn message(&self, index: u32) -> Result<AddressMessage> {
-        let (ip, len) = self.prefix.as_ref().map_err(clone_err)?.to_owned();
+        let (ip, len) = self.prefix.as_ref().map_err(Error::clone_input)?.to_owned();
         let fam = Family::of(&ip);
         let mut m = AddressMessage::default();
         m.header.family = fam.raw();
@@ -575,7 +575,7 @@ impl AddressAdd {
 
     async fn run(self) -> Result<()> {
         if let Err(e) = &self.prefix {
-            return Err(clone_err(e));
+            return Err(e.clone_input());
         }
         let index = match (&self.label, &self.link) {
             // Like iproute2: a label must begin with the device's name.
@@ -599,14 +599,6 @@ impl AddressAdd {
             .rtnl
             .ack(RouteNetlinkMessage::NewAddress(m), self.flags)
             .await
-    }
-}
-
-/// Input errors are stored in builders and surfaced when awaited.
-fn clone_err(e: &Error) -> Error {
-    match e {
-        Error::InvalidInput { field, reason } => Error::invalid(field, reason.clone()),
-        other => Error::invalid("prefix", other.to_string()),
     }
 }
 

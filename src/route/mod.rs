@@ -2,7 +2,8 @@
 //! control. Messages come from netlink-packet-route.
 
 pub mod address;
-pub(crate) mod attrs;
+// Attribute helpers are shared with the other families.
+pub(crate) use crate::conn::attrs;
 pub mod events;
 pub mod link;
 pub mod neighbour;

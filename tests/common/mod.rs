@@ -10,6 +10,10 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, Ro
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use tokio_netlink::Netlink;
 
+/// Helpers for the tests of the `ip` example (dead code elsewhere, which
+/// this module's `allow(dead_code)` covers).
+pub mod ip_example;
+
 /// A network namespace that exists for the life of this value.
 pub struct TestNs {
     /// Its name under /run/netns.

@@ -295,7 +295,7 @@ impl RouteAdd {
     async fn message(&self) -> Result<RouteMessage> {
         let (ip, len) = match &self.dst {
             Ok(d) => *d,
-            Err(e) => return Err(Error::invalid("prefix", e.to_string())),
+            Err(e) => return Err(e.clone_input()),
         };
         let net = ipnetwork::IpNetwork::new(ip, len)
             .map_err(|e| Error::invalid("prefix", e.to_string()))?;
@@ -310,8 +310,15 @@ impl RouteAdd {
             ));
         }
         let table = match &self.table {
-            Ok(t) => t.unwrap_or(254),
-            Err(e) => return Err(Error::invalid("table", e.to_string())),
+            // As `ip`: local, broadcast, anycast and nat routes default to
+            // the local table.
+            Ok(t) => t.unwrap_or(match self.kind {
+                Some(
+                    RouteType::Local | RouteType::Broadcast | RouteType::Anycast | RouteType::Nat,
+                ) => 255,
+                _ => 254,
+            }),
+            Err(e) => return Err(e.clone_input()),
         };
         let fam = Family::of(&ip);
         let links = &self.handle.links;

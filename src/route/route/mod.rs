@@ -31,6 +31,8 @@ use crate::route::link::{LinkHandle, LinkId};
 
 /// RTM_F_FIB_MATCH: return the matching FIB entry, not the resolved route.
 const RTM_F_FIB_MATCH: u32 = 0x2000;
+/// RTM_F_LOOKUP_TABLE: report the table of the answer.
+const RTM_F_LOOKUP_TABLE: u32 = 0x1000;
 
 /// Route operations (`ip route`). Get one with [`Netlink::route`].
 #[derive(Debug, Clone)]
@@ -309,6 +311,10 @@ impl RouteGet {
         }
         if self.fibmatch {
             m.header.flags = RouteFlags::from_bits_retain(RTM_F_FIB_MATCH);
+        } else if fam == Family::V4 {
+            // As `ip route get`: report the table the answer came from
+            // (IPv6 refuses the flag under strict checking).
+            m.header.flags = RouteFlags::from_bits_retain(RTM_F_LOOKUP_TABLE);
         }
         let raw = self
             .handle

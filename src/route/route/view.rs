@@ -241,13 +241,19 @@ impl Route {
         let ci = self.attr(RTA_CACHEINFO)?;
         let ticks = attrs::i32_of(ci.get(8..)?)?;
         // The kernel reports clock_t in USER_HZ (100 on Linux).
-        (ticks > 0).then(|| (ticks as u32).div_ceil(100))
+        (ticks > 0).then(|| ticks as u32 / 100)
     }
 
     /// Lightweight-tunnel encapsulation type (RTA_ENCAP_TYPE: 1 MPLS, 5 SEG6…).
     pub fn encap_type(&self) -> Option<u16> {
         self.attr(RTA_ENCAP_TYPE)
             .and_then(|v| Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?)))
+    }
+
+    /// True when the next hops come in RTA_MULTIPATH (`ip` prints them as
+    /// `nexthops`), even if there is only one.
+    pub fn is_multipath(&self) -> bool {
+        self.attr(RTA_MULTIPATH).is_some()
     }
 
     /// The next hops: one for a single-path route, several for ECMP.
