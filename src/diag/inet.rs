@@ -19,8 +19,8 @@ use super::tcp_info::TcpInfo;
 use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, VegasInfo};
 use super::{DiagHandle, decode_error, states::States};
 use crate::conn::RawMessage;
-use crate::error::{Error, Result};
 use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::error::{Error, Result};
 
 const START: usize = attrs_start(INET_MSG_LEN);
 

@@ -15,8 +15,8 @@ use super::replies::{NetlinkReply, PacketReply, netlink_attr, packet_attr};
 use super::values::{PacketInfo, SkMemInfo};
 use super::{DiagHandle, decode_error};
 use crate::conn::RawMessage;
-use crate::error::Result;
 use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::error::Result;
 
 const NL_START: usize = attrs_start(NETLINK_MSG_LEN);
 const PK_START: usize = attrs_start(PACKET_MSG_LEN);

@@ -13,8 +13,8 @@ use super::states::States;
 use super::values::SkMemInfo;
 use super::{DiagHandle, decode_error};
 use crate::conn::RawMessage;
-use crate::error::{Error, Result};
 use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::error::{Error, Result};
 
 const START: usize = attrs_start(UNIX_MSG_LEN);
 

@@ -241,7 +241,7 @@ impl Route {
         let ci = self.attr(RTA_CACHEINFO)?;
         let ticks = attrs::i32_of(ci.get(8..)?)?;
         // The kernel reports clock_t in USER_HZ (100 on Linux).
-        (ticks > 0).then(|| ticks as u32 / 100)
+        (ticks > 0).then_some(ticks as u32 / 100)
     }
 
     /// Lightweight-tunnel encapsulation type (RTA_ENCAP_TYPE: 1 MPLS, 5 SEG6…).
