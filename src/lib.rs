@@ -35,6 +35,7 @@ pub mod error;
 pub mod netns;
 pub mod route;
 pub mod watch;
+pub mod xfrm;
 
 pub use client::{Builder, Config, Netlink};
 pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};

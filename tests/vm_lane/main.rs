@@ -8,3 +8,4 @@ mod common;
 
 mod links;
 mod routes;
+mod xfrm;

@@ -1,0 +1,501 @@
+//! XFRM states (SAs) and the XFRM monitor: the host kernel lacks
+//! ESP/AH/IPCOMP, so these run for real only in the VM lane. Cross-checked
+//! with `ip xfrm state`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio_netlink::xfrm::{
+    AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Policy,
+    Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
+};
+
+use crate::common::{TestNs, feature_missing};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+const AUTH_KEY: [u8; 32] = [0x11; 32];
+const ENC_KEY: [u8; 16] = [0x22; 16];
+const AEAD_KEY: [u8; 20] = [0x33; 20];
+
+fn hex(k: &[u8]) -> String {
+    let mut s = String::from("0x");
+    for b in k {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The blocks of `ip [-s] xfrm state`: one string per state.
+fn ip_states(ns: &TestNs, stats: bool) -> Vec<String> {
+    let args: &[&str] = if stats {
+        &["-s", "xfrm", "state"]
+    } else {
+        &["xfrm", "state"]
+    };
+    let text = ns.ip(args);
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("src ") {
+            out.push(String::new());
+        }
+        if let Some(b) = out.last_mut() {
+            b.push_str(line.trim());
+            b.push('\n');
+        }
+    }
+    out
+}
+
+/// Adds `s`, or reports the missing kernel feature (Ok(false)).
+async fn add_or_missing(x: &XfrmHandle, s: &State, what: &str) -> bool {
+    match x.add_state(s).await {
+        Ok(()) => true,
+        Err(e)
+            if matches!(
+                e.errno(),
+                Some(libc::EPROTONOSUPPORT) | Some(libc::ENOSYS) | Some(libc::ENOENT)
+            ) =>
+        {
+            feature_missing(what, &e);
+            false
+        }
+        Err(e) => panic!("adding {what}: {e}"),
+    }
+}
+
+fn tunnel_state() -> State {
+    let l = Lifetime {
+        soft_add_seconds: 100,
+        hard_add_seconds: 200,
+        hard_packets: 1000,
+        ..Lifetime::default()
+    };
+    State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, 0x1000)
+        .mode(Mode::Tunnel)
+        .reqid(3)
+        .replay_window(32)
+        .flag(state_flags::NOECN)
+        .selector(Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap())
+        .auth_trunc("hmac(sha256)", &AUTH_KEY, 128)
+        .enc("cbc(aes)", &ENC_KEY)
+        .mark(Mark {
+            value: 1,
+            mask: 0xf,
+        })
+        .output_mark(Mark {
+            value: 2,
+            mask: 0xff,
+        })
+        .if_id(4)
+        .lifetime(l)
+}
+
+#[tokio::test]
+async fn xfrm_state_add_get_update_list_delete() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let s = tunnel_state();
+    if !add_or_missing(&x, &s, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    let blocks = ip_states(&ns, false);
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    let b = &blocks[0];
+    eprintln!("ip xfrm state:\n{b}");
+    assert!(b.starts_with("src 192.0.2.1 dst 192.0.2.2\n"), "{b}");
+    assert!(
+        b.contains("proto esp spi 0x00001000 reqid 3 mode tunnel"),
+        "{b}"
+    );
+    assert!(b.contains("replay-window 32 flag noecn"), "{b}");
+    assert!(b.contains("mark 0x1/0xf"), "{b}");
+    assert!(b.contains("output-mark 0x2/0xff"), "{b}");
+    assert!(
+        b.contains(&format!("auth-trunc hmac(sha256) {} 128", hex(&AUTH_KEY))),
+        "{b}"
+    );
+    assert!(
+        b.contains(&format!("enc cbc(aes) {}", hex(&ENC_KEY))),
+        "{b}"
+    );
+    assert!(b.contains("sel src 10.0.0.0/24 dst 10.0.1.0/24"), "{b}");
+    assert!(b.contains("if_id 0x4"), "{b}");
+    let bs = &ip_states(&ns, true)[0];
+    assert!(
+        bs.contains("expire add: soft 100(sec), hard 200(sec)"),
+        "{bs}"
+    );
+    assert!(bs.contains("hard 1000(packets)"), "{bs}");
+
+    // Our view of it.
+    let list = x.states().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let got = &list[0];
+    assert_eq!((got.src, got.dst, got.spi), (s.src, s.dst, 0x1000));
+    assert_eq!(
+        (got.proto, got.mode, got.reqid),
+        (IpsecProto::Esp, Mode::Tunnel, 3)
+    );
+    assert_eq!(got.replay_window, 32);
+    assert_eq!(got.flags, state_flags::NOECN);
+    assert_eq!(got.auth, s.auth);
+    assert_eq!(got.enc, s.enc);
+    assert_eq!(got.mark, s.mark);
+    assert_eq!(got.output_mark, s.output_mark);
+    assert_eq!(got.if_id, Some(4));
+    assert_eq!(got.lifetime, s.lifetime);
+    assert_eq!(got.selector.dst, Some(ip("10.0.1.0")));
+    assert_ne!(got.current.add_time, 0);
+    assert_eq!(got.stats.integrity_failed, 0);
+
+    // get needs the mark; without it there is no such state.
+    let id = s.id();
+    let one = x.get_state(&id).await.unwrap();
+    assert_eq!(one.spi, 0x1000);
+    let e = x
+        .get_state(&StateId::new(s.dst, IpsecProto::Esp, 0x1000))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ESRCH), "{e}");
+
+    // add again: EEXIST; update changes the lifetime.
+    let e = x.add_state(&s).await.unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EEXIST), "{e}");
+    let mut s2 = s.clone();
+    s2.lifetime.hard_add_seconds = 300;
+    x.update_state(&s2).await.unwrap();
+    let bs = &ip_states(&ns, true)[0];
+    assert!(bs.contains("hard 300(sec)"), "{bs}");
+
+    // SAD counts, as `ip xfrm state count`.
+    let info = x.sad_info().await.unwrap();
+    assert_eq!(info.count, 1);
+    let text = ns.ip(&["xfrm", "state", "count"]);
+    assert!(text.contains("SAD count 1"), "{text}");
+
+    x.del_state(&id).await.unwrap();
+    assert!(ip_states(&ns, false).is_empty());
+    let e = x.del_state(&id).await.unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ESRCH), "{e}");
+}
+
+#[tokio::test]
+async fn xfrm_state_esn_aead_nat_t() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let s = State::new(
+        ip("198.51.100.1"),
+        ip("198.51.100.2"),
+        IpsecProto::Esp,
+        0x2000,
+    )
+    .mode(Mode::Tunnel)
+    .replay_window(128)
+    .flag(state_flags::ESN)
+    .aead("rfc4106(gcm(aes))", &AEAD_KEY, 128)
+    .encap(Encap {
+        kind: EncapType::EspInUdp,
+        sport: 4500,
+        dport: 4501,
+        oa: None,
+    });
+    if !add_or_missing(&x, &s, "ESP with AES-GCM (CONFIG_INET_ESP, gcm)").await {
+        return;
+    }
+    let b = &ip_states(&ns, false)[0];
+    eprintln!("ip xfrm state:\n{b}");
+    assert!(b.contains("flag esn"), "{b}");
+    assert!(
+        b.contains(&format!("aead rfc4106(gcm(aes)) {} 128", hex(&AEAD_KEY))),
+        "{b}"
+    );
+    assert!(
+        b.contains("encap type espinudp sport 4500 dport 4501 addr 0.0.0.0"),
+        "{b}"
+    );
+    assert!(b.contains("replay_window 128, bitmap-length 4"), "{b}");
+
+    let got = x.get_state(&s.id()).await.unwrap();
+    assert_eq!(got.flags & state_flags::ESN, state_flags::ESN);
+    assert_eq!(got.aead, s.aead);
+    assert_eq!(got.encap, s.encap);
+    let esn = got.replay_esn.expect("ESN replay state");
+    assert_eq!((esn.replay_window, esn.bitmap.len()), (128, 4));
+    assert_eq!(got.replay_window, 128);
+
+    // A state added by ip reads back the same way.
+    ns.ip(&[
+        "xfrm",
+        "state",
+        "add",
+        "src",
+        "198.51.100.1",
+        "dst",
+        "198.51.100.3",
+        "proto",
+        "esp",
+        "spi",
+        "0x3000",
+        "reqid",
+        "9",
+        "mode",
+        "transport",
+        "mark",
+        "7",
+        "mask",
+        "0xff",
+        "if_id",
+        "0x11",
+        "auth",
+        "hmac(sha1)",
+        "0x0102030405060708090a0b0c0d0e0f1011121314",
+        "enc",
+        "cbc(aes)",
+        "0x000102030405060708090a0b0c0d0e0f",
+    ]);
+    let got = x
+        .get_state(
+            &StateId::new(ip("198.51.100.3"), IpsecProto::Esp, 0x3000).mark(Mark {
+                value: 7,
+                mask: 0xff,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.reqid, 9);
+    assert_eq!(got.if_id, Some(0x11));
+    let auth = got.auth.unwrap();
+    assert_eq!(auth.name, "hmac(sha1)");
+    assert_eq!(auth.key.len(), 20);
+    // ip sends plain `auth`; the kernel reports auth-trunc with its default (96 bits).
+    assert_eq!(auth.icv_bits, Some(96));
+    assert_eq!(got.enc.unwrap().key, (0u8..16).collect::<Vec<_>>());
+
+    // Flush by protocol: an AH state stays.
+    let ah = State::new(
+        ip("198.51.100.1"),
+        ip("198.51.100.4"),
+        IpsecProto::Ah,
+        0x4000,
+    )
+    .auth("hmac(sha256)", &AUTH_KEY);
+    if !add_or_missing(&x, &ah, "AH states (CONFIG_INET_AH)").await {
+        return;
+    }
+    assert_eq!(x.states().await.unwrap().len(), 3);
+    assert_eq!(x.states().proto(IpsecProto::Ah).await.unwrap().len(), 1);
+    x.flush_states(Some(IpsecProto::Esp)).await.unwrap();
+    let left = x.states().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].proto, IpsecProto::Ah);
+    assert_eq!(ip_states(&ns, false).len(), 1);
+    x.flush_states(None).await.unwrap();
+    assert!(x.states().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn xfrm_allocspi_then_update() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let mut a = AllocSpi::new(
+        ip("192.0.2.1"),
+        ip("192.0.2.9"),
+        IpsecProto::Esp,
+        0x100,
+        0x1ff,
+    );
+    a.reqid = 5;
+    let larval = match x.alloc_spi(&a).await {
+        Ok(s) => s,
+        Err(e) if e.errno() == Some(libc::EPROTONOSUPPORT) => {
+            return feature_missing("ESP states (CONFIG_INET_ESP)", &e);
+        }
+        Err(e) => panic!("allocspi: {e}"),
+    };
+    assert!((0x100..=0x1ff).contains(&larval.spi), "{:#x}", larval.spi);
+    assert_eq!(larval.reqid, 5);
+    let b = &ip_states(&ns, false)[0];
+    assert!(b.contains(&format!("spi {:#010x}", larval.spi)), "{b}");
+    // Complete it with update.
+    let s = State::new(larval.src, larval.dst, IpsecProto::Esp, larval.spi)
+        .reqid(5)
+        .enc("cbc(aes)", &ENC_KEY)
+        .auth("hmac(sha256)", &AUTH_KEY);
+    if let Err(e) = x.update_state(&s).await {
+        if e.errno() == Some(libc::EPROTONOSUPPORT) {
+            return feature_missing("ESP states (CONFIG_INET_ESP)", &e);
+        }
+        panic!("update: {e}");
+    }
+    let got = x.get_state(&s.id()).await.unwrap();
+    assert_eq!(got.enc, s.enc);
+    let b = &ip_states(&ns, false)[0];
+    assert!(b.contains("enc cbc(aes)"), "{b}");
+}
+
+#[tokio::test]
+async fn xfrm_bad_states_give_clear_errors() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    // Probe that ESP exists at all.
+    let ok = State::new(a, b, IpsecProto::Esp, 0x10).enc("cbc(aes)", &ENC_KEY);
+    if !add_or_missing(&x, &ok, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    // A key whose length does not fit the algorithm (AES takes 16/24/32).
+    let e = x
+        .add_state(&State::new(a, b, IpsecProto::Esp, 0x11).enc("cbc(aes)", &[1; 15]))
+        .await
+        .unwrap_err();
+    eprintln!("bad key length: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    // An unknown algorithm: the kernel's text says so.
+    let e = x
+        .add_state(&State::new(a, b, IpsecProto::Esp, 0x12).enc("no-such-cipher", &ENC_KEY))
+        .await
+        .unwrap_err();
+    eprintln!("unknown algorithm: {e}");
+    assert_eq!(e.errno(), Some(libc::ENOSYS), "{e}");
+    assert!(e.to_string().contains("algorithm"), "kernel text: {e}");
+    // spi 0 for ESP: refused before sending.
+    let e = x
+        .add_state(&State::new(a, b, IpsecProto::Esp, 0).enc("cbc(aes)", &ENC_KEY))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, tokio_netlink::Error::InvalidInput { .. }),
+        "{e}"
+    );
+    // Mixed families.
+    let e = x
+        .add_state(&State::new(a, ip("fd00::1"), IpsecProto::Esp, 0x13).enc("cbc(aes)", &ENC_KEY))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("different families"), "{e}");
+    // A selector prefix longer than the address.
+    let mut sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    sel.src_len = 33;
+    let e = x
+        .add_state(
+            &State::new(a, b, IpsecProto::Esp, 0x14)
+                .enc("cbc(aes)", &ENC_KEY)
+                .selector(sel),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("longer than the address"), "{e}");
+    // ESP without any algorithm: the kernel refuses.
+    let e = x
+        .add_state(&State::new(a, b, IpsecProto::Esp, 0x15))
+        .await
+        .unwrap_err();
+    eprintln!("no algorithm: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert_eq!(x.states().await.unwrap().len(), 1);
+}
+
+async fn next_event(m: &mut Monitor, what: &str, secs: u64) -> XfrmEvent {
+    tokio::time::timeout(Duration::from_secs(secs), m.next())
+        .await
+        .unwrap_or_else(|_| panic!("no {what} within {secs} s"))
+        .expect("stream open")
+}
+
+/// Sends one UDP datagram from inside namespace `ns` (on a thread of its
+/// own, which enters the namespace), with XFRM enabled on loopback.
+fn send_udp_in(ns: &str, from: &str, to: &str) {
+    let path = format!("/run/netns/{ns}");
+    let from = from.to_owned();
+    let to = to.to_owned();
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(&path).expect("open netns");
+        assert_eq!(
+            unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) },
+            0,
+            "setns"
+        );
+        // Loopback bypasses XFRM by default; /proc/sys/net is the thread's
+        // namespace's.
+        std::fs::write("/proc/sys/net/ipv4/conf/lo/disable_xfrm", "0").expect("sysctl");
+        let s = std::net::UdpSocket::bind(format!("{from}:0")).expect("bind");
+        // With no state the send fails (EAGAIN); the acquire is what matters.
+        let _ = s.send_to(b"x", format!("{to}:9"));
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn xfrm_monitor_sees_acquire_and_expire() {
+    let ns = TestNs::new().await;
+    ns.ip(&["addr", "add", "10.7.0.1/24", "dev", "lo"]);
+    let x = ns.client().xfrm();
+    let mut m = x.monitor(&Group::all());
+    m.ready().await.unwrap();
+
+    // A packet hitting a policy whose template has no state: an acquire.
+    let sel = Selector::new("10.7.0.1/32", "10.7.0.2/32")
+        .unwrap()
+        .proto(17);
+    let tmpl = Template::new(IpsecProto::Esp, Mode::Transport).reqid(42);
+    x.add_policy(&Policy::new(sel, Dir::Out).template(tmpl))
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_event(&mut m, "new policy", 5).await,
+        XfrmEvent::NewPolicy(_)
+    ));
+    send_udp_in(&ns.name, "10.7.0.1", "10.7.0.2");
+    match next_event(&mut m, "acquire", 5).await {
+        XfrmEvent::Acquire(a) => {
+            assert_eq!(a.proto, IpsecProto::Esp);
+            assert_eq!(a.selector.dst, Some(ip("10.7.0.2")));
+            assert_eq!(a.selector.proto, 17);
+            assert_eq!(a.dst, Some(ip("10.7.0.2")));
+            assert_eq!(a.policy.dir, Dir::Out);
+            assert_eq!(a.templates.first().map(|t| t.reqid), Some(42));
+            assert_ne!(a.seq, 0);
+        }
+        other => panic!("expected an acquire, got {other:?}"),
+    }
+    x.flush_policies().await.unwrap();
+    x.flush_states(None).await.unwrap();
+    // Skip what the flushes (and the acquire's larval state) announced.
+    let lifetime = Lifetime {
+        soft_add_seconds: 1,
+        hard_add_seconds: 2,
+        ..Lifetime::default()
+    };
+    let s = State::new(ip("10.7.0.1"), ip("10.7.0.3"), IpsecProto::Esp, 0x77)
+        .enc("cbc(aes)", &ENC_KEY)
+        .lifetime(lifetime);
+    if !add_or_missing(&x, &s, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    let mut soft = false;
+    loop {
+        match next_event(&mut m, "expire", 10).await {
+            XfrmEvent::Expire { state, hard } => {
+                assert_eq!(state.spi, 0x77);
+                assert_eq!(state.lifetime.hard_add_seconds, 2);
+                if hard {
+                    assert!(soft, "the soft expire comes first");
+                    break;
+                }
+                soft = true;
+            }
+            XfrmEvent::Lost => panic!("events lost"),
+            XfrmEvent::Undecodable(e) => panic!("undecodable event: {e}"),
+            _ => {}
+        }
+    }
+    // A hard expire removes the state.
+    assert!(x.states().await.unwrap().is_empty());
+    assert_eq!(m.losses(), 0);
+}
