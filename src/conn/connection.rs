@@ -73,6 +73,7 @@ pub(crate) async fn run(
         rx,
         out: Vec::with_capacity(max_datagram),
         handles_gone: false,
+        draining: false,
         shared: shared.clone(),
     };
     let reason = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(conn)).await {
@@ -90,6 +91,8 @@ struct Connection {
     rx: mpsc::UnboundedReceiver<Command>,
     out: Vec<u8>,
     handles_gone: bool,
+    /// Reading the socket empty after an overrun.
+    draining: bool,
     shared: Arc<TaskShared>,
 }
 
@@ -164,9 +167,14 @@ impl Connection {
                 Poll::Pending => break,
             }
         }
-        // Read until the socket itself says EAGAIN (or the budget runs out,
-        // in which case tokio wakes us again).
-        loop {
+        // Read while replies are due, until the socket itself says EAGAIN
+        // (or the budget runs out, in which case tokio wakes us again). With
+        // nothing in flight there is nothing to wait for: skipping the probe
+        // saves a system call per sequential request, and whatever arrives
+        // unasked is read with the next reply. After an overrun the queue
+        // must be read empty regardless: until it is, the kernel drops every
+        // new reply to this socket (NETLINK_S_CONGESTED).
+        while self.mux.in_flight() > 0 || self.draining {
             match self.sock.poll_recv(cx) {
                 Poll::Ready(Ok((datagram, sender))) => {
                     self.mux.receive(&datagram, sender);
@@ -177,10 +185,15 @@ impl Connection {
                         "netlink request socket overran (ENOBUFS); failing requests in flight"
                     );
                     self.mux.overrun();
+                    self.draining = true;
                     progress = true;
                 }
                 Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => break,
+                Poll::Pending => {
+                    // Only an empty socket ends the drain, not a spent budget.
+                    self.draining &= !self.sock.drained();
+                    break;
+                }
             }
         }
         self.deliver();

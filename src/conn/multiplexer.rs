@@ -134,6 +134,7 @@ pub struct Multiplexer<S> {
     by_id: HashMap<u64, u32>,
     queue: VecDeque<u32>,
     in_flight_cost: usize,
+    in_flight: usize,
     done: Vec<Completed<S>>,
     stats: Stats,
 }
@@ -154,6 +155,7 @@ impl<S> Multiplexer<S> {
             by_id: HashMap::new(),
             queue: VecDeque::new(),
             in_flight_cost: 0,
+            in_flight: 0,
             done: Vec::new(),
             stats: Stats::default(),
         }
@@ -168,6 +170,11 @@ impl<S> Multiplexer<S> {
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Requests sent whose reply has not arrived (cancelled ones included).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
     }
 
     /// True when nothing is queued or in flight.
@@ -278,6 +285,7 @@ impl<S> Multiplexer<S> {
             let no_reply = entry.kind == Kind::NoReply;
             self.queue.pop_front();
             self.in_flight_cost += cost;
+            self.in_flight += 1;
             n += 1;
             if no_reply {
                 self.finish(seq, Outcome::Ack);
@@ -310,6 +318,7 @@ impl<S> Multiplexer<S> {
         };
         if entry.queued.is_none() {
             self.in_flight_cost = self.in_flight_cost.saturating_sub(entry.kind.cost());
+            self.in_flight -= 1;
         }
         match entry.sink {
             Some(sink) => {
@@ -777,6 +786,7 @@ mod tests {
             }
             assert!(open.is_empty(), "round {round}: never completed: {open:?}");
             assert!(m.is_idle(), "round {round}: entries leak");
+            assert_eq!(m.in_flight(), 0, "round {round}");
             assert!(cancelled.iter().all(|id| !finished.contains_key(id)));
         }
     }

@@ -143,6 +143,9 @@ pub struct NlSocket {
     rx: RxBuf,
     port: u32,
     rcvbuf: usize,
+    /// The last `poll_recv` returned Pending because the socket was empty
+    /// (EAGAIN), not because tokio's cooperative budget ran out.
+    drained: bool,
 }
 
 impl NlSocket {
@@ -161,6 +164,7 @@ impl NlSocket {
             },
             port: addr.port_number(),
             rcvbuf,
+            drained: false,
         })
     }
 
@@ -178,13 +182,22 @@ impl NlSocket {
     /// `ENOBUFS` is returned as an error of that kind: the caller decides
     /// what a lost reply means.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Bytes, u32)>> {
+        self.drained = false;
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.drained = true;
+                    guard.clear_ready();
+                }
                 r => return Poll::Ready(r),
             }
         }
+    }
+
+    /// True when the last `poll_recv` returned Pending on an empty socket.
+    pub fn drained(&self) -> bool {
+        self.drained
     }
 
     /// Sends one datagram to the kernel.
