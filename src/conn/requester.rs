@@ -537,7 +537,8 @@ impl Stream for RawDump {
         if this.finished {
             return Poll::Ready(None);
         }
-        if tokio::runtime::Handle::try_current().is_err() {
+        // Only opening needs the runtime (the reactor registration).
+        if this.sock.is_none() && tokio::runtime::Handle::try_current().is_err() {
             return this.fail(Error::NoRuntime);
         }
         if let Err(e) = ready!(this.poll_socket(cx)) {
