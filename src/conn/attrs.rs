@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::NLA_TYPE_MASK;
 
+use crate::conn::RawMessage;
 use crate::conn::frame::{HEADER_LEN, align};
+use crate::error::{Error, RequestKind, Result};
 
 /// Top-level attribute offsets of one message. `N` bounds the attribute
 /// types indexed; higher types are found by a scan.
@@ -56,6 +58,67 @@ impl<const N: usize> AttrIndex<N> {
         };
         let len = u16::from_ne_bytes([msg[off], msg[off + 1]]) as usize;
         msg.get(off..off + len)
+    }
+}
+
+/// A received message of one family with its top-level attributes indexed:
+/// the common part of every lazily decoded view (`Link`, `Route`, …).
+#[derive(Clone)]
+pub(crate) struct Indexed<const N: usize> {
+    /// The message.
+    pub raw: RawMessage,
+    idx: AttrIndex<N>,
+    start: usize,
+}
+
+impl<const N: usize> Indexed<N> {
+    /// Checks that `raw` is a `new_ty` message (or its DEL twin, `new_ty + 1`)
+    /// with a fixed family header of `fixed` bytes, and indexes it.
+    pub fn new(raw: RawMessage, new_ty: u16, fixed: usize, request: RequestKind) -> Result<Self> {
+        let start = attrs_start(fixed);
+        let ty = raw.header.ty;
+        if (ty != new_ty && ty != new_ty + 1) || raw.bytes.len() < start {
+            return Err(Error::Decode {
+                request,
+                reason: format!(
+                    "expected message type {new_ty} of at least {start} bytes, got type {ty} of {} bytes",
+                    raw.bytes.len()
+                ),
+            });
+        }
+        let idx = AttrIndex::build(&raw.bytes, start);
+        Ok(Indexed { raw, idx, start })
+    }
+
+    /// Byte `i` of the fixed family header.
+    pub fn fixed(&self, i: usize) -> u8 {
+        self.raw.bytes[HEADER_LEN + i]
+    }
+
+    /// A little-endian-native u32 of the fixed header at offset `i`.
+    pub fn fixed_u32(&self, i: usize) -> u32 {
+        let b = &self.raw.bytes[HEADER_LEN + i..HEADER_LEN + i + 4];
+        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    /// The value of attribute `ty`.
+    pub fn attr(&self, ty: u16) -> Option<&[u8]> {
+        self.idx.get(&self.raw.bytes, self.start, ty)
+    }
+
+    /// Attribute `ty` whole, header included (for a decoder).
+    pub fn attr_whole(&self, ty: u16) -> Option<&[u8]> {
+        self.idx.get_whole(&self.raw.bytes, self.start, ty)
+    }
+
+    /// A u32 attribute.
+    pub fn u32_attr(&self, ty: u16) -> Option<u32> {
+        self.attr(ty).and_then(u32_of)
+    }
+
+    /// Every top-level attribute as `(type, value)`.
+    pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
+        Attrs::new(&self.raw.bytes, self.start).map(|(_, t, v)| (t, v))
     }
 }
 

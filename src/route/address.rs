@@ -17,11 +17,9 @@ use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route;
-use crate::route::attrs::{self, AttrIndex, attrs_start};
+use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId};
 
-/// `struct ifaddrmsg` is 8 bytes.
-const START: usize = attrs_start(8);
 const RTM_NEWADDR: u16 = 20;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
@@ -134,8 +132,7 @@ impl IntoPrefix for &str {
 /// An address as the kernel reported it; accessors decode on demand.
 #[derive(Clone)]
 pub struct Address {
-    raw: RawMessage,
-    idx: AttrIndex<12>,
+    m: Indexed<12>,
 }
 
 impl fmt::Debug for Address {
@@ -152,25 +149,16 @@ impl fmt::Debug for Address {
 impl Address {
     /// Wraps an RTM_NEWADDR message.
     pub fn from_raw(raw: RawMessage) -> Result<Address> {
-        if (raw.header.ty != RTM_NEWADDR && raw.header.ty != RTM_NEWADDR + 1)
-            || raw.bytes.len() < START
-        {
-            return Err(Error::Decode {
-                request: REQ,
-                reason: format!("expected RTM_NEWADDR, got type {}", raw.header.ty),
-            });
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(Address { raw, idx })
+        Indexed::new(raw, RTM_NEWADDR, 8, REQ).map(|m| Address { m })
     }
 
     fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     /// IPv4 or IPv6.
     pub fn family(&self) -> Family {
-        if self.raw.bytes[16] == libc::AF_INET6 as u8 {
+        if self.m.fixed(0) == libc::AF_INET6 as u8 {
             Family::V6
         } else {
             Family::V4
@@ -179,17 +167,17 @@ impl Address {
 
     /// Prefix length.
     pub fn prefix_len(&self) -> u8 {
-        self.raw.bytes[17]
+        self.m.fixed(1)
     }
 
     /// Scope.
     pub fn scope(&self) -> AddressScope {
-        AddressScope::from(self.raw.bytes[19])
+        AddressScope::from(self.m.fixed(3))
     }
 
     /// Index of the link the address is on.
     pub fn index(&self) -> u32 {
-        u32::from_ne_bytes(self.raw.bytes[20..24].try_into().expect("4 bytes"))
+        self.m.fixed_u32(4)
     }
 
     /// IFA_F_* flags (the 32-bit IFA_FLAGS when present).
@@ -197,7 +185,7 @@ impl Address {
         let f = self
             .attr(IFA_FLAGS)
             .and_then(attrs::u32_of)
-            .unwrap_or(u32::from(self.raw.bytes[18]));
+            .unwrap_or(u32::from(self.m.fixed(2)));
         AddressFlags::from_bits_retain(f)
     }
 
@@ -257,7 +245,7 @@ impl Address {
 
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<AddressMessage> {
-        match decode::<Route>(&self.raw, REQ)? {
+        match decode::<Route>(&self.m.raw, REQ)? {
             RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
@@ -268,7 +256,7 @@ impl Address {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 }
 

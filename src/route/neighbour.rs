@@ -17,11 +17,9 @@ use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route as Rtnl;
 use crate::route::address::Family;
-use crate::route::attrs::{self, AttrIndex, attrs_start};
+use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId, MacAddr};
 
-/// `struct ndmsg` is 12 bytes.
-const START: usize = attrs_start(12);
 const RTM_NEWNEIGH: u16 = 28;
 const NDA_DST: u16 = 1;
 const NDA_LLADDR: u16 = 2;
@@ -74,8 +72,7 @@ pub fn parse_state(s: &str) -> Result<NeighbourState> {
 /// A neighbour or FDB entry as the kernel reported it.
 #[derive(Clone)]
 pub struct Neighbour {
-    raw: RawMessage,
-    idx: AttrIndex<16>,
+    m: Indexed<16>,
 }
 
 impl fmt::Debug for Neighbour {
@@ -92,25 +89,16 @@ impl fmt::Debug for Neighbour {
 impl Neighbour {
     /// Wraps an RTM_NEWNEIGH message.
     pub fn from_raw(raw: RawMessage) -> Result<Neighbour> {
-        if (raw.header.ty != RTM_NEWNEIGH && raw.header.ty != RTM_NEWNEIGH + 1)
-            || raw.bytes.len() < START
-        {
-            return Err(Error::Decode {
-                request: REQ,
-                reason: format!("expected RTM_NEWNEIGH, got type {}", raw.header.ty),
-            });
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(Neighbour { raw, idx })
+        Indexed::new(raw, RTM_NEWNEIGH, 12, REQ).map(|m| Neighbour { m })
     }
 
     fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     /// The address family byte (AF_INET, AF_INET6, AF_BRIDGE = 7).
     pub fn family_raw(&self) -> u8 {
-        self.raw.bytes[16]
+        self.m.fixed(0)
     }
 
     /// True for a bridge FDB entry.
@@ -120,17 +108,17 @@ impl Neighbour {
 
     /// Index of the device.
     pub fn index(&self) -> u32 {
-        u32::from_ne_bytes(self.raw.bytes[20..24].try_into().expect("4 bytes"))
+        self.m.fixed_u32(4)
     }
 
     /// NUD_* state bits.
     pub fn state(&self) -> u16 {
-        u16::from_ne_bytes([self.raw.bytes[24], self.raw.bytes[25]])
+        u16::from_ne_bytes([self.m.fixed(8), self.m.fixed(9)])
     }
 
     /// NTF_* flags (router, proxy, self, master, extern_learn…).
     pub fn flags(&self) -> NeighbourFlags {
-        NeighbourFlags::from_bits_retain(self.raw.bytes[26])
+        NeighbourFlags::from_bits_retain(self.m.fixed(10))
     }
 
     /// The IP address (the remote VTEP for a vxlan FDB entry).
@@ -172,7 +160,7 @@ impl Neighbour {
 
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<NeighbourMessage> {
-        match decode::<Rtnl>(&self.raw, REQ)? {
+        match decode::<Rtnl>(&self.m.raw, REQ)? {
             RouteNetlinkMessage::NewNeighbour(m) | RouteNetlinkMessage::DelNeighbour(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
@@ -183,7 +171,7 @@ impl Neighbour {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 }
 

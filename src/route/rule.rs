@@ -17,12 +17,10 @@ use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route as Rtnl;
 use crate::route::address::{Family, IntoPrefix};
-use crate::route::attrs::{self, AttrIndex, attrs_start};
+use crate::route::attrs::{self, Indexed};
 use crate::route::link::validate_name;
 use crate::route::route::names::parse_table;
 
-/// `struct fib_rule_hdr` is 12 bytes.
-const START: usize = attrs_start(12);
 const RTM_NEWRULE: u16 = 32;
 const FRA_DST: u16 = 1;
 const FRA_SRC: u16 = 2;
@@ -50,8 +48,7 @@ const REQ: RequestKind = RequestKind {
 /// A policy routing rule as the kernel reported it.
 #[derive(Clone)]
 pub struct Rule {
-    raw: RawMessage,
-    idx: AttrIndex<28>,
+    m: Indexed<28>,
 }
 
 impl fmt::Debug for Rule {
@@ -74,28 +71,19 @@ fn range16(v: &[u8]) -> Option<(u16, u16)> {
 impl Rule {
     /// Wraps an RTM_NEWRULE message.
     pub fn from_raw(raw: RawMessage) -> Result<Rule> {
-        if (raw.header.ty != RTM_NEWRULE && raw.header.ty != RTM_NEWRULE + 1)
-            || raw.bytes.len() < START
-        {
-            return Err(Error::Decode {
-                request: REQ,
-                reason: format!("expected RTM_NEWRULE, got type {}", raw.header.ty),
-            });
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(Rule { raw, idx })
+        Indexed::new(raw, RTM_NEWRULE, 12, REQ).map(|m| Rule { m })
     }
 
     fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     fn u32_attr(&self, ty: u16) -> Option<u32> {
-        self.attr(ty).and_then(attrs::u32_of)
+        self.m.u32_attr(ty)
     }
 
     fn h(&self, i: usize) -> u8 {
-        self.raw.bytes[16 + i]
+        self.m.fixed(i)
     }
 
     /// IPv4 or IPv6.
@@ -144,7 +132,7 @@ impl Rule {
 
     /// FIB_RULE_* flags.
     pub fn flags(&self) -> u32 {
-        u32::from_ne_bytes(self.raw.bytes[24..28].try_into().expect("4 bytes"))
+        self.m.fixed_u32(8)
     }
 
     /// Priority (preference).
@@ -217,7 +205,7 @@ impl Rule {
 
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<RuleMessage> {
-        match decode::<Rtnl>(&self.raw, REQ)? {
+        match decode::<Rtnl>(&self.m.raw, REQ)? {
             RouteNetlinkMessage::NewRule(m) | RouteNetlinkMessage::DelRule(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
@@ -228,7 +216,7 @@ impl Rule {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 }
 

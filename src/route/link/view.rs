@@ -13,10 +13,8 @@ use crate::conn::RawMessage;
 use crate::conn::requester::decode;
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route;
-use crate::route::attrs::{self, AttrIndex, attrs_start};
+use crate::route::attrs::{self, Indexed};
 
-/// `struct ifinfomsg` is 16 bytes.
-const START: usize = attrs_start(16);
 const RTM_NEWLINK: u16 = 16;
 
 // IFLA_* attribute types (linux/if_link.h).
@@ -131,8 +129,7 @@ impl TryFrom<&[u8]> for MacAddr {
 /// every attribute, known or not, stays reachable ([`Link::attributes`]).
 #[derive(Clone)]
 pub struct Link {
-    raw: RawMessage,
-    idx: AttrIndex<72>,
+    m: Indexed<72>,
 }
 
 impl fmt::Debug for Link {
@@ -150,37 +147,20 @@ impl fmt::Debug for Link {
 impl Link {
     /// Wraps an RTM_NEWLINK message.
     pub fn from_raw(raw: RawMessage) -> Result<Link> {
-        if (raw.header.ty != RTM_NEWLINK && raw.header.ty != RTM_NEWLINK + 1)
-            || raw.bytes.len() < START
-        {
-            return Err(Error::Decode {
-                request: REQ,
-                reason: format!(
-                    "expected RTM_NEWLINK of at least {START} bytes, got type {} of {} bytes",
-                    raw.header.ty,
-                    raw.bytes.len()
-                ),
-            });
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(Link { raw, idx })
+        Indexed::new(raw, RTM_NEWLINK, 16, REQ).map(|m| Link { m })
     }
 
     fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     fn u32_attr(&self, ty: u16) -> Option<u32> {
-        self.attr(ty).and_then(attrs::u32_of)
-    }
-
-    fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..32]
+        self.m.u32_attr(ty)
     }
 
     /// The interface index.
     pub fn index(&self) -> u32 {
-        u32::from_ne_bytes(self.hdr()[4..8].try_into().expect("4 bytes"))
+        self.m.fixed_u32(4)
     }
 
     /// The interface name (empty if the kernel sent none).
@@ -190,14 +170,12 @@ impl Link {
 
     /// The ARPHRD_* link-layer type (1 = Ethernet, 772 = loopback, …).
     pub fn link_type(&self) -> u16 {
-        u16::from_ne_bytes([self.hdr()[2], self.hdr()[3]])
+        u16::from_ne_bytes([self.m.fixed(2), self.m.fixed(3)])
     }
 
     /// IFF_* flags.
     pub fn flags(&self) -> LinkFlags {
-        LinkFlags::from_bits_retain(u32::from_ne_bytes(
-            self.hdr()[8..12].try_into().expect("4 bytes"),
-        ))
+        LinkFlags::from_bits_retain(self.m.fixed_u32(8))
     }
 
     /// Administratively up (IFF_UP).
@@ -354,8 +332,8 @@ impl Link {
 
     /// Decodes the attribute `ty` alone with netlink-packet-route.
     fn decode_attr(&self, ty: u16) -> Option<Result<LinkAttribute>> {
-        let whole = self.idx.get_whole(&self.raw.bytes, START, ty)?;
-        let family = AddressFamily::from(self.raw.bytes[16]);
+        let whole = self.m.attr_whole(ty)?;
+        let family = AddressFamily::from(self.m.fixed(0));
         Some(
             NlaBuffer::new_checked(whole)
                 .and_then(|b| LinkAttribute::parse_with_param(&b, family))
@@ -400,12 +378,12 @@ impl Link {
 
     /// Every top-level attribute as `(type, value)`, known or not.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        attrs::Attrs::new(&self.raw.bytes, START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<LinkMessage> {
-        match decode::<Route>(&self.raw, REQ)? {
+        match decode::<Route>(&self.m.raw, REQ)? {
             netlink_packet_route::RouteNetlinkMessage::NewLink(m)
             | netlink_packet_route::RouteNetlinkMessage::DelLink(m) => Ok(m),
             other => Err(Error::Decode {
@@ -417,7 +395,7 @@ impl Link {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 }
 

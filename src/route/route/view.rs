@@ -16,10 +16,8 @@ use crate::conn::requester::decode;
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route as Rtnl;
 use crate::route::address::Family;
-use crate::route::attrs::{self, AttrIndex, attrs_start};
+use crate::route::attrs::{self, Indexed};
 
-/// `struct rtmsg` is 12 bytes.
-const START: usize = attrs_start(12);
 const RTM_NEWROUTE: u16 = 24;
 pub(crate) const RTA_DST: u16 = 1;
 pub(crate) const RTA_SRC: u16 = 2;
@@ -66,8 +64,7 @@ pub struct Nexthop {
 /// whole with netlink-packet-route.
 #[derive(Clone)]
 pub struct Route {
-    raw: RawMessage,
-    idx: AttrIndex<32>,
+    m: Indexed<32>,
 }
 
 impl fmt::Debug for Route {
@@ -90,28 +87,19 @@ fn via_of(v: &[u8]) -> Option<IpAddr> {
 impl Route {
     /// Wraps an RTM_NEWROUTE message.
     pub fn from_raw(raw: RawMessage) -> Result<Route> {
-        if (raw.header.ty != RTM_NEWROUTE && raw.header.ty != RTM_NEWROUTE + 1)
-            || raw.bytes.len() < START
-        {
-            return Err(Error::Decode {
-                request: REQ,
-                reason: format!("expected RTM_NEWROUTE, got type {}", raw.header.ty),
-            });
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(Route { raw, idx })
+        Indexed::new(raw, RTM_NEWROUTE, 12, REQ).map(|m| Route { m })
     }
 
     fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     fn u32_attr(&self, ty: u16) -> Option<u32> {
-        self.attr(ty).and_then(attrs::u32_of)
+        self.m.u32_attr(ty)
     }
 
     fn h(&self, i: usize) -> u8 {
-        self.raw.bytes[16 + i]
+        self.m.fixed(i)
     }
 
     /// The address family (AF_INET, AF_INET6, AF_MPLS…).
@@ -184,7 +172,7 @@ impl Route {
 
     /// RTM_F_* flags of the header, and RTNH_F_* of the single next hop.
     pub fn flags(&self) -> u32 {
-        u32::from_ne_bytes(self.raw.bytes[24..28].try_into().expect("4 bytes"))
+        self.m.fixed_u32(8)
     }
 
     /// The gateway of a single-path route (RTA_GATEWAY or RTA_VIA).
@@ -294,7 +282,7 @@ impl Route {
     }
 
     fn decode_attr(&self, ty: u16) -> Option<RouteAttribute> {
-        let whole = self.idx.get_whole(&self.raw.bytes, START, ty)?;
+        let whole = self.m.attr_whole(ty)?;
         let family = AddressFamily::from(self.h(0));
         let encap = RouteLwEnCapType::from(self.encap_type().unwrap_or(0));
         let buf = NlaBuffer::new_checked(whole).ok()?;
@@ -324,7 +312,7 @@ impl Route {
 
     /// The whole message decoded by netlink-packet-route.
     pub fn message(&self) -> Result<RouteMessage> {
-        match decode::<Rtnl>(&self.raw, REQ)? {
+        match decode::<Rtnl>(&self.m.raw, REQ)? {
             RouteNetlinkMessage::NewRoute(m) | RouteNetlinkMessage::DelRoute(m) => Ok(m),
             other => Err(Error::Decode {
                 request: REQ,
@@ -335,6 +323,6 @@ impl Route {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 }
