@@ -58,6 +58,15 @@ impl Ns {
         Netlink::in_netns(self.name.as_str()).expect("open namespace")
     }
 
+    /// A client whose request connection runs on its own I/O thread.
+    fn client_io_thread(&self) -> Netlink {
+        Netlink::builder()
+            .netns(self.name.as_str())
+            .io_thread(true)
+            .build()
+            .expect("open namespace")
+    }
+
     /// Runs `f` on a std thread that first enters the namespace, so raw
     /// sockets it creates live there.
     fn run_in<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
@@ -414,6 +423,12 @@ fn bench_get(scale: f64, sum: &mut Summary) {
     let ct = |d| lat_stats(current_thread().block_on(ours_get(ns.client(), warm, n, d)));
     let mt = |d| lat_stats(on_multi_thread(ours_get(ns.client(), warm, n, d)));
     let (ct, ct_raw, mt, mt_raw) = (ct(true), ct(false), mt(true), mt(false));
+    let mt_io = lat_stats(on_multi_thread(ours_get(
+        ns.client_io_thread(),
+        warm,
+        n,
+        false,
+    )));
     let ip = ns.ip(&["-batch", "-"], &"link show lo\n".repeat(n));
     let ip = ip.as_secs_f64() * 1e6 / n as f64;
 
@@ -426,6 +441,7 @@ fn bench_get(scale: f64, sum: &mut Summary) {
         ("  ours current-thread, get_raw", ct_raw, "", "current_thread_undecoded"),
         ("ours multi-thread (2 workers)", mt, "<=2", "multi_thread"),
         ("  ours multi-thread, get_raw", mt_raw, "", "multi_thread_undecoded"),
+        ("  ours multi-thread, get_raw, io_thread", mt_io, "", "multi_thread_io_thread"),
     ];
     for (name, [mean, p50, p99], goal, metric) in lines {
         let r = mean / raw[0];
@@ -492,20 +508,21 @@ const ACK_ROUNDS: usize = 3;
 fn bench_ack(scale: f64, sum: &mut Summary) {
     let n = scaled(100_000, scale);
     let ns = Ns::new();
-    let names = ["raw", "ours", "ours current-thread"];
-    let (mut times, mut dgrams) = (vec![Vec::new(); 3], 0);
+    let names = ["raw", "ours", "ours current-thread", "ours io_thread"];
+    let (mut times, mut dgrams) = (vec![Vec::new(); 4], 0);
     // Rounds with the order rotated; each measurement uses a fresh table so
     // no add collides, and is checked and emptied afterwards.
     for round in 0..ACK_ROUNDS {
-        for k in 0..3 {
-            let v = (k + round) % 3;
+        for k in 0..4 {
+            let v = (k + round) % 4;
             let table = 1000 + 10 * round as u32 + v as u32;
             let ours = || ours_ack_measured(ns.client(), table, n);
             let (d, dg) = match v {
                 0 => (ns.run_in(|| raw_ack(table, n, true)), 0),
                 1 => on_multi_thread(ours()),
                 // Diagnostic: the same load with no idle worker parked in epoll_wait.
-                _ => current_thread().block_on(ours()),
+                2 => current_thread().block_on(ours()),
+                _ => on_multi_thread(ours_ack_measured(ns.client_io_thread(), table, n)),
             };
             check_and_empty(&ns, table, n, names[v]);
             times[v].push(d);
@@ -521,7 +538,7 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         format!("{:.0}-{:.0}", ms(*lo), ms(*hi))
     };
     let spreads: Vec<String> = times.iter().map(|t| spread(t)).collect();
-    let [raw, ours, ct] = [0, 1, 2].map(|v| median(times[v].clone()));
+    let [raw, ours, ct, io] = [0, 1, 2, 3].map(|v| median(times[v].clone()));
 
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let mut rows = Vec::new();
@@ -530,6 +547,7 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         ("raw netlink-sys (64 per sendmsg)", raw, &spreads[0], "", "raw"),
         ("ours 16 tasks x 64 in flight, 2 workers", ours, &spreads[1], ">=0.9", "ours"),
         ("  the same on a current-thread runtime", ct, &spreads[2], "", "ours_current_thread"),
+        ("  2 workers, .io_thread(true)", io, &spreads[3], ">=0.9", "ours_io_thread"),
         ("iproute2 ip -batch (once)", ip, &String::new(), "", "iproute2"),
     ];
     for (name, d, spread, goal, metric) in lines {

@@ -73,13 +73,28 @@ impl ConnHandle {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let open = socket::open(self.protocol, self.config.socket, self.netns.clone());
-        rt.spawn(connection::run(
+        let task = connection::run(
             open,
             rx,
             self.shared.clone(),
             self.config.window,
             self.config.max_datagram,
-        ));
+        );
+        if self.config.io_thread {
+            // A thread of its own with a single-threaded runtime: while it is
+            // in sendmsg, no idle worker sits in epoll_wait on the socket to
+            // be woken by every reply the kernel queues.
+            let io = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(Error::Io)?;
+            std::thread::Builder::new()
+                .name("tokio-netlink-io".into())
+                .spawn(move || io.block_on(task))
+                .map_err(Error::Io)?;
+        } else {
+            rt.spawn(task);
+        }
         Ok(self.tx.get_or_init(|| tx))
     }
 
