@@ -560,3 +560,25 @@ fn closed_connection_fails_requests_at_once() {
     let r = futures::executor::block_on(fresh.rtnl().get(get_link(1), 0));
     assert!(matches!(r, Err(Error::NoRuntime)), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn io_thread_connection_serves_requests() {
+    let ns = TestNs::new().await;
+    let nl = Netlink::builder()
+        .netns(ns.name.as_str())
+        .io_thread(true)
+        .build()
+        .unwrap();
+    let rtnl = nl.rtnl();
+    let acks = futures::future::join_all((0..1000u32).map(|i| {
+        let (m, f) = add_blackhole(nth_addr(i), 900);
+        rtnl.ack(m, f)
+    }))
+    .await;
+    assert!(acks.iter().all(|r| r.is_ok()));
+    let lo = rtnl.get(get_link(1), 0).await.unwrap();
+    assert_eq!(link_name(&lo).as_deref(), Some("lo"));
+    assert_eq!(count_routes(&nl, 900).await, 1000);
+    let (m, f) = add_blackhole(nth_addr(1), 900);
+    assert!(rtnl.ack(m, f).await.unwrap_err().is_exists());
+}
