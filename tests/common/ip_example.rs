@@ -14,25 +14,28 @@ use super::TestNs;
 /// own profile directory (target/<profile>/examples/ip).
 pub fn example() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // target/<profile>/deps/ip_example-HASH
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(p) => p,
-        };
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "ip", "--profile", profile])
-            .args(["--manifest-path", manifest])
-            .status()
-            .expect("run cargo build --example ip");
-        assert!(status.success(), "cargo build --example ip failed");
-        let bin = profile_dir.join("examples").join("ip");
-        assert!(bin.exists(), "{} missing after the build", bin.display());
-        bin
-    })
+    BIN.get_or_init(|| build_example("ip"))
+}
+
+/// Builds `examples/NAME` with the test binary's profile; returns its path.
+pub fn build_example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/TEST-HASH
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(p) => p,
+    };
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", name, "--profile", profile])
+        .args(["--manifest-path", manifest])
+        .status()
+        .expect("run cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
+    let bin = profile_dir.join("examples").join(name);
+    assert!(bin.exists(), "{} missing after the build", bin.display());
+    bin
 }
 
 /// What a run of the example left.
