@@ -7,7 +7,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
 use tokio::sync::{mpsc, oneshot};
+
+/// First and longest wait before looking again for a reply not yet queued.
+const RETRY_MIN: Duration = Duration::from_micros(500);
+const RETRY_MAX: Duration = Duration::from_millis(50);
 
 use super::ConnStats;
 use super::multiplexer::{self, Kind, Multiplexer, Outcome};
@@ -45,7 +51,7 @@ pub(crate) async fn run(
     window: Option<usize>,
     max_datagram: usize,
 ) {
-    let sock = match open.await.and_then(NlSocket::new) {
+    let sock = match open.await.and_then(NlSocket::new_request) {
         Ok(s) => s,
         Err(e) => {
             let reason = format!("cannot open the netlink socket: {e}");
@@ -74,6 +80,8 @@ pub(crate) async fn run(
         out: Vec::with_capacity(max_datagram),
         handles_gone: false,
         draining: false,
+        retry: None,
+        retry_delay: RETRY_MIN,
         shared: shared.clone(),
     };
     let reason = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(conn)).await {
@@ -93,6 +101,9 @@ struct Connection {
     handles_gone: bool,
     /// Reading the socket empty after an overrun.
     draining: bool,
+    /// When to look again for replies that were not queued yet.
+    retry: Option<Pin<Box<tokio::time::Sleep>>>,
+    retry_delay: Duration,
     shared: Arc<TaskShared>,
 }
 
@@ -167,20 +178,40 @@ impl Connection {
                 Poll::Pending => break,
             }
         }
-        // Read while replies are due, until the socket itself says EAGAIN
-        // (or the budget runs out, in which case tokio wakes us again). With
-        // nothing in flight there is nothing to wait for: skipping the probe
-        // saves a system call per sequential request, and whatever arrives
-        // unasked is read with the next reply. After an overrun the queue
-        // must be read empty regardless: until it is, the kernel drops every
-        // new reply to this socket (NETLINK_S_CONGESTED).
+        // Read while replies are due. The kernel queues the replies to a
+        // request before sendmsg returns, so they are read right away, with
+        // no readiness event (the socket is registered for writing only).
+        // A reply that is not there yet (a family that answers later, or a
+        // request the kernel never answers) is looked for again after a
+        // short, growing delay. With nothing in flight there is nothing to
+        // read: whatever arrives unasked is read with the next reply. After
+        // an overrun the queue must be read empty regardless: until it is,
+        // the kernel drops every new reply to this socket
+        // (NETLINK_S_CONGESTED).
         while self.mux.in_flight() > 0 || self.draining {
-            match self.sock.poll_recv(cx) {
-                Poll::Ready(Ok((datagram, sender))) => {
+            match self.sock.try_recv() {
+                Ok((datagram, sender)) => {
                     self.mux.receive(&datagram, sender);
+                    self.retry = None;
+                    self.retry_delay = RETRY_MIN;
                     progress = true;
                 }
-                Poll::Ready(Err(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.draining = false;
+                    if self.mux.in_flight() == 0 {
+                        break;
+                    }
+                    let delay = self.retry_delay;
+                    let sleep = self
+                        .retry
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        break;
+                    }
+                    self.retry = None;
+                    self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     tracing::warn!(
                         "netlink request socket overran (ENOBUFS); failing requests in flight"
                     );
@@ -188,12 +219,7 @@ impl Connection {
                     self.draining = true;
                     progress = true;
                 }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => {
-                    // Only an empty socket ends the drain, not a spent budget.
-                    self.draining &= !self.sock.drained();
-                    break;
-                }
+                Err(e) => return Err(e),
             }
         }
         self.deliver();

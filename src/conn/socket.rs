@@ -8,6 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use netlink_sys::{Socket, SocketAddr};
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use crate::netns;
@@ -143,28 +144,38 @@ pub struct NlSocket {
     rx: RxBuf,
     port: u32,
     rcvbuf: usize,
-    /// The last `poll_recv` returned Pending because the socket was empty
-    /// (EAGAIN), not because tokio's cooperative budget ran out.
-    drained: bool,
 }
 
 impl NlSocket {
     /// Registers a socket made by [`open`]; must run inside a tokio runtime.
     pub fn new(sock: Socket) -> io::Result<NlSocket> {
+        Self::with_interest(sock, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Registers a request socket for writability only. The kernel queues
+    /// the replies to a request before `sendmsg` returns, so the connection
+    /// reads them right after sending ([`try_recv`](Self::try_recv)); with
+    /// no read interest, no idle runtime worker parked in `epoll_wait` is
+    /// woken for each reply the kernel queues meanwhile.
+    pub fn new_request(sock: Socket) -> io::Result<NlSocket> {
+        Self::with_interest(sock, Interest::WRITABLE)
+    }
+
+    fn with_interest(sock: Socket, interest: Interest) -> io::Result<NlSocket> {
         let mut addr = SocketAddr::new(0, 0);
         sock.get_address(&mut addr)?;
         let rcvbuf = getsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF)? as usize;
         Ok(NlSocket {
             // SAFETY: `Socket` owns its fd and keeps it open and unchanged
             // until it is dropped together with the AsyncFd.
-            fd: unsafe { AsyncFd::register(sock) }.map_err(|e| e.into_parts().1)?,
+            fd: unsafe { AsyncFd::register_with_interest(sock, interest) }
+                .map_err(|e| e.into_parts().1)?,
             rx: RxBuf {
                 block: BytesMut::new(),
                 spill: Vec::new(),
             },
             port: addr.port_number(),
             rcvbuf,
-            drained: false,
         })
     }
 
@@ -182,22 +193,19 @@ impl NlSocket {
     /// `ENOBUFS` is returned as an error of that kind: the caller decides
     /// what a lost reply means.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Bytes, u32)>> {
-        self.drained = false;
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.drained = true;
-                    guard.clear_ready();
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
                 r => return Poll::Ready(r),
             }
         }
     }
 
-    /// True when the last `poll_recv` returned Pending on an empty socket.
-    pub fn drained(&self) -> bool {
-        self.drained
+    /// Receives a datagram if one is queued, without waiting
+    /// (`WouldBlock` when the socket is empty).
+    pub fn try_recv(&mut self) -> io::Result<(Bytes, u32)> {
+        recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx)
     }
 
     /// Sends one datagram to the kernel.
