@@ -234,3 +234,31 @@ fn undecodable_notifications_are_items() {
     };
     assert!(matches!(Event::from_raw(raw), Event::Undecodable(_)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_id_events() {
+    let ns = TestNs::new().await;
+    let other = TestNs::new().await;
+    let nl = ns.client();
+    let mut events = nl.events(&[Group::Nsid]);
+    events.ready().await.unwrap();
+    // Assigning an id to the other namespace (as `ip netns set` does)
+    // announces it.
+    ns.ip(&["netns", "set", &other.name, "42"]);
+    let raw = expect(&mut events, "NewNsid", |e| match e {
+        Event::NewNsid(m) => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    // struct rtgenmsg (4 bytes), then attributes; NETNSA_NSID (type 1) = 42.
+    let mut attrs = &raw.bytes[20..];
+    let mut nsid = None;
+    while attrs.len() >= 8 {
+        let len = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
+        if u16::from_ne_bytes([attrs[2], attrs[3]]) == 1 {
+            nsid = Some(i32::from_ne_bytes([attrs[4], attrs[5], attrs[6], attrs[7]]));
+        }
+        attrs = attrs.get((len + 3) & !3..).unwrap_or(&[]);
+    }
+    assert_eq!(nsid, Some(42));
+}

@@ -561,3 +561,32 @@ async fn route_get_reports_the_table_and_local_routes_default_to_local() {
         "invalid table: \"nosuch\" is not a table name or number"
     );
 }
+
+#[tokio::test]
+async fn ipv6_route_expiry() {
+    let (ns, nl) = setup().await;
+    nl.route()
+        .add("2001:db8:77::/48")
+        .via(ip("2001:db8::2"))
+        .dev("v0")
+        .expires(300)
+        .await
+        .unwrap();
+    let r = nl
+        .route()
+        .list()
+        .family(Family::V6)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.destination().unwrap().to_string() == "2001:db8:77::/48")
+        .unwrap();
+    let left = r.expires().expect("an expiring route");
+    assert!((290..=300).contains(&left), "{left}");
+    let j = ns.ip_json(&["-6", "route", "show", "2001:db8:77::/48"]);
+    let ip_left = j[0]["expires"].as_u64().expect("ip shows expires");
+    assert!(
+        ip_left.abs_diff(u64::from(left)) <= 2,
+        "{ip_left} vs {left}"
+    );
+}
