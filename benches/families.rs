@@ -222,7 +222,13 @@ fn recv(sock: &Socket, buf: &mut Vec<u8>) {
 
 /// A blocking dump with no decoding: counts messages of type `want` until
 /// NLMSG_DONE.
-fn raw_dump(sock: &Socket, msg: &RouteNetlinkMessage, want: u16, seq: u32, buf: &mut Vec<u8>) -> usize {
+fn raw_dump(
+    sock: &Socket,
+    msg: &RouteNetlinkMessage,
+    want: u16,
+    seq: u32,
+    buf: &mut Vec<u8>,
+) -> usize {
     let mut req = Vec::new();
     encode_into(&mut req, msg, F_REQUEST | F_DUMP, seq);
     sock.send(&req, 0).expect("send");
@@ -444,7 +450,10 @@ fn bench_links(scale: f64, sum: &mut Summary) {
         let (sock, mut buf, mut seq) = (raw_socket(), Vec::with_capacity(64 * 1024), 0);
         repeat(want, "raw", || {
             seq += 1;
-            (raw_dump(&sock, &get_links(), RTM_NEWLINK, seq, &mut buf), None)
+            (
+                raw_dump(&sock, &get_links(), RTM_NEWLINK, seq, &mut buf),
+                None,
+            )
         })
     });
     let (rt, nl) = (current_thread(), ns.client());
@@ -667,9 +676,21 @@ fn bench_events(scale: f64, sum: &mut Summary) {
                 .map(|r| r.lag.map_or("-".into(), |l| format!("{:.0}", ms(l))))
                 .collect();
             let goal = if v == 1 { "100%" } else { "" };
-            sum.add(format!("events.{metric}.received_pct"), pct, "%", f64::NAN, goal);
+            sum.add(
+                format!("events.{metric}.received_pct"),
+                pct,
+                "%",
+                f64::NAN,
+                goal,
+            );
             let lost = worst.lost_items as f64;
-            sum.add(format!("events.{metric}.lost_events"), lost, "", f64::NAN, "");
+            sum.add(
+                format!("events.{metric}.lost_events"),
+                lost,
+                "",
+                f64::NAN,
+                "",
+            );
             if rs.iter().all(|r| r.lag.is_some()) {
                 let lag = ms(median(rs.iter().map(|r| r.lag.unwrap()).collect()));
                 sum.add(format!("events.{metric}.lag_ms"), lag, "ms", f64::NAN, "");
@@ -705,7 +726,9 @@ fn bench_events(scale: f64, sum: &mut Summary) {
         "variant|writer ms|routes/s|/alone|received/produced|Lost items|losses()|lag ms per round",
         &rows,
     );
-    println!("(ratio column: writer rate relative to the writer alone; lag: subscriber had all events after the last ack)");
+    println!(
+        "(ratio column: writer rate relative to the writer alone; lag: subscriber had all events after the last ack)"
+    );
 }
 
 type BenchFn = fn(f64, &mut Summary);
