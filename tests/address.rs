@@ -280,3 +280,51 @@ async fn bad_input_is_refused_clearly() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn ipv6_optimistic_home_and_mngtmpaddr_flags() {
+    use netlink_packet_route::address::AddressFlags;
+    let (ns, nl) = ns_with_veth().await;
+    // The kernel keeps `optimistic` only with optimistic DAD enabled.
+    let sysctl = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
+        .arg("net.ipv6.conf.v0.optimistic_dad=1")
+        .status()
+        .unwrap();
+    assert!(sysctl.success());
+    nl.address()
+        .add("v0", "2001:db8:1::1/64")
+        .optimistic()
+        .await
+        .unwrap();
+    nl.address()
+        .add("v0", "2001:db8:2::1/64")
+        .home()
+        .mngtmpaddr()
+        .nodad()
+        .await
+        .unwrap();
+    let ours = nl
+        .address()
+        .list()
+        .link("v0")
+        .family(Family::V6)
+        .await
+        .unwrap();
+    let flags = |a: &str| {
+        ours.iter()
+            .find(|x| x.address() == Some(a.parse().unwrap()))
+            .unwrap_or_else(|| panic!("{a} listed"))
+            .flags()
+    };
+    let optimistic = flags("2001:db8:1::1").contains(AddressFlags::Optimistic);
+    let f = flags("2001:db8:2::1");
+    assert!(f.contains(AddressFlags::Homeaddress) && f.contains(AddressFlags::Managetempaddr));
+    let ip = addr_info(&ns, "v0");
+    let j1 = ip.iter().find(|i| i["local"] == "2001:db8:1::1").unwrap();
+    // DAD may already have finished and cleared it: both must agree.
+    assert_eq!(j1["optimistic"] == true, optimistic, "{j1}");
+    let j2 = ip.iter().find(|i| i["local"] == "2001:db8:2::1").unwrap();
+    assert_eq!(j2["home"], true, "{j2}");
+    assert_eq!(j2["mngtmpaddr"], true, "{j2}");
+}
