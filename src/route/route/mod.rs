@@ -196,10 +196,12 @@ impl RouteList {
                 self.handle
                     .rtnl
                     .dump_raw(RouteNetlinkMessage::GetRoute(m), 0)
-                    .map(|r| r.and_then(Route::from_raw))
-                    .filter(move |r| {
+                    .filter_map(move |r| {
                         // A client-side check too, for kernels that ignore a filter.
-                        std::future::ready(r.as_ref().map_or(true, &keep))
+                        std::future::ready(match r.and_then(Route::from_raw) {
+                            Ok(route) => keep(&route).then_some(Ok(route)),
+                            Err(e) => Some(Err(e)),
+                        })
                     }),
             )
         })
