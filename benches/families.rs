@@ -305,7 +305,7 @@ fn bench_links(scale: f64, sum: &mut Summary) {
         // The worst peak over the repeats, with that run's baseline.
         let peak = runs
             .iter()
-            .max_by_key(|r| r.hwm_kb - r.base_kb)
+            .max_by_key(|r| r.hwm_kb.saturating_sub(r.base_kb))
             .expect("runs");
         let (hwm, base) = (peak.hwm_kb, peak.base_kb);
         let hwm_mb = hwm as f64 / 1024.0;
