@@ -12,9 +12,6 @@
 //! run. Goals are reported, never asserted; a run whose results fail their
 //! correctness checks panics instead of printing a number.
 
-use std::io::Write;
-use std::os::fd::AsRawFd;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -30,55 +27,6 @@ use common::*;
 use tokio_netlink::route::events::{Event, Group};
 
 // ---------------------------------------------------------------- fixture
-
-impl Ns {
-    fn new() -> Ns {
-        let id = NS_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!("tnl-bench-fam-{}-{id}", std::process::id());
-        let made = current_thread().block_on(tokio_netlink::netns::add(&name));
-        made.unwrap_or_else(|e| panic!("cannot create namespace {name}: {e}"));
-        let ns = Ns { name };
-        ns.ip(&["link", "set", "lo", "up"], "");
-        ns
-    }
-
-    fn client(&self) -> Netlink {
-        Netlink::in_netns(self.name.as_str()).expect("open namespace")
-    }
-
-    /// Runs `f` on a std thread that first enters the namespace, so raw
-    /// sockets it creates live there.
-    fn run_in<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        let path = format!("/run/netns/{}", self.name);
-        std::thread::scope(|s| {
-            let t = s.spawn(|| {
-                let file = std::fs::File::open(&path).expect("open namespace file");
-                // SAFETY: changes the namespace of this scoped thread only.
-                let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-                f()
-            });
-            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-        })
-    }
-
-    /// Wall time of `ip -n NS ARGS` fed `input`, its output discarded.
-    fn ip(&self, args: &[&str], input: &str) -> Duration {
-        let t0 = Instant::now();
-        let mut child = Command::new("ip")
-            .args(["-n", &self.name])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("run ip");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input.as_bytes()).expect("write to ip");
-        drop(stdin);
-        assert!(child.wait().expect("wait").success(), "ip {args:?} failed");
-        t0.elapsed()
-    }
-}
 
 // ---------------------------------------------------------------- messages
 

@@ -3,16 +3,19 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io::Write;
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::AtomicU32;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use netlink_packet_core::NetlinkSerializable;
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use tokio::runtime::{Builder, Runtime};
+use tokio_netlink::Netlink;
 
 pub const F_REQUEST: u16 = 0x1;
 
@@ -193,4 +196,62 @@ pub fn status_kb(field: &str) -> u64 {
         .trim_end_matches(" kB")
         .parse()
         .expect("a kB value")
+}
+
+impl Ns {
+    pub fn new() -> Ns {
+        let id = NS_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("tnl-bench-{}-{id}", std::process::id());
+        let made = current_thread().block_on(tokio_netlink::netns::add(&name));
+        made.unwrap_or_else(|e| panic!("cannot create namespace {name}: {e}"));
+        let ns = Ns { name };
+        ns.ip(&["link", "set", "lo", "up"], "");
+        ns
+    }
+
+    pub fn client(&self) -> Netlink {
+        Netlink::in_netns(self.name.as_str()).expect("open namespace")
+    }
+
+    /// A client whose request connection runs on its own I/O thread.
+    pub fn client_io_thread(&self) -> Netlink {
+        Netlink::builder()
+            .netns(self.name.as_str())
+            .io_thread(true)
+            .build()
+            .expect("open namespace")
+    }
+
+    /// Runs `f` on a std thread that first enters the namespace, so raw
+    /// sockets it creates live there.
+    pub fn run_in<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                let file = std::fs::File::open(&path).expect("open namespace file");
+                // SAFETY: changes the namespace of this scoped thread only.
+                let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            });
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+
+    /// Wall time of `ip -n NS ARGS` fed `input`, its output discarded.
+    pub fn ip(&self, args: &[&str], input: &str) -> Duration {
+        let t0 = Instant::now();
+        let mut child = Command::new("ip")
+            .args(["-n", &self.name])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run ip");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write to ip");
+        drop(stdin);
+        assert!(child.wait().expect("wait").success(), "ip {args:?} failed");
+        t0.elapsed()
+    }
 }
