@@ -239,9 +239,13 @@ fn bench_get(scale: f64, sum: &mut Summary) {
 const ACK_TASKS: usize = 16;
 const ACK_IN_FLIGHT: usize = 64;
 
-/// `n` route adds (or deletes) from 16 tasks with up to 64 requests in
-/// flight each.
-async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool) -> Duration {
+/// Requests per `ack_batch` call in the batch variant.
+const BATCH_CHUNK: usize = 512;
+
+/// `n` route adds (or deletes) from 16 tasks, each either with up to 64
+/// plain `ack` futures in flight or (`batch`) with `ack_batch` calls of
+/// `BATCH_CHUNK` requests.
+async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, batch: bool) -> Duration {
     let t0 = Instant::now();
     let tasks: Vec<_> = (0..ACK_TASKS)
         .map(|t| {
@@ -249,6 +253,16 @@ async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool) -> Duration {
             let range = n * t / ACK_TASKS..n * (t + 1) / ACK_TASKS;
             tokio::spawn(async move {
                 let rtnl = &rtnl;
+                if batch {
+                    for start in range.clone().step_by(BATCH_CHUNK) {
+                        let end = (start + BATCH_CHUNK).min(range.end);
+                        let msgs = (start..end).map(|i| route(i, table, add));
+                        for r in rtnl.ack_batch(msgs).await? {
+                            r?;
+                        }
+                    }
+                    return Ok(());
+                }
                 futures::stream::iter(range)
                     .map(move |i| {
                         let (msg, flags) = route(i, table, add);
@@ -270,12 +284,12 @@ async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool) -> Duration {
 
 /// A warm-up (opens the socket, starts the connection task, leaves no
 /// route), then `n` adds; returns the time and the datagrams used.
-async fn ours_ack_measured(nl: Netlink, table: u32, n: usize) -> (Duration, u64) {
+async fn ours_ack_measured(nl: Netlink, table: u32, n: usize, batch: bool) -> (Duration, u64) {
     let warm = n.min(2_000);
-    ours_ack(nl.clone(), table + 100, warm, true).await;
-    ours_ack(nl.clone(), table + 100, warm, false).await;
+    ours_ack(nl.clone(), table + 100, warm, true, batch).await;
+    ours_ack(nl.clone(), table + 100, warm, false, batch).await;
     let before = nl.rtnl().stats();
-    let d = ours_ack(nl.clone(), table, n, true).await;
+    let d = ours_ack(nl.clone(), table, n, true, batch).await;
     let after = nl.rtnl().stats();
     assert_eq!(after.overruns, 0, "the request socket overran");
     (d, after.datagrams_sent - before.datagrams_sent)
@@ -286,21 +300,31 @@ const ACK_ROUNDS: usize = 3;
 fn bench_ack(scale: f64, sum: &mut Summary) {
     let n = scaled(100_000, scale);
     let ns = Ns::new();
-    let names = ["raw", "ours", "ours current-thread", "ours io_thread"];
-    let (mut times, mut dgrams) = (vec![Vec::new(); 4], 0);
+    let names = [
+        "raw",
+        "ours",
+        "ours current-thread",
+        "ours io_thread",
+        "ours ack_batch",
+        "ours ack_batch current-thread",
+    ];
+    let k_max = names.len();
+    let (mut times, mut dgrams) = (vec![Vec::new(); k_max], 0);
     // Rounds with the order rotated; each measurement uses a fresh table so
     // no add collides, and is checked and emptied afterwards.
     for round in 0..ACK_ROUNDS {
-        for k in 0..4 {
-            let v = (k + round) % 4;
+        for k in 0..k_max {
+            let v = (k + round) % k_max;
             let table = 1000 + 10 * round as u32 + v as u32;
-            let ours = || ours_ack_measured(ns.client(), table, n);
+            let ours = |batch| ours_ack_measured(ns.client(), table, n, batch);
             let (d, dg) = match v {
                 0 => (ns.run_in(|| raw_ack(table, n, true)), 0),
-                1 => on_multi_thread(ours()),
+                1 => on_multi_thread(ours(false)),
                 // Diagnostic: the same load with no idle worker parked in epoll_wait.
-                2 => current_thread().block_on(ours()),
-                _ => on_multi_thread(ours_ack_measured(ns.client_io_thread(), table, n)),
+                2 => current_thread().block_on(ours(false)),
+                3 => on_multi_thread(ours_ack_measured(ns.client_io_thread(), table, n, false)),
+                4 => on_multi_thread(ours(true)),
+                _ => current_thread().block_on(ours(true)),
             };
             check_and_empty(&ns, table, n, names[v]);
             times[v].push(d);
@@ -316,7 +340,7 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         format!("{:.0}-{:.0}", ms(*lo), ms(*hi))
     };
     let spreads: Vec<String> = times.iter().map(|t| spread(t)).collect();
-    let [raw, ours, ct, io] = [0, 1, 2, 3].map(|v| median(times[v].clone()));
+    let [raw, ours, ct, io, batch, batch_ct] = [0, 1, 2, 3, 4, 5].map(|v| median(times[v].clone()));
 
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let mut rows = Vec::new();
@@ -325,7 +349,9 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         ("raw netlink-sys (64 per sendmsg)", raw, &spreads[0], "", "raw"),
         ("ours 16 tasks x 64 in flight, 2 workers", ours, &spreads[1], ">=0.9", "ours"),
         ("  the same on a current-thread runtime", ct, &spreads[2], "", "ours_current_thread"),
-        ("  2 workers, .io_thread(true)", io, &spreads[3], ">=0.9", "ours_io_thread"),
+        ("  2 workers, .io_thread(true)", io, &spreads[3], "", "ours_io_thread"),
+        ("ours 16 tasks x ack_batch(512), 2 workers", batch, &spreads[4], ">=0.9", "ours_batch"),
+        ("  the same on a current-thread runtime", batch_ct, &spreads[5], ">=0.9", "ours_batch_current_thread"),
         ("iproute2 ip -batch (once)", ip, &String::new(), "", "iproute2"),
     ];
     for (name, d, spread, goal, metric) in lines {

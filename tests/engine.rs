@@ -582,3 +582,87 @@ async fn io_thread_connection_serves_requests() {
     let (m, f) = add_blackhole(nth_addr(1), 900);
     assert!(rtnl.ack(m, f).await.unwrap_err().is_exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_batch_answers_each_request_in_order() {
+    let ns = TestNs::new().await;
+    let rtnl = ns.client().rtnl();
+    assert!(rtnl.ack_batch(Vec::new()).await.unwrap().is_empty());
+    let mut msgs: Vec<_> = (0..2000u32)
+        .map(|i| add_blackhole(nth_addr(i), 300))
+        .collect();
+    // A duplicate of request 3 and the removal of a route that is not there:
+    // only those two fail, with their own errors.
+    msgs[700] = add_blackhole(nth_addr(3), 300);
+    msgs[1500] = (
+        RouteNetlinkMessage::DelRoute(blackhole(nth_addr(99_999), 300)),
+        0,
+    );
+    let results = rtnl.ack_batch(msgs).await.expect("batch");
+    assert_eq!(results.len(), 2000);
+    for (i, r) in results.iter().enumerate() {
+        match i {
+            700 => assert!(r.as_ref().unwrap_err().is_exists(), "{r:?}"),
+            1500 => {
+                let e = r.as_ref().unwrap_err();
+                assert!(e.is_not_found(), "{e}");
+                assert!(e.to_string().starts_with("RTM_DELROUTE failed"), "{e}");
+            }
+            _ => assert!(r.is_ok(), "request {i}: {r:?}"),
+        }
+    }
+    let ip = ns.ip_json(&["route", "show", "table", "300"]);
+    assert_eq!(ip.as_array().unwrap().len(), 1998);
+    assert_eq!(rtnl.stats().pending, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_batch_leaks_nothing() {
+    let ns = TestNs::new().await;
+    let rtnl = ns.client().rtnl();
+    rtnl.ack(add_blackhole(nth_addr(0), 301).0, 0x400)
+        .await
+        .expect("warm up");
+    for round in 0..5u32 {
+        let msgs = (1..5000u32).map(|i| add_blackhole(nth_addr(round * 5000 + i), 301));
+        let wait = Duration::from_micros(200 + 700 * u64::from(round));
+        let _ = tokio::time::timeout(wait, rtnl.ack_batch(msgs)).await;
+    }
+    let mut waited = 0;
+    while rtnl.stats().pending != 0 {
+        assert!(waited < 1000, "pending entries leak: {:?}", rtnl.stats());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(rtnl.stats().unroutable, 0);
+    let again = rtnl
+        .ack_batch((0..10u32).map(|i| add_blackhole(nth_addr(900_000 + i), 301)))
+        .await
+        .expect("a batch after cancelled ones");
+    assert!(again.iter().all(|r| r.is_ok()), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_batch_overrun_reports_lost_replies_and_resolves() {
+    let ns = TestNs::new().await;
+    let nl = Netlink::builder()
+        .netns(ns.name.as_str())
+        .receive_buffer(4096)
+        .send_window(usize::MAX / 2)
+        .max_datagram(1 << 20)
+        .build()
+        .unwrap();
+    let rtnl = nl.rtnl();
+    let msgs = (0..3000u32).map(|i| add_blackhole(nth_addr(i), 302));
+    let results = tokio::time::timeout(Duration::from_secs(60), rtnl.ack_batch(msgs))
+        .await
+        .expect("the batch resolves")
+        .expect("batch");
+    let lost = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::ReplyLost(_))))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(lost > 0, "the overrun was reported");
+    assert_eq!(lost + ok, 3000);
+}

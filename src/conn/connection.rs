@@ -9,13 +9,15 @@ use std::task::{Context, Poll};
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use bytes::Bytes;
+use tokio::sync::mpsc;
 
 /// First and longest wait before looking again for a reply not yet queued.
 const RETRY_MIN: Duration = Duration::from_micros(500);
 const RETRY_MAX: Duration = Duration::from_millis(50);
 
 use super::ConnStats;
+use super::batch::{BatchShared, Sink};
 use super::multiplexer::{self, Kind, Multiplexer, Outcome};
 use super::socket::NlSocket;
 
@@ -28,10 +30,19 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         kind: Kind,
         ty: u16,
-        sink: oneshot::Sender<Outcome>,
+        sink: Sink,
+    },
+    /// Send a batch of acked requests; request `i` has id `first_id + i`
+    /// and reports through slot `i` of `shared`.
+    Batch {
+        first_id: u64,
+        requests: Vec<Bytes>,
+        shared: Arc<BatchShared>,
     },
     /// The caller dropped request `id`.
     Cancel(u64),
+    /// The caller dropped the batch whose ids are `first_id..first_id + count`.
+    CancelBatch { first_id: u64, count: usize },
 }
 
 /// State shared between the task and the requesters.
@@ -59,8 +70,11 @@ pub(crate) async fn run(
             rx.close();
             // Requests already queued learn why; their sinks drop with `rx`.
             while let Ok(cmd) = rx.try_recv() {
-                if let Command::Submit { sink, .. } = cmd {
-                    let _ = sink.send(Outcome::SendFailed(e.raw_os_error().unwrap_or(libc::EIO)));
+                let failed = || Outcome::SendFailed(e.raw_os_error().unwrap_or(libc::EIO));
+                match cmd {
+                    Command::Submit { sink, .. } => sink.send(failed()),
+                    Command::Batch { shared, .. } => shared.sinks().for_each(|s| s.send(failed())),
+                    Command::Cancel(_) | Command::CancelBatch { .. } => {}
                 }
             }
             return;
@@ -78,6 +92,7 @@ pub(crate) async fn run(
         sock,
         rx,
         out: Vec::with_capacity(max_datagram),
+        small: Vec::with_capacity(super::socket::SMALL_BATCH),
         handles_gone: false,
         draining: false,
         retry: None,
@@ -94,10 +109,12 @@ pub(crate) async fn run(
 }
 
 struct Connection {
-    mux: Multiplexer<oneshot::Sender<Outcome>>,
+    mux: Multiplexer<Sink>,
     sock: NlSocket,
     rx: mpsc::UnboundedReceiver<Command>,
     out: Vec<u8>,
+    /// Datagrams from the last small-slot receive.
+    small: Vec<(Bytes, u32)>,
     handles_gone: bool,
     /// Reading the socket empty after an overrun.
     draining: bool,
@@ -116,7 +133,7 @@ impl Connection {
                 outcome = ?OutcomeName(&c.outcome),
                 "netlink request done"
             );
-            let _ = c.sink.send(c.outcome);
+            c.sink.send(c.outcome);
         }
         let s = self.mux.stats();
         let mut st = self.shared.stats.lock().expect("stats lock");
@@ -127,6 +144,13 @@ impl Connection {
         st.overruns = s.overruns;
         st.datagrams_sent = s.datagrams_sent;
         st.requests_sent = s.requests_sent;
+    }
+
+    /// The socket overran: replies were lost.
+    fn overrun(&mut self) {
+        tracing::warn!("netlink request socket overran (ENOBUFS); failing requests in flight");
+        self.mux.overrun();
+        self.draining = true;
     }
 
     /// One round of work; `Ok(true)` if anything moved.
@@ -147,10 +171,28 @@ impl Connection {
                     tracing::trace!(seq, ty, ?kind, "netlink request queued");
                     progress = true;
                 }
+                Poll::Ready(Some(Command::Batch {
+                    first_id,
+                    requests,
+                    shared,
+                })) => {
+                    tracing::trace!(first_id, n = requests.len(), "netlink batch queued");
+                    for ((i, bytes), sink) in requests.into_iter().enumerate().zip(shared.sinks()) {
+                        self.mux
+                            .submit(first_id + i as u64, bytes, Kind::Ack, Sink::Batch(sink));
+                    }
+                    progress = true;
+                }
                 Poll::Ready(Some(Command::Cancel(id))) => {
                     if self.mux.cancel(id).is_some() {
                         tracing::debug!(id, "netlink request cancelled");
                     }
+                }
+                Poll::Ready(Some(Command::CancelBatch { first_id, count })) => {
+                    let n = (first_id..first_id + count as u64)
+                        .filter(|&id| self.mux.cancel(id).is_some())
+                        .count();
+                    tracing::debug!(first_id, n, "netlink batch cancelled");
                 }
                 Poll::Ready(None) => self.handles_gone = true,
                 Poll::Pending => break,
@@ -189,6 +231,29 @@ impl Connection {
         // the kernel drops every new reply to this socket
         // (NETLINK_S_CONGESTED).
         while self.mux.in_flight() > 0 || self.draining {
+            if self.mux.only_acks_in_flight() && !self.draining {
+                // A burst of acks: one recvmmsg for many of them.
+                match self.sock.try_recv_small(&mut self.small) {
+                    Ok(()) if !self.small.is_empty() => {
+                        for (datagram, sender) in self.small.drain(..) {
+                            self.mux.receive(&datagram, sender);
+                        }
+                        self.retry = None;
+                        self.retry_delay = RETRY_MIN;
+                        progress = true;
+                        continue;
+                    }
+                    // Empty: the plain receive below says WouldBlock and
+                    // arms the retry.
+                    Ok(()) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                        self.overrun();
+                        progress = true;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             match self.sock.try_recv() {
                 Ok((datagram, sender)) => {
                     self.mux.receive(&datagram, sender);
@@ -212,11 +277,7 @@ impl Connection {
                     self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    tracing::warn!(
-                        "netlink request socket overran (ENOBUFS); failing requests in flight"
-                    );
-                    self.mux.overrun();
-                    self.draining = true;
+                    self.overrun();
                     progress = true;
                 }
                 Err(e) => return Err(e),

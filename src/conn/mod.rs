@@ -14,6 +14,7 @@
 //! most one datagram.
 
 pub(crate) mod attrs;
+pub(crate) mod batch;
 pub mod dump;
 pub mod frame;
 pub mod multiplexer;

@@ -8,12 +8,40 @@
 //! dump per socket and produces its next chunk only when the socket is read.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
 
 use super::frame::{
     self, Frame, Frames, HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, Status,
 };
+
+/// Hashes the integer keys of the maps below (sequence numbers, request
+/// ids) with one multiplication: they are small and mostly consecutive, and
+/// SipHash was a visible share of the per-request cost.
+#[derive(Default)]
+struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing spreads consecutive keys over the top bits too,
+        // which the map's control bytes use.
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
 
 /// What a request waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +59,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Answered by a message besides (or instead of) the ack.
+    fn has_reply(self) -> bool {
+        matches!(self, Kind::Get | Kind::GetAck)
+    }
+
     /// Receive-buffer bytes the reply may occupy in the kernel's accounting
     /// (skb truesize, not payload): an ack skb is about 1 KiB, a reply message
     /// may be a full NLMSG_GOODSIZE skb or more.
@@ -130,11 +163,13 @@ impl Default for Config {
 pub struct Multiplexer<S> {
     config: Config,
     next_seq: u32,
-    entries: HashMap<u32, Entry<S>>,
-    by_id: HashMap<u64, u32>,
+    entries: IntMap<u32, Entry<S>>,
+    by_id: IntMap<u64, u32>,
     queue: VecDeque<u32>,
     in_flight_cost: usize,
     in_flight: usize,
+    /// In flight and answered by a reply message of unbounded size.
+    in_flight_replies: usize,
     done: Vec<Completed<S>>,
     stats: Stats,
 }
@@ -151,11 +186,12 @@ impl<S> Multiplexer<S> {
         Multiplexer {
             config,
             next_seq: seq,
-            entries: HashMap::new(),
-            by_id: HashMap::new(),
+            entries: IntMap::default(),
+            by_id: IntMap::default(),
             queue: VecDeque::new(),
             in_flight_cost: 0,
             in_flight: 0,
+            in_flight_replies: 0,
             done: Vec::new(),
             stats: Stats::default(),
         }
@@ -177,6 +213,12 @@ impl<S> Multiplexer<S> {
         self.in_flight
     }
 
+    /// True when every reply in flight is an ack (bounded in size), so the
+    /// driver may receive them into small fixed slots.
+    pub fn only_acks_in_flight(&self) -> bool {
+        self.in_flight_replies == 0
+    }
+
     /// True when nothing is queued or in flight.
     pub fn is_idle(&self) -> bool {
         self.entries.is_empty()
@@ -195,22 +237,21 @@ impl<S> Multiplexer<S> {
         }
     }
 
-    /// Queues a serialized request (its sequence number is overwritten) and
-    /// returns the sequence number given to it. `id` is the caller's handle
-    /// for [`cancel`](Self::cancel); it must be unique among pending requests.
-    pub fn submit(&mut self, id: u64, mut request: Vec<u8>, kind: Kind, sink: S) -> u32 {
+    /// Queues a serialized request and returns the sequence number given to
+    /// it (written into the header when the request is transmitted, so a
+    /// batch can share one buffer). `id` is the caller's handle for
+    /// [`cancel`](Self::cancel); it must be unique among pending requests.
+    pub fn submit(&mut self, id: u64, request: impl Into<Bytes>, kind: Kind, sink: S) -> u32 {
+        let request = request.into();
         let seq = self.alloc_seq();
         let ty = frame::Header::parse(&request).map_or(0, |h| h.ty);
-        if request.len() >= HEADER_LEN {
-            frame::set_seq(&mut request, seq);
-        }
         self.entries.insert(
             seq,
             Entry {
                 id,
                 kind,
                 ty,
-                queued: Some(Bytes::from(request)),
+                queued: Some(request),
                 sink: Some(sink),
                 reply: None,
             },
@@ -279,13 +320,18 @@ impl<S> Multiplexer<S> {
                 break;
             }
             // The kernel walks the messages of a datagram at NLMSG_ALIGN steps.
+            let at = out.len();
             out.extend_from_slice(bytes);
+            if bytes.len() >= HEADER_LEN {
+                frame::set_seq(&mut out[at..], seq);
+            }
             out.resize(frame::align(out.len()), 0);
             entry.queued = None;
             let no_reply = entry.kind == Kind::NoReply;
             self.queue.pop_front();
             self.in_flight_cost += cost;
             self.in_flight += 1;
+            self.in_flight_replies += usize::from(entry.kind.has_reply());
             n += 1;
             if no_reply {
                 self.finish(seq, Outcome::Ack);
@@ -319,6 +365,7 @@ impl<S> Multiplexer<S> {
         if entry.queued.is_none() {
             self.in_flight_cost = self.in_flight_cost.saturating_sub(entry.kind.cost());
             self.in_flight -= 1;
+            self.in_flight_replies -= usize::from(entry.kind.has_reply());
         }
         match entry.sink {
             Some(sink) => {
@@ -528,6 +575,27 @@ mod tests {
         assert!(done(&mut m).is_empty());
         m.receive(&Bytes::from(error(s, 0, 16, None)), 0);
         assert!(matches!(&done(&mut m)[..], [(1, Outcome::Message(_))]));
+    }
+
+    #[test]
+    fn only_acks_in_flight_tracks_requests_with_replies() {
+        let mut m = Multiplexer::new(Config::default());
+        let a = m.submit(1, req(16), Kind::Ack, 1);
+        let g = m.submit(2, req(18), Kind::Get, 2);
+        assert!(m.only_acks_in_flight(), "queued requests do not count");
+        m.transmit(&mut Vec::new());
+        assert!(!m.only_acks_in_flight());
+        m.receive(&Bytes::from(msg(16, 0, g, &[1; 4])), 0);
+        assert!(m.only_acks_in_flight());
+        m.receive(&Bytes::from(error(a, 0, 16, None)), 0);
+        assert_eq!(done(&mut m).len(), 2);
+        // A cancelled get still has its reply coming.
+        m.submit(3, req(18), Kind::GetAck, 3);
+        m.transmit(&mut Vec::new());
+        m.cancel(3);
+        assert!(!m.only_acks_in_flight());
+        m.overrun();
+        assert!(m.only_acks_in_flight());
     }
 
     #[test]

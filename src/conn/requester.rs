@@ -17,6 +17,7 @@ use futures::{Stream, StreamExt};
 use netlink_packet_core::{NetlinkDeserializable, NetlinkHeader, NetlinkSerializable};
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch::Sink;
 use super::connection::{self, Command, TaskShared};
 use super::dump::{DumpReader, Failure, Step};
 use super::frame::{self, F_ACK, F_DUMP, F_REQUEST, Frames, HEADER_LEN, Header, Status};
@@ -41,7 +42,7 @@ pub(crate) struct ConnHandle {
     shared: Arc<TaskShared>,
     pool: Mutex<Vec<NlSocket>>,
     dumps_running: AtomicUsize,
-    next_id: AtomicU64,
+    pub(super) next_id: AtomicU64,
     dump_seq: AtomicU32,
 }
 
@@ -62,7 +63,7 @@ impl ConnHandle {
     }
 
     /// The command channel, starting the connection task on first use.
-    fn sender(&self) -> Result<&mpsc::UnboundedSender<Command>> {
+    pub(super) fn sender(&self) -> Result<&mpsc::UnboundedSender<Command>> {
         if let Some(tx) = self.tx.get() {
             return Ok(tx);
         }
@@ -98,7 +99,7 @@ impl ConnHandle {
         Ok(self.tx.get_or_init(|| tx))
     }
 
-    fn closed(&self) -> Error {
+    pub(super) fn closed(&self) -> Error {
         Error::ConnectionClosed(self.shared.closed.get().cloned())
     }
 
@@ -109,6 +110,26 @@ impl ConnHandle {
                 return s;
             }
         }
+    }
+}
+
+/// How a request ended, as the caller sees it: `Some(reply)` for a get.
+pub(super) fn outcome_to_result(
+    conn: &ConnHandle,
+    outcome: Outcome,
+    rk: RequestKind,
+) -> Result<Option<Bytes>> {
+    match outcome {
+        Outcome::Ack => Ok(None),
+        Outcome::Message(b) => Ok(Some(b)),
+        Outcome::Kernel(s) => Err(kernel_error(s, rk)),
+        Outcome::Lost => Err(Error::ReplyLost(rk)),
+        Outcome::Malformed(reason) => Err(Error::Decode {
+            request: rk,
+            reason: reason.into(),
+        }),
+        Outcome::Closed => Err(conn.closed()),
+        Outcome::SendFailed(errno) => Err(Error::Io(io::Error::from_raw_os_error(errno))),
     }
 }
 
@@ -148,8 +169,8 @@ impl Drop for CancelGuard<'_> {
 /// # drop((reply, links)); Ok(()) }
 /// ```
 pub struct Requester<P: Protocol> {
-    conn: Arc<ConnHandle>,
-    timeout: Option<Duration>,
+    pub(super) conn: Arc<ConnHandle>,
+    pub(super) timeout: Option<Duration>,
     _p: PhantomData<fn() -> P>,
 }
 
@@ -172,7 +193,7 @@ impl<P: Protocol> std::fmt::Debug for Requester<P> {
     }
 }
 
-fn request_kind<P: Protocol>(ty: u16) -> RequestKind {
+pub(super) fn request_kind<P: Protocol>(ty: u16) -> RequestKind {
     RequestKind {
         message_type: ty,
         name: P::message_name(ty),
@@ -285,7 +306,7 @@ impl<P: Protocol> Requester<P> {
             bytes,
             kind,
             ty: rk.message_type,
-            sink,
+            sink: Sink::One(sink),
         })
         .map_err(|_| self.conn.closed())?;
         let mut guard = CancelGuard {
@@ -301,18 +322,7 @@ impl<P: Protocol> Requester<P> {
             },
         };
         guard.armed = false;
-        match outcome.map_err(|_| self.conn.closed())? {
-            Outcome::Ack => Ok(None),
-            Outcome::Message(b) => Ok(Some(b)),
-            Outcome::Kernel(s) => Err(kernel_error(s, rk)),
-            Outcome::Lost => Err(Error::ReplyLost(rk)),
-            Outcome::Malformed(reason) => Err(Error::Decode {
-                request: rk,
-                reason: reason.into(),
-            }),
-            Outcome::Closed => Err(self.conn.closed()),
-            Outcome::SendFailed(errno) => Err(Error::Io(io::Error::from_raw_os_error(errno))),
-        }
+        outcome_to_result(&self.conn, outcome.map_err(|_| self.conn.closed())?, rk)
     }
 
     /// Sends `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` and resolves when
