@@ -13,17 +13,20 @@ use crate::conn::RawMessage;
 use crate::conn::frame::{HEADER_LEN, align};
 use crate::error::{Error, RequestKind, Result};
 
-/// Top-level attribute offsets of one message. `N` bounds the attribute
-/// types indexed; higher types are found by a scan.
+/// Which attribute types (below 64) a message holds: a lookup of an absent
+/// attribute costs nothing, a present one a short scan from the first
+/// attribute. Measured on a 100,000-route dump, this beat an offset table:
+/// a view is 8 bytes of index instead of 2 per type (views are moved through
+/// streams), and filling the table stalled on store forwarding. `N` is the
+/// family's highest attribute type, for documentation.
 #[derive(Clone)]
 pub(crate) struct AttrIndex<const N: usize> {
-    /// Offset of each attribute's header in the message, plus one (0: absent).
-    slots: [u32; N],
+    present: u64,
 }
 
 impl<const N: usize> std::fmt::Debug for AttrIndex<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let present: Vec<usize> = (0..N).filter(|&i| self.slots[i] != 0).collect();
+        let present: Vec<u16> = (0..64).filter(|&t| self.has(t)).collect();
         f.debug_struct("AttrIndex")
             .field("present", &present)
             .finish()
@@ -35,29 +38,32 @@ impl<const N: usize> AttrIndex<N> {
     /// header plus the family's fixed header). Stops at a malformed header;
     /// what came before stays reachable.
     pub fn build(msg: &[u8], start: usize) -> Self {
-        let mut slots = [0u32; N];
-        for (off, ty, _) in Attrs::new(msg, start) {
-            if (ty as usize) < N && slots[ty as usize] == 0 {
-                slots[ty as usize] = off as u32 + 1;
+        let mut present = 0u64;
+        for (_, ty, _) in Attrs::new(msg, start) {
+            if ty < 64 {
+                present |= 1 << ty;
             }
         }
-        AttrIndex { slots }
+        AttrIndex { present }
     }
 
-    /// The value of attribute `ty`, if present.
+    /// False when attribute `ty` is certainly absent.
+    fn has(&self, ty: u16) -> bool {
+        ty >= 64 || self.present & (1 << ty) != 0
+    }
+
+    /// The value of attribute `ty`, if present (the first one if repeated).
     pub fn get<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
         self.get_whole(msg, start, ty).map(|a| &a[4..])
     }
 
     /// Attribute `ty` whole (header included), for handing to a decoder.
     pub fn get_whole<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
-        let off = match self.slots.get(ty as usize) {
-            Some(0) => return None,
-            Some(&s) => s as usize - 1,
-            None => Attrs::new(msg, start).find(|&(_, t, _)| t == ty)?.0,
-        };
-        let len = u16::from_ne_bytes([msg[off], msg[off + 1]]) as usize;
-        msg.get(off..off + len)
+        if !self.has(ty) {
+            return None;
+        }
+        let (off, _, value) = Attrs::new(msg, start).find(|&(_, t, _)| t == ty)?;
+        msg.get(off..off + 4 + value.len())
     }
 }
 
@@ -236,6 +242,21 @@ mod tests {
         );
         assert!(idx.get(&m, 20, 5).is_none());
         assert_eq!(idx.get_whole(&m, 20, 4).unwrap().len(), 8);
+    }
+
+    #[test]
+    fn attributes_beyond_64k_are_found() {
+        let mut m = vec![0u8; 20];
+        m.extend(attr(3, b"near\0"));
+        while m.len() < 70_000 {
+            m.extend(attr(9, &[0; 1000]));
+        }
+        m.extend(attr(4, &1500u32.to_ne_bytes()));
+        let idx = AttrIndex::<16>::build(&m, 20);
+        assert_eq!(str_of(idx.get(&m, 20, 3).unwrap()), Some("near"));
+        assert_eq!(u32_of(idx.get(&m, 20, 4).unwrap()), Some(1500));
+        assert_eq!(idx.get(&m, 20, 9).unwrap().len(), 1000);
+        assert!(idx.get(&m, 20, 5).is_none());
     }
 
     #[test]

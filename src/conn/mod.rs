@@ -17,6 +17,7 @@ pub(crate) mod attrs;
 pub(crate) mod batch;
 pub mod dump;
 pub mod frame;
+pub(crate) mod mapped;
 pub mod multiplexer;
 pub mod subscription;
 

@@ -5,7 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use ipnetwork::IpNetwork;
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
@@ -13,6 +13,7 @@ use netlink_packet_route::address::{
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::client::Netlink;
+use crate::conn::mapped::MappedDump;
 use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
@@ -359,7 +360,7 @@ impl AddressList {
 
     /// The addresses as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<Address>> + Send + 'static {
-        futures::stream::once(async move {
+        MappedDump::new(async move {
             let mut m = AddressMessage::default();
             if let Some(f) = self.family {
                 m.header.family = f.raw();
@@ -367,14 +368,12 @@ impl AddressList {
             if let Some(l) = &self.link {
                 m.header.index = self.handle.links.index_of(l).await?;
             }
-            Ok::<_, Error>(
-                self.handle
-                    .rtnl
-                    .dump_raw(RouteNetlinkMessage::GetAddress(m), 0)
-                    .map(|r| r.and_then(Address::from_raw)),
-            )
+            let dump = self
+                .handle
+                .rtnl
+                .dump_raw(RouteNetlinkMessage::GetAddress(m), 0);
+            Ok((dump, |raw| Some(Address::from_raw(raw))))
         })
-        .try_flatten()
     }
 }
 

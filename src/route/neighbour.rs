@@ -5,13 +5,14 @@ use std::future::{Future, IntoFuture};
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::client::Netlink;
+use crate::conn::mapped::MappedDump;
 use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
@@ -289,7 +290,7 @@ impl NeighbourList {
 
     /// The entries as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<Neighbour>> + Send + 'static {
-        futures::stream::once(async move {
+        MappedDump::new(async move {
             let mut m = NeighbourMessage::default();
             m.header.family = match (self.fdb, self.family) {
                 (true, _) => AddressFamily::Bridge,
@@ -308,19 +309,17 @@ impl NeighbourList {
                 None => None,
             };
             let fdb = self.fdb;
-            Ok::<_, Error>(
-                self.handle
-                    .rtnl
-                    .dump_raw(RouteNetlinkMessage::GetNeighbour(m), 0)
-                    .map(|r| r.and_then(Neighbour::from_raw))
-                    .filter(move |r| {
-                        std::future::ready(r.as_ref().map_or(true, |n| {
-                            oif.is_none_or(|o| n.index() == o) && (fdb || !n.is_fdb())
-                        }))
-                    }),
-            )
+            let dump = self
+                .handle
+                .rtnl
+                .dump_raw(RouteNetlinkMessage::GetNeighbour(m), 0);
+            Ok((dump, move |raw| match Neighbour::from_raw(raw) {
+                Ok(n) => {
+                    (oif.is_none_or(|o| n.index() == o) && (fdb || !n.is_fdb())).then_some(Ok(n))
+                }
+                Err(e) => Some(Err(e)),
+            }))
         })
-        .try_flatten()
     }
 }
 

@@ -9,7 +9,7 @@ mod view;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
@@ -21,6 +21,7 @@ pub use view::{Link, MacAddr};
 
 use crate::client::Netlink;
 use crate::conn::Requester;
+use crate::conn::mapped::MappedDump;
 use crate::error::{Error, Result};
 use crate::route::Route;
 
@@ -236,7 +237,7 @@ impl LinkList {
         let rtnl = self.rtnl;
         let kind = self.kind;
         let master = self.master;
-        futures::stream::once(async move {
+        MappedDump::new(async move {
             let mut m = LinkMessage::default();
             if let Some(id) = &master {
                 let idx = match id {
@@ -258,15 +259,15 @@ impl LinkList {
             }
             // The kernel ignores a kind filter naming a kind it does not
             // know (returning every link), so check the kind here too.
-            Ok::<_, Error>(
-                rtnl.dump_raw(RouteNetlinkMessage::GetLink(m), 0)
-                    .map(|r| r.and_then(Link::from_raw))
-                    .try_filter(move |l| {
-                        futures::future::ready(kind.as_deref().is_none_or(|k| l.kind() == Some(k)))
-                    }),
-            )
+            let dump = rtnl.dump_raw(RouteNetlinkMessage::GetLink(m), 0);
+            Ok((dump, move |raw| match Link::from_raw(raw) {
+                Ok(l) => kind
+                    .as_deref()
+                    .is_none_or(|k| l.kind() == Some(k))
+                    .then_some(Ok(l)),
+                Err(e) => Some(Err(e)),
+            }))
         })
-        .try_flatten()
     }
 }
 

@@ -9,7 +9,7 @@ use std::future::{Future, IntoFuture};
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
@@ -23,6 +23,7 @@ use view::REQ;
 
 use crate::client::Netlink;
 use crate::conn::Requester;
+use crate::conn::mapped::MappedDump;
 use crate::conn::requester::retry_interrupted;
 use crate::error::{Error, Result};
 use crate::route::Route as Rtnl;
@@ -161,7 +162,7 @@ impl RouteList {
 
     /// The routes as a stream, decoded lazily as they arrive.
     pub fn stream(self) -> impl Stream<Item = Result<Route>> + Send + 'static {
-        futures::stream::once(async move {
+        MappedDump::new(async move {
             let fam = self.family.unwrap_or(Family::V4);
             let mut m = RouteMessage::default();
             m.header.address_family = fam.raw();
@@ -184,28 +185,25 @@ impl RouteList {
                 }
                 None => None,
             };
+            let (protocol, kind) = (self.protocol, self.kind);
             let keep = move |r: &Route| {
-                (table == 0 || r.table() == table)
-                    && self.protocol.is_none_or(|p| u8::from(r.protocol()) == p)
-                    && self.kind.is_none_or(|t| u8::from(r.kind()) == t)
+                (table == 0 || r.in_table(table))
+                    && protocol.is_none_or(|p| u8::from(r.protocol()) == p)
+                    && kind.is_none_or(|t| u8::from(r.kind()) == t)
                     && oif.is_none_or(|o| {
                         r.oif() == Some(o) || r.nexthops().iter().any(|n| n.oif == Some(o))
                     })
             };
-            Ok::<_, Error>(
-                self.handle
-                    .rtnl
-                    .dump_raw(RouteNetlinkMessage::GetRoute(m), 0)
-                    .filter_map(move |r| {
-                        // A client-side check too, for kernels that ignore a filter.
-                        std::future::ready(match r.and_then(Route::from_raw) {
-                            Ok(route) => keep(&route).then_some(Ok(route)),
-                            Err(e) => Some(Err(e)),
-                        })
-                    }),
-            )
+            let dump = self
+                .handle
+                .rtnl
+                .dump_raw(RouteNetlinkMessage::GetRoute(m), 0);
+            // A client-side check too, for kernels that ignore a filter.
+            Ok((dump, move |raw| match Route::from_raw(raw) {
+                Ok(route) => keep(&route).then_some(Ok(route)),
+                Err(e) => Some(Err(e)),
+            }))
         })
-        .try_flatten()
     }
 }
 

@@ -155,6 +155,17 @@ impl Route {
         self.u32_attr(RTA_TABLE).unwrap_or(u32::from(self.h(4)))
     }
 
+    /// True when the route is in table `id`; reads the header's table byte
+    /// when it is conclusive (ids below 256 except 252, which also stands
+    /// for every id above 255), the attribute otherwise.
+    pub(crate) fn in_table(&self, id: u32) -> bool {
+        let byte = u32::from(self.h(4));
+        if id < 256 && id != 252 && byte != 252 {
+            return byte == id;
+        }
+        self.table() == id
+    }
+
     /// Who installed the route.
     pub fn protocol(&self) -> RouteProtocol {
         RouteProtocol::from(self.h(5))
