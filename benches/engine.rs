@@ -5,13 +5,15 @@
 //! Goals are reported, never asserted; a run whose results fail their
 //! correctness checks panics instead of printing a number.
 
+use std::future::IntoFuture;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::NetlinkMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::route::{RouteAddress, RouteAttribute};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteType};
 use netlink_sys::Socket;
 use tokio_netlink::Netlink;
 
@@ -239,20 +241,71 @@ fn bench_get(scale: f64, sum: &mut Summary) {
 const ACK_TASKS: usize = 16;
 const ACK_IN_FLIGHT: usize = 64;
 
+/// How the benchmark's tasks make their requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `rtnl().ack(msg)` futures.
+    Await,
+    /// `rtnl().ack_batch(msgs)`.
+    Batch,
+    /// `route().add(dst).kind(blackhole).table(t)` builders.
+    Typed,
+    /// The same builders' `into_request()`, sent with `ack_batch`.
+    TypedBatch,
+}
+
 /// Requests per `ack_batch` call in the batch variant.
 const BATCH_CHUNK: usize = 512;
 
 /// `n` route adds (or deletes) from 16 tasks, each either with up to 64
 /// plain `ack` futures in flight or (`batch`) with `ack_batch` calls of
 /// `BATCH_CHUNK` requests.
-async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, batch: bool) -> Duration {
+async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, mode: Mode) -> Duration {
+    let (batch, typed) = (mode == Mode::Batch, mode == Mode::Typed);
+    let typed_batch = mode == Mode::TypedBatch;
     let t0 = Instant::now();
     let tasks: Vec<_> = (0..ACK_TASKS)
         .map(|t| {
-            let rtnl = nl.rtnl();
+            let (rtnl, nl) = (nl.rtnl(), nl.clone());
             let range = n * t / ACK_TASKS..n * (t + 1) / ACK_TASKS;
             tokio::spawn(async move {
                 let rtnl = &rtnl;
+                if typed {
+                    let routes = nl.route();
+                    let routes = &routes;
+                    return futures::stream::iter(range)
+                        .map(move |i| {
+                            let dst = IpAddr::V4(nth_addr(i));
+                            let op = match add {
+                                true => routes.add((dst, 32)),
+                                false => routes.del((dst, 32)),
+                            };
+                            op.kind(RouteType::BlackHole).table(table).into_future()
+                        })
+                        .buffer_unordered(ACK_IN_FLIGHT)
+                        .try_for_each(|()| async { Ok(()) })
+                        .await;
+                }
+                if typed_batch {
+                    let routes = nl.route();
+                    for start in range.clone().step_by(BATCH_CHUNK) {
+                        let end = (start + BATCH_CHUNK).min(range.end);
+                        let mut msgs = Vec::with_capacity(end - start);
+                        for i in start..end {
+                            let dst = IpAddr::V4(nth_addr(i));
+                            let op = match add {
+                                true => routes.add((dst, 32)),
+                                false => routes.del((dst, 32)),
+                            };
+                            let op = op.kind(RouteType::BlackHole).table(table);
+                            msgs.push(op.into_request().await?);
+                        }
+                        for r in rtnl.ack_batch(msgs).await? {
+                            r?;
+                        }
+                    }
+                    return Ok(());
+                }
                 if batch {
                     for start in range.clone().step_by(BATCH_CHUNK) {
                         let end = (start + BATCH_CHUNK).min(range.end);
@@ -284,12 +337,12 @@ async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, batch: bool) -> 
 
 /// A warm-up (opens the socket, starts the connection task, leaves no
 /// route), then `n` adds; returns the time and the datagrams used.
-async fn ours_ack_measured(nl: Netlink, table: u32, n: usize, batch: bool) -> (Duration, u64) {
+async fn ours_ack_measured(nl: Netlink, table: u32, n: usize, mode: Mode) -> (Duration, u64) {
     let warm = n.min(2_000);
-    ours_ack(nl.clone(), table + 100, warm, true, batch).await;
-    ours_ack(nl.clone(), table + 100, warm, false, batch).await;
+    ours_ack(nl.clone(), table + 100, warm, true, mode).await;
+    ours_ack(nl.clone(), table + 100, warm, false, mode).await;
     let before = nl.rtnl().stats();
-    let d = ours_ack(nl.clone(), table, n, true, batch).await;
+    let d = ours_ack(nl.clone(), table, n, true, mode).await;
     let after = nl.rtnl().stats();
     assert_eq!(after.overruns, 0, "the request socket overran");
     (d, after.datagrams_sent - before.datagrams_sent)
@@ -307,6 +360,8 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         "ours io_thread",
         "ours ack_batch",
         "ours ack_batch current-thread",
+        "ours route().add()",
+        "ours route().add() into_request + ack_batch",
     ];
     let k_max = names.len();
     let (mut times, mut dgrams) = (vec![Vec::new(); k_max], 0);
@@ -316,15 +371,22 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         for k in 0..k_max {
             let v = (k + round) % k_max;
             let table = 1000 + 10 * round as u32 + v as u32;
-            let ours = |batch| ours_ack_measured(ns.client(), table, n, batch);
+            let ours = |mode| ours_ack_measured(ns.client(), table, n, mode);
             let (d, dg) = match v {
                 0 => (ns.run_in(|| raw_ack(table, n, true)), 0),
-                1 => on_multi_thread(ours(false)),
+                1 => on_multi_thread(ours(Mode::Await)),
                 // Diagnostic: the same load with no idle worker parked in epoll_wait.
-                2 => current_thread().block_on(ours(false)),
-                3 => on_multi_thread(ours_ack_measured(ns.client_io_thread(), table, n, false)),
-                4 => on_multi_thread(ours(true)),
-                _ => current_thread().block_on(ours(true)),
+                2 => current_thread().block_on(ours(Mode::Await)),
+                3 => on_multi_thread(ours_ack_measured(
+                    ns.client_io_thread(),
+                    table,
+                    n,
+                    Mode::Await,
+                )),
+                4 => on_multi_thread(ours(Mode::Batch)),
+                5 => current_thread().block_on(ours(Mode::Batch)),
+                6 => on_multi_thread(ours(Mode::Typed)),
+                _ => on_multi_thread(ours(Mode::TypedBatch)),
             };
             check_and_empty(&ns, table, n, names[v]);
             times[v].push(d);
@@ -340,7 +402,8 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         format!("{:.0}-{:.0}", ms(*lo), ms(*hi))
     };
     let spreads: Vec<String> = times.iter().map(|t| spread(t)).collect();
-    let [raw, ours, ct, io, batch, batch_ct] = [0, 1, 2, 3, 4, 5].map(|v| median(times[v].clone()));
+    let [raw, ours, ct, io, batch, batch_ct, typed, typed_batch] =
+        [0, 1, 2, 3, 4, 5, 6, 7].map(|v| median(times[v].clone()));
 
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let mut rows = Vec::new();
@@ -351,7 +414,9 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
         ("  the same on a current-thread runtime", ct, &spreads[2], "", "ours_current_thread"),
         ("  2 workers, .io_thread(true)", io, &spreads[3], "", "ours_io_thread"),
         ("ours 16 tasks x ack_batch(512), 2 workers", batch, &spreads[4], ">=0.9", "ours_batch"),
-        ("  the same on a current-thread runtime", batch_ct, &spreads[5], ">=0.9", "ours_batch_current_thread"),
+        ("  the same on a current-thread runtime", batch_ct, &spreads[5], "", "ours_batch_current_thread"),
+        ("ours 16 tasks x 64 route().add() builders", typed, &spreads[6], ">=0.9", "ours_route_add"),
+        ("  builders' into_request() + ack_batch(512)", typed_batch, &spreads[7], "", "ours_route_add_batch"),
         ("iproute2 ip -batch (once)", ip, &String::new(), "", "iproute2"),
     ];
     for (name, d, spread, goal, metric) in lines {

@@ -416,14 +416,45 @@ impl RouteAdd {
         Ok(m)
     }
 
-    async fn run(self) -> Result<()> {
+    /// The request this builder stands for, checked but not sent: the
+    /// message and its netlink flags, for [`Requester::ack_batch`]
+    /// (device names are looked up now).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use netlink_packet_route::route::RouteType;
+    ///
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let mut requests = Vec::new();
+    /// for i in 0..=255u8 {
+    ///     let dst = std::net::Ipv4Addr::new(10, 7, 0, i);
+    ///     let add = nl.route().add((dst.into(), 32)).kind(RouteType::BlackHole).table(100);
+    ///     requests.push(add.into_request().await?);
+    /// }
+    /// for result in nl.rtnl().ack_batch(requests).await? {
+    ///     result?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
+    pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
+        self.request().await
+    }
+
+    async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
         let m = self.message().await?;
         let msg = if self.op == Op::Del {
             RouteNetlinkMessage::DelRoute(m)
         } else {
             RouteNetlinkMessage::NewRoute(m)
         };
-        self.handle.rtnl.ack(msg, self.op.flags()).await
+        Ok((msg, self.op.flags()))
+    }
+
+    async fn run(self) -> Result<()> {
+        let (msg, flags) = self.request().await?;
+        self.handle.rtnl.ack(msg, flags).await
     }
 }
 
