@@ -16,6 +16,8 @@ use crate::error::Result;
 /// to an index), then gives the dump and the per-message mapping.
 type Start<F> = Pin<Box<dyn Future<Output = Result<(RawDump, F)>> + Send>>;
 
+// `Running` is the steady state: boxing it would add an indirection per item.
+#[allow(clippy::large_enum_variant)]
 enum State<F> {
     Starting(Start<F>),
     Running(RawDump, F),
