@@ -540,6 +540,16 @@ fn bench_dump(scale: f64, sum: &mut Summary) {
     let (rt, nl) = (current_thread(), ns.client());
     let typed = repeat(n, "typed", |t0| rt.block_on(ours_typed(&nl, table, t0)));
     let view = repeat(n, "view", |t0| rt.block_on(ours_view(&nl, table, t0)));
+    // The same on two workers: the listing reads ahead in a task of its own.
+    let mt = multi_thread();
+    let mt_nl = ns.client();
+    let view_mt = repeat(n, "view (2 workers)", |t0| {
+        let nl = mt_nl.clone();
+        mt.block_on(
+            async move { tokio::spawn(async move { ours_view(&nl, table, t0).await }).await },
+        )
+        .expect("view task")
+    });
     let untyped = repeat(n, "dump_raw", |t0| rt.block_on(ours_raw(&nl, table, t0)));
     let args = ["-j", "route", "show", "table", &table.to_string()];
     let ip = median((0..REPEATS).map(|_| ns.ip(&args, "")).collect());
@@ -551,6 +561,7 @@ fn bench_dump(scale: f64, sum: &mut Summary) {
     let lines = [
         ("raw netlink-sys (no decode)", &raw, "raw"),
         ("ours route().list() (lazy views)", &view, "view"),
+        ("  the same on 2 workers (read ahead)", &view_mt, "view_2_workers"),
         ("ours dump (full decode, fields read)", &typed, "typed"),
         ("ours dump_raw (counted)", &untyped, "raw_stream"),
     ];

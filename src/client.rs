@@ -35,7 +35,18 @@ pub struct Config {
     /// this spares the idle workers a wakeup per reply while a batch is being
     /// sent, which raises acked throughput; it costs a thread per protocol.
     pub io_thread: bool,
+    /// On a multi-thread runtime with two or more workers, typed listings
+    /// (`link().list()`, `route().list()`, …) receive and index their dump
+    /// in a task of their own, up to [`READ_AHEAD_ITEMS`] values ahead of
+    /// the consumer, so the kernel's work of producing the dump and the
+    /// consumer's work overlap on two cores. Memory stays bounded; the
+    /// kernel still produces the next chunk only when it is read.
+    pub read_ahead: bool,
 }
+
+/// How far ahead of its consumer a read-ahead listing may get (values;
+/// see [`Config::read_ahead`]).
+pub const READ_AHEAD_ITEMS: usize = crate::conn::mapped::CHUNK * crate::conn::mapped::CHUNKS_AHEAD;
 
 impl Default for Config {
     fn default() -> Self {
@@ -47,6 +58,7 @@ impl Default for Config {
             max_idle_dump_sockets: 4,
             event_rcvbuf: 64 << 20,
             io_thread: false,
+            read_ahead: true,
         }
     }
 }
@@ -97,6 +109,13 @@ impl Builder {
     /// [`Config::io_thread`]).
     pub fn io_thread(mut self, on: bool) -> Self {
         self.config.io_thread = on;
+        self
+    }
+
+    /// Read typed listings ahead of their consumer on a multi-thread
+    /// runtime (default on; see [`Config::read_ahead`]).
+    pub fn read_ahead(mut self, on: bool) -> Self {
+        self.config.read_ahead = on;
         self
     }
 

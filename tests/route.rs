@@ -590,3 +590,65 @@ async fn ipv6_route_expiry() {
         "{ip_left} vs {left}"
     );
 }
+
+/// On two workers a listing is read ahead by a thread of its own: it must
+/// yield exactly what the kernel holds, and stop (its dump socket released)
+/// when the consumer drops it part-way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_read_ahead_is_complete_and_stops_when_dropped() {
+    use futures::StreamExt;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let n = 5000u32;
+    let lines: String = (0..n)
+        .map(|i| {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            format!("route add blackhole {a}/32 table 77\n")
+        })
+        .collect();
+    ns.ip_batch(&lines);
+    let ours: Vec<_> = nl.route().list().table(77).await.unwrap();
+    assert_eq!(ours.len(), n as usize);
+    let ip = ns.ip_json(&["route", "show", "table", "77"]);
+    let theirs: std::collections::BTreeSet<String> = ip
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dst"].as_str().unwrap().to_string())
+        .collect();
+    let mine: std::collections::BTreeSet<String> = ours
+        .iter()
+        .map(|r| r.destination().unwrap().ip().to_string())
+        .collect();
+    assert_eq!(mine, theirs);
+    // The same with read-ahead off gives the same routes.
+    let plain = tokio_netlink::Netlink::builder()
+        .netns(ns.name.as_str())
+        .read_ahead(false)
+        .build()
+        .unwrap();
+    assert_eq!(
+        plain.route().list().table(77).await.unwrap().len(),
+        n as usize
+    );
+
+    let rtnl = nl.rtnl();
+    for _ in 0..5 {
+        let mut s = Box::pin(nl.route().list().table(77).stream());
+        for _ in 0..10 {
+            s.next().await.unwrap().unwrap();
+        }
+        drop(s);
+    }
+    let mut waited = 0;
+    while rtnl.stats().dumps_running != 0 {
+        assert!(
+            waited < 500,
+            "read-ahead dumps still running: {:?}",
+            rtnl.stats()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(nl.route().list().table(77).await.unwrap().len(), n as usize);
+}

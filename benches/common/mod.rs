@@ -60,11 +60,18 @@ pub fn current_thread() -> Runtime {
         .expect("runtime")
 }
 
+/// A two-worker multi-thread runtime.
+pub fn multi_thread() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Runs a future inside one spawned task of a fresh 2-worker runtime.
 pub fn on_multi_thread<T: Send + 'static>(f: impl Future<Output = T> + Send + 'static) -> T {
-    let mut rt = Builder::new_multi_thread();
-    let rt = rt.worker_threads(2).enable_all().build().expect("runtime");
-    rt.block_on(async { tokio::spawn(f).await.expect("benchmark task panicked") })
+    multi_thread().block_on(async { tokio::spawn(f).await.expect("benchmark task panicked") })
 }
 
 /// The i-th address under 10.0.0.0/8.

@@ -460,6 +460,11 @@ impl std::fmt::Debug for RawDump {
 }
 
 impl RawDump {
+    /// Whether the client allows typed listings to read this dump ahead.
+    pub(crate) fn read_ahead(&self) -> bool {
+        self.conn.config.read_ahead
+    }
+
     fn new(
         conn: Arc<ConnHandle>,
         request: Vec<u8>,

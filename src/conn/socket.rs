@@ -15,6 +15,9 @@ use crate::netns;
 
 /// Receive buffers are carved out of blocks this large, so a datagram is
 /// usually received with no copy and freed when its last message is dropped.
+/// A block whose messages are all dropped is reused in place (`reserve`),
+/// so a streaming consumer keeps receiving into the same warm pages instead
+/// of faulting in fresh ones.
 const BLOCK: usize = 256 * 1024;
 /// A receive never starts with less room than this in the current block.
 const MIN_SPARE: usize = 64 * 1024;
@@ -259,7 +262,7 @@ fn send_datagram(fd: i32, buf: &[u8]) -> io::Result<()> {
 
 fn recv_datagram(fd: i32, rx: &mut RxBuf) -> io::Result<(Bytes, u32)> {
     if rx.block.capacity() - rx.block.len() < MIN_SPARE {
-        rx.block = BytesMut::with_capacity(BLOCK);
+        rx.block.reserve(BLOCK);
     }
     if rx.spill.is_empty() {
         // calloc-backed: untouched pages cost no memory.
@@ -322,7 +325,7 @@ pub const SMALL_SLOT: usize = 1024;
 fn recv_small(fd: i32, rx: &mut RxBuf, out: &mut Vec<(Bytes, u32)>) -> io::Result<()> {
     const ROOM: usize = SMALL_BATCH * SMALL_SLOT;
     if rx.block.capacity() - rx.block.len() < ROOM {
-        rx.block = BytesMut::with_capacity(BLOCK.max(ROOM));
+        rx.block.reserve(BLOCK.max(ROOM));
     }
     let base = rx.block.spare_capacity_mut().as_mut_ptr() as *mut u8;
     // SAFETY: zeroed iovec/sockaddr_nl/mmsghdr are valid initial values.
