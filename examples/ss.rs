@@ -1,7 +1,7 @@
 //! A small `ss` on `DiagHandle`.
 //!
 //! ```text
-//! cargo run --release --example ss -- [-n NETNS] [-t] [-u] [-x] [-w] [-l|-a] [-i] [-m] [-e] [-j] [FILTER]
+//! cargo run --release --example ss -- [-n NETNS] [-t] [-u] [-x] [-w] [-S] [-l|-a] [-i] [-m] [-e] [-j] [FILTER]
 //! ```
 //!
 //! Numeric output close to `ss -n`; `-j` prints one JSON object per socket.
@@ -26,6 +26,7 @@ struct Opts {
     udp: bool,
     unix: bool,
     raw: bool,
+    sctp: bool,
     listening: bool,
     all: bool,
     info: bool,
@@ -37,7 +38,7 @@ struct Opts {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ss [-n NETNS] [-t] [-u] [-x] [-w] [-l|-a] [-i] [-m] [-e] [-j] [FILTER]\n\
+        "usage: ss [-n NETNS] [-t] [-u] [-x] [-w] [-S] [-l|-a] [-i] [-m] [-e] [-j] [FILTER]\n\
          combined short flags work (-tanei); FILTER like 'sport = :80 or dst 10.0.0.0/8'"
     );
     std::process::exit(2)
@@ -62,6 +63,7 @@ fn parse_args() -> Opts {
                         'u' => o.udp = true,
                         'x' => o.unix = true,
                         'w' => o.raw = true,
+                        'S' => o.sctp = true,
                         'l' => o.listening = true,
                         'a' => o.all = true,
                         'i' => o.info = true,
@@ -77,7 +79,7 @@ fn parse_args() -> Opts {
             _ => o.filter.push(a),
         }
     }
-    if !(o.tcp || o.udp || o.unix || o.raw) {
+    if !(o.tcp || o.udp || o.unix || o.raw || o.sctp) {
         o.tcp = true;
         o.udp = true;
         o.unix = true;
@@ -165,7 +167,7 @@ fn info_text(s: &InetSocket, t: &TcpInfo) -> String {
 fn inet_json(s: &InetSocket) -> Value {
     let mut v = json!({
         "netid": s.protocol().name(),
-        "state": state_name(s.state()),
+        "state": s.state_name(),
         "recv_q": s.rqueue(),
         "send_q": s.wqueue(),
         "local": s.local().to_string(),
@@ -220,8 +222,12 @@ fn print_inet(o: &Opts, s: &InetSocket) {
     }
     let mut line = format!(
         "{:<6}{:<11}{:<7}{:<7}{:>22} {:<22}",
-        s.protocol().name(),
-        state_name(s.state()),
+        if s.is_sctp_association() {
+            "`-"
+        } else {
+            s.protocol().name()
+        },
+        s.state_name(),
         s.rqueue(),
         s.wqueue(),
         addr(s.local()),
@@ -317,6 +323,9 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
     }
     if o.raw {
         protos.push(InetProtocol::Raw(255));
+    }
+    if o.sctp {
+        protos.push(InetProtocol::Sctp);
     }
     for p in protos {
         let mut q = diag.inet().protocol(p).states(states).extensions(ext);

@@ -5,140 +5,17 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-use std::process::Command;
 
 use common::TestNs;
+use common::diag::{eventually, in_ns, key_of, parse_ss, ss, ss_keys};
 use futures::TryStreamExt;
 use tokio_netlink::diag::{
     Cmp, Extensions, Family, Filter, InetProtocol, InetSocket, SockId, States, state,
 };
 use tokio_netlink::{Error, Netlink};
-
-/// Runs `f` on a thread inside the namespace: sockets it opens live there.
-fn in_ns<R: Send>(ns: &TestNs, f: impl FnOnce() -> R + Send) -> R {
-    let path = format!("/run/netns/{}", ns.name);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let file = std::fs::File::open(&path).expect("open namespace");
-            // SAFETY: changes the namespace of this scoped thread only.
-            let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    })
-}
-
-/// `ip netns exec NS ss ARGS`.
-fn ss(ns: &TestNs, args: &[&str]) -> String {
-    let out = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "ss"])
-        .args(args)
-        .output()
-        .expect("run ss");
-    assert!(
-        out.status.success(),
-        "ss {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
-
-/// One socket line of `ss -H -n` output (state first, no Netid column).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct SsLine {
-    state: String,
-    recv_q: u32,
-    send_q: u32,
-    local: String,
-    peer: String,
-    /// `key:value` fields of the line and its continuation (`ino`, `bytes_acked`, …).
-    extra: Vec<(String, String)>,
-}
-
-impl SsLine {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.extra
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn parse_ss(text: &str) -> Vec<SsLine> {
-    let mut out: Vec<SsLine> = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cont = line.starts_with(char::is_whitespace);
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let kv = words.iter().filter_map(|w| {
-            w.split_once(':')
-                .filter(|(k, _)| k.chars().all(|c| c.is_ascii_alphabetic() || c == '_'))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        });
-        if cont {
-            out.last_mut().expect("continuation").extra.extend(kv);
-            continue;
-        }
-        let mut e = SsLine {
-            state: words[0].to_string(),
-            recv_q: words[1].parse().unwrap(),
-            send_q: words[2].parse().unwrap(),
-            local: words[3].to_string(),
-            peer: words[4].to_string(),
-            extra: Vec::new(),
-        };
-        e.extra.extend(kv);
-        out.push(e);
-    }
-    out
-}
-
-/// How `ss -n` writes an address and port (`*` for port 0).
-fn ss_addr(a: SocketAddr) -> String {
-    let host = match a {
-        SocketAddr::V4(v) => v.ip().to_string(),
-        SocketAddr::V6(v) => format!("[{}]", v.ip()),
-    };
-    if a.port() == 0 {
-        format!("{host}:*")
-    } else {
-        format!("{host}:{}", a.port())
-    }
-}
-
-fn key_of(s: &InetSocket) -> (String, String, String) {
-    (
-        tokio_netlink::diag::state_name(s.state()).to_string(),
-        ss_addr(s.local()),
-        ss_addr(s.remote()),
-    )
-}
-
-fn ss_keys(lines: &[SsLine]) -> BTreeSet<(String, String, String)> {
-    lines
-        .iter()
-        .map(|l| (l.state.clone(), l.local.clone(), l.peer.clone()))
-        .collect()
-}
-
-/// Polls `cond` until it holds (the kernel's loopback delivery is
-/// asynchronous); no timing is asserted, the loop only bounds a hang.
-async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
-    for _ in 0..500 {
-        if cond().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("never happened: {what}");
-}
 
 struct TcpPair {
     listener: TcpListener,
@@ -479,6 +356,19 @@ async fn udp_sockets_with_queued_datagrams_match_ss() {
     assert_eq!(c.remote(), "[::1]:6001".parse().unwrap());
     let v4 = diag.udp().family(Family::V4).await.unwrap();
     assert_eq!(v4.len(), 2);
+
+    // Exact lookups by the listed ids (udp_diag reads them swapped; the
+    // query swaps them back), then destroy: the owner sees ECONNABORTED.
+    for s in [b, c] {
+        let got = diag.udp().get(s.id()).await.unwrap();
+        assert_eq!(got.inode(), s.inode());
+    }
+    let unbound_id = SockId::new(b.local(), "0.0.0.0:0".parse().unwrap());
+    assert_eq!(diag.udp().get(unbound_id).await.unwrap().inode(), b.inode());
+    diag.destroy_socket(c).await.unwrap();
+    connected.set_nonblocking(true).unwrap();
+    let err = connected.recv(&mut [0u8; 8]).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ECONNABORTED), "{err}");
     drop((bound, sender, connected));
 }
 
@@ -668,4 +558,12 @@ async fn client_in_another_namespace_sees_nothing_of_ours() {
         .await
         .unwrap();
     assert_eq!(ours.len(), 3);
+}
+
+#[tokio::test]
+async fn udplite_sockets_match_proc_net_udplite() {
+    let ns = TestNs::new().await;
+    if let Err(e) = common::diag::udplite_sockets_match_proc(&ns).await {
+        common::feature_missing("UDP-Lite sockets (CONFIG_IP_UDPLITE)", &e);
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 
 use bytes::Bytes;
@@ -33,7 +33,9 @@ pub enum InetProtocol {
     Udp,
     /// UDP-Lite (136).
     UdpLite,
-    /// Raw sockets of one IP protocol (255: all), via raw_diag.
+    /// Raw sockets of one IP protocol (255: all of them), via raw_diag.
+    /// An exact lookup or destroy needs the socket's own protocol, which
+    /// [`InetSocket::protocol`] gives for listed raw sockets.
     Raw(u8),
     /// SCTP (132), when the kernel has sctp_diag.
     Sctp,
@@ -148,6 +150,43 @@ pub fn state_name(state: u8) -> &'static str {
     }
 }
 
+/// The name `ss` gives an SCTP association's state (SCTP_STATE_* numbers,
+/// which SCTP association replies carry instead of TCP_* ones).
+pub fn sctp_state_name(state: u8) -> &'static str {
+    match state {
+        0 => "CLOSED",
+        1 => "COOKIE_WAIT",
+        2 => "COOKIE_ECHOED",
+        3 => "ESTAB",
+        4 => "SHUTDOWN_PENDING",
+        5 => "SHUTDOWN_SENT",
+        6 => "SHUTDOWN_RECEIVED",
+        7 => "ACK_SENT",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Addresses of an INET_DIAG_LOCALS or INET_DIAG_PEERS value: an array of
+/// `struct sockaddr_storage` (128 bytes each); other families are skipped.
+fn sockaddrs(v: &[u8]) -> Vec<SocketAddr> {
+    v.chunks_exact(128)
+        .filter_map(|sa| {
+            let port = u16::from_be_bytes([sa[2], sa[3]]);
+            match u16::from_ne_bytes([sa[0], sa[1]]) as i32 {
+                libc::AF_INET => {
+                    let ip = Ipv4Addr::new(sa[4], sa[5], sa[6], sa[7]);
+                    Some(SocketAddr::new(ip.into(), port))
+                }
+                libc::AF_INET6 => {
+                    let ip: [u8; 16] = sa[8..24].try_into().ok()?;
+                    Some(SocketAddr::new(Ipv6Addr::from(ip).into(), port))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// One inet socket as the kernel reported it: a lazy view of the reply
 /// bytes. Accessors decode only what they read; [`InetSocket::decode`]
 /// gives the fully decoded [`InetReply`], [`InetSocket::raw`] the bytes.
@@ -161,8 +200,8 @@ pub struct InetSocket {
 impl fmt::Debug for InetSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InetSocket")
-            .field("protocol", &self.protocol)
-            .field("state", &state_name(self.state()))
+            .field("protocol", &self.protocol())
+            .field("state", &self.state_name())
             .field("local", &self.local())
             .field("remote", &self.remote())
             .field("inode", &self.inode())
@@ -208,9 +247,14 @@ impl InetSocket {
         InetHeader::parse(self.hdr()).unwrap_or_default()
     }
 
-    /// The protocol the listing asked for.
+    /// The protocol the listing asked for; for raw sockets, their own IP
+    /// protocol (INET_DIAG_PROTOCOL), which an exact lookup or destroy of
+    /// a raw socket needs.
     pub fn protocol(&self) -> InetProtocol {
-        self.protocol
+        match self.protocol {
+            InetProtocol::Raw(p) => InetProtocol::Raw(self.protocol_attr().unwrap_or(p)),
+            p => p,
+        }
     }
 
     /// AF_INET or AF_INET6.
@@ -221,6 +265,35 @@ impl InetSocket {
     /// TCP_* state number (see [`state_name`]).
     pub fn state(&self) -> u8 {
         self.hdr()[1]
+    }
+
+    /// The state's name as `ss` prints it: [`sctp_state_name`] for an SCTP
+    /// association, [`state_name`] otherwise.
+    pub fn state_name(&self) -> &'static str {
+        if self.is_sctp_association() {
+            sctp_state_name(self.state())
+        } else {
+            state_name(self.state())
+        }
+    }
+
+    /// True for an SCTP association: the kernel lists an SCTP socket with
+    /// associations as the socket (TCP_* state) followed by one reply per
+    /// association (SCTP_STATE_* state, INET_DIAG_PEERS), all with the
+    /// socket's inode.
+    pub fn is_sctp_association(&self) -> bool {
+        self.protocol == InetProtocol::Sctp && self.attr(a::PEERS).is_some()
+    }
+
+    /// Every local address (INET_DIAG_LOCALS: SCTP's bound addresses; an
+    /// association's own). Empty for other protocols.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.attr(a::LOCALS).map(sockaddrs).unwrap_or_default()
+    }
+
+    /// Every peer address of an SCTP association (INET_DIAG_PEERS).
+    pub fn peer_addrs(&self) -> Vec<SocketAddr> {
+        self.attr(a::PEERS).map(sockaddrs).unwrap_or_default()
     }
 
     /// Pending timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4
@@ -474,6 +547,23 @@ impl InetQuery {
         self.protocol(InetProtocol::Udp)
     }
 
+    /// UDP-Lite.
+    pub fn udplite(self) -> Self {
+        self.protocol(InetProtocol::UdpLite)
+    }
+
+    /// Raw sockets (needs raw_diag): `255` lists every raw socket, another
+    /// number only the raw sockets of that IP protocol.
+    pub fn raw(self, protocol: u8) -> Self {
+        self.protocol(InetProtocol::Raw(protocol))
+    }
+
+    /// SCTP sockets and associations (needs sctp_diag); see
+    /// [`InetSocket::is_sctp_association`].
+    pub fn sctp(self) -> Self {
+        self.protocol(InetProtocol::Sctp)
+    }
+
     /// States to include (default all).
     pub fn states(mut self, s: States) -> Self {
         self.states = s;
@@ -541,10 +631,17 @@ impl InetQuery {
         };
         let req = self.handle.requester.clone();
         let proto = self.protocol;
+        // raw_diag dumps every raw socket whatever the protocol asked for
+        // (it reads `sdiag_raw_protocol` only in exact lookups).
+        let keep = move |s: &InetSocket| match proto {
+            InetProtocol::Raw(p) if p != 255 => s.protocol_attr() == Some(p),
+            _ => true,
+        };
         stream::iter(requests)
             .map(move |m| req.dump_raw(m, 0))
             .flatten()
             .map(move |r| r.and_then(|raw| InetSocket::from_raw(raw, proto)))
+            .try_filter(move |s| std::future::ready(keep(s)))
             .boxed()
     }
 
@@ -570,7 +667,20 @@ impl InetQuery {
     /// address uses more than its first 4 bytes. Not found: an error with
     /// [`Error::is_not_found`].
     pub async fn get(&self, id: SockId) -> Result<InetSocket> {
-        let req = self.request(self.family_of(&id)?, id, false)?;
+        let family = self.family_of(&id)?;
+        // udp_diag's exact lookup reads the id from the packet's side
+        // (source = the socket's remote end), "for historical reasons".
+        let id = match self.protocol {
+            InetProtocol::Udp | InetProtocol::UdpLite => SockId {
+                sport: id.dport,
+                dport: id.sport,
+                src: id.dst,
+                dst: id.src,
+                ..id
+            },
+            _ => id,
+        };
+        let req = self.request(family, id, false)?;
         let raw = self
             .handle
             .requester

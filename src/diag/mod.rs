@@ -37,7 +37,9 @@ pub use codec::{
     InetRequest, InetRequestAttr, NO_COOKIE, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, SimpleRequest,
     SockId,
 };
-pub use inet::{Extensions, Family, InetProtocol, InetQuery, InetSocket, state_name};
+pub use inet::{
+    Extensions, Family, InetProtocol, InetQuery, InetSocket, sctp_state_name, state_name,
+};
 pub use other::{NetlinkQuery, NetlinkSocket, PacketQuery, PacketSocket};
 pub use replies::{
     InetAttr, InetHeader, InetReply, NetlinkAttr, NetlinkDiagHeader, NetlinkReply, PacketAttr,
