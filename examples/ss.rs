@@ -6,8 +6,10 @@
 //!
 //! Numeric output close to `ss -n`; `-j` prints one JSON object per socket.
 //! FILTER is `ss`'s syntax (a subset): `sport = :N`, `dport >= :N`,
-//! `dst PREFIX`, `src ADDR:PORT`, `and`/`or`/`not`, parentheses. It runs in
-//! the kernel (INET_DIAG_REQ_BYTECODE) and applies to inet sockets.
+//! `dst PREFIX`, `src ADDR:PORT`, `dev = NAME`, `fwmark = VALUE/MASK`,
+//! `cgroup = PATH`, `and`/`or`/`not`, parentheses. It runs in the kernel
+//! (INET_DIAG_REQ_BYTECODE; device names are looked up in the namespace
+//! listed) and applies to inet sockets.
 
 use std::process::ExitCode;
 
@@ -337,6 +339,9 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
             match st.try_next().await {
                 Ok(Some(s)) => print_inet(&o, &s),
                 Ok(None) => break,
+                // Bad input (an unknown device in the filter) is the user's
+                // to fix, not a protocol the kernel lacks: stop.
+                Err(e @ tokio_netlink::Error::InvalidInput { .. }) => return Err(e),
                 Err(e) => {
                     eprintln!("ss: {} sockets: {e}", p.name());
                     break;

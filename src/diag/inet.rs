@@ -1,6 +1,7 @@
 //! Inet sockets (TCP, UDP, UDP-Lite, raw, SCTP, MPTCP): the lazy
 //! [`InetSocket`] view and the [`InetQuery`] listing builder.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -587,13 +588,13 @@ impl InetQuery {
         self
     }
 
-    fn request(&self, family: u8, id: SockId, with_filter: bool) -> Result<InetRequest> {
+    fn request(&self, family: u8, id: SockId, filter: Option<&Filter>) -> Result<InetRequest> {
         let n = self.protocol.number();
         let mut attributes = Vec::new();
         if n > 255 || self.protocol == InetProtocol::Mptcp {
             attributes.push(InetRequestAttr::Protocol(n));
         }
-        if with_filter && let Some(f) = &self.filter {
+        if let Some(f) = filter {
             attributes.push(InetRequestAttr::Bytecode(f.compile()?));
         }
         Ok(InetRequest {
@@ -610,32 +611,89 @@ impl InetQuery {
         })
     }
 
-    /// The requests this listing sends, one per family.
+    /// The requests this listing sends, one per family. A filter naming a
+    /// device must name it by index here ([`InetQuery::stream`] resolves
+    /// names).
     pub fn requests(&self) -> Result<Vec<DiagMessage>> {
+        self.requests_with(self.filter.as_ref())
+    }
+
+    fn requests_with(&self, filter: Option<&Filter>) -> Result<Vec<DiagMessage>> {
         self.family
             .numbers()
             .iter()
             .map(|&f| {
-                self.request(f, SockId::default(), true)
+                self.request(f, SockId::default(), filter)
                     .map(DiagMessage::InetRequest)
             })
             .collect()
     }
 
+    /// This query with its filter's device names replaced by their indexes
+    /// in the client's namespace (one link lookup per name).
+    async fn with_devices_resolved(mut self) -> Result<InetQuery> {
+        let Some(f) = self.filter.take() else {
+            return Ok(self);
+        };
+        let links = self.handle.nl.link();
+        let mut indexes = HashMap::new();
+        for name in f.device_names() {
+            let link = links.get(name).await.map_err(|e| {
+                if e.is_not_found() {
+                    Error::invalid(
+                        "dev",
+                        format!("no device {name:?} in the client's namespace"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+            indexes.insert(name.to_string(), link.index());
+        }
+        self.filter = Some(f.resolve(&indexes)?);
+        Ok(self)
+    }
+
     /// Streams the sockets as the kernel dumps them (IPv4 first, then
-    /// IPv6), one datagram buffered at a time.
+    /// IPv6), one datagram buffered at a time. A filter's device names are
+    /// looked up first; SCTP listings are filtered here, as sctp_diag
+    /// ignores the kernel-side filter.
     pub fn stream(&self) -> BoxStream<'static, Result<InetSocket>> {
-        let requests = match self.requests() {
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.device_names().is_empty())
+        {
+            let q = self.clone();
+            return stream::once(q.with_devices_resolved())
+                .map(|r| match r {
+                    Ok(q) => q.stream(),
+                    Err(e) => stream::once(async { Err(e) }).boxed(),
+                })
+                .flatten()
+                .boxed();
+        }
+        // Cgroup paths are resolved once, not once per family.
+        let filter = match self.filter.as_ref().map(|f| f.resolve(&HashMap::new())) {
+            None => None,
+            Some(Ok(f)) => Some(f),
+            Some(Err(e)) => return stream::once(async { Err(e) }).boxed(),
+        };
+        let requests = match self.requests_with(filter.as_ref()) {
             Ok(r) => r,
             Err(e) => return stream::once(async { Err(e) }).boxed(),
         };
         let req = self.handle.requester.clone();
         let proto = self.protocol;
+        let in_user_space = filter.filter(|_| proto == InetProtocol::Sctp);
         // raw_diag dumps every raw socket whatever the protocol asked for
         // (it reads `sdiag_raw_protocol` only in exact lookups).
-        let keep = move |s: &InetSocket| match proto {
-            InetProtocol::Raw(p) if p != 255 => s.protocol_attr() == Some(p),
-            _ => true,
+        let keep = move |s: &InetSocket| {
+            let of_protocol = match proto {
+                InetProtocol::Raw(p) if p != 255 => s.protocol_attr() == Some(p),
+                _ => true,
+            };
+            of_protocol && in_user_space.as_ref().is_none_or(|f| f.matches_socket(s))
         };
         stream::iter(requests)
             .map(move |m| req.dump_raw(m, 0))
@@ -680,7 +738,7 @@ impl InetQuery {
             },
             _ => id,
         };
-        let req = self.request(family, id, false)?;
+        let req = self.request(family, id, None)?;
         let raw = self
             .handle
             .requester
@@ -693,7 +751,7 @@ impl InetQuery {
     /// fails with ECONNABORTED. Needs CAP_NET_ADMIN and
     /// CONFIG_INET_DIAG_DESTROY.
     pub async fn destroy(&self, id: SockId) -> Result<()> {
-        let mut req = self.request(self.family_of(&id)?, id, false)?;
+        let mut req = self.request(self.family_of(&id)?, id, None)?;
         req.ext = 0;
         self.handle
             .requester

@@ -31,7 +31,7 @@ mod tests;
 mod unix;
 mod values;
 
-pub use bytecode::{Cmp, Filter};
+pub use bytecode::{Cgroup, Cmp, Filter};
 pub use codec::{
     DiagMessage, INET_DIAG_REQ_BYTECODE, INET_DIAG_REQ_PROTOCOL, INET_DIAG_REQ_SK_BPF_STORAGES,
     InetRequest, InetRequestAttr, NO_COOKIE, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, SimpleRequest,
@@ -89,6 +89,8 @@ pub(crate) fn decode_error(reason: String) -> Error {
 #[derive(Debug, Clone)]
 pub struct DiagHandle {
     pub(crate) requester: Requester<Diag>,
+    /// The client, for resolving a filter's device names in its namespace.
+    pub(crate) nl: Netlink,
 }
 
 impl DiagHandle {
@@ -166,6 +168,7 @@ impl Netlink {
     pub fn diag(&self) -> DiagHandle {
         DiagHandle {
             requester: self.requester::<Diag>(),
+            nl: self.clone(),
         }
     }
 }

@@ -42,6 +42,24 @@ pub fn ss(ns: &TestNs, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf8")
 }
 
+/// `nsenter --net=/run/netns/NS ss ARGS`: ss in the namespace without
+/// `ip netns exec`'s fresh /sys mount, which hides a cgroup2 filesystem
+/// mounted under /sys/fs/cgroup (so ss could not resolve `cgroup = PATH`).
+pub fn ss_keep_mounts(ns: &TestNs, args: &[&str]) -> String {
+    let out = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{}", ns.name))
+        .arg("ss")
+        .args(args)
+        .output()
+        .expect("run nsenter ss");
+    assert!(
+        out.status.success(),
+        "ss {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
 /// One socket line of `ss -H -n` output (state first, no Netid column).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SsLine {
@@ -442,4 +460,92 @@ pub async fn udplite_sockets_match_proc(ns: &TestNs) -> std::io::Result<()> {
     assert_eq!(diag.inet().udplite().v6().await.unwrap().len(), 1);
     drop((bound, sender, connected));
     Ok(())
+}
+
+/// `SO_BINDTODEVICE`, panicking on failure.
+pub fn bind_to_device(fd: &OwnedFd, dev: &str) {
+    // SAFETY: the option value is the name's bytes and their length.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            dev.as_ptr().cast(),
+            dev.len() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        r,
+        0,
+        "SO_BINDTODEVICE {dev}: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// `listen(2)`, panicking on failure.
+pub fn listen(fd: &OwnedFd) {
+    // SAFETY: listen(2) on our own socket.
+    let r = unsafe { libc::listen(fd.as_raw_fd(), 8) };
+    assert_eq!(r, 0, "listen: {}", std::io::Error::last_os_error());
+}
+
+/// A cgroup v2 directory made for one test (a threaded child of the
+/// test process's own cgroup, so single threads can enter it), removed on
+/// drop.
+pub struct TestCgroup {
+    /// Its path on the cgroup2 filesystem.
+    pub dir: std::path::PathBuf,
+    /// Its path relative to the cgroup2 mount, as `/name` (ss's form).
+    pub rel: String,
+}
+
+impl TestCgroup {
+    /// Makes the cgroup, or says why it cannot be made here.
+    pub fn new(tag: &str) -> Result<TestCgroup, String> {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+        let mount = info
+            .lines()
+            .find_map(|l| {
+                let (left, right) = l.split_once(" - ")?;
+                (right.split(' ').next() == Some("cgroup2")).then(|| left.split(' ').nth(4))?
+            })
+            .ok_or("no cgroup2 filesystem mounted")?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
+        let own = own
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .ok_or("not in a cgroup v2")?
+            .trim_end_matches('/');
+        let rel = format!("{own}/tnl-{tag}-{}", std::process::id());
+        let dir = std::path::PathBuf::from(format!("{mount}{rel}"));
+        std::fs::create_dir(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        let cg = TestCgroup { dir, rel };
+        std::fs::write(cg.dir.join("cgroup.type"), "threaded")
+            .map_err(|e| format!("make {} threaded: {e}", cg.dir.display()))?;
+        Ok(cg)
+    }
+
+    /// Moves the calling thread into the cgroup (sockets it creates then
+    /// belong to it); the thread leaves it when it ends.
+    pub fn enter(&self) {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        std::fs::write(self.dir.join("cgroup.threads"), tid.to_string())
+            .unwrap_or_else(|e| panic!("enter {}: {e}", self.dir.display()));
+    }
+
+    /// The cgroup's id (its inode number on cgroup2, as on every 64-bit
+    /// kernel).
+    pub fn id(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&self.dir).unwrap().ino()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir(&self.dir) {
+            eprintln!("warning: cannot remove {}: {e}", self.dir.display());
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use tokio_netlink::diag::{Family, InetProtocol, InetSocket, States, sctp_state_name, state};
 
 use crate::common::diag::{
-    bind, connect, in_ns, ino, key_of, local_addr, parse_ss, socket, ss, ss_addr, ss_keys,
+    bind, connect, in_ns, ino, key_of, listen, local_addr, parse_ss, socket, ss, ss_addr, ss_keys,
     udplite_sockets_match_proc,
 };
 use crate::common::{TestNs, feature_missing, in_vm_lane};
@@ -156,12 +156,6 @@ async fn udplite_sockets_match_proc_net_udplite() {
     }
 }
 
-fn listen(fd: &OwnedFd) {
-    // SAFETY: listen(2) on our own socket.
-    let r = unsafe { libc::listen(fd.as_raw_fd(), 8) };
-    assert_eq!(r, 0, "listen: {}", std::io::Error::last_os_error());
-}
-
 fn accept(fd: &OwnedFd) -> OwnedFd {
     // SAFETY: accept(2) on our own listener; the new fd is owned at once.
     let r = unsafe { libc::accept(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut()) };
@@ -286,5 +280,37 @@ async fn sctp_listeners_sockets_and_associations_are_listed() {
     );
     assert!(listening.iter().all(|s| !s.is_sctp_association()));
     assert_eq!(diag.inet().sctp().v6().await.unwrap().len(), 1);
+
+    // sctp_diag ignores INET_DIAG_REQ_BYTECODE; the listing filters in user
+    // space, as ss does: the same lines as ss with the same filter.
+    for expr in [
+        "sport = :9100",
+        "dport = :9100",
+        "src [::1]",
+        "not sport = :9100",
+    ] {
+        let got = diag
+            .inet()
+            .sctp()
+            .filter(expr.parse().unwrap())
+            .await
+            .unwrap();
+        let text = ss(&ns, &["--sctp", "-a", "-n", "-H", expr]);
+        let lines = parse_ss(&text);
+        let ours: Vec<_> = got
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let prev = i.checked_sub(1).map(|p| &got[p]);
+                (ss_label(prev, s), ss_addr(s.local()), ss_addr(s.remote()))
+            })
+            .collect();
+        let theirs: Vec<_> = lines
+            .iter()
+            .map(|l| (l.state.clone(), l.local.clone(), l.peer.clone()))
+            .collect();
+        assert_eq!(ours, theirs, "{expr}:\n{text}");
+        assert!(!ours.is_empty() && ours.len() < socks.len(), "{expr}");
+    }
     drop((l, c1, s1, c2, l6));
 }
