@@ -18,12 +18,10 @@ use super::codec::{
 use super::replies::{InetHeader, InetReply, inet_attr as a};
 use super::tcp_info::TcpInfo;
 use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, VegasInfo};
-use super::{DiagHandle, decode_error, states::States};
+use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error, states::States};
 use crate::conn::RawMessage;
-use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, Indexed};
 use crate::error::{Error, Result};
-
-const START: usize = attrs_start(INET_MSG_LEN);
 
 /// An inet transport protocol to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -193,8 +191,7 @@ fn sockaddrs(v: &[u8]) -> Vec<SocketAddr> {
 /// gives the fully decoded [`InetReply`], [`InetSocket::raw`] the bytes.
 #[derive(Clone)]
 pub struct InetSocket {
-    raw: RawMessage,
-    idx: AttrIndex<24>,
+    m: Indexed<24>,
     protocol: InetProtocol,
 }
 
@@ -214,19 +211,13 @@ impl InetSocket {
     /// Wraps a reply to an inet request for `protocol` (the message does not
     /// say which protocol it is about).
     pub fn from_raw(raw: RawMessage, protocol: InetProtocol) -> Result<InetSocket> {
-        let fam = raw.bytes.get(16).copied();
-        if raw.bytes.len() < START || !matches!(fam, Some(AF_INET | AF_INET6)) {
-            return Err(decode_error(format!(
-                "expected an inet_diag_msg of at least {START} bytes, got {} bytes of family {fam:?}",
-                raw.bytes.len()
-            )));
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(InetSocket { raw, idx, protocol })
+        let families = [AF_INET, AF_INET6];
+        let m = Indexed::of_family(raw, &families, INET_MSG_LEN, "an inet_diag_msg", REQ)?;
+        Ok(InetSocket { m, protocol })
     }
 
     fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..16 + INET_MSG_LEN]
+        self.m.header()
     }
 
     fn word(&self, off: usize) -> u32 {
@@ -235,12 +226,12 @@ impl InetSocket {
 
     /// The undecoded message (header included).
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 
     /// The fully decoded message.
     pub fn decode(&self) -> Result<InetReply> {
-        InetReply::parse(&self.raw.bytes[16..]).map_err(|e| decode_error(e.to_string()))
+        InetReply::parse(self.m.payload()).map_err(|e| decode_error(e.to_string()))
     }
 
     /// The fixed header, decoded.
@@ -363,12 +354,12 @@ impl InetSocket {
 
     /// The value of attribute `ty`, if present.
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     /// Every attribute as `(type, value)`, known or not.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        Attrs::new(&self.raw.bytes, START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// `tcp_info` (with [`Extensions::INFO`], TCP only), zero-copy.
@@ -377,12 +368,12 @@ impl InetSocket {
             return None;
         }
         let v = self.attr(a::INFO)?;
-        Some(TcpInfo::new(self.raw.bytes.slice_ref(v)))
+        Some(TcpInfo::new(self.m.raw.bytes.slice_ref(v)))
     }
 
     /// The INET_DIAG_INFO value whatever the protocol (e.g. `mptcp_info`).
     pub fn info_raw(&self) -> Option<Bytes> {
-        self.attr(a::INFO).map(|v| self.raw.bytes.slice_ref(v))
+        self.attr(a::INFO).map(|v| self.m.raw.bytes.slice_ref(v))
     }
 
     /// The congestion-control algorithm ([`Extensions::CONG`]).
