@@ -89,6 +89,18 @@ async fn ss_example_lists_what_ss_lists() {
     let filtered = ss_rows(&ns, &f);
     assert_eq!(filtered.len(), 2);
     assert_eq!(ours_rows(&ns, &f), filtered);
+    // Device and mark conditions (no socket here has either).
+    for f in ["dev = lo", "dev != lo and sport = :8080", "fwmark = 0/0xff"] {
+        let want = ss_rows(&ns, &[f]);
+        assert_eq!(ours_rows(&ns, &[f]), want, "{f}");
+    }
+    let bad = Command::new(build_example("ss"))
+        .args(["-n", &ns.name, "-t", "dev = nosuchdev0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("dev") && err.contains("nosuchdev0"), "{err}");
     // The server side holds the 100 bytes.
     assert!(ss.iter().any(|r| r.0 == "ESTAB" && r.1 == 100));
     // Text output has ss's header and one line per socket.

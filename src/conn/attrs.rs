@@ -96,6 +96,42 @@ impl<const N: usize> Indexed<N> {
         Ok(Indexed { raw, idx, start })
     }
 
+    /// For messages of one type told apart by their family byte (the first
+    /// of the fixed header), as sock_diag replies are: checks that `raw`
+    /// has a `what` of `fixed` bytes (e.g. "an inet_diag_msg") of one of
+    /// `families`, and indexes it. The message type is not checked.
+    pub fn of_family(
+        raw: RawMessage,
+        families: &[u8],
+        fixed: usize,
+        what: &str,
+        request: RequestKind,
+    ) -> Result<Self> {
+        let start = attrs_start(fixed);
+        let family = raw.bytes.get(HEADER_LEN).copied();
+        if raw.bytes.len() < start || !family.is_some_and(|f| families.contains(&f)) {
+            return Err(Error::Decode {
+                request,
+                reason: format!(
+                    "expected {what} of at least {start} bytes, got {} bytes of family {family:?}",
+                    raw.bytes.len()
+                ),
+            });
+        }
+        let idx = AttrIndex::build(&raw.bytes, start);
+        Ok(Indexed { raw, idx, start })
+    }
+
+    /// The fixed family header (padded to 4 bytes).
+    pub fn header(&self) -> &[u8] {
+        &self.raw.bytes[HEADER_LEN..self.start]
+    }
+
+    /// Everything after the netlink header: fixed header and attributes.
+    pub fn payload(&self) -> &[u8] {
+        &self.raw.bytes[HEADER_LEN..]
+    }
+
     /// Byte `i` of the fixed family header.
     pub fn fixed(&self, i: usize) -> u8 {
         self.raw.bytes[HEADER_LEN + i]
@@ -257,6 +293,41 @@ mod tests {
         assert_eq!(u32_of(idx.get(&m, 20, 4).unwrap()), Some(1500));
         assert_eq!(idx.get(&m, 20, 9).unwrap().len(), 1000);
         assert!(idx.get(&m, 20, 5).is_none());
+    }
+
+    #[test]
+    fn of_family_checks_the_family_byte_and_length() {
+        use crate::conn::frame::Header;
+        let raw = |family: u8, extra: &[u8]| {
+            let mut b = vec![0u8; HEADER_LEN + 4];
+            b[HEADER_LEN] = family;
+            b.extend_from_slice(extra);
+            let header = Header {
+                len: b.len() as u32,
+                ty: 20,
+                flags: 0,
+                seq: 1,
+                pid: 0,
+            };
+            header.write(&mut b);
+            RawMessage {
+                header,
+                bytes: bytes::Bytes::from(b),
+            }
+        };
+        let req = RequestKind {
+            message_type: 20,
+            name: None,
+        };
+        let m = Indexed::<8>::of_family(raw(2, &attr(3, &[7; 4])), &[2, 10], 4, "x", req).unwrap();
+        assert_eq!(m.header(), &[2, 0, 0, 0]);
+        assert_eq!(m.u32_attr(3), Some(0x0707_0707));
+        assert_eq!(m.payload().len(), 4 + 8);
+        let Err(e) = Indexed::<8>::of_family(raw(1, &[]), &[2, 10], 4, "an x", req) else {
+            panic!("family 1 accepted");
+        };
+        assert!(e.to_string().contains("expected an x"), "{e}");
+        assert!(Indexed::<8>::of_family(raw(2, &[]), &[2], 8, "x", req).is_err());
     }
 
     #[test]

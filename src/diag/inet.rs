@@ -1,9 +1,10 @@
 //! Inet sockets (TCP, UDP, UDP-Lite, raw, SCTP, MPTCP): the lazy
 //! [`InetSocket`] view and the [`InetQuery`] listing builder.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 
 use bytes::Bytes;
@@ -17,12 +18,10 @@ use super::codec::{
 use super::replies::{InetHeader, InetReply, inet_attr as a};
 use super::tcp_info::TcpInfo;
 use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, VegasInfo};
-use super::{DiagHandle, decode_error, states::States};
+use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error, states::States};
 use crate::conn::RawMessage;
-use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, Indexed};
 use crate::error::{Error, Result};
-
-const START: usize = attrs_start(INET_MSG_LEN);
 
 /// An inet transport protocol to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,7 +32,9 @@ pub enum InetProtocol {
     Udp,
     /// UDP-Lite (136).
     UdpLite,
-    /// Raw sockets of one IP protocol (255: all), via raw_diag.
+    /// Raw sockets of one IP protocol (255: all of them), via raw_diag.
+    /// An exact lookup or destroy needs the socket's own protocol, which
+    /// [`InetSocket::protocol`] gives for listed raw sockets.
     Raw(u8),
     /// SCTP (132), when the kernel has sctp_diag.
     Sctp,
@@ -148,21 +149,57 @@ pub fn state_name(state: u8) -> &'static str {
     }
 }
 
+/// The name `ss` gives an SCTP association's state (SCTP_STATE_* numbers,
+/// which SCTP association replies carry instead of TCP_* ones).
+pub fn sctp_state_name(state: u8) -> &'static str {
+    match state {
+        0 => "CLOSED",
+        1 => "COOKIE_WAIT",
+        2 => "COOKIE_ECHOED",
+        3 => "ESTAB",
+        4 => "SHUTDOWN_PENDING",
+        5 => "SHUTDOWN_SENT",
+        6 => "SHUTDOWN_RECEIVED",
+        7 => "ACK_SENT",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Addresses of an INET_DIAG_LOCALS or INET_DIAG_PEERS value: an array of
+/// `struct sockaddr_storage` (128 bytes each); other families are skipped.
+fn sockaddrs(v: &[u8]) -> Vec<SocketAddr> {
+    v.chunks_exact(128)
+        .filter_map(|sa| {
+            let port = u16::from_be_bytes([sa[2], sa[3]]);
+            match u16::from_ne_bytes([sa[0], sa[1]]) as i32 {
+                libc::AF_INET => {
+                    let ip = Ipv4Addr::new(sa[4], sa[5], sa[6], sa[7]);
+                    Some(SocketAddr::new(ip.into(), port))
+                }
+                libc::AF_INET6 => {
+                    let ip: [u8; 16] = sa[8..24].try_into().ok()?;
+                    Some(SocketAddr::new(Ipv6Addr::from(ip).into(), port))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// One inet socket as the kernel reported it: a lazy view of the reply
 /// bytes. Accessors decode only what they read; [`InetSocket::decode`]
 /// gives the fully decoded [`InetReply`], [`InetSocket::raw`] the bytes.
 #[derive(Clone)]
 pub struct InetSocket {
-    raw: RawMessage,
-    idx: AttrIndex<24>,
+    m: Indexed<24>,
     protocol: InetProtocol,
 }
 
 impl fmt::Debug for InetSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InetSocket")
-            .field("protocol", &self.protocol)
-            .field("state", &state_name(self.state()))
+            .field("protocol", &self.protocol())
+            .field("state", &self.state_name())
             .field("local", &self.local())
             .field("remote", &self.remote())
             .field("inode", &self.inode())
@@ -174,19 +211,13 @@ impl InetSocket {
     /// Wraps a reply to an inet request for `protocol` (the message does not
     /// say which protocol it is about).
     pub fn from_raw(raw: RawMessage, protocol: InetProtocol) -> Result<InetSocket> {
-        let fam = raw.bytes.get(16).copied();
-        if raw.bytes.len() < START || !matches!(fam, Some(AF_INET | AF_INET6)) {
-            return Err(decode_error(format!(
-                "expected an inet_diag_msg of at least {START} bytes, got {} bytes of family {fam:?}",
-                raw.bytes.len()
-            )));
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(InetSocket { raw, idx, protocol })
+        let families = [AF_INET, AF_INET6];
+        let m = Indexed::of_family(raw, &families, INET_MSG_LEN, "an inet_diag_msg", REQ)?;
+        Ok(InetSocket { m, protocol })
     }
 
     fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..16 + INET_MSG_LEN]
+        self.m.header()
     }
 
     fn word(&self, off: usize) -> u32 {
@@ -195,12 +226,12 @@ impl InetSocket {
 
     /// The undecoded message (header included).
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 
     /// The fully decoded message.
     pub fn decode(&self) -> Result<InetReply> {
-        InetReply::parse(&self.raw.bytes[16..]).map_err(|e| decode_error(e.to_string()))
+        InetReply::parse(self.m.payload()).map_err(|e| decode_error(e.to_string()))
     }
 
     /// The fixed header, decoded.
@@ -208,9 +239,14 @@ impl InetSocket {
         InetHeader::parse(self.hdr()).unwrap_or_default()
     }
 
-    /// The protocol the listing asked for.
+    /// The protocol the listing asked for; for raw sockets, their own IP
+    /// protocol (INET_DIAG_PROTOCOL), which an exact lookup or destroy of
+    /// a raw socket needs.
     pub fn protocol(&self) -> InetProtocol {
-        self.protocol
+        match self.protocol {
+            InetProtocol::Raw(p) => InetProtocol::Raw(self.protocol_attr().unwrap_or(p)),
+            p => p,
+        }
     }
 
     /// AF_INET or AF_INET6.
@@ -221,6 +257,35 @@ impl InetSocket {
     /// TCP_* state number (see [`state_name`]).
     pub fn state(&self) -> u8 {
         self.hdr()[1]
+    }
+
+    /// The state's name as `ss` prints it: [`sctp_state_name`] for an SCTP
+    /// association, [`state_name`] otherwise.
+    pub fn state_name(&self) -> &'static str {
+        if self.is_sctp_association() {
+            sctp_state_name(self.state())
+        } else {
+            state_name(self.state())
+        }
+    }
+
+    /// True for an SCTP association: the kernel lists an SCTP socket with
+    /// associations as the socket (TCP_* state) followed by one reply per
+    /// association (SCTP_STATE_* state, INET_DIAG_PEERS), all with the
+    /// socket's inode.
+    pub fn is_sctp_association(&self) -> bool {
+        self.protocol == InetProtocol::Sctp && self.attr(a::PEERS).is_some()
+    }
+
+    /// Every local address (INET_DIAG_LOCALS: SCTP's bound addresses; an
+    /// association's own). Empty for other protocols.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.attr(a::LOCALS).map(sockaddrs).unwrap_or_default()
+    }
+
+    /// Every peer address of an SCTP association (INET_DIAG_PEERS).
+    pub fn peer_addrs(&self) -> Vec<SocketAddr> {
+        self.attr(a::PEERS).map(sockaddrs).unwrap_or_default()
     }
 
     /// Pending timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4
@@ -289,12 +354,12 @@ impl InetSocket {
 
     /// The value of attribute `ty`, if present.
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     /// Every attribute as `(type, value)`, known or not.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        Attrs::new(&self.raw.bytes, START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// `tcp_info` (with [`Extensions::INFO`], TCP only), zero-copy.
@@ -303,12 +368,12 @@ impl InetSocket {
             return None;
         }
         let v = self.attr(a::INFO)?;
-        Some(TcpInfo::new(self.raw.bytes.slice_ref(v)))
+        Some(TcpInfo::new(self.m.raw.bytes.slice_ref(v)))
     }
 
     /// The INET_DIAG_INFO value whatever the protocol (e.g. `mptcp_info`).
     pub fn info_raw(&self) -> Option<Bytes> {
-        self.attr(a::INFO).map(|v| self.raw.bytes.slice_ref(v))
+        self.attr(a::INFO).map(|v| self.m.raw.bytes.slice_ref(v))
     }
 
     /// The congestion-control algorithm ([`Extensions::CONG`]).
@@ -474,6 +539,23 @@ impl InetQuery {
         self.protocol(InetProtocol::Udp)
     }
 
+    /// UDP-Lite.
+    pub fn udplite(self) -> Self {
+        self.protocol(InetProtocol::UdpLite)
+    }
+
+    /// Raw sockets (needs raw_diag): `255` lists every raw socket, another
+    /// number only the raw sockets of that IP protocol.
+    pub fn raw(self, protocol: u8) -> Self {
+        self.protocol(InetProtocol::Raw(protocol))
+    }
+
+    /// SCTP sockets and associations (needs sctp_diag); see
+    /// [`InetSocket::is_sctp_association`].
+    pub fn sctp(self) -> Self {
+        self.protocol(InetProtocol::Sctp)
+    }
+
     /// States to include (default all).
     pub fn states(mut self, s: States) -> Self {
         self.states = s;
@@ -497,13 +579,13 @@ impl InetQuery {
         self
     }
 
-    fn request(&self, family: u8, id: SockId, with_filter: bool) -> Result<InetRequest> {
+    fn request(&self, family: u8, id: SockId, filter: Option<&Filter>) -> Result<InetRequest> {
         let n = self.protocol.number();
         let mut attributes = Vec::new();
         if n > 255 || self.protocol == InetProtocol::Mptcp {
             attributes.push(InetRequestAttr::Protocol(n));
         }
-        if with_filter && let Some(f) = &self.filter {
+        if let Some(f) = filter {
             attributes.push(InetRequestAttr::Bytecode(f.compile()?));
         }
         Ok(InetRequest {
@@ -520,31 +602,95 @@ impl InetQuery {
         })
     }
 
-    /// The requests this listing sends, one per family.
+    /// The requests this listing sends, one per family. A filter naming a
+    /// device must name it by index here ([`InetQuery::stream`] resolves
+    /// names).
     pub fn requests(&self) -> Result<Vec<DiagMessage>> {
+        self.requests_with(self.filter.as_ref())
+    }
+
+    fn requests_with(&self, filter: Option<&Filter>) -> Result<Vec<DiagMessage>> {
         self.family
             .numbers()
             .iter()
             .map(|&f| {
-                self.request(f, SockId::default(), true)
+                self.request(f, SockId::default(), filter)
                     .map(DiagMessage::InetRequest)
             })
             .collect()
     }
 
+    /// This query with its filter's device names replaced by their indexes
+    /// in the client's namespace (one link lookup per name).
+    async fn with_devices_resolved(mut self) -> Result<InetQuery> {
+        let Some(f) = self.filter.take() else {
+            return Ok(self);
+        };
+        let links = self.handle.nl.link();
+        let mut indexes = HashMap::new();
+        for name in f.device_names() {
+            let link = links.get(name).await.map_err(|e| {
+                if e.is_not_found() {
+                    Error::invalid(
+                        "dev",
+                        format!("no device {name:?} in the client's namespace"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+            indexes.insert(name.to_string(), link.index());
+        }
+        self.filter = Some(f.resolve(&indexes)?);
+        Ok(self)
+    }
+
     /// Streams the sockets as the kernel dumps them (IPv4 first, then
-    /// IPv6), one datagram buffered at a time.
+    /// IPv6), one datagram buffered at a time. A filter's device names are
+    /// looked up first; SCTP listings are filtered here, as sctp_diag
+    /// ignores the kernel-side filter.
     pub fn stream(&self) -> BoxStream<'static, Result<InetSocket>> {
-        let requests = match self.requests() {
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.device_names().is_empty())
+        {
+            let q = self.clone();
+            return stream::once(q.with_devices_resolved())
+                .map(|r| match r {
+                    Ok(q) => q.stream(),
+                    Err(e) => stream::once(async { Err(e) }).boxed(),
+                })
+                .flatten()
+                .boxed();
+        }
+        // Cgroup paths are resolved once, not once per family.
+        let filter = match self.filter.as_ref().map(|f| f.resolve(&HashMap::new())) {
+            None => None,
+            Some(Ok(f)) => Some(f),
+            Some(Err(e)) => return stream::once(async { Err(e) }).boxed(),
+        };
+        let requests = match self.requests_with(filter.as_ref()) {
             Ok(r) => r,
             Err(e) => return stream::once(async { Err(e) }).boxed(),
         };
         let req = self.handle.requester.clone();
         let proto = self.protocol;
+        let in_user_space = filter.filter(|_| proto == InetProtocol::Sctp);
+        // raw_diag dumps every raw socket whatever the protocol asked for
+        // (it reads `sdiag_raw_protocol` only in exact lookups).
+        let keep = move |s: &InetSocket| {
+            let of_protocol = match proto {
+                InetProtocol::Raw(p) if p != 255 => s.protocol_attr() == Some(p),
+                _ => true,
+            };
+            of_protocol && in_user_space.as_ref().is_none_or(|f| f.matches_socket(s))
+        };
         stream::iter(requests)
             .map(move |m| req.dump_raw(m, 0))
             .flatten()
             .map(move |r| r.and_then(|raw| InetSocket::from_raw(raw, proto)))
+            .try_filter(move |s| std::future::ready(keep(s)))
             .boxed()
     }
 
@@ -570,7 +716,20 @@ impl InetQuery {
     /// address uses more than its first 4 bytes. Not found: an error with
     /// [`Error::is_not_found`].
     pub async fn get(&self, id: SockId) -> Result<InetSocket> {
-        let req = self.request(self.family_of(&id)?, id, false)?;
+        let family = self.family_of(&id)?;
+        // udp_diag's exact lookup reads the id from the packet's side
+        // (source = the socket's remote end), "for historical reasons".
+        let id = match self.protocol {
+            InetProtocol::Udp | InetProtocol::UdpLite => SockId {
+                sport: id.dport,
+                dport: id.sport,
+                src: id.dst,
+                dst: id.src,
+                ..id
+            },
+            _ => id,
+        };
+        let req = self.request(family, id, None)?;
         let raw = self
             .handle
             .requester
@@ -583,7 +742,7 @@ impl InetQuery {
     /// fails with ECONNABORTED. Needs CAP_NET_ADMIN and
     /// CONFIG_INET_DIAG_DESTROY.
     pub async fn destroy(&self, id: SockId) -> Result<()> {
-        let mut req = self.request(self.family_of(&id)?, id, false)?;
+        let mut req = self.request(self.family_of(&id)?, id, None)?;
         req.ext = 0;
         self.handle
             .requester

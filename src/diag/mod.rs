@@ -31,13 +31,15 @@ mod tests;
 mod unix;
 mod values;
 
-pub use bytecode::{Cmp, Filter};
+pub use bytecode::{Cgroup, Cmp, Filter};
 pub use codec::{
     DiagMessage, INET_DIAG_REQ_BYTECODE, INET_DIAG_REQ_PROTOCOL, INET_DIAG_REQ_SK_BPF_STORAGES,
     InetRequest, InetRequestAttr, NO_COOKIE, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, SimpleRequest,
     SockId,
 };
-pub use inet::{Extensions, Family, InetProtocol, InetQuery, InetSocket, state_name};
+pub use inet::{
+    Extensions, Family, InetProtocol, InetQuery, InetSocket, sctp_state_name, state_name,
+};
 pub use other::{NetlinkQuery, NetlinkSocket, PacketQuery, PacketSocket};
 pub use replies::{
     InetAttr, InetHeader, InetReply, NetlinkAttr, NetlinkDiagHeader, NetlinkReply, PacketAttr,
@@ -87,6 +89,8 @@ pub(crate) fn decode_error(reason: String) -> Error {
 #[derive(Debug, Clone)]
 pub struct DiagHandle {
     pub(crate) requester: Requester<Diag>,
+    /// The client, for resolving a filter's device names in its namespace.
+    pub(crate) nl: Netlink,
 }
 
 impl DiagHandle {
@@ -164,6 +168,7 @@ impl Netlink {
     pub fn diag(&self) -> DiagHandle {
         DiagHandle {
             requester: self.requester::<Diag>(),
+            nl: self.clone(),
         }
     }
 }

@@ -13,29 +13,15 @@ use super::codec::{
 };
 use super::replies::{NetlinkReply, PacketReply, netlink_attr, packet_attr};
 use super::values::{PacketInfo, SkMemInfo};
-use super::{DiagHandle, decode_error};
+use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error};
 use crate::conn::RawMessage;
-use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, Indexed};
 use crate::error::Result;
-
-const NL_START: usize = attrs_start(NETLINK_MSG_LEN);
-const PK_START: usize = attrs_start(PACKET_MSG_LEN);
-
-fn check(raw: &RawMessage, start: usize, family: u8, what: &str) -> Result<()> {
-    if raw.bytes.len() < start || raw.bytes.get(16) != Some(&family) {
-        return Err(decode_error(format!(
-            "expected a {what} of at least {start} bytes, got {}",
-            raw.bytes.len()
-        )));
-    }
-    Ok(())
-}
 
 /// One netlink socket (a lazy view).
 #[derive(Clone)]
 pub struct NetlinkSocket {
-    raw: RawMessage,
-    idx: AttrIndex<8>,
+    m: Indexed<8>,
 }
 
 impl fmt::Debug for NetlinkSocket {
@@ -51,13 +37,13 @@ impl fmt::Debug for NetlinkSocket {
 impl NetlinkSocket {
     /// Wraps a reply to a netlink request.
     pub fn from_raw(raw: RawMessage) -> Result<NetlinkSocket> {
-        check(&raw, NL_START, AF_NETLINK, "netlink_diag_msg")?;
-        let idx = AttrIndex::build(&raw.bytes, NL_START);
-        Ok(NetlinkSocket { raw, idx })
+        let what = "a netlink_diag_msg";
+        let m = Indexed::of_family(raw, &[AF_NETLINK], NETLINK_MSG_LEN, what, REQ)?;
+        Ok(NetlinkSocket { m })
     }
 
     fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..16 + NETLINK_MSG_LEN]
+        self.m.header()
     }
 
     fn word(&self, off: usize) -> u32 {
@@ -66,12 +52,12 @@ impl NetlinkSocket {
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 
     /// The fully decoded message.
     pub fn decode(&self) -> Result<NetlinkReply> {
-        NetlinkReply::parse(&self.raw.bytes[16..]).map_err(|e| decode_error(e.to_string()))
+        NetlinkReply::parse(self.m.payload()).map_err(|e| decode_error(e.to_string()))
     }
 
     /// SOCK_RAW 3 or SOCK_DGRAM 2.
@@ -116,12 +102,12 @@ impl NetlinkSocket {
 
     /// The value of attribute `ty`, if present.
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, NL_START, ty)
+        self.m.attr(ty)
     }
 
     /// Every attribute as `(type, value)`.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        Attrs::new(&self.raw.bytes, NL_START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// NETLINK_DIAG_MEMINFO.
@@ -220,8 +206,7 @@ impl IntoFuture for NetlinkQuery {
 /// One packet socket (a lazy view).
 #[derive(Clone)]
 pub struct PacketSocket {
-    raw: RawMessage,
-    idx: AttrIndex<8>,
+    m: Indexed<8>,
 }
 
 impl fmt::Debug for PacketSocket {
@@ -237,23 +222,23 @@ impl fmt::Debug for PacketSocket {
 impl PacketSocket {
     /// Wraps a reply to a packet request.
     pub fn from_raw(raw: RawMessage) -> Result<PacketSocket> {
-        check(&raw, PK_START, AF_PACKET, "packet_diag_msg")?;
-        let idx = AttrIndex::build(&raw.bytes, PK_START);
-        Ok(PacketSocket { raw, idx })
+        let what = "a packet_diag_msg";
+        let m = Indexed::of_family(raw, &[AF_PACKET], PACKET_MSG_LEN, what, REQ)?;
+        Ok(PacketSocket { m })
     }
 
     fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..16 + PACKET_MSG_LEN]
+        self.m.header()
     }
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 
     /// The fully decoded message.
     pub fn decode(&self) -> Result<PacketReply> {
-        PacketReply::parse(&self.raw.bytes[16..]).map_err(|e| decode_error(e.to_string()))
+        PacketReply::parse(self.m.payload()).map_err(|e| decode_error(e.to_string()))
     }
 
     /// SOCK_RAW 3 or SOCK_DGRAM 2.
@@ -279,12 +264,12 @@ impl PacketSocket {
 
     /// The value of attribute `ty`, if present.
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, PK_START, ty)
+        self.m.attr(ty)
     }
 
     /// Every attribute as `(type, value)`.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        Attrs::new(&self.raw.bytes, PK_START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// PACKET_DIAG_INFO.

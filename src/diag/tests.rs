@@ -381,6 +381,59 @@ fn odd_sized_known_attributes_stay_raw() {
     round_trip(&DiagMessage::Inet(r), 0);
 }
 
+/// A `struct sockaddr_storage` (128 bytes) holding `a`.
+fn sockaddr_storage(a: std::net::SocketAddr) -> Vec<u8> {
+    let mut b = vec![0u8; 128];
+    b[2..4].copy_from_slice(&a.port().to_be_bytes());
+    match a.ip() {
+        std::net::IpAddr::V4(ip) => {
+            b[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            b[4..8].copy_from_slice(&ip.octets());
+        }
+        std::net::IpAddr::V6(ip) => {
+            b[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            b[8..24].copy_from_slice(&ip.octets());
+        }
+    }
+    b
+}
+
+#[test]
+fn sctp_associations_and_raw_protocols_from_their_attributes() {
+    let mut r = inet_reply();
+    r.header.state = 3; // SCTP_STATE_ESTABLISHED in an association reply
+    let locals = ["10.0.0.1:80", "[2001:db8::1]:80"].map(|a| a.parse().unwrap());
+    let peer: std::net::SocketAddr = "10.0.0.2:40000".parse().unwrap();
+    let mut unknown_family = sockaddr_storage(peer);
+    unknown_family[0] = 99;
+    r.attributes = vec![
+        InetAttr::Other(inet_attr::LOCALS, locals.map(sockaddr_storage).concat()),
+        InetAttr::Other(
+            inet_attr::PEERS,
+            [sockaddr_storage(peer), unknown_family].concat(),
+        ),
+    ];
+    let buf = round_trip(&DiagMessage::Inet(r.clone()), 2);
+    let s = InetSocket::from_raw(raw_of(20, 2, &buf), InetProtocol::Sctp).unwrap();
+    assert!(s.is_sctp_association());
+    assert_eq!(s.local_addrs(), locals.to_vec());
+    assert_eq!(s.peer_addrs(), vec![peer], "an unknown family is skipped");
+    assert_eq!(s.state_name(), "ESTAB");
+    // The same bytes as TCP: no association, TCP state names.
+    let t = InetSocket::from_raw(raw_of(20, 2, &buf), InetProtocol::Tcp).unwrap();
+    assert!(!t.is_sctp_association());
+    assert_eq!(t.state_name(), "SYN-RECV");
+    assert_eq!(sctp_state_name(7), "ACK_SENT");
+    assert_eq!(sctp_state_name(10), "UNKNOWN");
+
+    // A raw socket's protocol comes from INET_DIAG_PROTOCOL.
+    r.attributes = vec![InetAttr::Protocol(58)];
+    let buf = round_trip(&DiagMessage::Inet(r), 2);
+    let raw = InetSocket::from_raw(raw_of(20, 2, &buf), InetProtocol::Raw(255)).unwrap();
+    assert_eq!(raw.protocol(), InetProtocol::Raw(58));
+    assert!(raw.local_addrs().is_empty() && raw.peer_addrs().is_empty());
+}
+
 fn exercise(ty: u16, flags: u16, payload: &[u8]) {
     let _ = DiagMessage::deserialize(&header(ty, flags, payload.len()), payload);
     let raw = raw_of(ty, flags, payload);
@@ -410,6 +463,10 @@ fn exercise(ty: u16, flags: u16, payload: &[u8]) {
             s.v6only(),
         );
         let _ = s.attributes().count();
+        let _ = (s.local_addrs(), s.peer_addrs(), s.state_name());
+        if let Ok(r) = InetSocket::from_raw(s.raw().clone(), InetProtocol::Raw(255)) {
+            let _ = (r.protocol(), format!("{r:?}"));
+        }
         let _ = s.decode();
         let _ = format!("{s:?}");
     }

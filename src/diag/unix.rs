@@ -11,12 +11,10 @@ use super::codec::{AF_UNIX, DiagMessage, NO_COOKIE, SimpleRequest, UNIX_MSG_LEN,
 use super::replies::{UnixReply, unix_attr as a};
 use super::states::States;
 use super::values::SkMemInfo;
-use super::{DiagHandle, decode_error};
+use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error};
 use crate::conn::RawMessage;
-use crate::conn::attrs::{self, AttrIndex, Attrs, attrs_start};
+use crate::conn::attrs::{self, Indexed};
 use crate::error::{Error, Result};
-
-const START: usize = attrs_start(UNIX_MSG_LEN);
 
 /// UDIAG_SHOW_* bits: which attributes a unix listing asks for.
 #[allow(missing_docs)]
@@ -33,8 +31,7 @@ pub mod show {
 /// One unix socket as the kernel reported it (a lazy view).
 #[derive(Clone)]
 pub struct UnixSocket {
-    raw: RawMessage,
-    idx: AttrIndex<8>,
+    m: Indexed<8>,
 }
 
 impl fmt::Debug for UnixSocket {
@@ -52,28 +49,22 @@ impl fmt::Debug for UnixSocket {
 impl UnixSocket {
     /// Wraps a reply to a unix request.
     pub fn from_raw(raw: RawMessage) -> Result<UnixSocket> {
-        if raw.bytes.len() < START || raw.bytes.get(16) != Some(&AF_UNIX) {
-            return Err(decode_error(format!(
-                "expected a unix_diag_msg of at least {START} bytes, got {}",
-                raw.bytes.len()
-            )));
-        }
-        let idx = AttrIndex::build(&raw.bytes, START);
-        Ok(UnixSocket { raw, idx })
+        let m = Indexed::of_family(raw, &[AF_UNIX], UNIX_MSG_LEN, "a unix_diag_msg", REQ)?;
+        Ok(UnixSocket { m })
     }
 
     fn hdr(&self) -> &[u8] {
-        &self.raw.bytes[16..16 + UNIX_MSG_LEN]
+        self.m.header()
     }
 
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
-        &self.raw
+        &self.m.raw
     }
 
     /// The fully decoded message.
     pub fn decode(&self) -> Result<UnixReply> {
-        UnixReply::parse(&self.raw.bytes[16..]).map_err(|e| decode_error(e.to_string()))
+        UnixReply::parse(self.m.payload()).map_err(|e| decode_error(e.to_string()))
     }
 
     /// SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5.
@@ -109,12 +100,12 @@ impl UnixSocket {
 
     /// The value of attribute `ty`, if present.
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
-        self.idx.get(&self.raw.bytes, START, ty)
+        self.m.attr(ty)
     }
 
     /// Every attribute as `(type, value)`.
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
-        Attrs::new(&self.raw.bytes, START).map(|(_, t, v)| (t, v))
+        self.m.attributes()
     }
 
     /// The bound name's bytes (UNIX_DIAG_NAME) as the kernel sent them: a

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod diag;
 mod links;
 mod routes;
 mod xfrm;
