@@ -37,16 +37,17 @@ pub struct Config {
     pub io_thread: bool,
     /// On a multi-thread runtime with two or more workers, typed listings
     /// (`link().list()`, `route().list()`, …) receive and index their dump
-    /// in a task of their own, up to [`READ_AHEAD_ITEMS`] values ahead of
-    /// the consumer, so the kernel's work of producing the dump and the
-    /// consumer's work overlap on two cores. Memory stays bounded; the
-    /// kernel still produces the next chunk only when it is read.
+    /// on a thread of the runtime's blocking pool, up to
+    /// [`READ_AHEAD_DATAGRAMS`] datagrams ahead of the consumer, so the
+    /// kernel's work of producing the dump and the consumer's work overlap
+    /// on two cores. Memory stays bounded; the kernel still produces the
+    /// next chunk only when it is read.
     pub read_ahead: bool,
 }
 
-/// How far ahead of its consumer a read-ahead listing may get (values;
-/// see [`Config::read_ahead`]).
-pub const READ_AHEAD_ITEMS: usize = crate::conn::mapped::CHUNK * crate::conn::mapped::CHUNKS_AHEAD;
+/// How far ahead of its consumer a read-ahead listing may get, in received
+/// datagrams (see [`Config::read_ahead`]).
+pub const READ_AHEAD_DATAGRAMS: usize = crate::conn::mapped::DATAGRAMS_AHEAD;
 
 impl Default for Config {
     fn default() -> Self {

@@ -3,19 +3,23 @@
 //! cost a poll and a move of the value, which a 100,000-route dump showed.
 //!
 //! On a multi-thread runtime the dump is read ahead: a thread of the
-//! runtime's blocking pool receives it and makes the values, handing them over in chunks through a
-//! bounded channel, so the kernel producing the dump (inside our recvmsg)
-//! and the consumer run on two cores at once.
+//! runtime's blocking pool receives it (the kernel produces each next chunk
+//! inside that recvmsg) and hands each datagram over, framed, through a
+//! bounded channel, while the consumer makes and reads the values on
+//! another core.
 
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::mpsc;
 
 use super::RawMessage;
+use super::frame::Header;
 use super::requester::RawDump;
 use crate::error::Result;
 
@@ -23,23 +27,24 @@ use crate::error::Result;
 /// to an index), then gives the dump and the per-message mapping.
 type Start<F> = Pin<Box<dyn Future<Output = Result<(RawDump, F)>> + Send>>;
 
+/// A datagram from a read-ahead thread, with the byte ranges of its items;
+/// or the error that ended the dump.
+type Piece = Result<(Bytes, Vec<Range<usize>>)>;
+
 // `Running` is the steady state: boxing it would add an indirection per item.
 #[allow(clippy::large_enum_variant)]
-enum State<T, F> {
+enum State<F> {
     Starting(Start<F>),
     Running(RawDump, F),
-    /// Read ahead by a task: the chunk being consumed, and the next ones.
-    Ahead(
-        std::vec::IntoIter<Result<T>>,
-        mpsc::Receiver<Vec<Result<T>>>,
-    ),
+    /// Read ahead: the datagram being consumed and its item ranges, the
+    /// next ones, the mapping.
+    Ahead(Bytes, std::vec::IntoIter<Range<usize>>, mpsc::Receiver<Piece>, F),
     Done,
 }
 
-/// Values per chunk handed from a read-ahead task to its consumer.
-pub(crate) const CHUNK: usize = 256;
-/// Chunks a read-ahead task may have ready before it waits.
-pub(crate) const CHUNKS_AHEAD: usize = 2;
+/// Datagrams a read-ahead thread may have received before it waits for its
+/// consumer (a dump datagram is at most 32 KiB).
+pub(crate) const DATAGRAMS_AHEAD: usize = 2;
 
 /// True when reading ahead can use a second core.
 fn read_ahead_pays() -> bool {
@@ -51,15 +56,11 @@ fn read_ahead_pays() -> bool {
 /// A stream of values made from the messages of a dump by `F`, which
 /// returns `None` for a message to skip (a client-side filter) and an error
 /// for a message it cannot read (an error item; the stream goes on).
-pub(crate) struct MappedDump<T, F> {
-    state: State<T, F>,
+pub(crate) struct MappedDump<F> {
+    state: State<F>,
 }
 
-// Nothing in it is pinned structurally: the start future is boxed, the dump
-// is Unpin, and values only pass through (in a Vec).
-impl<T, F> Unpin for MappedDump<T, F> {}
-
-impl<T, F> MappedDump<T, F> {
+impl<F> MappedDump<F> {
     /// A stream that first awaits `start`. An error from it is the stream's
     /// only item.
     pub(crate) fn new(start: impl Future<Output = Result<(RawDump, F)>> + Send + 'static) -> Self {
@@ -69,10 +70,9 @@ impl<T, F> MappedDump<T, F> {
     }
 }
 
-impl<T, F> Stream for MappedDump<T, F>
+impl<T, F> Stream for MappedDump<F>
 where
-    T: Send + 'static,
-    F: FnMut(RawMessage) -> Option<Result<T>> + Send + Unpin + 'static,
+    F: FnMut(RawMessage) -> Option<Result<T>> + Unpin,
 {
     type Item = Result<T>;
 
@@ -82,7 +82,8 @@ where
             match &mut this.state {
                 State::Starting(start) => match ready!(start.as_mut().poll(cx)) {
                     Ok((dump, f)) if dump.read_ahead() && read_ahead_pays() => {
-                        this.state = State::Ahead(Vec::new().into_iter(), spawn_reader(dump, f));
+                        let rx = spawn_reader(dump);
+                        this.state = State::Ahead(Bytes::new(), Vec::new().into_iter(), rx, f);
                     }
                     Ok((dump, f)) => this.state = State::Running(dump, f),
                     Err(e) => {
@@ -102,38 +103,40 @@ where
                         return Poll::Ready(None);
                     }
                 },
-                State::Ahead(chunk, rx) => {
-                    if let Some(item) = chunk.next() {
-                        return Poll::Ready(Some(item));
+                State::Ahead(datagram, items, rx, f) => match items.next() {
+                    Some(range) => {
+                        let bytes = datagram.slice(range);
+                        let header = Header::parse(&bytes).expect("framed message has a header");
+                        if let Some(item) = f(RawMessage { header, bytes }) {
+                            return Poll::Ready(Some(item));
+                        }
                     }
-                    match ready!(rx.poll_recv(cx)) {
-                        Some(next) => *chunk = next.into_iter(),
+                    None => match ready!(rx.poll_recv(cx)) {
+                        Some(Ok((d, ranges))) => {
+                            *datagram = d;
+                            *items = ranges.into_iter();
+                        }
+                        Some(Err(e)) => {
+                            this.state = State::Done;
+                            return Poll::Ready(Some(Err(e)));
+                        }
                         None => {
                             this.state = State::Done;
                             return Poll::Ready(None);
                         }
-                    }
-                }
+                    },
+                },
                 State::Done => return Poll::Ready(None),
             }
         }
     }
 }
 
-/// Starts the task that reads `dump` ahead. It stops when the dump ends or
-/// the consumer goes away (dropping the dump, which closes or recycles its
-/// socket as usual).
-fn spawn_reader<T, F>(dump: RawDump, f: F) -> mpsc::Receiver<Vec<Result<T>>>
-where
-    T: Send + 'static,
-    F: FnMut(RawMessage) -> Option<Result<T>> + Send + Unpin + 'static,
-{
-    let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
-    let mut items = MappedDump {
-        state: State::Running(dump, f),
-    }
-    // Everything already received, up to a chunk, without waiting.
-    .ready_chunks(CHUNK);
+/// Starts the thread that reads `dump` ahead. It stops when the dump ends
+/// or the consumer goes away (dropping the dump, which closes or recycles
+/// its socket as usual).
+fn spawn_reader(mut dump: RawDump) -> mpsc::Receiver<Piece> {
+    let (tx, rx) = mpsc::channel(DATAGRAMS_AHEAD);
     // A thread of the blocking pool rather than a task: a task woken by its
     // consumer would be queued behind it on the same worker (the LIFO slot)
     // and the two would take turns on one core instead of running at once.
@@ -144,9 +147,10 @@ where
                 tokio::select! {
                     biased;
                     _ = tx.closed() => return,
-                    chunk = items.next() => match chunk {
-                        Some(chunk) => {
-                            if tx.send(chunk).await.is_err() {
+                    piece = std::future::poll_fn(|cx| dump.poll_datagram(cx)) => match piece {
+                        Some(piece) => {
+                            let last = piece.is_err();
+                            if tx.send(piece).await.is_err() || last {
                                 return;
                             }
                         }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -448,6 +449,8 @@ pub struct RawDump {
     datagram: Bytes,
     pos: usize,
     finished: bool,
+    /// A failure to report after the items received before it.
+    pending: Option<Error>,
 }
 
 impl std::fmt::Debug for RawDump {
@@ -485,6 +488,7 @@ impl RawDump {
             datagram: Bytes::new(),
             pos: 0,
             finished: false,
+            pending: None,
         }
     }
 
@@ -504,11 +508,6 @@ impl RawDump {
             self.counted = false;
             self.conn.dumps_running.fetch_sub(1, Ordering::Relaxed);
         }
-    }
-
-    fn fail(&mut self, e: Error) -> Poll<Option<Result<RawMessage>>> {
-        self.finish();
-        Poll::Ready(Some(Err(e)))
     }
 
     fn map_failure(&self, f: Failure) -> Error {
@@ -559,76 +558,127 @@ impl RawDump {
     }
 }
 
-impl Stream for RawDump {
-    type Item = Result<RawMessage>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.finished {
+impl RawDump {
+    /// Advances the dump, receiving datagrams as needed. With `one`, returns
+    /// the next item's bytes. Otherwise pushes into `out` the byte ranges of
+    /// every item left in the current datagram and returns the datagram
+    /// (moved out, no reference count touched). `None` at the end; an error
+    /// ends the dump (after the items before it).
+    fn poll_items(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<Range<usize>>,
+        one: bool,
+    ) -> Poll<Option<Result<Bytes>>> {
+        if let Some(e) = self.pending.take() {
+            return self.fail(e);
+        }
+        if self.finished {
             return Poll::Ready(None);
         }
         // Only opening needs the runtime (the reactor registration).
-        if this.sock.is_none() && tokio::runtime::Handle::try_current().is_err() {
-            return this.fail(Error::NoRuntime);
+        if self.sock.is_none() && tokio::runtime::Handle::try_current().is_err() {
+            return self.fail(Error::NoRuntime);
         }
-        if let Err(e) = ready!(this.poll_socket(cx)) {
-            return this.fail(e);
+        if let Err(e) = ready!(self.poll_socket(cx)) {
+            return self.fail(e);
         }
-        if !this.sent {
-            let seq = this.conn.next_dump_seq();
-            frame::set_seq(&mut this.request, seq);
+        if !self.sent {
+            let seq = self.conn.next_dump_seq();
+            frame::set_seq(&mut self.request, seq);
             let sent = ready!(
-                this.sock
+                self.sock
                     .as_ref()
                     .expect("socket")
-                    .poll_send(cx, &this.request)
+                    .poll_send(cx, &self.request)
             );
             if let Err(e) = sent {
-                return this.fail(Error::Io(e));
+                return self.fail(Error::Io(e));
             }
-            this.sent = true;
-            this.reader = DumpReader::new(seq);
+            self.sent = true;
+            self.reader = DumpReader::new(seq);
         }
         loop {
-            while this.pos < this.datagram.len() {
-                let mut frames = Frames::new(&this.datagram, this.pos);
+            while self.pos < self.datagram.len() {
+                let mut frames = Frames::new(&self.datagram, self.pos);
                 let Some(f) = frames.next() else { break };
-                this.pos = frames.position();
-                match this.reader.step(f, &this.datagram) {
-                    Step::Item(bytes) => {
-                        let header = Header::parse(&bytes).expect("framed message has a header");
-                        return Poll::Ready(Some(Ok(RawMessage { header, bytes })));
+                self.pos = frames.position();
+                match self.reader.step(f, &self.datagram) {
+                    Step::Item(range) if one => {
+                        return Poll::Ready(Some(Ok(self.datagram.slice(range))));
                     }
+                    Step::Item(range) => out.push(range),
                     Step::Skip => {}
-                    Step::End(Ok(())) => {
-                        this.finish();
-                        return Poll::Ready(None);
-                    }
-                    Step::End(Err(f)) => {
-                        let e = this.map_failure(f);
-                        return this.fail(e);
+                    Step::End(end) => {
+                        let datagram = std::mem::take(&mut self.datagram);
+                        match end {
+                            Ok(()) => self.finish(),
+                            Err(f) => {
+                                let e = self.map_failure(f);
+                                if out.is_empty() {
+                                    return self.fail(e);
+                                }
+                                // The items before the failure first.
+                                self.pending = Some(e);
+                            }
+                        }
+                        return Poll::Ready((!out.is_empty()).then_some(Ok(datagram)));
                     }
                 }
             }
-            let sock = this.sock.as_mut().expect("socket");
+            if !out.is_empty() {
+                return Poll::Ready(Some(Ok(std::mem::take(&mut self.datagram))));
+            }
+            let sock = self.sock.as_mut().expect("socket");
             match sock.poll_recv(cx) {
                 Poll::Ready(Ok((d, sender))) => {
-                    this.sleep = None;
-                    if this.reader.accept(sender) {
-                        this.datagram = d;
-                        this.pos = 0;
+                    self.sleep = None;
+                    if self.reader.accept(sender) {
+                        self.datagram = d;
+                        self.pos = 0;
                     }
                 }
-                Poll::Ready(Err(e)) => return this.fail(Error::Io(e)),
+                Poll::Ready(Err(e)) => return self.fail(Error::Io(e)),
                 Poll::Pending => {
-                    if this.poll_timeout(cx) {
-                        let rk = this.rk;
-                        return this.fail(Error::Timeout(rk));
+                    if self.poll_timeout(cx) {
+                        let rk = self.rk;
+                        return self.fail(Error::Timeout(rk));
                     }
                     return Poll::Pending;
                 }
             }
         }
+    }
+
+    fn fail(&mut self, e: Error) -> Poll<Option<Result<Bytes>>> {
+        self.finish();
+        Poll::Ready(Some(Err(e)))
+    }
+
+    /// The items of the next datagram at once: the datagram and their byte
+    /// ranges in it (for a read-ahead thread: one hand-over per datagram).
+    pub(crate) fn poll_datagram(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Bytes, Vec<Range<usize>>)>>> {
+        let mut out = Vec::new();
+        self.poll_items(cx, &mut out, false)
+            .map(|r| r.map(|r| r.map(|d| (d, out))))
+    }
+}
+
+impl Stream for RawDump {
+    type Item = Result<RawMessage>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let item = ready!(this.poll_items(cx, &mut Vec::new(), true));
+        Poll::Ready(item.map(|r| {
+            r.map(|bytes| {
+                let header = Header::parse(&bytes).expect("framed message has a header");
+                RawMessage { header, bytes }
+            })
+        }))
     }
 }
 
