@@ -1,0 +1,83 @@
+//! What selects one policy for `get` and `del`.
+
+use super::{POLICY_ID_LEN, Policy, emit_common};
+use crate::error::{Error, Result};
+use crate::xfrm::types::{Dir, Mark, SELECTOR_LEN, Selector, Wr};
+
+/// What selects one policy for `get` and `del`: its selector and dir, or
+/// its index; with the mark and if_id it was added with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyId {
+    /// The selector (ignored when `index` is set).
+    pub selector: Selector,
+    /// The direction.
+    pub dir: Dir,
+    /// The index (0: look up by selector).
+    pub index: u32,
+    /// `mark V mask M`.
+    pub mark: Option<Mark>,
+    /// `if_id N`.
+    pub if_id: Option<u32>,
+}
+
+impl PolicyId {
+    /// By `selector` and `dir`.
+    pub fn by_selector(selector: Selector, dir: Dir) -> PolicyId {
+        PolicyId {
+            selector,
+            dir,
+            index: 0,
+            mark: None,
+            if_id: None,
+        }
+    }
+
+    /// By index (its direction is the index's low 3 bits).
+    pub fn by_index(index: u32) -> PolicyId {
+        PolicyId {
+            selector: Selector::unspec(),
+            dir: Dir::from_raw((index % 8) as u8),
+            index,
+            mark: None,
+            if_id: None,
+        }
+    }
+
+    /// `mark V mask M`.
+    pub fn mark(mut self, m: Mark) -> Self {
+        self.mark = Some(m);
+        self
+    }
+
+    /// `if_id N`.
+    pub fn if_id(mut self, id: u32) -> Self {
+        self.if_id = Some(id);
+        self
+    }
+
+    pub(super) fn emit(&self) -> Result<Vec<u8>> {
+        if self.index == 0 {
+            if self.selector.family.is_none() {
+                return Err(Error::invalid("selector", "needs a family"));
+            }
+            self.selector.validate()?;
+        }
+        let mut b = vec![0u8; POLICY_ID_LEN];
+        self.selector.emit(&mut b[..SELECTOR_LEN]);
+        let mut w = Wr(&mut b);
+        w.u32(56, self.index);
+        w.u8(60, self.dir.raw());
+        emit_common(&mut b, self.mark, self.if_id, None);
+        Ok(b)
+    }
+}
+
+impl From<&Policy> for PolicyId {
+    fn from(p: &Policy) -> PolicyId {
+        PolicyId {
+            mark: p.mark,
+            if_id: p.if_id,
+            ..PolicyId::by_selector(p.selector, p.dir)
+        }
+    }
+}
