@@ -11,7 +11,7 @@ use common::TestNs;
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
     DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Mode, Policy, PolicyAction,
-    PolicyId, Selector, Template, XfrmEvent, msg,
+    PolicyId, SecCtx, Selector, Template, XfrmEvent, msg,
 };
 
 /// One policy of `ip -s xfrm policy`'s text: its first line and the tokens
@@ -501,4 +501,118 @@ async fn monitor_sees_an_acquire() {
         }
         other => panic!("expected an acquire, got {other:?}"),
     }
+}
+
+/// True when an LSM with XFRM hooks (SELinux) is active: only then does
+/// the kernel keep a security context.
+fn xfrm_lsm_active() -> bool {
+    std::path::Path::new("/sys/fs/selinux").exists()
+}
+
+#[tokio::test]
+async fn policy_security_context_is_accepted_and_kept_only_by_an_xfrm_lsm() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let ctx = SecCtx::new("system_u:object_r:ipsec_spd_t:s0");
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let p = Policy::new(sel, Dir::Out).sec_ctx(ctx.clone());
+    x.add_policy(&p).await.unwrap();
+    let list = x.policies().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let text = ns.ip(&["xfrm", "policy"]);
+    if xfrm_lsm_active() {
+        assert_eq!(list[0].sec_ctx.as_ref(), Some(&ctx));
+        assert!(text.contains("security context"), "{text}");
+    } else {
+        // No LSM implements the XFRM hooks (the host runs lockdown,
+        // capability, landlock, bpf): the kernel accepts the context and
+        // keeps none, so it reads back without one, in ip too, and it does
+        // not tell policies apart: the same selector again is EEXIST.
+        assert_eq!(list[0].sec_ctx, None);
+        assert!(!text.contains("security context"), "{text}");
+        let e = x.add_policy(&Policy::new(sel, Dir::Out)).await.unwrap_err();
+        assert_eq!(e.errno(), Some(libc::EEXIST), "{e}");
+        // A policy ip adds with `ctx` reads back the same way.
+        ns.ip(&[
+            "xfrm",
+            "policy",
+            "add",
+            "src",
+            "10.2.0.0/24",
+            "dst",
+            "10.3.0.0/24",
+            "dir",
+            "in",
+            "ctx",
+            "system_u:object_r:ipsec_spd_t:s0",
+        ]);
+        let by_ip = x
+            .get_policy(&PolicyId::by_selector(
+                Selector::new("10.2.0.0/24", "10.3.0.0/24").unwrap(),
+                Dir::In,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(by_ip.sec_ctx, None);
+        x.del_policy(&PolicyId::from(&by_ip)).await.unwrap();
+    }
+    // get and delete with the context, as `ip xfrm policy delete … ctx`.
+    let id = PolicyId::from(&p);
+    assert_eq!(id.sec_ctx.as_ref(), Some(&ctx));
+    x.get_policy(&id).await.unwrap();
+    x.del_policy(&id).await.unwrap();
+
+    // Refused before sending, naming the field.
+    let long = SecCtx::new(&"u".repeat(SecCtx::MAX_LEN));
+    let e = x
+        .add_policy(&Policy::new(sel, Dir::Out).sec_ctx(long))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, tokio_netlink::Error::InvalidInput { field: "ctx", .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("longer than"), "{e}");
+    let e = x
+        .add_policy(&Policy::new(sel, Dir::Out).sec_ctx(SecCtx::new("")))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid ctx: the security context is empty"),
+        "{e}"
+    );
+
+    // The kernel's own check: a context whose lengths disagree.
+    let mut b = vec![0u8; 168];
+    b[40..42].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    b[56..88].fill(0xff);
+    b[160] = 1;
+    let ctx_len: u16 = 4;
+    let mut v = Vec::new();
+    v.extend_from_slice(&(8 + ctx_len + 1).to_ne_bytes()); // len: one too many
+    v.extend_from_slice(&8u16.to_ne_bytes());
+    v.extend_from_slice(&[1, 1]);
+    v.extend_from_slice(&ctx_len.to_ne_bytes());
+    v.extend_from_slice(b"abc\0");
+    b.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
+    b.extend_from_slice(&8u16.to_ne_bytes());
+    b.extend_from_slice(&v);
+    let e = x
+        .requester()
+        .ack(
+            tokio_netlink::xfrm::XfrmMessage {
+                message_type: msg::NEWPOLICY,
+                payload: b,
+            },
+            0x600,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string().contains("Invalid security context length"),
+        "kernel text: {e}"
+    );
+    assert!(x.policies().await.unwrap().is_empty());
 }

@@ -37,7 +37,7 @@ pub use policy::{DefaultAction, DefaultPolicy, Policy, PolicyId, PolicyList, Spd
 pub use state::{AllocSpi, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
     Algorithm, Dir, Encap, EncapType, IpsecProto, Level, Lifetime, LifetimeCurrent, Mark, Mode,
-    PolicyAction, Replay, ReplayEsn, Selector, Stats, Template, XFRM_INF,
+    Offload, PolicyAction, Replay, ReplayEsn, SecCtx, Selector, Stats, Template, XFRM_INF,
 };
 
 /// XFRM message types (`XFRM_MSG_*`).
@@ -299,6 +299,7 @@ mod tests {
             .template(Template::new(IpsecProto::Esp, Mode::Transport))
             .mark(Mark::new(3))
             .if_id(1)
+            .sec_ctx(SecCtx::new("u:r:t:s0"))
             .emit()
             .unwrap();
         for m in [&sa, &p] {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
-    AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Policy,
-    Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
+    AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Offload,
+    Policy, SecCtx, Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
 };
 
 use crate::common::{TestNs, feature_missing};
@@ -498,4 +498,176 @@ async fn xfrm_monitor_sees_acquire_and_expire() {
     // A hard expire removes the state.
     assert!(x.states().await.unwrap().is_empty());
     assert_eq!(m.losses(), 0);
+}
+
+#[tokio::test]
+async fn xfrm_state_coaddr_tfcpad_and_sec_ctx() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    // Mobile IPv6 route optimization: route2 and hao states carry a care-of
+    // address.
+    let ro = State::new(ip("fd00::1"), ip("fd00::2"), IpsecProto::Route2, 0)
+        .mode(Mode::RouteOptimization)
+        .coaddr(ip("fd00::9"));
+    if !add_or_missing(&x, &ro, "Mobile IPv6 states (CONFIG_IPV6_MIP6)").await {
+        return;
+    }
+    let hao = State::new(ip("fd00::1"), ip("fd00::3"), IpsecProto::Hao, 0)
+        .mode(Mode::RouteOptimization)
+        .coaddr(ip("fd00::a"));
+    x.add_state(&hao).await.unwrap();
+    let blocks = ip_states(&ns, false);
+    eprintln!("ip xfrm state:\n{}", blocks.join(""));
+    assert_eq!(blocks.len(), 2);
+    for (b, coa) in [
+        ("proto route2", "coa fd00::9"),
+        ("proto hao", "coa fd00::a"),
+    ] {
+        let block = blocks.iter().find(|x| x.contains(b)).expect(b);
+        assert!(block.contains(coa), "{block}");
+        assert!(block.contains("mode ro"), "{block}");
+    }
+    // Without an SPI a state is found by its source too.
+    let id = StateId::new(ip("fd00::2"), IpsecProto::Route2, 0).src(ip("fd00::1"));
+    let got = x.get_state(&id).await.unwrap();
+    assert_eq!(got.coaddr, Some(ip("fd00::9")));
+    assert_eq!(got.mode, Mode::RouteOptimization);
+    let list = x.states().proto(IpsecProto::Hao).await.unwrap();
+    assert_eq!(list[0].coaddr, Some(ip("fd00::a")));
+    x.del_state(&id).await.unwrap();
+    // Refused before sending: route2 without a care-of address (the kernel
+    // would say only EINVAL).
+    let e = x
+        .add_state(&State::new(
+            ip("fd00::1"),
+            ip("fd00::4"),
+            IpsecProto::Route2,
+            0,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("invalid coa: a route2 state needs"),
+        "{e}"
+    );
+
+    // A care-of address on an ESP state, which `ip` refuses to send: the
+    // kernel keeps and reports it.
+    let esp_coa = State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, 0x600)
+        .enc("cbc(aes)", &ENC_KEY)
+        .coaddr(ip("192.0.2.9"));
+    x.add_state(&esp_coa).await.unwrap();
+    let got = x.get_state(&esp_coa.id()).await.unwrap();
+    assert_eq!(got.coaddr, Some(ip("192.0.2.9")));
+
+    // TFC padding: kept on a tunnel state, refused in transport mode with
+    // the kernel's text.
+    let t = State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, 0x500)
+        .mode(Mode::Tunnel)
+        .enc("cbc(aes)", &ENC_KEY)
+        .tfcpad(100);
+    x.add_state(&t).await.unwrap();
+    let got = x.get_state(&t.id()).await.unwrap();
+    assert_eq!(got.tfcpad, Some(100));
+    let b = ip_states(&ns, false)
+        .into_iter()
+        .find(|b| b.contains("spi 0x00000500"))
+        .unwrap();
+    assert!(b.contains("\ntfcpad 100\n"), "{b}");
+    let mut transport = t.clone().mode(Mode::Transport);
+    transport.spi = 0x501;
+    let e = x.add_state(&transport).await.unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string()
+            .contains("TFC padding can only be used in tunnel mode"),
+        "kernel text: {e}"
+    );
+
+    // A security context: no LSM with XFRM hooks runs here (Debian's kernel
+    // enables apparmor, not SELinux), so the kernel accepts it and keeps
+    // nothing; ip shows none either.
+    let ctx = SecCtx::new("system_u:object_r:ipsec_spd_t:s0");
+    let c = State::new(ip("192.0.2.1"), ip("192.0.2.3"), IpsecProto::Esp, 0x700)
+        .enc("cbc(aes)", &ENC_KEY)
+        .sec_ctx(ctx.clone());
+    x.add_state(&c).await.unwrap();
+    let got = x.get_state(&c.id()).await.unwrap();
+    if std::path::Path::new("/sys/fs/selinux").exists() {
+        assert_eq!(got.sec_ctx, Some(ctx));
+    } else {
+        assert_eq!(got.sec_ctx, None);
+        let text = ns.ip(&["xfrm", "state"]);
+        assert!(!text.contains("security context"), "{text}");
+    }
+    // Too long for its attribute: refused before sending, naming the field.
+    let e = x
+        .add_state(&c.clone().sec_ctx(SecCtx::new(&"u".repeat(SecCtx::MAX_LEN))))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("invalid ctx: "), "{e}");
+}
+
+#[tokio::test]
+async fn xfrm_state_offload_to_a_device_without_offload_support() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let base = |spi| {
+        State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, spi).enc("cbc(aes)", &ENC_KEY)
+    };
+    let probe = base(0x10);
+    if !add_or_missing(&x, &probe, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    // A dummy device: no IPsec offload support.
+    ns.ip(&["link", "add", "d0", "type", "dummy"]);
+    ns.ip(&["link", "set", "d0", "up"]);
+    ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "d0"]);
+    let d0 = ns.ip_json(&["link", "show", "d0"])[0]["ifindex"]
+        .as_u64()
+        .unwrap() as u32;
+    // Crypto offload in either direction, or to an index no device has:
+    // Linux 6.1 adds the state without offload (and reports none).
+    for (spi, o) in [
+        (0x11, Offload::new(d0)),
+        (0x12, Offload::new(d0).inbound()),
+        (0x13, Offload::new(9999)),
+    ] {
+        let s = base(spi).offload(o);
+        x.add_state(&s).await.unwrap();
+        let got = x.get_state(&s.id()).await.unwrap();
+        assert_eq!(got.offload, None, "{o:?}");
+    }
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("offload"), "{text}");
+    // Packet offload (unknown to 6.1, unsupported by dummy on later
+    // kernels) and offload with NAT-T: EINVAL with the kernel's text.
+    let e = x
+        .add_state(&base(0x14).offload(Offload::new(d0).packet()))
+        .await
+        .unwrap_err();
+    eprintln!("packet offload: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(e.to_string().contains("offload"), "kernel text: {e}");
+    let nat_t = base(0x15).offload(Offload::new(d0)).encap(Encap {
+        kind: EncapType::EspInUdp,
+        sport: 4500,
+        dport: 4500,
+        oa: None,
+    });
+    let e = x.add_state(&nat_t).await.unwrap_err();
+    eprintln!("offload with encap: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string()
+            .contains("Encapsulation and TFC padding can't be offloaded"),
+        "kernel text: {e}"
+    );
+    // No device at all: refused before sending, naming the field.
+    let e = x
+        .add_state(&base(0x16).offload(Offload::new(0)))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("invalid offload dev: "), "{e}");
+    assert_eq!(x.states().await.unwrap().len(), 4);
 }

@@ -2,11 +2,12 @@
 
 use super::{POLICY_ID_LEN, Policy, emit_common};
 use crate::error::{Error, Result};
-use crate::xfrm::types::{Dir, Mark, SELECTOR_LEN, Selector, Wr};
+use crate::xfrm::attr;
+use crate::xfrm::types::{Dir, Mark, SELECTOR_LEN, SecCtx, Selector, Wr, push_attr};
 
 /// What selects one policy for `get` and `del`: its selector and dir, or
-/// its index; with the mark and if_id it was added with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// its index; with the mark, if_id and security context it was added with.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyId {
     /// The selector (ignored when `index` is set).
     pub selector: Selector,
@@ -18,6 +19,8 @@ pub struct PolicyId {
     pub mark: Option<Mark>,
     /// `if_id N`.
     pub if_id: Option<u32>,
+    /// `ctx CTX` (only an LSM with XFRM hooks tells policies apart by it).
+    pub sec_ctx: Option<SecCtx>,
 }
 
 impl PolicyId {
@@ -29,6 +32,7 @@ impl PolicyId {
             index: 0,
             mark: None,
             if_id: None,
+            sec_ctx: None,
         }
     }
 
@@ -40,6 +44,7 @@ impl PolicyId {
             index,
             mark: None,
             if_id: None,
+            sec_ctx: None,
         }
     }
 
@@ -55,7 +60,16 @@ impl PolicyId {
         self
     }
 
+    /// `ctx CTX`.
+    pub fn sec_ctx(mut self, c: SecCtx) -> Self {
+        self.sec_ctx = Some(c);
+        self
+    }
+
     pub(super) fn emit(&self) -> Result<Vec<u8>> {
+        if let Some(c) = &self.sec_ctx {
+            c.validate()?;
+        }
         if self.index == 0 {
             if self.selector.family.is_none() {
                 return Err(Error::invalid("selector", "needs a family"));
@@ -67,6 +81,9 @@ impl PolicyId {
         let mut w = Wr(&mut b);
         w.u32(56, self.index);
         w.u8(60, self.dir.raw());
+        if let Some(c) = &self.sec_ctx {
+            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
+        }
         emit_common(&mut b, self.mark, self.if_id, None);
         Ok(b)
     }
@@ -77,6 +94,7 @@ impl From<&Policy> for PolicyId {
         PolicyId {
             mark: p.mark,
             if_id: p.if_id,
+            sec_ctx: p.sec_ctx.clone(),
             ..PolicyId::by_selector(p.selector, p.dir)
         }
     }

@@ -9,8 +9,8 @@ mod info;
 mod ops;
 
 use super::types::{
-    Dir, Lifetime, LifetimeCurrent, Mark, PolicyAction, Rd, SELECTOR_LEN, Selector, TMPL_LEN,
-    Template, attrs, push_attr,
+    Dir, Lifetime, LifetimeCurrent, Mark, PolicyAction, Rd, SELECTOR_LEN, SecCtx, Selector,
+    TMPL_LEN, Template, attrs, push_attr,
 };
 use super::{attr, decode_error, msg};
 use crate::conn::RawMessage;
@@ -54,6 +54,8 @@ pub struct Policy {
     pub templates: Vec<Template>,
     /// `ptype main|sub` (XFRMA_POLICY_TYPE: 0 main, 1 sub; `None`: main).
     pub policy_type: Option<u8>,
+    /// `ctx CTX` (XFRMA_SEC_CTX).
+    pub sec_ctx: Option<SecCtx>,
 }
 
 impl Policy {
@@ -73,6 +75,7 @@ impl Policy {
             if_id: None,
             templates: Vec::new(),
             policy_type: None,
+            sec_ctx: None,
         }
     }
 
@@ -124,6 +127,12 @@ impl Policy {
         self
     }
 
+    /// `ctx CTX`.
+    pub fn sec_ctx(mut self, c: SecCtx) -> Self {
+        self.sec_ctx = Some(c);
+        self
+    }
+
     /// Checks what the kernel would refuse, with clearer errors.
     pub fn validate(&self) -> Result<()> {
         if self.selector.family.is_none() {
@@ -147,6 +156,9 @@ impl Policy {
         }
         for t in &self.templates {
             t.validate()?;
+        }
+        if let Some(c) = &self.sec_ctx {
+            c.validate()?;
         }
         Ok(())
     }
@@ -179,6 +191,9 @@ impl Policy {
                 tm.emit(&mut t[i * TMPL_LEN..(i + 1) * TMPL_LEN]);
             }
             push_attr(b, attr::TMPL, &t);
+        }
+        if let Some(c) = &self.sec_ctx {
+            push_attr(b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
         }
         emit_common(b, self.mark, self.if_id, self.policy_type);
     }
@@ -224,6 +239,7 @@ impl Policy {
             if_id: None,
             templates: Vec::new(),
             policy_type: None,
+            sec_ctx: None,
         }
     }
 
@@ -234,6 +250,7 @@ impl Policy {
                 attr::MARK => self.mark = Mark::parse(v),
                 attr::IF_ID => self.if_id = Rd(v).arr::<4>(0).map(u32::from_ne_bytes),
                 attr::POLICY_TYPE => self.policy_type = v.first().copied(),
+                attr::SEC_CTX => self.sec_ctx = SecCtx::parse(v),
                 _ => {}
             }
         }
@@ -288,7 +305,8 @@ mod tests {
                 mask: 0xff,
             })
             .if_id(9)
-            .template(t);
+            .template(t)
+            .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
         let b = p.emit().unwrap();
         assert_eq!(Policy::parse(msg::NEWPOLICY, &b).unwrap(), p);
     }
@@ -304,5 +322,13 @@ mod tests {
         let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
         let e = Policy::new(sel, Dir::Out).index(8).emit().unwrap_err();
         assert!(e.to_string().contains("not of dir"), "{e}");
+        let e = Policy::new(sel, Dir::Out)
+            .sec_ctx(SecCtx::new(&"u".repeat(SecCtx::MAX_LEN)))
+            .emit()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("invalid ctx: "), "{e}");
+        let id = PolicyId::by_selector(sel, Dir::Out).sec_ctx(SecCtx::new(""));
+        let e = id.emit().unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
     }
 }

@@ -7,8 +7,8 @@ use crate::error::Result;
 use crate::route::address::Family;
 use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{
-    Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Rd, Replay, ReplayEsn,
-    SELECTOR_LEN, Selector, Stats, Wr, addr_of, attrs, family_raw, push_attr,
+    Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Rd, Replay,
+    ReplayEsn, SELECTOR_LEN, SecCtx, Selector, Stats, Wr, addr_of, attrs, family_raw, push_attr,
 };
 use crate::xfrm::{attr, decode_error, msg};
 
@@ -50,6 +50,18 @@ impl State {
         }
         if let Some(f) = self.extra_flags {
             push_attr(&mut b, attr::SA_EXTRA_FLAGS, &f.to_ne_bytes());
+        }
+        if let Some(c) = self.coaddr {
+            // An xfrm_address_t: 16 bytes whatever the family.
+            let mut a = [0u8; 16];
+            Wr(&mut a).addr(0, Some(c));
+            push_attr(&mut b, attr::COADDR, &a);
+        }
+        if let Some(o) = &self.offload {
+            push_attr(&mut b, attr::OFFLOAD_DEV, &o.bytes());
+        }
+        if let Some(c) = &self.sec_ctx {
+            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
         }
         if self.use_esn() {
             let esn = match &self.replay_esn {
@@ -156,10 +168,8 @@ impl State {
                 }
                 attr::REPLAY_VAL => s.replay = Replay::parse(v),
                 attr::LASTUSED => s.last_used = Rd(v).arr::<8>(0).map(u64::from_ne_bytes),
-                attr::OFFLOAD_DEV if v.len() >= 5 => {
-                    s.offload = Some((Rd(v).i32(0), Rd(v).u8(4)));
-                }
-                attr::SEC_CTX => s.sec_ctx = Some(v.to_vec()),
+                attr::OFFLOAD_DEV => s.offload = Offload::parse(v),
+                attr::SEC_CTX => s.sec_ctx = SecCtx::parse(v),
                 _ => {}
             }
         }
@@ -214,7 +224,11 @@ pub(crate) mod tests {
             mask: 0xff,
         })
         .if_id(4)
-        .tfcpad(16);
+        .tfcpad(16)
+        .extra_flag(2)
+        .coaddr("192.0.2.9".parse().unwrap())
+        .offload(Offload::new(3).inbound())
+        .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
         s.replay_esn = Some(ReplayEsn::new(128));
         s.lifetime.hard_add_seconds = 60;
         s
@@ -246,5 +260,31 @@ pub(crate) mod tests {
             .emit()
             .unwrap_err();
         assert!(e.to_string().contains("1 to 63 bytes"), "{e}");
+        // coa: required by route2/hao, of the state's family.
+        let (v6a, v6b): (IpAddr, IpAddr) = ("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
+        let e = State::new(v6a, v6b, IpsecProto::Route2, 0)
+            .mode(Mode::RouteOptimization)
+            .emit()
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("invalid coa: a route2 state needs"),
+            "{e}"
+        );
+        let e = State::new(v6a, v6b, IpsecProto::Hao, 0)
+            .coaddr(a)
+            .emit()
+            .unwrap_err();
+        assert!(e.to_string().contains("not of the state's family"), "{e}");
+        // ctx too long for its attribute; offload without a device.
+        let e = State::new(a, a, IpsecProto::Esp, 1)
+            .sec_ctx(SecCtx::new(&"u".repeat(70_000)))
+            .emit()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("invalid ctx: "), "{e}");
+        let e = State::new(a, a, IpsecProto::Esp, 1)
+            .offload(Offload::new(0))
+            .emit()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("invalid offload dev: "), "{e}");
     }
 }

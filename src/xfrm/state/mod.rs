@@ -11,8 +11,8 @@ pub mod state_flags;
 use std::net::IpAddr;
 
 use super::types::{
-    Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Replay, ReplayEsn,
-    Selector, Stats,
+    Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Replay,
+    ReplayEsn, SecCtx, Selector, Stats,
 };
 use crate::error::{Error, Result};
 use crate::route::address::Family;
@@ -72,7 +72,8 @@ pub struct State {
     pub if_id: Option<u32>,
     /// `tfcpad N`.
     pub tfcpad: Option<u32>,
-    /// `coa ADDR` (Mobile IPv6 care-of address; read only here).
+    /// `coa ADDR` (XFRMA_COADDR): the Mobile IPv6 care-of address, which
+    /// `route2` and `hao` states need.
     pub coaddr: Option<IpAddr>,
     /// ESN anti-replay state (read; on add it is derived from `replay_window`).
     pub replay_esn: Option<ReplayEsn>,
@@ -86,10 +87,10 @@ pub struct State {
     pub seq: u32,
     /// Time of last use (XFRMA_LASTUSED, read only).
     pub last_used: Option<u64>,
-    /// `offload dev` ifindex and flags (XFRMA_OFFLOAD_DEV, read only).
-    pub offload: Option<(i32, u8)>,
-    /// Security context (XFRMA_SEC_CTX, raw; read only).
-    pub sec_ctx: Option<Vec<u8>>,
+    /// `offload [crypto|packet] dev DEV dir in|out` (XFRMA_OFFLOAD_DEV).
+    pub offload: Option<Offload>,
+    /// `ctx CTX` (XFRMA_SEC_CTX).
+    pub sec_ctx: Option<SecCtx>,
 }
 
 impl State {
@@ -224,6 +225,32 @@ impl State {
         self
     }
 
+    /// `extra-flag …` bits (XFRM_SA_XFLAG_*: dont-encap-dscp 1,
+    /// oseq-may-wrap 2), ORed in.
+    pub fn extra_flag(mut self, f: u32) -> Self {
+        self.extra_flags = Some(self.extra_flags.unwrap_or(0) | f);
+        self
+    }
+
+    /// `coa ADDR`: the care-of address (Mobile IPv6 `route2` and `hao`
+    /// states).
+    pub fn coaddr(mut self, a: IpAddr) -> Self {
+        self.coaddr = Some(a);
+        self
+    }
+
+    /// `offload [crypto|packet] dev DEV dir in|out`.
+    pub fn offload(mut self, o: Offload) -> Self {
+        self.offload = Some(o);
+        self
+    }
+
+    /// `ctx CTX`.
+    pub fn sec_ctx(mut self, c: SecCtx) -> Self {
+        self.sec_ctx = Some(c);
+        self
+    }
+
     /// Checks what can be checked without the kernel.
     pub fn validate(&self) -> Result<()> {
         if Family::of(&self.src) != Family::of(&self.dst) {
@@ -251,6 +278,28 @@ impl State {
         }
         if self.aead.is_some() && (self.auth.is_some() || self.enc.is_some()) {
             return Err(Error::invalid("aead", "aead excludes auth and enc"));
+        }
+        match self.coaddr {
+            Some(c) if Family::of(&c) != Family::of(&self.dst) => {
+                return Err(Error::invalid(
+                    "coa",
+                    format!("{c} is not of the state's family ({})", self.dst),
+                ));
+            }
+            // The kernel refuses these without one, with a bare EINVAL.
+            None if matches!(self.proto, IpsecProto::Route2 | IpsecProto::Hao) => {
+                return Err(Error::invalid(
+                    "coa",
+                    format!("a {} state needs a care-of address", self.proto),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(o) = &self.offload {
+            o.validate()?;
+        }
+        if let Some(c) = &self.sec_ctx {
+            c.validate()?;
         }
         Ok(())
     }
