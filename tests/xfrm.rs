@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::TestNs;
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
-    DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Mode, Policy, PolicyAction,
-    PolicyId, SecCtx, Selector, Template, XfrmEvent, msg,
+    DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Migrate, MigrateEntry, Mode,
+    Policy, PolicyAction, PolicyId, SecCtx, Selector, Template, XfrmEvent, msg,
 };
 
 /// One policy of `ip -s xfrm policy`'s text: its first line and the tokens
@@ -615,4 +615,98 @@ async fn policy_security_context_is_accepted_and_kept_only_by_an_xfrm_lsm() {
         "kernel text: {e}"
     );
     assert!(x.policies().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn migrate_moves_a_template_and_is_announced() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let mut m = x.monitor(&[Group::Migrate]);
+    m.ready().await.unwrap();
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let tmpl = Template::new(IpsecProto::Esp, Mode::Tunnel)
+        .endpoints(ip("192.0.2.1"), ip("192.0.2.2"))
+        .reqid(1);
+    x.add_policy(&Policy::new(sel, Dir::Out).template(tmpl))
+        .await
+        .unwrap();
+    let entry = MigrateEntry::tunnel(
+        IpsecProto::Esp,
+        (ip("192.0.2.1"), ip("192.0.2.2")),
+        (ip("198.51.100.1"), ip("198.51.100.2")),
+    );
+    let mig = Migrate::new(sel, Dir::Out, entry).kmaddress(ip("198.51.100.1"), ip("198.51.100.2"));
+    x.migrate(&mig).await.unwrap();
+
+    // The template moved, in ip's view and ours.
+    let ipp = ip_policies(&ns);
+    let t = &ipp[0].templates[0];
+    assert_eq!(tmpl_get(t, "src"), Some("198.51.100.1"), "{t:?}");
+    assert_eq!(tmpl_get(t, "dst"), Some("198.51.100.2"), "{t:?}");
+    let got = x
+        .get_policy(&PolicyId::by_selector(sel, Dir::Out))
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.templates[0].src, got.templates[0].dst),
+        (Some(ip("198.51.100.1")), Some(ip("198.51.100.2")))
+    );
+
+    // The announcement, typed.
+    match next_event(&mut m).await {
+        XfrmEvent::Migrate(got) => {
+            assert_eq!(got.selector, sel);
+            assert_eq!(got.dir, Dir::Out);
+            assert_eq!(got.entries, vec![entry]);
+            assert_eq!(got.kmaddress, mig.kmaddress);
+            assert_eq!(got.encap, None);
+        }
+        other => panic!("expected a migrate, got {other:?}"),
+    }
+
+    // No policy of that selector; no template matching the entry.
+    let other = Selector::new("10.9.0.0/24", "10.0.1.0/24").unwrap();
+    let e = x
+        .migrate(&Migrate::new(other, Dir::Out, entry))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENOENT), "{e}");
+    assert!(
+        e.to_string().contains("Target policy not found"),
+        "kernel text: {e}"
+    );
+    let ah = MigrateEntry {
+        proto: IpsecProto::Ah,
+        ..entry
+    };
+    let e = x
+        .migrate(&Migrate::new(sel, Dir::Out, ah))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENODATA), "{e}");
+    // Refused before sending: nothing to move.
+    let mut empty = Migrate::new(sel, Dir::Out, entry);
+    empty.entries.clear();
+    let e = x.migrate(&empty).await.unwrap_err();
+    assert!(e.to_string().starts_with("invalid migrate: "), "{e}");
+    // The kernel's own check, through the raw requester: no XFRMA_MIGRATE.
+    let mut b = vec![0u8; 64];
+    b[40..42].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    b[60] = 1;
+    let e = x
+        .requester()
+        .ack(
+            tokio_netlink::xfrm::XfrmMessage {
+                message_type: msg::MIGRATE,
+                payload: b,
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string().contains("Missing required MIGRATE attribute"),
+        "kernel text: {e}"
+    );
 }

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod events;
+pub mod migrate;
 pub mod policy;
 pub mod state;
 pub mod types;
@@ -32,7 +33,8 @@ use crate::client::Netlink;
 use crate::conn::{Protocol, Requester};
 use crate::error::{Error, RequestKind};
 
-pub use events::{Acquire, Group, Mapping, Monitor, XfrmEvent};
+pub use events::{Acquire, Group, Mapping, Monitor, Report, XfrmEvent};
+pub use migrate::{KmAddress, Migrate, MigrateEntry};
 pub use policy::{DefaultAction, DefaultPolicy, Policy, PolicyId, PolicyList, SpdInfo};
 pub use state::{AllocSpi, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
@@ -109,7 +111,9 @@ pub(crate) mod attr {
     pub const COADDR: u16 = 14;
     pub const LASTUSED: u16 = 15;
     pub const POLICY_TYPE: u16 = 16;
+    pub const MIGRATE: u16 = 17;
     pub const ALG_AEAD: u16 = 18;
+    pub const KMADDRESS: u16 = 19;
     pub const ALG_AUTH_TRUNC: u16 = 20;
     pub const MARK: u16 = 21;
     pub const TFCPAD: u16 = 22;
@@ -285,6 +289,7 @@ mod tests {
             let _ = State::parse(ty, payload);
             let _ = Policy::parse(ty, payload);
         }
+        let _ = Migrate::parse(payload);
         let _ = SpdInfo::parse(payload);
         let _ = SadInfo::parse(payload);
     }
@@ -302,7 +307,9 @@ mod tests {
             .sec_ctx(SecCtx::new("u:r:t:s0"))
             .emit()
             .unwrap();
-        for m in [&sa, &p] {
+        let mig = migrate::tests::full_migrate().emit().unwrap();
+        let rep = events::notices::tests::report_bytes();
+        for m in [&sa, &p, &mig, &rep] {
             for n in 0..=m.len() {
                 decode_all(&m[..n]);
             }
@@ -320,7 +327,7 @@ mod tests {
             let mut buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             if i % 2 == 0 {
                 // Plausible attribute headers with random lengths.
-                let base = if i % 4 == 0 { &sa } else { &p };
+                let base = [&sa, &p, &mig, &rep][(i / 2) % 4];
                 let cut = base.len().min(232);
                 let mut m = base[..cut].to_vec();
                 for _ in 0..(next() % 6) {
