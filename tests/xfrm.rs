@@ -710,3 +710,57 @@ async fn migrate_moves_a_template_and_is_announced() {
         "kernel text: {e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_reports_losses_as_items_and_goes_on() {
+    let ns = TestNs::new().await;
+    let nl = tokio_netlink::Netlink::builder()
+        .netns(ns.name.as_str())
+        .event_receive_buffer(4096)
+        .build()
+        .unwrap();
+    let x = nl.xfrm();
+    let mut m = x.monitor(&[Group::Policy]);
+    m.ready().await.unwrap();
+    // A flood nobody reads: 1,000 adds and deletes, far more than 4 KiB of
+    // notifications.
+    let policies: Vec<Policy> = (0..500u32)
+        .map(|i| {
+            let src = format!("10.{}.{}.0/24", i / 256, i % 256);
+            Policy::new(
+                Selector::new(src.as_str(), "10.255.0.0/24").unwrap(),
+                Dir::Out,
+            )
+        })
+        .collect();
+    for r in futures::future::join_all(policies.iter().map(|p| x.add_policy(p))).await {
+        r.unwrap();
+    }
+    let ids: Vec<PolicyId> = policies.iter().map(PolicyId::from).collect();
+    for r in futures::future::join_all(ids.iter().map(|id| x.del_policy(id))).await {
+        r.unwrap();
+    }
+    // The loss is an item of the stream, among what the buffer kept.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut before_loss = 0;
+    loop {
+        match tokio::time::timeout_at(deadline, m.next()).await {
+            Ok(Some(XfrmEvent::Lost)) => break,
+            Ok(Some(XfrmEvent::NewPolicy(_) | XfrmEvent::DelPolicy(_))) => before_loss += 1,
+            Ok(Some(other)) => panic!("unexpected event {other:?}"),
+            Ok(None) => panic!("stream ended"),
+            Err(_) => panic!("no Lost item within 10 s ({before_loss} events)"),
+        }
+    }
+    assert!(m.losses() >= 1);
+    assert!(before_loss < 1000, "{before_loss} events and a loss");
+    // Read what the buffer still holds (a full buffer drops new events too).
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), m.next()).await {}
+    // The stream is still alive: a later change arrives, typed.
+    let p = out_policy();
+    x.add_policy(&p).await.unwrap();
+    match next_event(&mut m).await {
+        XfrmEvent::NewPolicy(got) => assert_eq!(got.selector, p.selector),
+        other => panic!("expected the new policy after the loss, got {other:?}"),
+    }
+}
