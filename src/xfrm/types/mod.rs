@@ -22,7 +22,7 @@ pub use lifetime::{Lifetime, LifetimeCurrent, Stats};
 pub use offload::Offload;
 pub use replay::{Replay, ReplayEsn};
 pub use sec_ctx::SecCtx;
-pub use selector::{Mark, Selector};
+pub use selector::{Mark, Selector, ip_proto_name};
 pub use template::{Level, Template};
 
 pub(crate) use selector::SELECTOR_LEN;

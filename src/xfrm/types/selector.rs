@@ -145,6 +145,64 @@ impl Selector {
         self
     }
 
+    /// `type N` of `proto icmp|ipv6-icmp|mobility-header` (the kernel keeps
+    /// it in the source port).
+    pub fn icmp_type(mut self, t: u8) -> Self {
+        self.sport = u16::from(t);
+        self.sport_mask = u16::MAX;
+        self
+    }
+
+    /// `code N` of `proto icmp|ipv6-icmp|mobility-header` (in the
+    /// destination port).
+    pub fn icmp_code(mut self, c: u8) -> Self {
+        self.dport = u16::from(c);
+        self.dport_mask = u16::MAX;
+        self
+    }
+
+    /// `key N` of `proto gre` (its high half in the source port, low half in
+    /// the destination port).
+    pub fn gre_key(mut self, key: u32) -> Self {
+        self.sport = (key >> 16) as u16;
+        self.dport = key as u16;
+        self.sport_mask = u16::MAX;
+        self.dport_mask = u16::MAX;
+        self
+    }
+
+    /// The upper-layer part as `ip xfrm` prints it, each item followed by a
+    /// space: `proto tcp sport 22 dport 80 `, `proto icmp type 8 code 0 `,
+    /// `proto gre key 5 ` (empty for any protocol).
+    pub fn upspec_text(&self) -> String {
+        if self.proto == 0 {
+            return String::new();
+        }
+        let mut s = match ip_proto_name(self.proto) {
+            Some(n) => format!("proto {n} "),
+            None => format!("proto {} ", self.proto),
+        };
+        // The ports mean other things for these protocols (ip's rules).
+        let (a, b) = match self.proto {
+            1 | 58 | 135 => ("type", "code"),
+            47 => {
+                if self.sport_mask != 0 || self.dport_mask != 0 {
+                    let key = (u32::from(self.sport) << 16) | u32::from(self.dport);
+                    s.push_str(&format!("key {key} "));
+                }
+                return s;
+            }
+            _ => ("sport", "dport"),
+        };
+        if self.sport_mask != 0 {
+            s.push_str(&format!("{a} {} ", self.sport));
+        }
+        if self.dport_mask != 0 {
+            s.push_str(&format!("{b} {} ", self.dport));
+        }
+        s
+    }
+
     /// `dev` by index.
     pub fn ifindex(mut self, i: i32) -> Self {
         self.ifindex = i;
@@ -222,32 +280,66 @@ impl Selector {
 }
 
 impl fmt::Display for Selector {
-    /// As `ip xfrm` prints it: `src P dst P [proto N] [sport N] [dport N] [dev IDX]`.
+    /// As `ip xfrm` prints it, without the trailing space:
+    /// `src P dst P [UPSPEC] [dev ifN]` (the library knows no device names).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "src {} dst {}",
+        let mut s = format!(
+            "src {} dst {} {}",
             self.prefix_text(self.src, self.src_len),
-            self.prefix_text(self.dst, self.dst_len)
-        )?;
-        if self.proto != 0 {
-            match self.proto {
-                6 => f.write_str(" proto tcp")?,
-                17 => f.write_str(" proto udp")?,
-                1 => f.write_str(" proto icmp")?,
-                58 => f.write_str(" proto ipv6-icmp")?,
-                n => write!(f, " proto {n}")?,
-            }
-        }
-        if self.sport_mask != 0 {
-            write!(f, " sport {}", self.sport)?;
-        }
-        if self.dport_mask != 0 {
-            write!(f, " dport {}", self.dport)?;
-        }
+            self.prefix_text(self.dst, self.dst_len),
+            self.upspec_text()
+        );
         if self.ifindex != 0 {
-            write!(f, " dev if{}", self.ifindex)?;
+            s.push_str(&format!("dev if{}", self.ifindex));
         }
-        Ok(())
+        f.write_str(s.trim_end())
+    }
+}
+
+/// `/etc/protocols`' name of an IP protocol `ip` may print in a selector.
+pub fn ip_proto_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        1 => "icmp",
+        2 => "igmp",
+        4 => "ipencap",
+        6 => "tcp",
+        17 => "udp",
+        33 => "dccp",
+        41 => "ipv6",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        132 => "sctp",
+        135 => "mobility-header",
+        136 => "udplite",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_text_follows_ip() {
+        let s = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+        assert_eq!(s.to_string(), "src 10.0.0.0/24 dst 10.0.1.0/24");
+        let t = s.proto(6).sport(22).dport(80);
+        assert_eq!(t.upspec_text(), "proto tcp sport 22 dport 80 ");
+        let i = s.proto(1).icmp_type(8).icmp_code(0);
+        assert_eq!(
+            i.to_string(),
+            "src 10.0.0.0/24 dst 10.0.1.0/24 proto icmp type 8 code 0"
+        );
+        assert_eq!(
+            s.proto(47).gre_key(0x10002).upspec_text(),
+            "proto gre key 65538 "
+        );
+        assert_eq!(s.proto(200).upspec_text(), "proto 200 ");
+        assert_eq!(
+            s.ifindex(3).to_string(),
+            "src 10.0.0.0/24 dst 10.0.1.0/24 dev if3"
+        );
     }
 }
