@@ -764,3 +764,27 @@ async fn monitor_reports_losses_as_items_and_goes_on() {
         other => panic!("expected the new policy after the loss, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn sub_policies_add_list_get_delete() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let sub = Policy::new(sel, Dir::Out).policy_type(1).priority(3);
+    x.add_policy(&sub).await.unwrap();
+    // The same selector as a main policy is another policy.
+    x.add_policy(&Policy::new(sel, Dir::Out)).await.unwrap();
+    let ipp = ip_policies(&ns);
+    assert_eq!(ipp.len(), 2, "{ipp:?}");
+    assert!(ipp.iter().any(|p| p.get("ptype") == Some("sub")), "{ipp:?}");
+    let list = x.policies().await.unwrap();
+    let got = list.iter().find(|p| p.policy_type == Some(1)).unwrap();
+    assert_eq!(got.priority, 3);
+    let id = PolicyId::from(&sub);
+    assert_eq!(id.policy_type, Some(1));
+    assert_eq!(x.get_policy(&id).await.unwrap().priority, 3);
+    x.del_policy(&id).await.unwrap();
+    let left = x.policies().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_ne!(left[0].policy_type, Some(1));
+}

@@ -40,6 +40,7 @@ pub use state::{AllocSpi, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
     Algorithm, Dir, Encap, EncapType, IpsecProto, Level, Lifetime, LifetimeCurrent, Mark, Mode,
     Offload, PolicyAction, Replay, ReplayEsn, SecCtx, Selector, Stats, Template, XFRM_INF,
+    ip_proto_name,
 };
 
 /// XFRM message types (`XFRM_MSG_*`).

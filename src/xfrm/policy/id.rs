@@ -21,6 +21,8 @@ pub struct PolicyId {
     pub if_id: Option<u32>,
     /// `ctx CTX` (only an LSM with XFRM hooks tells policies apart by it).
     pub sec_ctx: Option<SecCtx>,
+    /// `ptype main|sub` (0 main, 1 sub; `None`: main).
+    pub policy_type: Option<u8>,
 }
 
 impl PolicyId {
@@ -33,6 +35,7 @@ impl PolicyId {
             mark: None,
             if_id: None,
             sec_ctx: None,
+            policy_type: None,
         }
     }
 
@@ -45,6 +48,7 @@ impl PolicyId {
             mark: None,
             if_id: None,
             sec_ctx: None,
+            policy_type: None,
         }
     }
 
@@ -57,6 +61,12 @@ impl PolicyId {
     /// `if_id N`.
     pub fn if_id(mut self, id: u32) -> Self {
         self.if_id = Some(id);
+        self
+    }
+
+    /// `ptype main|sub` (0 main, 1 sub).
+    pub fn policy_type(mut self, t: u8) -> Self {
+        self.policy_type = Some(t);
         self
     }
 
@@ -84,7 +94,7 @@ impl PolicyId {
         if let Some(c) = &self.sec_ctx {
             push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
         }
-        emit_common(&mut b, self.mark, self.if_id, None);
+        emit_common(&mut b, self.mark, self.if_id, self.policy_type);
         Ok(b)
     }
 }
@@ -95,6 +105,7 @@ impl From<&Policy> for PolicyId {
             mark: p.mark,
             if_id: p.if_id,
             sec_ctx: p.sec_ctx.clone(),
+            policy_type: p.policy_type,
             ..PolicyId::by_selector(p.selector, p.dir)
         }
     }

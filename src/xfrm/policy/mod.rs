@@ -127,6 +127,12 @@ impl Policy {
         self
     }
 
+    /// `ptype main|sub` (0 main, 1 sub).
+    pub fn policy_type(mut self, t: u8) -> Self {
+        self.policy_type = Some(t);
+        self
+    }
+
     /// `ctx CTX`.
     pub fn sec_ctx(mut self, c: SecCtx) -> Self {
         self.sec_ctx = Some(c);
@@ -275,8 +281,9 @@ pub(crate) fn emit_common(
         push_attr(b, attr::IF_ID, &id.to_ne_bytes());
     }
     if let Some(t) = ptype {
-        // struct xfrm_userpolicy_type { __u8 type; __u16 reserved1; __u8 reserved2; }
-        push_attr(b, attr::POLICY_TYPE, &[t, 0, 0, 0]);
+        // struct xfrm_userpolicy_type { __u8 type; __u16 reserved1; __u8 reserved2; }:
+        // 6 bytes with its padding, and the kernel refuses anything shorter.
+        push_attr(b, attr::POLICY_TYPE, &[t, 0, 0, 0, 0, 0]);
     }
 }
 
