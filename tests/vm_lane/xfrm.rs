@@ -671,3 +671,169 @@ async fn xfrm_state_offload_to_a_device_without_offload_support() {
     assert!(e.to_string().starts_with("invalid offload dev: "), "{e}");
     assert_eq!(x.states().await.unwrap().len(), 4);
 }
+
+/// Runs the xfrm example in `ns`: status, stdout, stderr. The binary is
+/// TOKIO_NETLINK_XFRM_EXAMPLE when set (scripts/test.sh builds it on the
+/// host: cargo inside the VM takes a minute to find it fresh), else built
+/// here.
+fn example(ns: &TestNs, line: &str) -> (i32, String, String) {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let bin = BIN.get_or_init(|| match std::env::var_os("TOKIO_NETLINK_XFRM_EXAMPLE") {
+        Some(p) => p.into(),
+        None => crate::common::ip_example::build_example("xfrm"),
+    });
+    let o = std::process::Command::new(bin)
+        .arg("-n")
+        .arg(&ns.name)
+        .args(line.split_whitespace())
+        .output()
+        .expect("run the example");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+/// The example's stdout for `line`, which must succeed.
+fn ex(ns: &TestNs, line: &str) -> String {
+    let (code, out, err) = example(ns, line);
+    assert_eq!(code, 0, "example {line:?} failed: {err}");
+    assert!(err.is_empty(), "example {line:?} wrote {err}");
+    out
+}
+
+/// `ip ARGS` and the example's ARGS (without `xfrm`) print the same text.
+fn same_text(ns: &TestNs, args: &str) {
+    let ip = ns.ip(&args.split_whitespace().collect::<Vec<_>>());
+    let mine = ex(ns, &args.replace("xfrm ", ""));
+    let (a, b): (Vec<&str>, Vec<&str>) = (ip.lines().collect(), mine.lines().collect());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "ip {args} vs the example:\n{ip}\n---\n{mine}");
+    }
+    assert_eq!(a.len(), b.len(), "ip {args}:\n{ip}\n---\nexample:\n{mine}");
+}
+
+#[tokio::test]
+async fn xfrm_example_state_commands_agree_with_ip() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let probe = State::new(ip("192.0.2.1"), ip("192.0.2.99"), IpsecProto::Esp, 0x99)
+        .enc("cbc(aes)", &ENC_KEY);
+    if !add_or_missing(&x, &probe, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    x.flush_states(None).await.unwrap();
+    ns.ip(&["link", "add", "d0", "type", "dummy"]);
+    let k16 = hex(&ENC_KEY);
+    let k32 = hex(&AUTH_KEY);
+    let adds = [
+        format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1000 mode tunnel reqid 3 \
+             replay-window 32 flag noecn af-unspec sel src 10.0.0.0/24 dst 10.0.1.0/24 \
+             auth-trunc hmac(sha256) {k32} 128 enc cbc(aes) {k16} mark 1 mask 0xf \
+             output-mark 2 mask 0xff if_id 4 limit time-soft 100 limit time-hard 200 \
+             limit packet-hard 1000 extra-flag dont-encap-dscp tfcpad 64"
+        ),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.2 proto esp spi 0x2000 mode tunnel \
+             replay-window 128 flag esn aead rfc4106(gcm(aes)) {} 128 \
+             encap espinudp 4500 4501 0.0.0.0",
+            hex(&AEAD_KEY)
+        ),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.3 proto esp spi 0x3000 \
+             auth hmac(sha1) 0x0102030405060708090a0b0c0d0e0f1011121314 enc cbc(aes) {k16}"
+        ),
+        "state add src 198.51.100.1 dst 198.51.100.4 proto comp spi 0x4000 comp deflate".into(),
+        "state add src fd00::1 dst fd00::2 proto route2 mode ro coa fd00::9".into(),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.5 proto ah spi 0x5000 \
+             auth hmac(sha256) {k32} sel src 10.0.0.1 dst 10.0.0.2 proto tcp sport 22 dport 80"
+        ),
+        format!(
+            "state add src fd00::1 dst fd00::3 proto esp spi 0x6000 enc cbc(aes) {k16} \
+             sel src fd00::/64 dst fd01::/64 dev d0 proto ipv6-icmp type 128"
+        ),
+        // No offload support on a dummy device, no XFRM LSM: both accepted,
+        // neither kept.
+        format!(
+            "state add src 192.0.2.1 dst 192.0.2.3 proto esp spi 0x7000 enc cbc(aes) {k16} \
+             offload dev d0 dir in ctx system_u:object_r:ipsec_spd_t:s0"
+        ),
+    ];
+    for line in &adds {
+        assert_eq!(ex(&ns, line), "", "{line}");
+    }
+    same_text(&ns, "xfrm state list");
+    same_text(&ns, "-s xfrm state list");
+    same_text(&ns, "xfrm state count");
+    same_text(&ns, "-s xfrm state count");
+    same_text(
+        &ns,
+        "xfrm state get dst 192.0.2.2 proto esp spi 0x1000 mark 1 mask 0xf",
+    );
+
+    // -j: one object per state.
+    let states: Vec<serde_json::Value> = ex(&ns, "-j state list")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(states.len(), adds.len());
+    let t = states.iter().find(|v| v["spi"] == 0x1000).unwrap();
+    assert_eq!(t["mode"], "tunnel");
+    assert_eq!(t["flag"], serde_json::json!(["noecn", "af-unspec"]));
+    assert_eq!(t["extra_flag"], serde_json::json!(["dont-encap-dscp"]));
+    assert_eq!(t["auth_trunc"]["icv_bits"], 128);
+    assert_eq!(t["enc"]["key"], k16.as_str());
+    assert_eq!(t["tfcpad"], 64);
+    assert_eq!(t["sel"]["src"], "10.0.0.0/24");
+    let r2 = states.iter().find(|v| v["proto"] == "route2").unwrap();
+    assert_eq!(r2["coa"], "fd00::9");
+    let v6 = states.iter().find(|v| v["spi"] == 0x6000).unwrap();
+    assert_eq!(v6["sel"]["dev"], "d0");
+    assert_eq!(v6["sel"]["type"], 128);
+
+    // allocspi: a larval state in the range.
+    let out = ex(
+        &ns,
+        "state allocspi src 192.0.2.1 dst 192.0.2.9 proto esp min 0x100 max 0x1ff",
+    );
+    assert!(out.starts_with("src 192.0.2.1 dst 192.0.2.9\n"), "{out}");
+    let spi = out
+        .split_whitespace()
+        .skip_while(|w| *w != "spi")
+        .nth(1)
+        .unwrap();
+    let n = u32::from_str_radix(spi.trim_start_matches("0x"), 16).unwrap();
+    assert!((0x100..=0x1ff).contains(&n), "{out}");
+    assert!(ns.ip(&["xfrm", "state"]).contains(&format!("spi {spi} ")));
+
+    // Delete and flush through the example.
+    ex(
+        &ns,
+        "state del dst 192.0.2.2 proto esp spi 0x1000 mark 1 mask 0xf",
+    );
+    ex(&ns, "state delete src fd00::1 dst fd00::2 proto route2");
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("spi 0x00001000"), "{text}");
+    assert!(!text.contains("proto route2"), "{text}");
+    ex(&ns, "state flush proto esp");
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("proto esp"), "{text}");
+    assert!(text.contains("proto ah"), "{text}");
+    ex(&ns, "state flush");
+    assert_eq!(ns.ip(&["xfrm", "state"]), "");
+    // The kernel's refusal carries its text.
+    let (code, _, err) = example(
+        &ns,
+        &format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x10 enc cbc(aes) {k16} tfcpad 9"
+        ),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("TFC padding can only be used in tunnel mode"),
+        "{err}"
+    );
+}
