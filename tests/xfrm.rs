@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::TestNs;
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
-    DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Mode, Policy, PolicyAction,
-    PolicyId, Selector, Template, XfrmEvent, msg,
+    DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Migrate, MigrateEntry, Mode,
+    Policy, PolicyAction, PolicyId, SecCtx, Selector, Template, XfrmEvent, msg,
 };
 
 /// One policy of `ip -s xfrm policy`'s text: its first line and the tokens
@@ -501,4 +501,290 @@ async fn monitor_sees_an_acquire() {
         }
         other => panic!("expected an acquire, got {other:?}"),
     }
+}
+
+/// True when an LSM with XFRM hooks (SELinux) is active: only then does
+/// the kernel keep a security context.
+fn xfrm_lsm_active() -> bool {
+    std::path::Path::new("/sys/fs/selinux").exists()
+}
+
+#[tokio::test]
+async fn policy_security_context_is_accepted_and_kept_only_by_an_xfrm_lsm() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let ctx = SecCtx::new("system_u:object_r:ipsec_spd_t:s0");
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let p = Policy::new(sel, Dir::Out).sec_ctx(ctx.clone());
+    x.add_policy(&p).await.unwrap();
+    let list = x.policies().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let text = ns.ip(&["xfrm", "policy"]);
+    if xfrm_lsm_active() {
+        assert_eq!(list[0].sec_ctx.as_ref(), Some(&ctx));
+        assert!(text.contains("security context"), "{text}");
+    } else {
+        // No LSM implements the XFRM hooks (the host runs lockdown,
+        // capability, landlock, bpf): the kernel accepts the context and
+        // keeps none, so it reads back without one, in ip too, and it does
+        // not tell policies apart: the same selector again is EEXIST.
+        assert_eq!(list[0].sec_ctx, None);
+        assert!(!text.contains("security context"), "{text}");
+        let e = x.add_policy(&Policy::new(sel, Dir::Out)).await.unwrap_err();
+        assert_eq!(e.errno(), Some(libc::EEXIST), "{e}");
+        // A policy ip adds with `ctx` reads back the same way.
+        ns.ip(&[
+            "xfrm",
+            "policy",
+            "add",
+            "src",
+            "10.2.0.0/24",
+            "dst",
+            "10.3.0.0/24",
+            "dir",
+            "in",
+            "ctx",
+            "system_u:object_r:ipsec_spd_t:s0",
+        ]);
+        let by_ip = x
+            .get_policy(&PolicyId::by_selector(
+                Selector::new("10.2.0.0/24", "10.3.0.0/24").unwrap(),
+                Dir::In,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(by_ip.sec_ctx, None);
+        x.del_policy(&PolicyId::from(&by_ip)).await.unwrap();
+    }
+    // get and delete with the context, as `ip xfrm policy delete … ctx`.
+    let id = PolicyId::from(&p);
+    assert_eq!(id.sec_ctx.as_ref(), Some(&ctx));
+    x.get_policy(&id).await.unwrap();
+    x.del_policy(&id).await.unwrap();
+
+    // Refused before sending, naming the field.
+    let long = SecCtx::new(&"u".repeat(SecCtx::MAX_LEN));
+    let e = x
+        .add_policy(&Policy::new(sel, Dir::Out).sec_ctx(long))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, tokio_netlink::Error::InvalidInput { field: "ctx", .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("longer than"), "{e}");
+    let e = x
+        .add_policy(&Policy::new(sel, Dir::Out).sec_ctx(SecCtx::new("")))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid ctx: the security context is empty"),
+        "{e}"
+    );
+
+    // The kernel's own check: a context whose lengths disagree.
+    let mut b = vec![0u8; 168];
+    b[40..42].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    b[56..88].fill(0xff);
+    b[160] = 1;
+    let ctx_len: u16 = 4;
+    let mut v = Vec::new();
+    v.extend_from_slice(&(8 + ctx_len + 1).to_ne_bytes()); // len: one too many
+    v.extend_from_slice(&8u16.to_ne_bytes());
+    v.extend_from_slice(&[1, 1]);
+    v.extend_from_slice(&ctx_len.to_ne_bytes());
+    v.extend_from_slice(b"abc\0");
+    b.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
+    b.extend_from_slice(&8u16.to_ne_bytes());
+    b.extend_from_slice(&v);
+    let e = x
+        .requester()
+        .ack(
+            tokio_netlink::xfrm::XfrmMessage {
+                message_type: msg::NEWPOLICY,
+                payload: b,
+            },
+            0x600,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string().contains("Invalid security context length"),
+        "kernel text: {e}"
+    );
+    assert!(x.policies().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn migrate_moves_a_template_and_is_announced() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let mut m = x.monitor(&[Group::Migrate]);
+    m.ready().await.unwrap();
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let tmpl = Template::new(IpsecProto::Esp, Mode::Tunnel)
+        .endpoints(ip("192.0.2.1"), ip("192.0.2.2"))
+        .reqid(1);
+    x.add_policy(&Policy::new(sel, Dir::Out).template(tmpl))
+        .await
+        .unwrap();
+    let entry = MigrateEntry::tunnel(
+        IpsecProto::Esp,
+        (ip("192.0.2.1"), ip("192.0.2.2")),
+        (ip("198.51.100.1"), ip("198.51.100.2")),
+    );
+    let mig = Migrate::new(sel, Dir::Out, entry).kmaddress(ip("198.51.100.1"), ip("198.51.100.2"));
+    x.migrate(&mig).await.unwrap();
+
+    // The template moved, in ip's view and ours.
+    let ipp = ip_policies(&ns);
+    let t = &ipp[0].templates[0];
+    assert_eq!(tmpl_get(t, "src"), Some("198.51.100.1"), "{t:?}");
+    assert_eq!(tmpl_get(t, "dst"), Some("198.51.100.2"), "{t:?}");
+    let got = x
+        .get_policy(&PolicyId::by_selector(sel, Dir::Out))
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.templates[0].src, got.templates[0].dst),
+        (Some(ip("198.51.100.1")), Some(ip("198.51.100.2")))
+    );
+
+    // The announcement, typed.
+    match next_event(&mut m).await {
+        XfrmEvent::Migrate(got) => {
+            assert_eq!(got.selector, sel);
+            assert_eq!(got.dir, Dir::Out);
+            assert_eq!(got.entries, vec![entry]);
+            assert_eq!(got.kmaddress, mig.kmaddress);
+            assert_eq!(got.encap, None);
+        }
+        other => panic!("expected a migrate, got {other:?}"),
+    }
+
+    // No policy of that selector; no template matching the entry.
+    let other = Selector::new("10.9.0.0/24", "10.0.1.0/24").unwrap();
+    let e = x
+        .migrate(&Migrate::new(other, Dir::Out, entry))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENOENT), "{e}");
+    assert!(
+        e.to_string().contains("Target policy not found"),
+        "kernel text: {e}"
+    );
+    let ah = MigrateEntry {
+        proto: IpsecProto::Ah,
+        ..entry
+    };
+    let e = x
+        .migrate(&Migrate::new(sel, Dir::Out, ah))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENODATA), "{e}");
+    // Refused before sending: nothing to move.
+    let mut empty = Migrate::new(sel, Dir::Out, entry);
+    empty.entries.clear();
+    let e = x.migrate(&empty).await.unwrap_err();
+    assert!(e.to_string().starts_with("invalid migrate: "), "{e}");
+    // The kernel's own check, through the raw requester: no XFRMA_MIGRATE.
+    let mut b = vec![0u8; 64];
+    b[40..42].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    b[60] = 1;
+    let e = x
+        .requester()
+        .ack(
+            tokio_netlink::xfrm::XfrmMessage {
+                message_type: msg::MIGRATE,
+                payload: b,
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string().contains("Missing required MIGRATE attribute"),
+        "kernel text: {e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_reports_losses_as_items_and_goes_on() {
+    let ns = TestNs::new().await;
+    let nl = tokio_netlink::Netlink::builder()
+        .netns(ns.name.as_str())
+        .event_receive_buffer(4096)
+        .build()
+        .unwrap();
+    let x = nl.xfrm();
+    let mut m = x.monitor(&[Group::Policy]);
+    m.ready().await.unwrap();
+    // A flood nobody reads: 1,000 adds and deletes, far more than 4 KiB of
+    // notifications.
+    let policies: Vec<Policy> = (0..500u32)
+        .map(|i| {
+            let src = format!("10.{}.{}.0/24", i / 256, i % 256);
+            Policy::new(
+                Selector::new(src.as_str(), "10.255.0.0/24").unwrap(),
+                Dir::Out,
+            )
+        })
+        .collect();
+    for r in futures::future::join_all(policies.iter().map(|p| x.add_policy(p))).await {
+        r.unwrap();
+    }
+    let ids: Vec<PolicyId> = policies.iter().map(PolicyId::from).collect();
+    for r in futures::future::join_all(ids.iter().map(|id| x.del_policy(id))).await {
+        r.unwrap();
+    }
+    // The loss is an item of the stream, among what the buffer kept.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut before_loss = 0;
+    loop {
+        match tokio::time::timeout_at(deadline, m.next()).await {
+            Ok(Some(XfrmEvent::Lost)) => break,
+            Ok(Some(XfrmEvent::NewPolicy(_) | XfrmEvent::DelPolicy(_))) => before_loss += 1,
+            Ok(Some(other)) => panic!("unexpected event {other:?}"),
+            Ok(None) => panic!("stream ended"),
+            Err(_) => panic!("no Lost item within 10 s ({before_loss} events)"),
+        }
+    }
+    assert!(m.losses() >= 1);
+    assert!(before_loss < 1000, "{before_loss} events and a loss");
+    // Read what the buffer still holds (a full buffer drops new events too).
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), m.next()).await {}
+    // The stream is still alive: a later change arrives, typed.
+    let p = out_policy();
+    x.add_policy(&p).await.unwrap();
+    match next_event(&mut m).await {
+        XfrmEvent::NewPolicy(got) => assert_eq!(got.selector, p.selector),
+        other => panic!("expected the new policy after the loss, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sub_policies_add_list_get_delete() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let sub = Policy::new(sel, Dir::Out).policy_type(1).priority(3);
+    x.add_policy(&sub).await.unwrap();
+    // The same selector as a main policy is another policy.
+    x.add_policy(&Policy::new(sel, Dir::Out)).await.unwrap();
+    let ipp = ip_policies(&ns);
+    assert_eq!(ipp.len(), 2, "{ipp:?}");
+    assert!(ipp.iter().any(|p| p.get("ptype") == Some("sub")), "{ipp:?}");
+    let list = x.policies().await.unwrap();
+    let got = list.iter().find(|p| p.policy_type == Some(1)).unwrap();
+    assert_eq!(got.priority, 3);
+    let id = PolicyId::from(&sub);
+    assert_eq!(id.policy_type, Some(1));
+    assert_eq!(x.get_policy(&id).await.unwrap().priority, 3);
+    x.del_policy(&id).await.unwrap();
+    let left = x.policies().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_ne!(left[0].policy_type, Some(1));
 }

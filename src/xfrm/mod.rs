@@ -22,6 +22,7 @@
 //! ```
 
 pub mod events;
+pub mod migrate;
 pub mod policy;
 pub mod state;
 pub mod types;
@@ -32,12 +33,14 @@ use crate::client::Netlink;
 use crate::conn::{Protocol, Requester};
 use crate::error::{Error, RequestKind};
 
-pub use events::{Acquire, Group, Mapping, Monitor, XfrmEvent};
+pub use events::{Acquire, Group, Mapping, Monitor, Report, XfrmEvent};
+pub use migrate::{KmAddress, Migrate, MigrateEntry};
 pub use policy::{DefaultAction, DefaultPolicy, Policy, PolicyId, PolicyList, SpdInfo};
 pub use state::{AllocSpi, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
     Algorithm, Dir, Encap, EncapType, IpsecProto, Level, Lifetime, LifetimeCurrent, Mark, Mode,
-    PolicyAction, Replay, ReplayEsn, Selector, Stats, Template, XFRM_INF,
+    Offload, PolicyAction, Replay, ReplayEsn, SecCtx, Selector, Stats, Template, XFRM_INF,
+    ip_proto_name,
 };
 
 /// XFRM message types (`XFRM_MSG_*`).
@@ -109,7 +112,9 @@ pub(crate) mod attr {
     pub const COADDR: u16 = 14;
     pub const LASTUSED: u16 = 15;
     pub const POLICY_TYPE: u16 = 16;
+    pub const MIGRATE: u16 = 17;
     pub const ALG_AEAD: u16 = 18;
+    pub const KMADDRESS: u16 = 19;
     pub const ALG_AUTH_TRUNC: u16 = 20;
     pub const MARK: u16 = 21;
     pub const TFCPAD: u16 = 22;
@@ -285,6 +290,7 @@ mod tests {
             let _ = State::parse(ty, payload);
             let _ = Policy::parse(ty, payload);
         }
+        let _ = Migrate::parse(payload);
         let _ = SpdInfo::parse(payload);
         let _ = SadInfo::parse(payload);
     }
@@ -299,9 +305,12 @@ mod tests {
             .template(Template::new(IpsecProto::Esp, Mode::Transport))
             .mark(Mark::new(3))
             .if_id(1)
+            .sec_ctx(SecCtx::new("u:r:t:s0"))
             .emit()
             .unwrap();
-        for m in [&sa, &p] {
+        let mig = migrate::tests::full_migrate().emit().unwrap();
+        let rep = events::notices::tests::report_bytes();
+        for m in [&sa, &p, &mig, &rep] {
             for n in 0..=m.len() {
                 decode_all(&m[..n]);
             }
@@ -319,7 +328,7 @@ mod tests {
             let mut buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             if i % 2 == 0 {
                 // Plausible attribute headers with random lengths.
-                let base = if i % 4 == 0 { &sa } else { &p };
+                let base = [&sa, &p, &mig, &rep][(i / 2) % 4];
                 let cut = base.len().min(232);
                 let mut m = base[..cut].to_vec();
                 for _ in 0..(next() % 6) {

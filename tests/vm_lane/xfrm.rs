@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
-    AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Policy,
-    Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
+    AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Offload,
+    Policy, SecCtx, Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
 };
 
 use crate::common::{TestNs, feature_missing};
@@ -498,4 +498,342 @@ async fn xfrm_monitor_sees_acquire_and_expire() {
     // A hard expire removes the state.
     assert!(x.states().await.unwrap().is_empty());
     assert_eq!(m.losses(), 0);
+}
+
+#[tokio::test]
+async fn xfrm_state_coaddr_tfcpad_and_sec_ctx() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    // Mobile IPv6 route optimization: route2 and hao states carry a care-of
+    // address.
+    let ro = State::new(ip("fd00::1"), ip("fd00::2"), IpsecProto::Route2, 0)
+        .mode(Mode::RouteOptimization)
+        .coaddr(ip("fd00::9"));
+    if !add_or_missing(&x, &ro, "Mobile IPv6 states (CONFIG_IPV6_MIP6)").await {
+        return;
+    }
+    let hao = State::new(ip("fd00::1"), ip("fd00::3"), IpsecProto::Hao, 0)
+        .mode(Mode::RouteOptimization)
+        .coaddr(ip("fd00::a"));
+    x.add_state(&hao).await.unwrap();
+    let blocks = ip_states(&ns, false);
+    eprintln!("ip xfrm state:\n{}", blocks.join(""));
+    assert_eq!(blocks.len(), 2);
+    for (b, coa) in [
+        ("proto route2", "coa fd00::9"),
+        ("proto hao", "coa fd00::a"),
+    ] {
+        let block = blocks.iter().find(|x| x.contains(b)).expect(b);
+        assert!(block.contains(coa), "{block}");
+        assert!(block.contains("mode ro"), "{block}");
+    }
+    // Without an SPI a state is found by its source too.
+    let id = StateId::new(ip("fd00::2"), IpsecProto::Route2, 0).src(ip("fd00::1"));
+    let got = x.get_state(&id).await.unwrap();
+    assert_eq!(got.coaddr, Some(ip("fd00::9")));
+    assert_eq!(got.mode, Mode::RouteOptimization);
+    let list = x.states().proto(IpsecProto::Hao).await.unwrap();
+    assert_eq!(list[0].coaddr, Some(ip("fd00::a")));
+    x.del_state(&id).await.unwrap();
+    // Refused before sending: route2 without a care-of address (the kernel
+    // would say only EINVAL).
+    let e = x
+        .add_state(&State::new(
+            ip("fd00::1"),
+            ip("fd00::4"),
+            IpsecProto::Route2,
+            0,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("invalid coa: a route2 state needs"),
+        "{e}"
+    );
+
+    // A care-of address on an ESP state, which `ip` refuses to send: the
+    // kernel keeps and reports it.
+    let esp_coa = State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, 0x600)
+        .enc("cbc(aes)", &ENC_KEY)
+        .coaddr(ip("192.0.2.9"));
+    x.add_state(&esp_coa).await.unwrap();
+    let got = x.get_state(&esp_coa.id()).await.unwrap();
+    assert_eq!(got.coaddr, Some(ip("192.0.2.9")));
+
+    // TFC padding: kept on a tunnel state, refused in transport mode with
+    // the kernel's text.
+    let t = State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, 0x500)
+        .mode(Mode::Tunnel)
+        .enc("cbc(aes)", &ENC_KEY)
+        .tfcpad(100);
+    x.add_state(&t).await.unwrap();
+    let got = x.get_state(&t.id()).await.unwrap();
+    assert_eq!(got.tfcpad, Some(100));
+    let b = ip_states(&ns, false)
+        .into_iter()
+        .find(|b| b.contains("spi 0x00000500"))
+        .unwrap();
+    assert!(b.contains("\ntfcpad 100\n"), "{b}");
+    let mut transport = t.clone().mode(Mode::Transport);
+    transport.spi = 0x501;
+    let e = x.add_state(&transport).await.unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string()
+            .contains("TFC padding can only be used in tunnel mode"),
+        "kernel text: {e}"
+    );
+
+    // A security context: no LSM with XFRM hooks runs here (Debian's kernel
+    // enables apparmor, not SELinux), so the kernel accepts it and keeps
+    // nothing; ip shows none either.
+    let ctx = SecCtx::new("system_u:object_r:ipsec_spd_t:s0");
+    let c = State::new(ip("192.0.2.1"), ip("192.0.2.3"), IpsecProto::Esp, 0x700)
+        .enc("cbc(aes)", &ENC_KEY)
+        .sec_ctx(ctx.clone());
+    x.add_state(&c).await.unwrap();
+    let got = x.get_state(&c.id()).await.unwrap();
+    if std::path::Path::new("/sys/fs/selinux").exists() {
+        assert_eq!(got.sec_ctx, Some(ctx));
+    } else {
+        assert_eq!(got.sec_ctx, None);
+        let text = ns.ip(&["xfrm", "state"]);
+        assert!(!text.contains("security context"), "{text}");
+    }
+    // Too long for its attribute: refused before sending, naming the field.
+    let e = x
+        .add_state(&c.clone().sec_ctx(SecCtx::new(&"u".repeat(SecCtx::MAX_LEN))))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("invalid ctx: "), "{e}");
+}
+
+#[tokio::test]
+async fn xfrm_state_offload_to_a_device_without_offload_support() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let base = |spi| {
+        State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, spi).enc("cbc(aes)", &ENC_KEY)
+    };
+    let probe = base(0x10);
+    if !add_or_missing(&x, &probe, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    // A dummy device: no IPsec offload support.
+    ns.ip(&["link", "add", "d0", "type", "dummy"]);
+    ns.ip(&["link", "set", "d0", "up"]);
+    ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "d0"]);
+    let d0 = ns.ip_json(&["link", "show", "d0"])[0]["ifindex"]
+        .as_u64()
+        .unwrap() as u32;
+    // Crypto offload in either direction, or to an index no device has:
+    // Linux 6.1 adds the state without offload (and reports none).
+    for (spi, o) in [
+        (0x11, Offload::new(d0)),
+        (0x12, Offload::new(d0).inbound()),
+        (0x13, Offload::new(9999)),
+    ] {
+        let s = base(spi).offload(o);
+        x.add_state(&s).await.unwrap();
+        let got = x.get_state(&s.id()).await.unwrap();
+        assert_eq!(got.offload, None, "{o:?}");
+    }
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("offload"), "{text}");
+    // Packet offload (unknown to 6.1, unsupported by dummy on later
+    // kernels) and offload with NAT-T: EINVAL with the kernel's text.
+    let e = x
+        .add_state(&base(0x14).offload(Offload::new(d0).packet()))
+        .await
+        .unwrap_err();
+    eprintln!("packet offload: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(e.to_string().contains("offload"), "kernel text: {e}");
+    let nat_t = base(0x15).offload(Offload::new(d0)).encap(Encap {
+        kind: EncapType::EspInUdp,
+        sport: 4500,
+        dport: 4500,
+        oa: None,
+    });
+    let e = x.add_state(&nat_t).await.unwrap_err();
+    eprintln!("offload with encap: {e}");
+    assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+    assert!(
+        e.to_string()
+            .contains("Encapsulation and TFC padding can't be offloaded"),
+        "kernel text: {e}"
+    );
+    // No device at all: refused before sending, naming the field.
+    let e = x
+        .add_state(&base(0x16).offload(Offload::new(0)))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("invalid offload dev: "), "{e}");
+    assert_eq!(x.states().await.unwrap().len(), 4);
+}
+
+/// Runs the xfrm example in `ns`: status, stdout, stderr. The binary is
+/// TOKIO_NETLINK_XFRM_EXAMPLE when set (scripts/test.sh builds it on the
+/// host: cargo inside the VM takes a minute to find it fresh), else built
+/// here.
+fn example(ns: &TestNs, line: &str) -> (i32, String, String) {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let bin = BIN.get_or_init(|| match std::env::var_os("TOKIO_NETLINK_XFRM_EXAMPLE") {
+        Some(p) => p.into(),
+        None => crate::common::ip_example::build_example("xfrm"),
+    });
+    let o = std::process::Command::new(bin)
+        .arg("-n")
+        .arg(&ns.name)
+        .args(line.split_whitespace())
+        .output()
+        .expect("run the example");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+/// The example's stdout for `line`, which must succeed.
+fn ex(ns: &TestNs, line: &str) -> String {
+    let (code, out, err) = example(ns, line);
+    assert_eq!(code, 0, "example {line:?} failed: {err}");
+    assert!(err.is_empty(), "example {line:?} wrote {err}");
+    out
+}
+
+/// `ip ARGS` and the example's ARGS (without `xfrm`) print the same text.
+fn same_text(ns: &TestNs, args: &str) {
+    let ip = ns.ip(&args.split_whitespace().collect::<Vec<_>>());
+    let mine = ex(ns, &args.replace("xfrm ", ""));
+    let (a, b): (Vec<&str>, Vec<&str>) = (ip.lines().collect(), mine.lines().collect());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "ip {args} vs the example:\n{ip}\n---\n{mine}");
+    }
+    assert_eq!(a.len(), b.len(), "ip {args}:\n{ip}\n---\nexample:\n{mine}");
+}
+
+#[tokio::test]
+async fn xfrm_example_state_commands_agree_with_ip() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let probe = State::new(ip("192.0.2.1"), ip("192.0.2.99"), IpsecProto::Esp, 0x99)
+        .enc("cbc(aes)", &ENC_KEY);
+    if !add_or_missing(&x, &probe, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    x.flush_states(None).await.unwrap();
+    ns.ip(&["link", "add", "d0", "type", "dummy"]);
+    let k16 = hex(&ENC_KEY);
+    let k32 = hex(&AUTH_KEY);
+    let adds = [
+        format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1000 mode tunnel reqid 3 \
+             replay-window 32 flag noecn af-unspec sel src 10.0.0.0/24 dst 10.0.1.0/24 \
+             auth-trunc hmac(sha256) {k32} 128 enc cbc(aes) {k16} mark 1 mask 0xf \
+             output-mark 2 mask 0xff if_id 4 limit time-soft 100 limit time-hard 200 \
+             limit packet-hard 1000 extra-flag dont-encap-dscp tfcpad 64"
+        ),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.2 proto esp spi 0x2000 mode tunnel \
+             replay-window 128 flag esn aead rfc4106(gcm(aes)) {} 128 \
+             encap espinudp 4500 4501 0.0.0.0",
+            hex(&AEAD_KEY)
+        ),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.3 proto esp spi 0x3000 \
+             auth hmac(sha1) 0x0102030405060708090a0b0c0d0e0f1011121314 enc cbc(aes) {k16}"
+        ),
+        "state add src 198.51.100.1 dst 198.51.100.4 proto comp spi 0x4000 comp deflate".into(),
+        "state add src fd00::1 dst fd00::2 proto route2 mode ro coa fd00::9".into(),
+        format!(
+            "state add src 198.51.100.1 dst 198.51.100.5 proto ah spi 0x5000 \
+             auth hmac(sha256) {k32} sel src 10.0.0.1 dst 10.0.0.2 proto tcp sport 22 dport 80"
+        ),
+        format!(
+            "state add src fd00::1 dst fd00::3 proto esp spi 0x6000 enc cbc(aes) {k16} \
+             sel src fd00::/64 dst fd01::/64 dev d0 proto ipv6-icmp type 128"
+        ),
+        // No offload support on a dummy device, no XFRM LSM: both accepted,
+        // neither kept.
+        format!(
+            "state add src 192.0.2.1 dst 192.0.2.3 proto esp spi 0x7000 enc cbc(aes) {k16} \
+             offload dev d0 dir in ctx system_u:object_r:ipsec_spd_t:s0"
+        ),
+    ];
+    for line in &adds {
+        assert_eq!(ex(&ns, line), "", "{line}");
+    }
+    same_text(&ns, "xfrm state list");
+    same_text(&ns, "-s xfrm state list");
+    same_text(&ns, "xfrm state count");
+    same_text(&ns, "-s xfrm state count");
+    same_text(
+        &ns,
+        "xfrm state get dst 192.0.2.2 proto esp spi 0x1000 mark 1 mask 0xf",
+    );
+
+    // -j: one object per state.
+    let states: Vec<serde_json::Value> = ex(&ns, "-j state list")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(states.len(), adds.len());
+    let t = states.iter().find(|v| v["spi"] == 0x1000).unwrap();
+    assert_eq!(t["mode"], "tunnel");
+    assert_eq!(t["flag"], serde_json::json!(["noecn", "af-unspec"]));
+    assert_eq!(t["extra_flag"], serde_json::json!(["dont-encap-dscp"]));
+    assert_eq!(t["auth_trunc"]["icv_bits"], 128);
+    assert_eq!(t["enc"]["key"], k16.as_str());
+    assert_eq!(t["tfcpad"], 64);
+    assert_eq!(t["sel"]["src"], "10.0.0.0/24");
+    let r2 = states.iter().find(|v| v["proto"] == "route2").unwrap();
+    assert_eq!(r2["coa"], "fd00::9");
+    let v6 = states.iter().find(|v| v["spi"] == 0x6000).unwrap();
+    assert_eq!(v6["sel"]["dev"], "d0");
+    assert_eq!(v6["sel"]["type"], 128);
+
+    // allocspi: a larval state in the range.
+    let out = ex(
+        &ns,
+        "state allocspi src 192.0.2.1 dst 192.0.2.9 proto esp min 0x100 max 0x1ff",
+    );
+    assert!(out.starts_with("src 192.0.2.1 dst 192.0.2.9\n"), "{out}");
+    let spi = out
+        .split_whitespace()
+        .skip_while(|w| *w != "spi")
+        .nth(1)
+        .unwrap();
+    let n = u32::from_str_radix(spi.trim_start_matches("0x"), 16).unwrap();
+    assert!((0x100..=0x1ff).contains(&n), "{out}");
+    assert!(ns.ip(&["xfrm", "state"]).contains(&format!("spi {spi} ")));
+
+    // Delete and flush through the example.
+    ex(
+        &ns,
+        "state del dst 192.0.2.2 proto esp spi 0x1000 mark 1 mask 0xf",
+    );
+    ex(&ns, "state delete src fd00::1 dst fd00::2 proto route2");
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("spi 0x00001000"), "{text}");
+    assert!(!text.contains("proto route2"), "{text}");
+    ex(&ns, "state flush proto esp");
+    let text = ns.ip(&["xfrm", "state"]);
+    assert!(!text.contains("proto esp"), "{text}");
+    assert!(text.contains("proto ah"), "{text}");
+    ex(&ns, "state flush");
+    assert_eq!(ns.ip(&["xfrm", "state"]), "");
+    // The kernel's refusal carries its text.
+    let (code, _, err) = example(
+        &ns,
+        &format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x10 enc cbc(aes) {k16} tfcpad 9"
+        ),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("TFC padding can only be used in tunnel mode"),
+        "{err}"
+    );
 }

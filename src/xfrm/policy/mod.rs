@@ -1,18 +1,24 @@
 //! `ip xfrm policy`: security policies (SPD entries).
+//!
+//! [`Policy`] is both the request on add and the kernel's view on read; the
+//! lookup key is in `id`, SPD counts and default policies in `info`, the
+//! requests in `ops`.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
-use futures::{Stream, StreamExt, TryStreamExt};
+mod id;
+mod info;
+mod ops;
 
 use super::types::{
-    Dir, Lifetime, LifetimeCurrent, Mark, PolicyAction, Rd, SELECTOR_LEN, Selector, TMPL_LEN,
-    Template, attrs, pad4, push_attr,
+    Dir, Lifetime, LifetimeCurrent, Mark, PolicyAction, Rd, SELECTOR_LEN, SecCtx, Selector,
+    TMPL_LEN, Template, attrs, push_attr,
 };
-use super::{CREATE_EXCL, XfrmHandle, attr, decode_error, message, msg};
+use super::{attr, decode_error, msg};
 use crate::conn::RawMessage;
-use crate::conn::requester::retry_interrupted;
 use crate::error::{Error, Result};
+
+pub use id::PolicyId;
+pub use info::{DefaultAction, DefaultPolicy, SpdInfo};
+pub use ops::PolicyList;
 
 /// `sizeof(struct xfrm_userpolicy_info)`.
 pub(crate) const POLICY_INFO_LEN: usize = 168;
@@ -48,6 +54,8 @@ pub struct Policy {
     pub templates: Vec<Template>,
     /// `ptype main|sub` (XFRMA_POLICY_TYPE: 0 main, 1 sub; `None`: main).
     pub policy_type: Option<u8>,
+    /// `ctx CTX` (XFRMA_SEC_CTX).
+    pub sec_ctx: Option<SecCtx>,
 }
 
 impl Policy {
@@ -67,6 +75,7 @@ impl Policy {
             if_id: None,
             templates: Vec::new(),
             policy_type: None,
+            sec_ctx: None,
         }
     }
 
@@ -118,6 +127,18 @@ impl Policy {
         self
     }
 
+    /// `ptype main|sub` (0 main, 1 sub).
+    pub fn policy_type(mut self, t: u8) -> Self {
+        self.policy_type = Some(t);
+        self
+    }
+
+    /// `ctx CTX`.
+    pub fn sec_ctx(mut self, c: SecCtx) -> Self {
+        self.sec_ctx = Some(c);
+        self
+    }
+
     /// Checks what the kernel would refuse, with clearer errors.
     pub fn validate(&self) -> Result<()> {
         if self.selector.family.is_none() {
@@ -141,6 +162,9 @@ impl Policy {
         }
         for t in &self.templates {
             t.validate()?;
+        }
+        if let Some(c) = &self.sec_ctx {
+            c.validate()?;
         }
         Ok(())
     }
@@ -173,6 +197,9 @@ impl Policy {
                 tm.emit(&mut t[i * TMPL_LEN..(i + 1) * TMPL_LEN]);
             }
             push_attr(b, attr::TMPL, &t);
+        }
+        if let Some(c) = &self.sec_ctx {
+            push_attr(b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
         }
         emit_common(b, self.mark, self.if_id, self.policy_type);
     }
@@ -218,6 +245,7 @@ impl Policy {
             if_id: None,
             templates: Vec::new(),
             policy_type: None,
+            sec_ctx: None,
         }
     }
 
@@ -228,6 +256,7 @@ impl Policy {
                 attr::MARK => self.mark = Mark::parse(v),
                 attr::IF_ID => self.if_id = Rd(v).arr::<4>(0).map(u32::from_ne_bytes),
                 attr::POLICY_TYPE => self.policy_type = v.first().copied(),
+                attr::SEC_CTX => self.sec_ctx = SecCtx::parse(v),
                 _ => {}
             }
         }
@@ -252,286 +281,9 @@ pub(crate) fn emit_common(
         push_attr(b, attr::IF_ID, &id.to_ne_bytes());
     }
     if let Some(t) = ptype {
-        // struct xfrm_userpolicy_type { __u8 type; __u16 reserved1; __u8 reserved2; }
-        push_attr(b, attr::POLICY_TYPE, &[t, 0, 0, 0]);
-    }
-}
-
-/// What selects one policy for `get` and `del`: its selector and dir, or
-/// its index; with the mark and if_id it was added with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PolicyId {
-    /// The selector (ignored when `index` is set).
-    pub selector: Selector,
-    /// The direction.
-    pub dir: Dir,
-    /// The index (0: look up by selector).
-    pub index: u32,
-    /// `mark V mask M`.
-    pub mark: Option<Mark>,
-    /// `if_id N`.
-    pub if_id: Option<u32>,
-}
-
-impl PolicyId {
-    /// By `selector` and `dir`.
-    pub fn by_selector(selector: Selector, dir: Dir) -> PolicyId {
-        PolicyId {
-            selector,
-            dir,
-            index: 0,
-            mark: None,
-            if_id: None,
-        }
-    }
-
-    /// By index (its direction is the index's low 3 bits).
-    pub fn by_index(index: u32) -> PolicyId {
-        PolicyId {
-            selector: Selector::unspec(),
-            dir: Dir::from_raw((index % 8) as u8),
-            index,
-            mark: None,
-            if_id: None,
-        }
-    }
-
-    /// `mark V mask M`.
-    pub fn mark(mut self, m: Mark) -> Self {
-        self.mark = Some(m);
-        self
-    }
-
-    /// `if_id N`.
-    pub fn if_id(mut self, id: u32) -> Self {
-        self.if_id = Some(id);
-        self
-    }
-
-    fn emit(&self) -> Result<Vec<u8>> {
-        if self.index == 0 {
-            if self.selector.family.is_none() {
-                return Err(Error::invalid("selector", "needs a family"));
-            }
-            self.selector.validate()?;
-        }
-        let mut b = vec![0u8; POLICY_ID_LEN];
-        self.selector.emit(&mut b[..SELECTOR_LEN]);
-        let mut w = super::types::Wr(&mut b);
-        w.u32(56, self.index);
-        w.u8(60, self.dir.raw());
-        emit_common(&mut b, self.mark, self.if_id, None);
-        Ok(b)
-    }
-}
-
-impl From<&Policy> for PolicyId {
-    fn from(p: &Policy) -> PolicyId {
-        PolicyId {
-            mark: p.mark,
-            if_id: p.if_id,
-            ..PolicyId::by_selector(p.selector, p.dir)
-        }
-    }
-}
-
-/// SPD counts (`ip xfrm policy count`, XFRM_MSG_GETSPDINFO).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SpdInfo {
-    /// Inbound policies.
-    pub in_count: u32,
-    /// Outbound policies.
-    pub out_count: u32,
-    /// Forward policies.
-    pub fwd_count: u32,
-    /// Inbound per-socket policies.
-    pub in_socket_count: u32,
-    /// Outbound per-socket policies.
-    pub out_socket_count: u32,
-    /// Forward per-socket policies.
-    pub fwd_socket_count: u32,
-    /// Hash buckets in use.
-    pub hash_count: u32,
-    /// Hash buckets maximum.
-    pub hash_max: u32,
-    /// IPv4 hash thresholds `(lbits, rbits)`.
-    pub ipv4_hthresh: Option<(u8, u8)>,
-    /// IPv6 hash thresholds `(lbits, rbits)`.
-    pub ipv6_hthresh: Option<(u8, u8)>,
-}
-
-impl SpdInfo {
-    /// Decodes an XFRM_MSG_NEWSPDINFO payload.
-    pub fn parse(payload: &[u8]) -> SpdInfo {
-        let mut s = SpdInfo::default();
-        for (t, v) in attrs(payload, 4) {
-            let r = Rd(v);
-            match t {
-                1 if v.len() >= 24 => {
-                    s.in_count = r.u32(0);
-                    s.out_count = r.u32(4);
-                    s.fwd_count = r.u32(8);
-                    s.in_socket_count = r.u32(12);
-                    s.out_socket_count = r.u32(16);
-                    s.fwd_socket_count = r.u32(20);
-                }
-                2 if v.len() >= 8 => {
-                    s.hash_count = r.u32(0);
-                    s.hash_max = r.u32(4);
-                }
-                3 if v.len() >= 2 => s.ipv4_hthresh = Some((r.u8(0), r.u8(1))),
-                4 if v.len() >= 2 => s.ipv6_hthresh = Some((r.u8(0), r.u8(1))),
-                _ => {}
-            }
-        }
-        s
-    }
-}
-
-/// One default policy (`ip xfrm policy setdefault`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DefaultAction {
-    /// Leave unchanged (on set) / unknown (XFRM_USERPOLICY_UNSPEC).
-    #[default]
-    Unspec,
-    /// `block`.
-    Block,
-    /// `accept`.
-    Accept,
-}
-
-impl DefaultAction {
-    fn raw(self) -> u8 {
-        match self {
-            DefaultAction::Unspec => 0,
-            DefaultAction::Block => 1,
-            DefaultAction::Accept => 2,
-        }
-    }
-
-    fn from_raw(n: u8) -> Self {
-        match n {
-            1 => DefaultAction::Block,
-            2 => DefaultAction::Accept,
-            _ => DefaultAction::Unspec,
-        }
-    }
-}
-
-/// The default policies for traffic no policy matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DefaultPolicy {
-    /// Inbound.
-    pub input: DefaultAction,
-    /// Forwarded.
-    pub forward: DefaultAction,
-    /// Outbound.
-    pub output: DefaultAction,
-}
-
-/// A policy listing; `.await` it or call [`stream`](Self::stream).
-#[derive(Debug, Clone)]
-#[must_use = "a listing does nothing until awaited or streamed"]
-pub struct PolicyList {
-    handle: XfrmHandle,
-}
-
-impl PolicyList {
-    /// The policies as a stream.
-    pub fn stream(self) -> impl Stream<Item = Result<Policy>> + Send + 'static {
-        self.handle
-            .req
-            .dump_raw(message(msg::GETPOLICY, Vec::new()), 0)
-            .map(|r| r.and_then(|m| Policy::from_raw(&m)))
-    }
-}
-
-impl IntoFuture for PolicyList {
-    type Output = Result<Vec<Policy>>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Policy>>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(retry_interrupted(super::kind(msg::GETPOLICY), move || {
-            self.clone().stream().try_collect()
-        }))
-    }
-}
-
-impl XfrmHandle {
-    /// `ip xfrm policy add`: fails with EEXIST if the policy exists.
-    pub async fn add_policy(&self, p: &Policy) -> Result<()> {
-        let b = p.emit()?;
-        self.req.ack(message(msg::NEWPOLICY, b), CREATE_EXCL).await
-    }
-
-    /// `ip xfrm policy update`: adds or replaces.
-    pub async fn update_policy(&self, p: &Policy) -> Result<()> {
-        let b = p.emit()?;
-        self.req.ack(message(msg::UPDPOLICY, b), 0).await
-    }
-
-    /// `ip xfrm policy delete`.
-    pub async fn del_policy(&self, id: &PolicyId) -> Result<()> {
-        let b = id.emit()?;
-        self.req.ack(message(msg::DELPOLICY, b), 0).await
-    }
-
-    /// `ip xfrm policy get`.
-    pub async fn get_policy(&self, id: &PolicyId) -> Result<Policy> {
-        let b = id.emit()?;
-        let raw = self.req.get_raw(message(msg::GETPOLICY, b), 0).await?;
-        Policy::from_raw(&raw)
-    }
-
-    /// `ip xfrm policy list`.
-    pub fn policies(&self) -> PolicyList {
-        PolicyList {
-            handle: self.clone(),
-        }
-    }
-
-    /// `ip xfrm policy flush` (main policies).
-    pub async fn flush_policies(&self) -> Result<()> {
-        self.req.ack(message(msg::FLUSHPOLICY, Vec::new()), 0).await
-    }
-
-    /// `ip xfrm policy count`.
-    pub async fn spd_info(&self) -> Result<SpdInfo> {
-        let raw = self
-            .req
-            .get_raw(message(msg::GETSPDINFO, vec![0xff; 4]), 0)
-            .await?;
-        if raw.header.ty != msg::NEWSPDINFO {
-            return Err(decode_error(
-                msg::GETSPDINFO,
-                "expected XFRM_MSG_NEWSPDINFO",
-            ));
-        }
-        Ok(SpdInfo::parse(raw.payload()))
-    }
-
-    /// `ip xfrm policy getdefault`.
-    pub async fn default_policy(&self) -> Result<DefaultPolicy> {
-        let mut b = vec![0u8; 3];
-        pad4(&mut b);
-        let raw = self.req.get_raw(message(msg::GETDEFAULT, b), 0).await?;
-        let r = Rd(raw.payload());
-        if raw.payload().len() < 3 {
-            return Err(decode_error(msg::GETDEFAULT, "reply too short"));
-        }
-        Ok(DefaultPolicy {
-            input: DefaultAction::from_raw(r.u8(0)),
-            forward: DefaultAction::from_raw(r.u8(1)),
-            output: DefaultAction::from_raw(r.u8(2)),
-        })
-    }
-
-    /// `ip xfrm policy setdefault`: [`DefaultAction::Unspec`] leaves a
-    /// direction unchanged.
-    pub async fn set_default_policy(&self, d: DefaultPolicy) -> Result<()> {
-        let mut b = vec![d.input.raw(), d.forward.raw(), d.output.raw()];
-        pad4(&mut b);
-        self.req.ack(message(msg::SETDEFAULT, b), 0).await
+        // struct xfrm_userpolicy_type { __u8 type; __u16 reserved1; __u8 reserved2; }:
+        // 6 bytes with its padding, and the kernel refuses anything shorter.
+        push_attr(b, attr::POLICY_TYPE, &[t, 0, 0, 0, 0, 0]);
     }
 }
 
@@ -560,7 +312,8 @@ mod tests {
                 mask: 0xff,
             })
             .if_id(9)
-            .template(t);
+            .template(t)
+            .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
         let b = p.emit().unwrap();
         assert_eq!(Policy::parse(msg::NEWPOLICY, &b).unwrap(), p);
     }
@@ -576,5 +329,13 @@ mod tests {
         let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
         let e = Policy::new(sel, Dir::Out).index(8).emit().unwrap_err();
         assert!(e.to_string().contains("not of dir"), "{e}");
+        let e = Policy::new(sel, Dir::Out)
+            .sec_ctx(SecCtx::new(&"u".repeat(SecCtx::MAX_LEN)))
+            .emit()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("invalid ctx: "), "{e}");
+        let id = PolicyId::by_selector(sel, Dir::Out).sec_ctx(SecCtx::new(""));
+        let e = id.emit().unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
     }
 }

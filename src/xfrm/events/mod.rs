@@ -1,17 +1,22 @@
 //! `ip xfrm monitor`: typed events from the XFRM multicast groups.
 
-use std::net::IpAddr;
+pub(crate) mod notices;
+
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures::{Stream, StreamExt};
 
+use super::migrate::Migrate;
 use super::policy::{POLICY_INFO_LEN, Policy};
 use super::state::{SA_INFO_LEN, State};
-use super::types::{IpsecProto, Rd, SELECTOR_LEN, Selector, Template, addr_of, attrs};
-use super::{XfrmHandle, attr, decode_error, msg};
+use super::types::{IpsecProto, Rd};
+use super::{XfrmHandle, decode_error, msg};
 use crate::conn::{Notification, RawMessage, Subscription};
 use crate::error::{Error, RequestKind, Result};
+
+pub use notices::{Acquire, Mapping, Report};
+use notices::{parse_acquire, parse_mapping, parse_report};
 
 /// An XFRM multicast group (`XFRMNLGRP_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,46 +69,6 @@ impl Group {
     }
 }
 
-/// XFRM_MSG_ACQUIRE: the kernel asks a key manager for a state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acquire {
-    /// Destination of the wanted state.
-    pub dst: Option<IpAddr>,
-    /// Source of the wanted state.
-    pub src: Option<IpAddr>,
-    /// Protocol of the wanted state.
-    pub proto: IpsecProto,
-    /// SPI (normally 0).
-    pub spi: u32,
-    /// The packet's flow.
-    pub selector: Selector,
-    /// The policy that asked.
-    pub policy: Policy,
-    /// The template being resolved (XFRMA_TMPL), when sent.
-    pub templates: Vec<Template>,
-    /// Allowed algorithm masks (auth, enc, comp).
-    pub algos: (u32, u32, u32),
-    /// Sequence number, to quote in the state that answers it.
-    pub seq: u32,
-}
-
-/// XFRM_MSG_MAPPING: a NAT-T peer's address or port changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mapping {
-    /// The state's destination.
-    pub dst: Option<IpAddr>,
-    /// The state's SPI.
-    pub spi: u32,
-    /// Its protocol.
-    pub proto: IpsecProto,
-    /// Its reqid.
-    pub reqid: u32,
-    /// Old source address and port.
-    pub old: (Option<IpAddr>, u16),
-    /// New source address and port.
-    pub new: (Option<IpAddr>, u16),
-}
-
 /// One XFRM event.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -142,10 +107,11 @@ pub enum XfrmEvent {
     Acquire(Box<Acquire>),
     /// A NAT-T mapping changed.
     Mapping(Mapping),
-    /// A report (XFRM_MSG_REPORT), undecoded.
-    Report(RawMessage),
-    /// A migration (XFRM_MSG_MIGRATE), undecoded.
-    Migrate(RawMessage),
+    /// A report (XFRM_MSG_REPORT).
+    Report(Report),
+    /// A policy's (and its states') endpoints were migrated
+    /// (XFRM_MSG_MIGRATE).
+    Migrate(Box<Migrate>),
     /// Another message (e.g. XFRM_MSG_NEWAE).
     Other(RawMessage),
     /// The kernel dropped notifications (ENOBUFS): resynchronise.
@@ -158,57 +124,6 @@ const MONITOR: RequestKind = RequestKind {
     message_type: 0,
     name: Some("XFRM notification"),
 };
-
-/// `sizeof(struct xfrm_user_acquire)`.
-const ACQUIRE_LEN: usize = 280;
-
-fn parse_acquire(p: &[u8]) -> Result<Acquire> {
-    let head = p
-        .get(..ACQUIRE_LEN)
-        .ok_or_else(|| decode_error(msg::ACQUIRE, "acquire too short"))?;
-    let r = Rd(head);
-    let selector = Selector::parse(r.sub(40, SELECTOR_LEN));
-    let mut policy = Policy::parse_info(r.sub(96, POLICY_INFO_LEN));
-    policy.parse_attrs(p, ACQUIRE_LEN);
-    let templates = attrs(p, ACQUIRE_LEN)
-        .find(|&(t, _)| t == attr::TMPL)
-        .map(|(_, v)| Template::parse_all(v))
-        .unwrap_or_default();
-    // struct xfrm_id has no family: the template's, else the flow's.
-    let fam = templates
-        .first()
-        .and_then(|t| t.family)
-        .or(selector.family)
-        .map(|f| super::types::family_raw(Some(f)))
-        .unwrap_or(0);
-    Ok(Acquire {
-        dst: addr_of(r, 0, fam),
-        spi: r.be32(16),
-        proto: IpsecProto::from_raw(r.u8(20)),
-        src: addr_of(r, 24, fam),
-        selector,
-        policy,
-        templates,
-        algos: (r.u32(264), r.u32(268), r.u32(272)),
-        seq: r.u32(276),
-    })
-}
-
-fn parse_mapping(p: &[u8]) -> Result<Mapping> {
-    if p.len() < 64 {
-        return Err(decode_error(msg::MAPPING, "mapping too short"));
-    }
-    let r = Rd(p);
-    let fam = r.u16(20);
-    Ok(Mapping {
-        dst: addr_of(r, 0, fam),
-        spi: r.be32(16),
-        proto: IpsecProto::from_raw(r.u8(22)),
-        reqid: r.u32(24),
-        old: (addr_of(r, 28, fam), r.be16(60)),
-        new: (addr_of(r, 44, fam), r.be16(62)),
-    })
-}
 
 impl XfrmEvent {
     /// Types a notification.
@@ -248,8 +163,8 @@ impl XfrmEvent {
             },
             msg::ACQUIRE => parse_acquire(p).map(|a| XfrmEvent::Acquire(Box::new(a))),
             msg::MAPPING => parse_mapping(p).map(XfrmEvent::Mapping),
-            msg::REPORT => Ok(XfrmEvent::Report(raw.clone())),
-            msg::MIGRATE => Ok(XfrmEvent::Migrate(raw.clone())),
+            msg::REPORT => parse_report(p).map(XfrmEvent::Report),
+            msg::MIGRATE => Migrate::parse(p).map(|m| XfrmEvent::Migrate(Box::new(m))),
             _ => Ok(XfrmEvent::Other(raw.clone())),
         };
         r.unwrap_or_else(XfrmEvent::Undecodable)

@@ -1,0 +1,112 @@
+//! What selects one policy for `get` and `del`.
+
+use super::{POLICY_ID_LEN, Policy, emit_common};
+use crate::error::{Error, Result};
+use crate::xfrm::attr;
+use crate::xfrm::types::{Dir, Mark, SELECTOR_LEN, SecCtx, Selector, Wr, push_attr};
+
+/// What selects one policy for `get` and `del`: its selector and dir, or
+/// its index; with the mark, if_id and security context it was added with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyId {
+    /// The selector (ignored when `index` is set).
+    pub selector: Selector,
+    /// The direction.
+    pub dir: Dir,
+    /// The index (0: look up by selector).
+    pub index: u32,
+    /// `mark V mask M`.
+    pub mark: Option<Mark>,
+    /// `if_id N`.
+    pub if_id: Option<u32>,
+    /// `ctx CTX` (only an LSM with XFRM hooks tells policies apart by it).
+    pub sec_ctx: Option<SecCtx>,
+    /// `ptype main|sub` (0 main, 1 sub; `None`: main).
+    pub policy_type: Option<u8>,
+}
+
+impl PolicyId {
+    /// By `selector` and `dir`.
+    pub fn by_selector(selector: Selector, dir: Dir) -> PolicyId {
+        PolicyId {
+            selector,
+            dir,
+            index: 0,
+            mark: None,
+            if_id: None,
+            sec_ctx: None,
+            policy_type: None,
+        }
+    }
+
+    /// By index (its direction is the index's low 3 bits).
+    pub fn by_index(index: u32) -> PolicyId {
+        PolicyId {
+            selector: Selector::unspec(),
+            dir: Dir::from_raw((index % 8) as u8),
+            index,
+            mark: None,
+            if_id: None,
+            sec_ctx: None,
+            policy_type: None,
+        }
+    }
+
+    /// `mark V mask M`.
+    pub fn mark(mut self, m: Mark) -> Self {
+        self.mark = Some(m);
+        self
+    }
+
+    /// `if_id N`.
+    pub fn if_id(mut self, id: u32) -> Self {
+        self.if_id = Some(id);
+        self
+    }
+
+    /// `ptype main|sub` (0 main, 1 sub).
+    pub fn policy_type(mut self, t: u8) -> Self {
+        self.policy_type = Some(t);
+        self
+    }
+
+    /// `ctx CTX`.
+    pub fn sec_ctx(mut self, c: SecCtx) -> Self {
+        self.sec_ctx = Some(c);
+        self
+    }
+
+    pub(super) fn emit(&self) -> Result<Vec<u8>> {
+        if let Some(c) = &self.sec_ctx {
+            c.validate()?;
+        }
+        if self.index == 0 {
+            if self.selector.family.is_none() {
+                return Err(Error::invalid("selector", "needs a family"));
+            }
+            self.selector.validate()?;
+        }
+        let mut b = vec![0u8; POLICY_ID_LEN];
+        self.selector.emit(&mut b[..SELECTOR_LEN]);
+        let mut w = Wr(&mut b);
+        w.u32(56, self.index);
+        w.u8(60, self.dir.raw());
+        if let Some(c) = &self.sec_ctx {
+            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
+        }
+        emit_common(&mut b, self.mark, self.if_id, self.policy_type);
+        Ok(b)
+    }
+}
+
+impl From<&Policy> for PolicyId {
+    fn from(p: &Policy) -> PolicyId {
+        PolicyId {
+            mark: p.mark,
+            if_id: p.if_id,
+            sec_ctx: p.sec_ctx.clone(),
+            policy_type: p.policy_type,
+            ..PolicyId::by_selector(p.selector, p.dir)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What selects a state ([`StateId`]) and what reserves an SPI
+//! ([`AllocSpi`]).
+
+use std::net::IpAddr;
+
+use super::{SA_ID_LEN, SA_INFO_LEN, State};
+use crate::error::{Error, Result};
+use crate::route::address::Family;
+use crate::xfrm::attr;
+use crate::xfrm::policy::emit_common;
+use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_attr};
+
+/// What selects one state for `get` and `del`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateId {
+    /// `dst ADDR`.
+    pub dst: IpAddr,
+    /// `spi SPI`.
+    pub spi: u32,
+    /// `proto …`.
+    pub proto: IpsecProto,
+    /// `mark V mask M`.
+    pub mark: Option<Mark>,
+    /// `src ADDR` (XFRMA_SRCADDR; needed for protocols without an SPI).
+    pub src: Option<IpAddr>,
+}
+
+impl StateId {
+    /// `dst ADDR proto PROTO spi SPI`.
+    pub fn new(dst: IpAddr, proto: IpsecProto, spi: u32) -> StateId {
+        StateId {
+            dst,
+            spi,
+            proto,
+            mark: None,
+            src: None,
+        }
+    }
+
+    /// `mark V mask M`.
+    pub fn mark(mut self, m: Mark) -> Self {
+        self.mark = Some(m);
+        self
+    }
+
+    /// `src ADDR`.
+    pub fn src(mut self, a: IpAddr) -> Self {
+        self.src = Some(a);
+        self
+    }
+
+    pub(super) fn emit(&self) -> Vec<u8> {
+        let mut b = vec![0u8; SA_ID_LEN];
+        let mut w = Wr(&mut b);
+        w.addr(0, Some(self.dst));
+        w.be32(16, self.spi);
+        w.u16(20, family_raw(Some(Family::of(&self.dst))));
+        w.u8(22, self.proto.raw());
+        if let Some(s) = self.src {
+            let mut a = [0u8; 16];
+            Wr(&mut a).addr(0, Some(s));
+            push_attr(&mut b, attr::SRCADDR, &a);
+        }
+        emit_common(&mut b, self.mark, None, None);
+        b
+    }
+}
+
+/// `ip xfrm state allocspi`: reserve an SPI, creating a larval state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocSpi {
+    /// `src ADDR`.
+    pub src: IpAddr,
+    /// `dst ADDR`.
+    pub dst: IpAddr,
+    /// `proto esp|ah|comp`.
+    pub proto: IpsecProto,
+    /// `mode …`.
+    pub mode: Mode,
+    /// `reqid N`.
+    pub reqid: u32,
+    /// `min SPI` (host order).
+    pub min: u32,
+    /// `max SPI`.
+    pub max: u32,
+    /// `mark V mask M`.
+    pub mark: Option<Mark>,
+    /// `if_id N`.
+    pub if_id: Option<u32>,
+}
+
+impl AllocSpi {
+    /// An SPI in `min..=max` for `proto` from `src` to `dst`.
+    pub fn new(src: IpAddr, dst: IpAddr, proto: IpsecProto, min: u32, max: u32) -> AllocSpi {
+        AllocSpi {
+            src,
+            dst,
+            proto,
+            mode: Mode::Transport,
+            reqid: 0,
+            min,
+            max,
+            mark: None,
+            if_id: None,
+        }
+    }
+
+    pub(super) fn emit(&self) -> Result<Vec<u8>> {
+        if Family::of(&self.src) != Family::of(&self.dst) {
+            return Err(Error::invalid("src/dst", "addresses of different families"));
+        }
+        if self.min > self.max {
+            return Err(Error::invalid(
+                "min/max",
+                format!("min {:#x} is above max {:#x}", self.min, self.max),
+            ));
+        }
+        let s = State {
+            mode: self.mode,
+            reqid: self.reqid,
+            ..State::new(self.src, self.dst, self.proto, 0)
+        };
+        let mut b = vec![0u8; SA_INFO_LEN + 8];
+        s.emit_info(&mut b[..SA_INFO_LEN]);
+        let mut w = Wr(&mut b);
+        w.u32(SA_INFO_LEN, self.min);
+        w.u32(SA_INFO_LEN + 4, self.max);
+        emit_common(&mut b, self.mark, self.if_id, None);
+        Ok(b)
+    }
+}
