@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::RawMessage;
 use super::frame::Header;
-use super::requester::RawDump;
+use super::requester::{DatagramItems, RawDump};
 use crate::error::Result;
 
 /// What starts the dump: the request may need lookups first (a device name
@@ -29,7 +29,7 @@ type Start<F> = Pin<Box<dyn Future<Output = Result<(RawDump, F)>> + Send>>;
 
 /// A datagram from a read-ahead thread, with the byte ranges of its items;
 /// or the error that ended the dump.
-type Piece = Result<(Bytes, Vec<Range<usize>>)>;
+type Piece = Result<DatagramItems>;
 
 // `Running` is the steady state: boxing it would add an indirection per item.
 #[allow(clippy::large_enum_variant)]
@@ -38,7 +38,12 @@ enum State<F> {
     Running(RawDump, F),
     /// Read ahead: the datagram being consumed and its item ranges, the
     /// next ones, the mapping.
-    Ahead(Bytes, std::vec::IntoIter<Range<usize>>, mpsc::Receiver<Piece>, F),
+    Ahead(
+        Bytes,
+        std::vec::IntoIter<Range<usize>>,
+        mpsc::Receiver<Piece>,
+        F,
+    ),
     Done,
 }
 

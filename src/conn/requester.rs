@@ -558,6 +558,9 @@ impl RawDump {
     }
 }
 
+/// A received datagram and the byte ranges of the dump items in it.
+pub(crate) type DatagramItems = (Bytes, Vec<Range<usize>>);
+
 impl RawDump {
     /// Advances the dump, receiving datagrams as needed. With `one`, returns
     /// the next item's bytes. Otherwise pushes into `out` the byte ranges of
@@ -660,7 +663,7 @@ impl RawDump {
     pub(crate) fn poll_datagram(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<(Bytes, Vec<Range<usize>>)>>> {
+    ) -> Poll<Option<Result<DatagramItems>>> {
         let mut out = Vec::new();
         self.poll_items(cx, &mut out, false)
             .map(|r| r.map(|r| r.map(|d| (d, out))))
