@@ -49,7 +49,7 @@ enum State<F> {
 
 /// Datagrams a read-ahead thread may have received before it waits for its
 /// consumer (a dump datagram is at most 32 KiB).
-pub(crate) const DATAGRAMS_AHEAD: usize = 2;
+pub(crate) const DATAGRAMS_AHEAD: usize = 4;
 
 /// True when reading ahead can use a second core.
 fn read_ahead_pays() -> bool {
