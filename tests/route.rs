@@ -652,3 +652,101 @@ async fn listing_read_ahead_is_complete_and_stops_when_dropped() {
     }
     assert_eq!(nl.route().list().table(77).await.unwrap().len(), n as usize);
 }
+
+/// Builders of every family give their checked request to `ack_batch`: one
+/// batch adds routes, addresses, neighbours and rules, in order, and a
+/// request refused by the kernel fails alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builders_into_request_feed_one_ack_batch() {
+    let (ns, nl) = setup().await;
+    let mut reqs = Vec::new();
+    for i in 0..50u8 {
+        let add = nl
+            .route()
+            .add(format!("10.50.{i}.0/24").as_str())
+            .via(ip("192.0.2.2"))
+            .dev("v0")
+            .table(60);
+        reqs.push(add.into_request().await.unwrap());
+    }
+    reqs.push(
+        nl.address()
+            .add("w0", "198.18.0.9/24")
+            .into_request()
+            .await
+            .unwrap(),
+    );
+    let mac = "02:00:00:00:00:09".parse().unwrap();
+    reqs.push(
+        nl.neighbour()
+            .add("v0", ip("192.0.2.9"))
+            .lladdr(mac)
+            .into_request()
+            .await
+            .unwrap(),
+    );
+    reqs.push(
+        nl.rule()
+            .add()
+            .priority(300)
+            .from("10.50.0.0/16")
+            .table(60)
+            .into_request()
+            .await
+            .unwrap(),
+    );
+    // The same route again: the kernel refuses this one only.
+    let dup = nl
+        .route()
+        .add("10.50.0.0/24")
+        .via(ip("192.0.2.2"))
+        .table(60);
+    reqs.push(dup.into_request().await.unwrap());
+    // Refused before sending: host bits set.
+    let bad = nl
+        .route()
+        .add("10.51.0.1/24")
+        .via(ip("192.0.2.2"))
+        .table(60);
+    assert!(matches!(
+        bad.into_request().await,
+        Err(Error::InvalidInput { .. })
+    ));
+
+    let results = nl.rtnl().ack_batch(reqs).await.unwrap();
+    assert_eq!(results.len(), 54);
+    let (last, rest) = results.split_last().unwrap();
+    assert!(last.as_ref().unwrap_err().is_exists(), "{last:?}");
+    assert!(rest.iter().all(|r| r.is_ok()), "{rest:?}");
+
+    let routes = ns.ip_json(&["route", "show", "table", "60"]);
+    assert_eq!(routes.as_array().unwrap().len(), 50);
+    assert_eq!(
+        find(routes.as_array().unwrap(), "10.50.7.0/24")["dev"],
+        "v0"
+    );
+    let addrs = ns.ip_json(&["addr", "show", "dev", "w0"]);
+    assert!(
+        addrs[0]["addr_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["local"] == "198.18.0.9")
+    );
+    let neigh = ns.ip_json(&["neigh", "show", "dev", "v0"]);
+    assert!(
+        neigh
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["dst"] == "192.0.2.9" && n["lladdr"] == "02:00:00:00:00:09")
+    );
+    let rules = ns.ip_json(&["rule", "show"]);
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["priority"] == 300 && r["table"] == "60")
+    );
+}

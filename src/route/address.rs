@@ -560,7 +560,16 @@ impl AddressAdd {
         Ok(m)
     }
 
-    async fn run(self) -> Result<()> {
+    /// The request this builder stands for, checked but not sent: the
+    /// message and its netlink flags, for [`Requester::ack_batch`]
+    /// (device names are looked up now).
+    ///
+    /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
+    pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
+        self.request().await
+    }
+
+    async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
         if let Err(e) = &self.prefix {
             return Err(e.clone_input());
         }
@@ -582,10 +591,12 @@ impl AddressAdd {
             (None, id) => self.handle.links.index_of(id).await?,
         };
         let m = self.message(index)?;
-        self.handle
-            .rtnl
-            .ack(RouteNetlinkMessage::NewAddress(m), self.flags)
-            .await
+        Ok((RouteNetlinkMessage::NewAddress(m), self.flags))
+    }
+
+    async fn run(self) -> Result<()> {
+        let (msg, flags) = self.request().await?;
+        self.handle.rtnl.ack(msg, flags).await
     }
 }
 

@@ -456,7 +456,16 @@ impl NeighbourAdd {
         }
     }
 
-    async fn run(self) -> Result<()> {
+    /// The request this builder stands for, checked but not sent: the
+    /// message and its netlink flags, for [`Requester::ack_batch`]
+    /// (device names are looked up now).
+    ///
+    /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
+    pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
+        self.request().await
+    }
+
+    async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
         if let Some(v) = self.vlan
             && (v == 0 || v > 4094)
         {
@@ -536,6 +545,11 @@ impl NeighbourAdd {
             Op::Append => (RouteNetlinkMessage::NewNeighbour(m), 0x400 | 0x800),
             Op::Del => (RouteNetlinkMessage::DelNeighbour(m), 0),
         };
+        Ok((msg, flags))
+    }
+
+    async fn run(self) -> Result<()> {
+        let (msg, flags) = self.request().await?;
         self.handle.rtnl.ack(msg, flags).await
     }
 }

@@ -519,7 +519,11 @@ impl RuleAdd {
         self
     }
 
-    async fn run(mut self) -> Result<()> {
+    /// The request this builder stands for, checked but not sent: the
+    /// message and its netlink flags, for [`Requester::ack_batch`].
+    ///
+    /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
+    pub async fn into_request(mut self) -> Result<(RouteNetlinkMessage, u16)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -552,7 +556,13 @@ impl RuleAdd {
         } else {
             (RouteNetlinkMessage::NewRule(m), 0x400 | 0x200)
         };
-        self.handle.rtnl.ack(msg, flags).await
+        Ok((msg, flags))
+    }
+
+    async fn run(self) -> Result<()> {
+        let rtnl = self.handle.rtnl.clone();
+        let (msg, flags) = self.into_request().await?;
+        rtnl.ack(msg, flags).await
     }
 }
 
