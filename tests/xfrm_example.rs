@@ -11,28 +11,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::TestNs;
-use common::ip_example::build_example;
+use common::ip_example::{Out, build_example, run_bin};
 use serde_json::Value;
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// Runs `xfrm -n NS ARGS`.
 fn run(ns: &TestNs, args: &[&str]) -> Out {
-    let o = Command::new(build_example("xfrm"))
-        .arg("-n")
-        .arg(&ns.name)
-        .args(args)
-        .output()
-        .expect("run the example");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(o.stdout).expect("utf8"),
-        stderr: String::from_utf8(o.stderr).expect("utf8"),
-    }
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    run_bin(BIN.get_or_init(|| build_example("xfrm")), ns, args)
 }
 
 /// Runs the example, which must succeed quietly on stderr; its stdout.

@@ -47,7 +47,12 @@ pub struct Out {
 
 /// Runs `ip-example -n NS ARGS`.
 pub fn run(ns: &TestNs, args: &[&str]) -> Out {
-    let o = Command::new(example())
+    run_bin(example(), ns, args)
+}
+
+/// Runs the example binary `bin` with `-n NS ARGS`.
+pub fn run_bin(bin: &std::path::Path, ns: &TestNs, args: &[&str]) -> Out {
+    let o = Command::new(bin)
         .arg("-n")
         .arg(&ns.name)
         .args(args)
