@@ -348,7 +348,7 @@ async fn ours_ack_measured(nl: Netlink, table: u32, n: usize, mode: Mode) -> (Du
     (d, after.datagrams_sent - before.datagrams_sent)
 }
 
-const ACK_ROUNDS: usize = 3;
+const ACK_ROUNDS: usize = 5;
 
 fn bench_ack(scale: f64, sum: &mut Summary) {
     let n = scaled(100_000, scale);
