@@ -173,20 +173,39 @@ impl Summary {
 // ---------------------------------------------------------------- get
 
 /// `get` (decoded) or, without `decode`, `get_raw`: the engine alone.
-async fn ours_get(nl: Netlink, warm: usize, n: usize, decode: bool) -> Vec<u64> {
+/// How a `get` benchmark asks for lo.
+#[derive(Clone, Copy)]
+enum GetHow {
+    /// `rtnl().get_raw`: the reply undecoded.
+    Raw,
+    /// `rtnl().get`: decoded whole by netlink-packet-route.
+    Decoded,
+    /// `link().get(1)`: the family's lazy `Link` view, name and index read.
+    LinkView,
+}
+
+async fn ours_get(nl: Netlink, warm: usize, n: usize, how: GetHow) -> Vec<u64> {
     let rtnl = nl.rtnl();
+    let links = nl.link();
     let mut lat = Vec::with_capacity(n);
     for i in 0..warm + n {
         let t0 = Instant::now();
-        if decode {
-            let reply = rtnl.get(get_lo(), 0).await.expect("get lo");
-            let RouteNetlinkMessage::NewLink(l) = reply else {
-                panic!("{reply:?}")
-            };
-            assert_eq!(l.header.index, 1);
-        } else {
-            let reply = rtnl.get_raw(get_lo(), 0).await.expect("get lo");
-            assert_eq!(reply.header.ty, RTM_NEWLINK);
+        match how {
+            GetHow::Decoded => {
+                let reply = rtnl.get(get_lo(), 0).await.expect("get lo");
+                let RouteNetlinkMessage::NewLink(l) = reply else {
+                    panic!("{reply:?}")
+                };
+                assert_eq!(l.header.index, 1);
+            }
+            GetHow::Raw => {
+                let reply = rtnl.get_raw(get_lo(), 0).await.expect("get lo");
+                assert_eq!(reply.header.ty, RTM_NEWLINK);
+            }
+            GetHow::LinkView => {
+                let lo = links.get(1u32).await.expect("get lo");
+                assert_eq!((lo.index(), lo.name()), (1, "lo"));
+            }
         }
         if i >= warm {
             lat.push(t0.elapsed().as_nanos() as u64);
@@ -202,12 +221,13 @@ fn bench_get(scale: f64, sum: &mut Summary) {
     let raw_decode = lat_stats(ns.run_in(|| raw_get(warm, n, true)));
     let ct = |d| lat_stats(current_thread().block_on(ours_get(ns.client(), warm, n, d)));
     let mt = |d| lat_stats(on_multi_thread(ours_get(ns.client(), warm, n, d)));
-    let (ct, ct_raw, mt, mt_raw) = (ct(true), ct(false), mt(true), mt(false));
+    let (ct, ct_raw, ct_view) = (ct(GetHow::Decoded), ct(GetHow::Raw), ct(GetHow::LinkView));
+    let (mt, mt_raw, mt_view) = (mt(GetHow::Decoded), mt(GetHow::Raw), mt(GetHow::LinkView));
     let mt_io = lat_stats(on_multi_thread(ours_get(
         ns.client_io_thread(),
         warm,
         n,
-        false,
+        GetHow::Raw,
     )));
     let ip = ns.ip(&["-batch", "-"], &"link show lo\n".repeat(n));
     let ip = ip.as_secs_f64() * 1e6 / n as f64;
@@ -217,10 +237,12 @@ fn bench_get(scale: f64, sum: &mut Summary) {
     let lines = [
         ("raw netlink-sys (blocking)", raw, "", "raw"),
         ("  raw + netlink-packet-route decode", raw_decode, "", "raw_decode"),
-        ("ours current-thread", ct, "<=1.3", "current_thread"),
-        ("  ours current-thread, get_raw", ct_raw, "", "current_thread_undecoded"),
-        ("ours multi-thread (2 workers)", mt, "<=2", "multi_thread"),
-        ("  ours multi-thread, get_raw", mt_raw, "", "multi_thread_undecoded"),
+        ("ours current-thread, get_raw", ct_raw, "<=1.3", "current_thread_undecoded"),
+        ("  link().get(1), lazy view", ct_view, "<=1.3", "current_thread_link_view"),
+        ("  get, full decode (cf. raw + decode)", ct, "", "current_thread"),
+        ("ours multi-thread (2 workers), get_raw", mt_raw, "<=2", "multi_thread_undecoded"),
+        ("  link().get(1), lazy view", mt_view, "<=2", "multi_thread_link_view"),
+        ("  get, full decode", mt, "", "multi_thread"),
         ("  ours multi-thread, get_raw, io_thread", mt_io, "", "multi_thread_io_thread"),
     ];
     for (name, [mean, p50, p99], goal, metric) in lines {
