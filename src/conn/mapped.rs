@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::RawMessage;
 use super::frame::Header;
-use super::requester::{DatagramItems, RawDump};
+use super::stream::{DatagramItems, RawDump};
 use crate::error::Result;
 
 /// What starts the dump: the request may need lookups first (a device name

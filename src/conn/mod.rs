@@ -4,8 +4,11 @@
 //! - [`multiplexer`]: the sans-I/O rules for acks and gets pipelined on one
 //!   socket (sequence numbers, routing, send window, cancellation, ENOBUFS).
 //! - [`dump`]: the sans-I/O rules of one dump.
-//! - `socket`, `connection`, `requester`: the I/O around them. The connection
-//!   task only moves bytes between the socket and the multiplexer.
+//! - `socket`, `connection`, `requester`, `batch`, `stream`, `mapped`: the
+//!   I/O around them. The connection task only moves bytes between the
+//!   socket and the multiplexer; `stream` runs a dump on a socket of its own;
+//!   `mapped` turns a dump into typed values (reading it ahead on a second
+//!   core when the runtime has one).
 //!
 //! Dumps run on sockets of their own, taken from a small pool: the kernel runs
 //! one dump per socket and produces the next chunk only when the socket is
@@ -24,14 +27,16 @@ pub mod subscription;
 pub(crate) mod connection;
 pub(crate) mod requester;
 pub(crate) mod socket;
+pub(crate) mod stream;
 
 use std::fmt::Debug;
 
 use bytes::Bytes;
 use netlink_packet_core::{NetlinkDeserializable, NetlinkSerializable};
 
-pub use requester::{Dump, RawDump, Requester};
+pub use requester::Requester;
 pub use socket::SocketOptions;
+pub use stream::{Dump, RawDump};
 pub use subscription::{Notification, Subscription};
 
 /// A netlink protocol (family): which socket to open and how to name its
