@@ -1,0 +1,229 @@
+//! `ip address add|replace`: the builder.
+
+use super::*;
+
+/// Builder of `ip address add|replace`; `.await` it.
+#[must_use = "nothing is added until the builder is awaited"]
+#[derive(Debug)]
+pub struct AddressAdd {
+    handle: AddressHandle,
+    link: LinkId,
+    prefix: Result<(IpAddr, u8)>,
+    flags: u16,
+    peer: Option<IpAddr>,
+    broadcast: Option<Ipv4Addr>,
+    label: Option<String>,
+    scope: Option<AddressScope>,
+    ifa_flags: AddressFlags,
+    lifetimes: Option<(u32, u32)>,
+    metric: Option<u32>,
+}
+
+impl AddressAdd {
+    pub(super) fn new(
+        handle: AddressHandle,
+        link: LinkId,
+        prefix: Result<(IpAddr, u8)>,
+        flags: u16,
+    ) -> Self {
+        AddressAdd {
+            handle,
+            link,
+            prefix,
+            flags,
+            peer: None,
+            broadcast: None,
+            label: None,
+            scope: None,
+            ifa_flags: AddressFlags::empty(),
+            lifetimes: None,
+            metric: None,
+        }
+    }
+
+    /// `peer ADDR` (point-to-point).
+    pub fn peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// `broadcast ADDR` (IPv4).
+    pub fn broadcast(mut self, b: Ipv4Addr) -> Self {
+        self.broadcast = Some(b);
+        self
+    }
+
+    /// `label LABEL` (IPv4): must start with the link's name.
+    pub fn label(mut self, label: &str) -> Self {
+        self.label = Some(label.to_owned());
+        self
+    }
+
+    /// `scope SCOPE`.
+    pub fn scope(mut self, scope: AddressScope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// `noprefixroute`: no prefix route for this address.
+    pub fn noprefixroute(mut self) -> Self {
+        self.ifa_flags |= AddressFlags::Noprefixroute;
+        self
+    }
+
+    /// `nodad` (IPv6): skip duplicate address detection.
+    pub fn nodad(mut self) -> Self {
+        self.ifa_flags |= AddressFlags::Nodad;
+        self
+    }
+
+    /// `optimistic` (IPv6): usable during DAD.
+    pub fn optimistic(mut self) -> Self {
+        self.ifa_flags |= AddressFlags::Optimistic;
+        self
+    }
+
+    /// `home` (IPv6): mobile IPv6 home address.
+    pub fn home(mut self) -> Self {
+        self.ifa_flags |= AddressFlags::Homeaddress;
+        self
+    }
+
+    /// `mngtmpaddr` (IPv6): manage temporary addresses from this one.
+    pub fn mngtmpaddr(mut self) -> Self {
+        self.ifa_flags |= AddressFlags::Managetempaddr;
+        self
+    }
+
+    /// `valid_lft V preferred_lft P` in seconds (`u32::MAX` = forever).
+    pub fn lifetimes(mut self, valid: u32, preferred: u32) -> Self {
+        self.lifetimes = Some((valid, preferred));
+        self
+    }
+
+    /// `metric N` of the prefix route.
+    pub fn metric(mut self, metric: u32) -> Self {
+        self.metric = Some(metric);
+        self
+    }
+
+    fn message(&self, index: u32) -> Result<AddressMessage> {
+        let (ip, len) = self.prefix.as_ref().map_err(Error::clone_input)?.to_owned();
+        let fam = Family::of(&ip);
+        let mut m = AddressMessage::default();
+        m.header.family = fam.raw();
+        m.header.prefix_len = len;
+        m.header.index = index;
+        m.header.flags = AddressHeaderFlags::from_bits_truncate(self.ifa_flags.bits() as u8);
+        if let Some(s) = self.scope {
+            m.header.scope = s;
+        }
+        if let Some(p) = self.peer
+            && Family::of(&p) != fam
+        {
+            return Err(Error::invalid(
+                "peer",
+                format!("{p} is not of the family of {ip}"),
+            ));
+        }
+        match fam {
+            Family::V4 => {
+                m.attributes.push(AddressAttribute::Local(ip));
+                m.attributes
+                    .push(AddressAttribute::Address(self.peer.unwrap_or(ip)));
+            }
+            Family::V6 => match self.peer {
+                Some(p) => {
+                    m.attributes.push(AddressAttribute::Local(ip));
+                    m.attributes.push(AddressAttribute::Address(p));
+                }
+                None => m.attributes.push(AddressAttribute::Address(ip)),
+            },
+        }
+        if let Some(b) = self.broadcast {
+            if fam != Family::V4 {
+                return Err(Error::invalid("broadcast", "only IPv4 addresses have one"));
+            }
+            m.attributes.push(AddressAttribute::Broadcast(b));
+        }
+        if let Some(l) = &self.label {
+            if fam != Family::V4 {
+                return Err(Error::invalid("label", "only IPv4 addresses have one"));
+            }
+            if l.is_empty() || l.len() > 15 {
+                return Err(Error::invalid(
+                    "label",
+                    format!("{l:?} must be 1 to 15 bytes"),
+                ));
+            }
+            m.attributes.push(AddressAttribute::Label(l.clone()));
+        }
+        if !self.ifa_flags.is_empty() {
+            m.attributes.push(AddressAttribute::Flags(self.ifa_flags));
+        }
+        if let Some((valid, preferred)) = self.lifetimes {
+            if preferred > valid {
+                return Err(Error::invalid(
+                    "preferred_lft",
+                    format!("{preferred} is longer than valid_lft {valid}"),
+                ));
+            }
+            let mut ci = CacheInfo::default();
+            ci.ifa_valid = valid;
+            ci.ifa_preferred = preferred;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
+        if let Some(metric) = self.metric {
+            m.attributes.push(AddressAttribute::RoutePriority(metric));
+        }
+        Ok(m)
+    }
+
+    /// The request this builder stands for, checked but not sent: the
+    /// message and its netlink flags, for [`Requester::ack_batch`]
+    /// (device names are looked up now).
+    ///
+    /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
+    pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
+        self.request().await
+    }
+
+    async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
+        if let Err(e) = &self.prefix {
+            return Err(e.clone_input());
+        }
+        let index = match (&self.label, &self.link) {
+            // Like iproute2: a label must begin with the device's name.
+            (Some(label), id) => {
+                let link = self.handle.links.get(id.clone()).await?;
+                if !label.starts_with(link.name()) {
+                    return Err(Error::invalid(
+                        "label",
+                        format!(
+                            "{label:?} must begin with the interface name {:?}",
+                            link.name()
+                        ),
+                    ));
+                }
+                link.index()
+            }
+            (None, id) => self.handle.links.index_of(id).await?,
+        };
+        let m = self.message(index)?;
+        Ok((RouteNetlinkMessage::NewAddress(m), self.flags))
+    }
+
+    async fn run(self) -> Result<()> {
+        let (msg, flags) = self.request().await?;
+        self.handle.rtnl.ack(msg, flags).await
+    }
+}
+
+impl IntoFuture for AddressAdd {
+    type Output = Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
