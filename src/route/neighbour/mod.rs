@@ -1,0 +1,261 @@
+//! `ip neigh` and `bridge fdb`: neighbour (ARP/NDP) and forwarding entries.
+
+mod add;
+mod view;
+
+pub use add::NeighbourAdd;
+pub use view::Neighbour;
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use futures::{Stream, TryStreamExt};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::client::Netlink;
+use crate::conn::mapped::MappedDump;
+use crate::conn::requester::{decode, retry_interrupted};
+use crate::conn::{RawMessage, Requester};
+use crate::error::{Error, RequestKind, Result};
+use crate::route::Route as Rtnl;
+use crate::route::address::Family;
+use crate::route::attrs::{self, Indexed};
+use crate::route::link::{LinkHandle, LinkId, MacAddr};
+
+const RTM_NEWNEIGH: u16 = 28;
+const NDA_DST: u16 = 1;
+const NDA_LLADDR: u16 = 2;
+const NDA_VLAN: u16 = 5;
+const NDA_PORT: u16 = 6;
+const NDA_VNI: u16 = 7;
+const NDA_MASTER: u16 = 9;
+const AF_BRIDGE: u8 = 7;
+const REQ: RequestKind = RequestKind {
+    message_type: 30,
+    name: Some("RTM_GETNEIGH"),
+};
+
+/// `ip`'s name of a NUD state set (`REACHABLE`, `STALE`, `PERMANENT`…).
+pub fn state_names(state: u16) -> Vec<&'static str> {
+    const NAMES: [(u16, &str); 8] = [
+        (0x01, "INCOMPLETE"),
+        (0x02, "REACHABLE"),
+        (0x04, "STALE"),
+        (0x08, "DELAY"),
+        (0x10, "PROBE"),
+        (0x20, "FAILED"),
+        (0x40, "NOARP"),
+        (0x80, "PERMANENT"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(b, _)| state & b != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// Parses `ip`'s `nud` names: permanent, noarp, reachable, stale, none,
+/// incomplete, delay, probe, failed.
+pub fn parse_state(s: &str) -> Result<NeighbourState> {
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "permanent" => NeighbourState::Permanent,
+        "noarp" => NeighbourState::Noarp,
+        "reachable" => NeighbourState::Reachable,
+        "stale" => NeighbourState::Stale,
+        "none" => NeighbourState::None,
+        "incomplete" => NeighbourState::Incomplete,
+        "delay" => NeighbourState::Delay,
+        "probe" => NeighbourState::Probe,
+        "failed" => NeighbourState::Failed,
+        _ => return Err(Error::invalid("nud", format!("{s:?} is not a NUD state"))),
+    })
+}
+
+/// Neighbour operations (`ip neigh`, `bridge fdb`). Get one with
+/// [`Netlink::neighbour`].
+#[derive(Debug, Clone)]
+pub struct NeighbourHandle {
+    rtnl: Requester<Rtnl>,
+    links: LinkHandle,
+}
+
+impl Netlink {
+    /// Neighbour operations (`ip neigh`, `bridge fdb`).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.neighbour()
+    ///     .add("eth0", "192.0.2.7".parse().unwrap())
+    ///     .lladdr("02:00:00:00:00:07".parse()?)
+    ///     .await?;
+    /// for n in nl.neighbour().list().dev("eth0").await? {
+    ///     println!("{:?} {:?}", n.destination(), n.mac());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn neighbour(&self) -> NeighbourHandle {
+        NeighbourHandle {
+            rtnl: self.rtnl(),
+            links: self.link(),
+        }
+    }
+}
+
+impl NeighbourHandle {
+    /// `ip neigh add ADDR dev D …` (default state permanent, as `ip`).
+    pub fn add(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Add)
+    }
+
+    /// `ip neigh replace ADDR dev D …`.
+    pub fn replace(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Replace)
+    }
+
+    /// `ip neigh del ADDR dev D` (add `.proxy()` for a proxy entry).
+    pub fn del(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Del)
+    }
+
+    /// `bridge fdb add MAC dev D …` (choose `.master()` or `.self_()`).
+    pub fn fdb_add(&self, dev: impl Into<LinkId>, mac: MacAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Add)
+    }
+
+    /// `bridge fdb append MAC dev D …` (vxlan: several remotes for one MAC).
+    pub fn fdb_append(&self, dev: impl Into<LinkId>, mac: MacAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Append)
+    }
+
+    /// `bridge fdb del MAC dev D …`.
+    pub fn fdb_del(&self, dev: impl Into<LinkId>, mac: MacAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Del)
+    }
+
+    /// Lists neighbours (IPv4 and IPv6 unless filtered), or FDB entries
+    /// with [`NeighbourList::fdb`], or proxy entries with
+    /// [`NeighbourList::proxy`].
+    pub fn list(&self) -> NeighbourList {
+        NeighbourList {
+            handle: self.clone(),
+            family: None,
+            dev: None,
+            fdb: false,
+            proxy: false,
+        }
+    }
+}
+
+/// A neighbour listing; see [`NeighbourHandle::list`].
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until awaited or streamed"]
+pub struct NeighbourList {
+    handle: NeighbourHandle,
+    family: Option<Family>,
+    dev: Option<LinkId>,
+    fdb: bool,
+    proxy: bool,
+}
+
+impl NeighbourList {
+    /// Only IPv4 or IPv6 entries.
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = Some(f);
+        self
+    }
+
+    /// Only entries on this device (filtered by the kernel).
+    pub fn dev(mut self, d: impl Into<LinkId>) -> Self {
+        self.dev = Some(d.into());
+        self
+    }
+
+    /// Bridge FDB entries (AF_BRIDGE) instead of neighbours.
+    pub fn fdb(mut self) -> Self {
+        self.fdb = true;
+        self
+    }
+
+    /// Proxy entries (`ip neigh show proxy`).
+    pub fn proxy(mut self) -> Self {
+        self.proxy = true;
+        self
+    }
+
+    /// The entries as a stream.
+    pub fn stream(self) -> impl Stream<Item = Result<Neighbour>> + Send + 'static {
+        MappedDump::new(async move {
+            let mut m = NeighbourMessage::default();
+            m.header.family = match (self.fdb, self.family) {
+                (true, _) => AddressFamily::Bridge,
+                (false, Some(f)) => f.raw(),
+                (false, None) => AddressFamily::Unspec,
+            };
+            if self.proxy {
+                m.header.flags = NeighbourFlags::Proxy;
+            }
+            let oif = match &self.dev {
+                Some(d) => {
+                    let i = self.handle.links.index_of(d).await?;
+                    m.attributes.push(NeighbourAttribute::IfIndex(i));
+                    Some(i)
+                }
+                None => None,
+            };
+            let fdb = self.fdb;
+            let dump = self
+                .handle
+                .rtnl
+                .dump_raw(RouteNetlinkMessage::GetNeighbour(m), 0);
+            Ok((dump, move |raw| match Neighbour::from_raw(raw) {
+                Ok(n) => {
+                    (oif.is_none_or(|o| n.index() == o) && (fdb || !n.is_fdb())).then_some(Ok(n))
+                }
+                Err(e) => Some(Err(e)),
+            }))
+        })
+    }
+}
+
+impl IntoFuture for NeighbourList {
+    type Output = Result<Vec<Neighbour>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Neighbour>>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(retry_interrupted(REQ, move || {
+            self.clone().stream().try_collect()
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Ip(IpAddr),
+    Mac(MacAddr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Append,
+    Del,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_and_parsing() {
+        assert_eq!(state_names(0x82), vec!["REACHABLE", "PERMANENT"]);
+        assert_eq!(u16::from(parse_state("permanent").unwrap()), 0x80);
+        assert!(parse_state("sleepy").is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! `ip rule`: policy routing rules.
+
+mod add;
+mod view;
+
+pub use add::RuleAdd;
+pub use view::Rule;
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use ipnetwork::IpNetwork;
+use netlink_packet_route::rule::{
+    RuleAction, RuleAttribute, RuleFlags, RuleMessage, RulePortRange, RuleUidRange,
+};
+use netlink_packet_route::{IpProtocol, RouteNetlinkMessage};
+
+use crate::client::Netlink;
+use crate::conn::requester::{decode, retry_interrupted};
+use crate::conn::{RawMessage, Requester};
+use crate::error::{Error, RequestKind, Result};
+use crate::route::Route as Rtnl;
+use crate::route::address::{Family, IntoPrefix};
+use crate::route::attrs::{self, Indexed};
+use crate::route::link::validate_name;
+use crate::route::route::names::parse_table;
+
+const RTM_NEWRULE: u16 = 32;
+const FRA_DST: u16 = 1;
+const FRA_SRC: u16 = 2;
+const FRA_IIFNAME: u16 = 3;
+const FRA_GOTO: u16 = 4;
+const FRA_PRIORITY: u16 = 6;
+const FRA_FWMARK: u16 = 10;
+const FRA_SUPPRESS_IFGROUP: u16 = 13;
+const FRA_SUPPRESS_PREFIXLEN: u16 = 14;
+const FRA_TABLE: u16 = 15;
+const FRA_FWMASK: u16 = 16;
+const FRA_OIFNAME: u16 = 17;
+const FRA_L3MDEV: u16 = 19;
+const FRA_UID_RANGE: u16 = 20;
+const FRA_IP_PROTO: u16 = 22;
+const FRA_SPORT_RANGE: u16 = 23;
+const FRA_DPORT_RANGE: u16 = 24;
+/// FIB_RULE_INVERT.
+const INVERT: u32 = 2;
+const REQ: RequestKind = RequestKind {
+    message_type: 34,
+    name: Some("RTM_GETRULE"),
+};
+
+/// Rule operations (`ip rule`). Get one with [`Netlink::rule`].
+#[derive(Debug, Clone)]
+pub struct RuleHandle {
+    rtnl: Requester<Rtnl>,
+}
+
+impl Netlink {
+    /// Rule operations (`ip rule`).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.rule().add().from("10.0.0.0/8").table(100).priority(1000).await?;
+    /// for r in nl.rule().list().await? {
+    ///     println!("{}: table {}", r.priority(), r.table());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn rule(&self) -> RuleHandle {
+        RuleHandle { rtnl: self.rtnl() }
+    }
+}
+
+impl RuleHandle {
+    /// `ip rule add …` (defaults as `ip`: action `lookup`, table main).
+    pub fn add(&self) -> RuleAdd {
+        RuleAdd::new(self.clone(), false)
+    }
+
+    /// `ip rule del …`: what is set selects the rule(s) to delete.
+    pub fn del(&self) -> RuleAdd {
+        RuleAdd::new(self.clone(), true)
+    }
+
+    /// Lists the rules of a family (IPv4 by default, as `ip rule`).
+    pub fn list(&self) -> RuleList {
+        RuleList {
+            handle: self.clone(),
+            family: Family::V4,
+        }
+    }
+}
+
+/// A rule listing; see [`RuleHandle::list`].
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until awaited or streamed"]
+pub struct RuleList {
+    handle: RuleHandle,
+    family: Family,
+}
+
+impl RuleList {
+    /// IPv4 or IPv6 rules.
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = f;
+        self
+    }
+
+    /// The rules as a stream.
+    pub fn stream(self) -> impl Stream<Item = Result<Rule>> + Send + 'static {
+        let mut m = RuleMessage::default();
+        m.header.family = self.family.raw();
+        self.handle
+            .rtnl
+            .dump_raw(RouteNetlinkMessage::GetRule(m), 0)
+            .map(|r| r.and_then(Rule::from_raw))
+    }
+}
+
+impl IntoFuture for RuleList {
+    type Output = Result<Vec<Rule>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Rule>>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(retry_interrupted(REQ, move || {
+            self.clone().stream().try_collect()
+        }))
+    }
+}
