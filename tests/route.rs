@@ -597,6 +597,7 @@ async fn ipv6_route_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_read_ahead_is_complete_and_stops_when_dropped() {
     use futures::StreamExt;
+    use std::future::IntoFuture;
     let ns = TestNs::new().await;
     let nl = ns.client();
     let n = 5000u32;
@@ -631,6 +632,12 @@ async fn listing_read_ahead_is_complete_and_stops_when_dropped() {
         plain.route().list().table(77).await.unwrap().len(),
         n as usize
     );
+
+    // More concurrent listings than read-ahead threads: the rest run plain.
+    let all = futures::future::join_all((0..12).map(|_| nl.route().list().table(77).into_future()));
+    for r in all.await {
+        assert_eq!(r.unwrap().len(), n as usize);
+    }
 
     let rtnl = nl.rtnl();
     for _ in 0..5 {

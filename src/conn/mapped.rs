@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -51,11 +52,34 @@ enum State<F> {
 /// consumer (a dump datagram is at most 32 KiB).
 pub(crate) const DATAGRAMS_AHEAD: usize = 4;
 
+/// Read-ahead threads running in the process, and their bound: listings
+/// beyond it run as plain streams, so many concurrent listings do not each
+/// take a thread of the blocking pool.
+static READERS: AtomicUsize = AtomicUsize::new(0);
+const MAX_READERS: usize = 4;
+
 /// True when reading ahead can use a second core.
 fn read_ahead_pays() -> bool {
-    Handle::try_current().is_ok_and(|h| {
-        h.runtime_flavor() == RuntimeFlavor::MultiThread && h.metrics().num_workers() >= 2
-    })
+    READERS.load(Ordering::Relaxed) < MAX_READERS
+        && Handle::try_current().is_ok_and(|h| {
+            h.runtime_flavor() == RuntimeFlavor::MultiThread && h.metrics().num_workers() >= 2
+        })
+}
+
+/// Counts a running reader; uncounted when its thread is done.
+struct Reader;
+
+impl Reader {
+    fn start() -> Reader {
+        READERS.fetch_add(1, Ordering::Relaxed);
+        Reader
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        READERS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A stream of values made from the messages of a dump by `F`, which
@@ -146,7 +170,9 @@ fn spawn_reader(mut dump: RawDump) -> mpsc::Receiver<Piece> {
     // consumer would be queued behind it on the same worker (the LIFO slot)
     // and the two would take turns on one core instead of running at once.
     let handle = Handle::current();
+    let reader = Reader::start();
     tokio::task::spawn_blocking(move || {
+        let _reader = reader;
         handle.block_on(async move {
             loop {
                 tokio::select! {
