@@ -41,7 +41,8 @@ pub struct Config {
     /// [`READ_AHEAD_DATAGRAMS`] datagrams ahead of the consumer, so the
     /// kernel's work of producing the dump and the consumer's work overlap
     /// on two cores. Memory stays bounded; the kernel still produces the
-    /// next chunk only when it is read.
+    /// next chunk only when it is read. At most four listings per process
+    /// read ahead at once; the others stream as usual.
     pub read_ahead: bool,
 }
 
