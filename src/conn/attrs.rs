@@ -37,6 +37,7 @@ impl<const N: usize> AttrIndex<N> {
     /// Indexes the attributes of `msg` that start at `start` (the netlink
     /// header plus the family's fixed header). Stops at a malformed header;
     /// what came before stays reachable.
+    #[inline]
     pub fn build(msg: &[u8], start: usize) -> Self {
         let mut present = 0u64;
         for (_, ty, _) in Attrs::new(msg, start) {
@@ -48,16 +49,19 @@ impl<const N: usize> AttrIndex<N> {
     }
 
     /// False when attribute `ty` is certainly absent.
+    #[inline]
     fn has(&self, ty: u16) -> bool {
         ty >= 64 || self.present & (1 << ty) != 0
     }
 
     /// The value of attribute `ty`, if present (the first one if repeated).
+    #[inline]
     pub fn get<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
         self.get_whole(msg, start, ty).map(|a| &a[4..])
     }
 
     /// Attribute `ty` whole (header included), for handing to a decoder.
+    #[inline]
     pub fn get_whole<'a>(&self, msg: &'a [u8], start: usize, ty: u16) -> Option<&'a [u8]> {
         if !self.has(ty) {
             return None;
@@ -80,6 +84,7 @@ pub(crate) struct Indexed<const N: usize> {
 impl<const N: usize> Indexed<N> {
     /// Checks that `raw` is a `new_ty` message (or its DEL twin, `new_ty + 1`)
     /// with a fixed family header of `fixed` bytes, and indexes it.
+    #[inline]
     pub fn new(raw: RawMessage, new_ty: u16, fixed: usize, request: RequestKind) -> Result<Self> {
         let start = attrs_start(fixed);
         let ty = raw.header.ty;
@@ -133,27 +138,32 @@ impl<const N: usize> Indexed<N> {
     }
 
     /// Byte `i` of the fixed family header.
+    #[inline]
     pub fn fixed(&self, i: usize) -> u8 {
         self.raw.bytes[HEADER_LEN + i]
     }
 
     /// A little-endian-native u32 of the fixed header at offset `i`.
+    #[inline]
     pub fn fixed_u32(&self, i: usize) -> u32 {
         let b = &self.raw.bytes[HEADER_LEN + i..HEADER_LEN + i + 4];
         u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
     }
 
     /// The value of attribute `ty`.
+    #[inline]
     pub fn attr(&self, ty: u16) -> Option<&[u8]> {
         self.idx.get(&self.raw.bytes, self.start, ty)
     }
 
     /// Attribute `ty` whole, header included (for a decoder).
+    #[inline]
     pub fn attr_whole(&self, ty: u16) -> Option<&[u8]> {
         self.idx.get_whole(&self.raw.bytes, self.start, ty)
     }
 
     /// A u32 attribute.
+    #[inline]
     pub fn u32_attr(&self, ty: u16) -> Option<u32> {
         self.attr(ty).and_then(u32_of)
     }
@@ -173,6 +183,7 @@ pub(crate) struct Attrs<'a> {
 }
 
 impl<'a> Attrs<'a> {
+    #[inline]
     pub fn new(buf: &'a [u8], start: usize) -> Self {
         Attrs { buf, pos: start }
     }
@@ -181,6 +192,7 @@ impl<'a> Attrs<'a> {
 impl<'a> Iterator for Attrs<'a> {
     type Item = (usize, u16, &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.buf.get(self.pos..)?;
         if rest.len() < 4 {
@@ -204,29 +216,35 @@ pub(crate) fn nested(value: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
 }
 
 /// Finds a nested attribute.
+#[inline]
 pub(crate) fn nested_get(value: &[u8], ty: u16) -> Option<&[u8]> {
     nested(value).find(|&(t, _)| t == ty).map(|(_, v)| v)
 }
 
+#[inline]
 pub(crate) fn u8_of(v: &[u8]) -> Option<u8> {
     v.first().copied()
 }
 
+#[inline]
 pub(crate) fn u32_of(v: &[u8]) -> Option<u32> {
     Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
 }
 
+#[inline]
 pub(crate) fn i32_of(v: &[u8]) -> Option<i32> {
     Some(i32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
 }
 
 /// A NUL-terminated (or not) string attribute.
+#[inline]
 pub(crate) fn str_of(v: &[u8]) -> Option<&str> {
     let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
     std::str::from_utf8(&v[..end]).ok()
 }
 
 /// An address attribute: 4 bytes IPv4, 16 bytes IPv6.
+#[inline]
 pub(crate) fn ip_of(v: &[u8]) -> Option<IpAddr> {
     match v.len() {
         4 => Some(IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3]))),
@@ -247,6 +265,7 @@ pub(crate) const fn attrs_start(fixed: usize) -> usize {
 mod tests {
     use super::*;
 
+    #[inline]
     fn attr(ty: u16, v: &[u8]) -> Vec<u8> {
         let mut out = ((4 + v.len()) as u16).to_ne_bytes().to_vec();
         out.extend_from_slice(&ty.to_ne_bytes());

@@ -52,6 +52,7 @@ impl DumpReader {
     }
 
     /// Whether to look at a datagram from `sender` at all.
+    #[inline]
     pub fn accept(&mut self, sender: u32) -> bool {
         if sender != 0 {
             self.foreign_dropped += 1;
@@ -61,6 +62,7 @@ impl DumpReader {
     }
 
     /// True once the dump has ended.
+    #[inline]
     pub fn is_ended(&self) -> bool {
         self.ended.is_some()
     }
@@ -72,6 +74,7 @@ impl DumpReader {
     }
 
     /// Handles one frame of a datagram.
+    #[inline]
     pub fn step(&mut self, frame: Frame, datagram: &Bytes) -> Step {
         if self.ended.is_some() {
             return Step::Skip;

@@ -38,6 +38,7 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 const NLMSGERR_ATTR_OFFS: u16 = 2;
 
 /// Rounds up to the 4-byte netlink alignment.
+#[inline]
 pub const fn align(len: usize) -> usize {
     (len + 3) & !3
 }
@@ -59,6 +60,7 @@ pub struct Header {
 
 impl Header {
     /// Reads a header from the first 16 bytes of `buf`, if there are that many.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Option<Header> {
         let b = buf.get(..HEADER_LEN)?;
         Some(Header {
@@ -81,6 +83,7 @@ impl Header {
 }
 
 /// Overwrites the sequence number of a serialized message.
+#[inline]
 pub fn set_seq(msg: &mut [u8], seq: u32) {
     msg[8..12].copy_from_slice(&seq.to_ne_bytes());
 }
@@ -116,6 +119,7 @@ impl<'a> Frames<'a> {
     }
 
     /// Offset of the next unread message.
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
@@ -124,6 +128,7 @@ impl<'a> Frames<'a> {
 impl Iterator for Frames<'_> {
     type Item = Frame;
 
+    #[inline]
     fn next(&mut self) -> Option<Frame> {
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         if rest.is_empty() {

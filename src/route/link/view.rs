@@ -146,44 +146,53 @@ impl fmt::Debug for Link {
 
 impl Link {
     /// Wraps an RTM_NEWLINK message.
+    #[inline]
     pub fn from_raw(raw: RawMessage) -> Result<Link> {
         Indexed::new(raw, RTM_NEWLINK, 16, REQ).map(|m| Link { m })
     }
 
+    #[inline]
     fn attr(&self, ty: u16) -> Option<&[u8]> {
         self.m.attr(ty)
     }
 
+    #[inline]
     fn u32_attr(&self, ty: u16) -> Option<u32> {
         self.m.u32_attr(ty)
     }
 
     /// The interface index.
+    #[inline]
     pub fn index(&self) -> u32 {
         self.m.fixed_u32(4)
     }
 
     /// The interface name (empty if the kernel sent none).
+    #[inline]
     pub fn name(&self) -> &str {
         self.attr(IFLA_IFNAME).and_then(attrs::str_of).unwrap_or("")
     }
 
     /// The ARPHRD_* link-layer type (1 = Ethernet, 772 = loopback, …).
+    #[inline]
     pub fn link_type(&self) -> u16 {
         u16::from_ne_bytes([self.m.fixed(2), self.m.fixed(3)])
     }
 
     /// IFF_* flags.
+    #[inline]
     pub fn flags(&self) -> LinkFlags {
         LinkFlags::from_bits_retain(self.m.fixed_u32(8))
     }
 
     /// Administratively up (IFF_UP).
+    #[inline]
     pub fn is_up(&self) -> bool {
         self.flags().contains(LinkFlags::Up)
     }
 
     /// RFC 2863 operational state.
+    #[inline]
     pub fn operstate(&self) -> State {
         State::from(
             self.attr(IFLA_OPERSTATE)
@@ -193,86 +202,103 @@ impl Link {
     }
 
     /// The root qdisc's kind (`noqueue`, `noop`, `fq_codel`, …).
+    #[inline]
     pub fn qdisc(&self) -> Option<&str> {
         self.attr(IFLA_QDISC).and_then(attrs::str_of)
     }
 
     /// IF_LINK_MODE_*: 0 = default, 1 = dormant.
+    #[inline]
     pub fn linkmode(&self) -> Option<u8> {
         self.attr(IFLA_LINKMODE).and_then(attrs::u8_of)
     }
 
     /// MTU.
+    #[inline]
     pub fn mtu(&self) -> Option<u32> {
         self.u32_attr(IFLA_MTU)
     }
 
     /// Smallest and largest MTU the device accepts.
+    #[inline]
     pub fn mtu_range(&self) -> Option<(u32, u32)> {
         Some((self.u32_attr(IFLA_MIN_MTU)?, self.u32_attr(IFLA_MAX_MTU)?))
     }
 
     /// The link-layer address, whatever its length.
+    #[inline]
     pub fn address(&self) -> Option<&[u8]> {
         self.attr(IFLA_ADDRESS)
     }
 
     /// The link-layer address, when it is a 6-byte MAC.
+    #[inline]
     pub fn mac(&self) -> Option<MacAddr> {
         self.address().and_then(|b| MacAddr::try_from(b).ok())
     }
 
     /// The link-layer broadcast address.
+    #[inline]
     pub fn broadcast(&self) -> Option<&[u8]> {
         self.attr(IFLA_BROADCAST)
     }
 
     /// The permanent hardware address.
+    #[inline]
     pub fn perm_address(&self) -> Option<&[u8]> {
         self.attr(IFLA_PERM_ADDRESS)
     }
 
     /// Index of the master device (bridge, bond, vrf), if enslaved.
+    #[inline]
     pub fn master(&self) -> Option<u32> {
         self.u32_attr(IFLA_MASTER).filter(|&m| m != 0)
     }
 
     /// Index of the lower device (IFLA_LINK: a vlan's parent, a veth's peer).
+    #[inline]
     pub fn link(&self) -> Option<u32> {
         self.u32_attr(IFLA_LINK).filter(|&l| l != 0)
     }
 
     /// Namespace id of the lower device when it lives in another namespace.
+    #[inline]
     pub fn netnsid(&self) -> Option<i32> {
         self.attr(IFLA_LINK_NETNSID).and_then(attrs::i32_of)
     }
 
     /// The alias (`ip link set … alias`).
+    #[inline]
     pub fn alias(&self) -> Option<&str> {
         self.attr(IFLA_IFALIAS).and_then(attrs::str_of)
     }
 
     /// Transmit queue length.
+    #[inline]
     pub fn txqlen(&self) -> Option<u32> {
         self.u32_attr(IFLA_TXQLEN)
     }
 
     /// Device group.
+    #[inline]
     pub fn group(&self) -> Option<u32> {
         self.u32_attr(IFLA_GROUP)
     }
 
     /// Promiscuity count (> 0: promiscuous).
+    #[inline]
     pub fn promiscuity(&self) -> Option<u32> {
         self.u32_attr(IFLA_PROMISCUITY)
     }
 
     /// Allmulti count (> 0: all-multicast), on kernels that report it.
+    #[inline]
     pub fn allmulti(&self) -> Option<u32> {
         self.u32_attr(IFLA_ALLMULTI)
     }
 
     /// Carrier present.
+    #[inline]
     pub fn carrier(&self) -> Option<bool> {
         self.attr(IFLA_CARRIER)
             .and_then(attrs::u8_of)
@@ -280,6 +306,7 @@ impl Link {
     }
 
     /// Number of transmit and receive queues.
+    #[inline]
     pub fn queues(&self) -> Option<(u32, u32)> {
         Some((
             self.u32_attr(IFLA_NUM_TX_QUEUES)?,
@@ -288,21 +315,25 @@ impl Link {
     }
 
     /// GSO maximum size and segments.
+    #[inline]
     pub fn gso_max_size(&self) -> Option<u32> {
         self.u32_attr(IFLA_GSO_MAX_SIZE)
     }
 
     /// GSO maximum segments.
+    #[inline]
     pub fn gso_max_segs(&self) -> Option<u32> {
         self.u32_attr(IFLA_GSO_MAX_SEGS)
     }
 
     /// GRO maximum size.
+    #[inline]
     pub fn gro_max_size(&self) -> Option<u32> {
         self.u32_attr(IFLA_GRO_MAX_SIZE)
     }
 
     /// Alternative names (`ip link property add … altname`).
+    #[inline]
     pub fn altnames(&self) -> Vec<&str> {
         self.attr(IFLA_PROP_LIST)
             .map(|v| {
@@ -314,6 +345,7 @@ impl Link {
             .unwrap_or_default()
     }
 
+    #[inline]
     fn linkinfo(&self, ty: u16) -> Option<&str> {
         self.attr(IFLA_LINKINFO)
             .and_then(|v| attrs::nested_get(v, ty))
@@ -321,16 +353,19 @@ impl Link {
     }
 
     /// The kind (`veth`, `bridge`, `vxlan`, …); `None` for plain devices.
+    #[inline]
     pub fn kind(&self) -> Option<&str> {
         self.linkinfo(IFLA_INFO_KIND)
     }
 
     /// The kind of the master this device is a port of (`bridge`, `bond`).
+    #[inline]
     pub fn port_kind(&self) -> Option<&str> {
         self.linkinfo(IFLA_INFO_SLAVE_KIND)
     }
 
     /// Decodes the attribute `ty` alone with netlink-packet-route.
+    #[inline]
     fn decode_attr(&self, ty: u16) -> Option<Result<LinkAttribute>> {
         let whole = self.m.attr_whole(ty)?;
         let family = AddressFamily::from(self.m.fixed(0));
@@ -344,6 +379,7 @@ impl Link {
         )
     }
 
+    #[inline]
     fn linkinfo_decoded(&self) -> Option<Vec<LinkInfo>> {
         match self.decode_attr(IFLA_LINKINFO)?.ok()? {
             LinkAttribute::LinkInfo(v) => Some(v),
@@ -352,6 +388,7 @@ impl Link {
     }
 
     /// Kind-specific settings (IFLA_INFO_DATA), decoded.
+    #[inline]
     pub fn info_data(&self) -> Option<InfoData> {
         self.linkinfo_decoded()?.into_iter().find_map(|i| match i {
             LinkInfo::Data(d) => Some(d),
@@ -361,6 +398,7 @@ impl Link {
 
     /// Port settings given by the master (IFLA_INFO_SLAVE_DATA), decoded:
     /// bridge-port flags, bond-port state.
+    #[inline]
     pub fn port_data(&self) -> Option<InfoPortData> {
         self.linkinfo_decoded()?.into_iter().find_map(|i| match i {
             LinkInfo::PortData(d) => Some(d),
@@ -377,6 +415,7 @@ impl Link {
     }
 
     /// Every top-level attribute as `(type, value)`, known or not.
+    #[inline]
     pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
         self.m.attributes()
     }
@@ -394,6 +433,7 @@ impl Link {
     }
 
     /// The undecoded message.
+    #[inline]
     pub fn raw(&self) -> &RawMessage {
         &self.m.raw
     }

@@ -86,28 +86,34 @@ fn via_of(v: &[u8]) -> Option<IpAddr> {
 
 impl Route {
     /// Wraps an RTM_NEWROUTE message.
+    #[inline]
     pub fn from_raw(raw: RawMessage) -> Result<Route> {
         Indexed::new(raw, RTM_NEWROUTE, 12, REQ).map(|m| Route { m })
     }
 
+    #[inline]
     fn attr(&self, ty: u16) -> Option<&[u8]> {
         self.m.attr(ty)
     }
 
+    #[inline]
     fn u32_attr(&self, ty: u16) -> Option<u32> {
         self.m.u32_attr(ty)
     }
 
+    #[inline]
     fn h(&self, i: usize) -> u8 {
         self.m.fixed(i)
     }
 
     /// The address family (AF_INET, AF_INET6, AF_MPLS…).
+    #[inline]
     pub fn family_raw(&self) -> u8 {
         self.h(0)
     }
 
     /// IPv4 or IPv6 (`None` for other families).
+    #[inline]
     pub fn family(&self) -> Option<Family> {
         match i32::from(self.h(0)) {
             libc::AF_INET => Some(Family::V4),
@@ -116,6 +122,7 @@ impl Route {
         }
     }
 
+    #[inline]
     fn prefix(&self, ty: u16, len: u8) -> Option<IpNetwork> {
         let ip = match self.attr(ty).and_then(attrs::ip_of) {
             Some(ip) => ip,
@@ -128,16 +135,19 @@ impl Route {
     }
 
     /// Destination prefix (`0.0.0.0/0` / `::/0` for a default route).
+    #[inline]
     pub fn destination(&self) -> Option<IpNetwork> {
         self.prefix(RTA_DST, self.h(1))
     }
 
     /// Destination prefix length.
+    #[inline]
     pub fn dst_len(&self) -> u8 {
         self.h(1)
     }
 
     /// Source prefix (`from`), when the route has one.
+    #[inline]
     pub fn source(&self) -> Option<IpNetwork> {
         if self.h(2) == 0 && self.attr(RTA_SRC).is_none() {
             return None;
@@ -146,11 +156,13 @@ impl Route {
     }
 
     /// TOS.
+    #[inline]
     pub fn tos(&self) -> u8 {
         self.h(3)
     }
 
     /// Table id (RTA_TABLE, which holds ids above 255).
+    #[inline]
     pub fn table(&self) -> u32 {
         self.u32_attr(RTA_TABLE).unwrap_or(u32::from(self.h(4)))
     }
@@ -158,6 +170,7 @@ impl Route {
     /// True when the route is in table `id`; reads the header's table byte
     /// when it is conclusive (ids below 256 except 252, which also stands
     /// for every id above 255), the attribute otherwise.
+    #[inline]
     pub(crate) fn in_table(&self, id: u32) -> bool {
         let byte = u32::from(self.h(4));
         if id < 256 && id != 252 && byte != 252 {
@@ -167,26 +180,31 @@ impl Route {
     }
 
     /// Who installed the route.
+    #[inline]
     pub fn protocol(&self) -> RouteProtocol {
         RouteProtocol::from(self.h(5))
     }
 
     /// Scope.
+    #[inline]
     pub fn scope(&self) -> RouteScope {
         RouteScope::from(self.h(6))
     }
 
     /// Type: unicast, local, blackhole, unreachable…
+    #[inline]
     pub fn kind(&self) -> RouteType {
         RouteType::from(self.h(7))
     }
 
     /// RTM_F_* flags of the header, and RTNH_F_* of the single next hop.
+    #[inline]
     pub fn flags(&self) -> u32 {
         self.m.fixed_u32(8)
     }
 
     /// The gateway of a single-path route (RTA_GATEWAY or RTA_VIA).
+    #[inline]
     pub fn gateway(&self) -> Option<IpAddr> {
         self.attr(RTA_GATEWAY)
             .and_then(attrs::ip_of)
@@ -194,36 +212,43 @@ impl Route {
     }
 
     /// True when the gateway is given with RTA_VIA (IPv4 via IPv6).
+    #[inline]
     pub fn has_via(&self) -> bool {
         self.attr(RTA_VIA).is_some()
     }
 
     /// Output device index.
+    #[inline]
     pub fn oif(&self) -> Option<u32> {
         self.u32_attr(RTA_OIF)
     }
 
     /// Input device index (`ip route get … iif`).
+    #[inline]
     pub fn iif(&self) -> Option<u32> {
         self.u32_attr(RTA_IIF)
     }
 
     /// Metric (RTA_PRIORITY).
+    #[inline]
     pub fn metric(&self) -> Option<u32> {
         self.u32_attr(RTA_PRIORITY)
     }
 
     /// Preferred source address.
+    #[inline]
     pub fn prefsrc(&self) -> Option<IpAddr> {
         self.attr(RTA_PREFSRC).and_then(attrs::ip_of)
     }
 
     /// Firewall mark (`ip route get … mark`).
+    #[inline]
     pub fn mark(&self) -> Option<u32> {
         self.u32_attr(RTA_MARK)
     }
 
     /// UID (`ip route get … uid`).
+    #[inline]
     pub fn uid(&self) -> Option<u32> {
         self.u32_attr(RTA_UID)
     }
@@ -236,6 +261,7 @@ impl Route {
     }
 
     /// Seconds until the route expires (from RTA_CACHEINFO), if it does.
+    #[inline]
     pub fn expires(&self) -> Option<u32> {
         let ci = self.attr(RTA_CACHEINFO)?;
         let ticks = attrs::i32_of(ci.get(8..)?)?;
@@ -244,6 +270,7 @@ impl Route {
     }
 
     /// Lightweight-tunnel encapsulation type (RTA_ENCAP_TYPE: 1 MPLS, 5 SEG6…).
+    #[inline]
     pub fn encap_type(&self) -> Option<u16> {
         self.attr(RTA_ENCAP_TYPE)
             .and_then(|v| Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?)))
@@ -251,6 +278,7 @@ impl Route {
 
     /// True when the next hops come in RTA_MULTIPATH (`ip` prints them as
     /// `nexthops`), even if there is only one.
+    #[inline]
     pub fn is_multipath(&self) -> bool {
         self.attr(RTA_MULTIPATH).is_some()
     }
@@ -333,6 +361,7 @@ impl Route {
     }
 
     /// The undecoded message.
+    #[inline]
     pub fn raw(&self) -> &RawMessage {
         &self.m.raw
     }
