@@ -231,8 +231,9 @@ impl Connection {
         // the kernel drops every new reply to this socket
         // (NETLINK_S_CONGESTED).
         while self.mux.in_flight() > 0 || self.draining {
-            if self.mux.only_acks_in_flight() && !self.draining {
-                // A burst of acks: one recvmmsg for many of them.
+            if self.mux.only_acks_in_flight() && self.sock.acks_are_small() && !self.draining {
+                // A burst of acks (capped, so each fits a small slot): one
+                // recvmmsg for many of them.
                 match self.sock.try_recv_small(&mut self.small) {
                     Ok(()) if !self.small.is_empty() => {
                         for (datagram, sender) in self.small.drain(..) {

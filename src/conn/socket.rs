@@ -147,6 +147,9 @@ pub struct NlSocket {
     rx: RxBuf,
     port: u32,
     rcvbuf: usize,
+    /// NETLINK_CAP_ACK is on: error acks carry only the request's header,
+    /// so every ack fits a small slot.
+    cap_ack: bool,
 }
 
 impl NlSocket {
@@ -168,6 +171,8 @@ impl NlSocket {
         let mut addr = SocketAddr::new(0, 0);
         sock.get_address(&mut addr)?;
         let rcvbuf = getsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF)? as usize;
+        let cap_ack = getsockopt_int(sock.as_raw_fd(), libc::SOL_NETLINK, libc::NETLINK_CAP_ACK)
+            .is_ok_and(|v| v != 0);
         Ok(NlSocket {
             // SAFETY: `Socket` owns its fd and keeps it open and unchanged
             // until it is dropped together with the AsyncFd.
@@ -179,6 +184,7 @@ impl NlSocket {
             },
             port: addr.port_number(),
             rcvbuf,
+            cap_ack,
         })
     }
 
@@ -209,6 +215,12 @@ impl NlSocket {
     /// (`WouldBlock` when the socket is empty).
     pub fn try_recv(&mut self) -> io::Result<(Bytes, u32)> {
         recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx)
+    }
+
+    /// True when acks are capped (NETLINK_CAP_ACK took effect), which
+    /// [`try_recv_small`](Self::try_recv_small) relies on.
+    pub fn acks_are_small(&self) -> bool {
+        self.cap_ack
     }
 
     /// Receives up to [`SMALL_BATCH`] queued datagrams of at most
@@ -434,6 +446,15 @@ mod tests {
             libc::close(a);
             libc::close(b);
         }
+    }
+
+    #[tokio::test]
+    async fn sockets_know_whether_acks_are_capped() {
+        let sock = open_here(libc::NETLINK_ROUTE as isize, &SocketOptions::default()).unwrap();
+        // Every kernel since 4.3 honours NETLINK_CAP_ACK.
+        assert!(NlSocket::new_request(sock).unwrap().acks_are_small());
+        let raw = Socket::new(libc::NETLINK_ROUTE as isize).unwrap();
+        assert!(!NlSocket::new(raw).unwrap().acks_are_small());
     }
 
     #[test]
