@@ -42,66 +42,77 @@ impl AddressAdd {
     }
 
     /// `peer ADDR` (point-to-point).
+    #[inline]
     pub fn peer(mut self, peer: IpAddr) -> Self {
         self.peer = Some(peer);
         self
     }
 
     /// `broadcast ADDR` (IPv4).
+    #[inline]
     pub fn broadcast(mut self, b: Ipv4Addr) -> Self {
         self.broadcast = Some(b);
         self
     }
 
     /// `label LABEL` (IPv4): must start with the link's name.
+    #[inline]
     pub fn label(mut self, label: &str) -> Self {
         self.label = Some(label.to_owned());
         self
     }
 
     /// `scope SCOPE`.
+    #[inline]
     pub fn scope(mut self, scope: AddressScope) -> Self {
         self.scope = Some(scope);
         self
     }
 
     /// `noprefixroute`: no prefix route for this address.
+    #[inline]
     pub fn noprefixroute(mut self) -> Self {
         self.ifa_flags |= AddressFlags::Noprefixroute;
         self
     }
 
     /// `nodad` (IPv6): skip duplicate address detection.
+    #[inline]
     pub fn nodad(mut self) -> Self {
         self.ifa_flags |= AddressFlags::Nodad;
         self
     }
 
     /// `optimistic` (IPv6): usable during DAD.
+    #[inline]
     pub fn optimistic(mut self) -> Self {
         self.ifa_flags |= AddressFlags::Optimistic;
         self
     }
 
     /// `home` (IPv6): mobile IPv6 home address.
+    #[inline]
     pub fn home(mut self) -> Self {
         self.ifa_flags |= AddressFlags::Homeaddress;
         self
     }
 
     /// `mngtmpaddr` (IPv6): manage temporary addresses from this one.
+    #[inline]
     pub fn mngtmpaddr(mut self) -> Self {
         self.ifa_flags |= AddressFlags::Managetempaddr;
         self
     }
 
     /// `valid_lft V preferred_lft P` in seconds (`u32::MAX` = forever).
+    #[inline]
     pub fn lifetimes(mut self, valid: u32, preferred: u32) -> Self {
         self.lifetimes = Some((valid, preferred));
         self
     }
 
     /// `metric N` of the prefix route.
+    #[inline]
     pub fn metric(mut self, metric: u32) -> Self {
         self.metric = Some(metric);
         self

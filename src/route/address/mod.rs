@@ -222,12 +222,14 @@ pub struct AddressList {
 
 impl AddressList {
     /// Only addresses on this link.
+    #[inline]
     pub fn link(mut self, link: impl Into<LinkId>) -> Self {
         self.link = Some(link.into());
         self
     }
 
     /// Only this family.
+    #[inline]
     pub fn family(mut self, family: Family) -> Self {
         self.family = Some(family);
         self

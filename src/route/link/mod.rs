@@ -221,12 +221,14 @@ pub struct LinkList {
 
 impl LinkList {
     /// Only links of this kind (`ip link show type KIND`).
+    #[inline]
     pub fn kind(mut self, kind: &str) -> Self {
         self.kind = Some(kind.to_owned());
         self
     }
 
     /// Only ports of this master (`ip link show master BR`).
+    #[inline]
     pub fn master(mut self, master: impl Into<LinkId>) -> Self {
         self.master = Some(master.into());
         self

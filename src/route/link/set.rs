@@ -25,42 +25,49 @@ impl BridgePort {
     }
 
     /// Learn source addresses.
+    #[inline]
     pub fn learning(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridgePort::Learning(on));
         self
     }
 
     /// Flood unknown unicast.
+    #[inline]
     pub fn flood(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridgePort::UnicastFlood(on));
         self
     }
 
     /// Hairpin mode.
+    #[inline]
     pub fn hairpin(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridgePort::HairpinMode(on));
         self
     }
 
     /// BPDU guard.
+    #[inline]
     pub fn guard(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridgePort::Guard(on));
         self
     }
 
     /// Multicast fast leave.
+    #[inline]
     pub fn fast_leave(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridgePort::FastLeave(on));
         self
     }
 
     /// STP path cost.
+    #[inline]
     pub fn cost(mut self, cost: u32) -> Self {
         self.attrs.push(InfoBridgePort::Cost(cost));
         self
     }
 
     /// STP port priority.
+    #[inline]
     pub fn priority(mut self, prio: u16) -> Self {
         self.attrs.push(InfoBridgePort::Priority(prio));
         self
@@ -94,6 +101,7 @@ impl LinkSet {
     common_setters!();
 
     /// Renames the link.
+    #[inline]
     pub fn name(mut self, new: &str) -> Self {
         match validate_name("name", new) {
             Ok(()) => self
@@ -106,24 +114,28 @@ impl LinkSet {
     }
 
     /// Releases the link from its master.
+    #[inline]
     pub fn nomaster(mut self) -> Self {
         self.common.master = Some(None);
         self
     }
 
     /// Adds an alternative name (`ip link property add dev D altname N`).
+    #[inline]
     pub fn add_altname(mut self, name: &str) -> Self {
         self.altnames_add.push(name.to_owned());
         self
     }
 
     /// Removes an alternative name.
+    #[inline]
     pub fn del_altname(mut self, name: &str) -> Self {
         self.altnames_del.push(name.to_owned());
         self
     }
 
     /// Bridge-port settings of a bridge port.
+    #[inline]
     pub fn bridge_port(mut self, port: BridgePort) -> Self {
         self.port = Some(port);
         self

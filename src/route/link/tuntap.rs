@@ -66,12 +66,14 @@ impl TunTap {
     }
 
     /// `user UID`: who may attach without CAP_NET_ADMIN.
+    #[inline]
     pub fn owner(mut self, uid: u32) -> Self {
         self.owner = Some(uid);
         self
     }
 
     /// `group GID`.
+    #[inline]
     pub fn group(mut self, gid: u32) -> Self {
         self.group = Some(gid);
         self
@@ -80,24 +82,28 @@ impl TunTap {
     /// Keep the device after its file descriptors close (default: yes, as
     /// `ip tuntap add`). Without it the device lives as long as the fds the
     /// add returns.
+    #[inline]
     pub fn persist(mut self, on: bool) -> Self {
         self.persist = on;
         self
     }
 
     /// `multi_queue` with `n` queues (one fd each).
+    #[inline]
     pub fn multi_queue(mut self, n: usize) -> Self {
         self.queues = n;
         self
     }
 
     /// `pi`: prefix packets with struct tun_pi.
+    #[inline]
     pub fn packet_info(mut self, on: bool) -> Self {
         self.packet_info = on;
         self
     }
 
     /// `vnet_hdr`: prefix packets with struct virtio_net_hdr.
+    #[inline]
     pub fn vnet_hdr(mut self, on: bool) -> Self {
         self.vnet_hdr = on;
         self

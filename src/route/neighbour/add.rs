@@ -38,66 +38,77 @@ impl NeighbourAdd {
     }
 
     /// `lladdr MAC`.
+    #[inline]
     pub fn lladdr(mut self, mac: MacAddr) -> Self {
         self.lladdr = Some(mac);
         self
     }
 
     /// `nud STATE` (default: permanent).
+    #[inline]
     pub fn state(mut self, s: NeighbourState) -> Self {
         self.state = Some(s);
         self
     }
 
     /// `router`: the neighbour is a router (IPv6).
+    #[inline]
     pub fn router(mut self) -> Self {
         self.flags |= NeighbourFlags::Router;
         self
     }
 
     /// `proxy`: a proxy ARP/NDP entry.
+    #[inline]
     pub fn proxy(mut self) -> Self {
         self.flags |= NeighbourFlags::Proxy;
         self
     }
 
     /// FDB `master`: the entry goes to the bridge the device is a port of.
+    #[inline]
     pub fn master(mut self) -> Self {
         self.flags |= NeighbourFlags::Controller;
         self
     }
 
     /// FDB `self`: the entry goes to the device's own table (vxlan).
+    #[inline]
     pub fn self_(mut self) -> Self {
         self.flags |= NeighbourFlags::Own;
         self
     }
 
     /// FDB `extern_learn`.
+    #[inline]
     pub fn extern_learn(mut self) -> Self {
         self.flags |= NeighbourFlags::ExtLearned;
         self
     }
 
     /// FDB `dst ADDR`: the remote VTEP of a vxlan entry.
+    #[inline]
     pub fn dst(mut self, a: IpAddr) -> Self {
         self.fdb_dst = Some(a);
         self
     }
 
     /// FDB `vlan N`.
+    #[inline]
     pub fn vlan(mut self, v: u16) -> Self {
         self.vlan = Some(v);
         self
     }
 
     /// FDB `vni N`.
+    #[inline]
     pub fn vni(mut self, v: u32) -> Self {
         self.vni = Some(v);
         self
     }
 
     /// FDB `port P`.
+    #[inline]
     pub fn port(mut self, p: u16) -> Self {
         self.port = Some(p);
         self

@@ -165,24 +165,28 @@ pub struct NeighbourList {
 
 impl NeighbourList {
     /// Only IPv4 or IPv6 entries.
+    #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
         self
     }
 
     /// Only entries on this device (filtered by the kernel).
+    #[inline]
     pub fn dev(mut self, d: impl Into<LinkId>) -> Self {
         self.dev = Some(d.into());
         self
     }
 
     /// Bridge FDB entries (AF_BRIDGE) instead of neighbours.
+    #[inline]
     pub fn fdb(mut self) -> Self {
         self.fdb = true;
         self
     }
 
     /// Proxy entries (`ip neigh show proxy`).
+    #[inline]
     pub fn proxy(mut self) -> Self {
         self.proxy = true;
         self

@@ -68,18 +68,21 @@ impl NexthopSpec {
     }
 
     /// `dev D`.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self
     }
 
     /// `weight W`, 1 to 256.
+    #[inline]
     pub fn weight(mut self, w: u16) -> Self {
         self.weight = w;
         self
     }
 
     /// `onlink`.
+    #[inline]
     pub fn onlink(mut self) -> Self {
         self.onlink = true;
         self
@@ -156,48 +159,56 @@ impl RouteAdd {
     }
 
     /// `via GW` (an IPv6 gateway on an IPv4 route is sent as RTA_VIA).
+    #[inline]
     pub fn via(mut self, gw: IpAddr) -> Self {
         self.gateway = Some(gw);
         self
     }
 
     /// `dev D`.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self
     }
 
     /// `src A`: preferred source address.
+    #[inline]
     pub fn src(mut self, a: IpAddr) -> Self {
         self.prefsrc = Some(a);
         self
     }
 
     /// `table ID` (ids above 255 are sent in RTA_TABLE).
+    #[inline]
     pub fn table(mut self, id: u32) -> Self {
         self.table = Ok(Some(id));
         self
     }
 
     /// `table NAME`: main, local, default, an rt_tables name or a number.
+    #[inline]
     pub fn table_name(mut self, name: &str) -> Self {
         self.table = parse_table(name).map(Some);
         self
     }
 
     /// `metric N`.
+    #[inline]
     pub fn metric(mut self, m: u32) -> Self {
         self.metric = Some(m);
         self
     }
 
     /// `proto P`.
+    #[inline]
     pub fn protocol(mut self, p: RouteProtocol) -> Self {
         self.protocol = Some(p);
         self
     }
 
     /// `scope S`.
+    #[inline]
     pub fn scope(mut self, s: RouteScope) -> Self {
         self.scope = Some(s);
         self
@@ -205,24 +216,28 @@ impl RouteAdd {
 
     /// The route type: unicast (default), local, broadcast, blackhole,
     /// unreachable, prohibit, throw, multicast.
+    #[inline]
     pub fn kind(mut self, t: RouteType) -> Self {
         self.kind = Some(t);
         self
     }
 
     /// `tos T`.
+    #[inline]
     pub fn tos(mut self, tos: u8) -> Self {
         self.tos = tos;
         self
     }
 
     /// `onlink`: the gateway is on the link even if no prefix says so.
+    #[inline]
     pub fn onlink(mut self) -> Self {
         self.onlink = true;
         self
     }
 
     /// Adds a `nexthop …` (ECMP); several make a multipath route.
+    #[inline]
     pub fn nexthop(mut self, nh: NexthopSpec) -> Self {
         self.nexthops.push(nh);
         self
@@ -230,29 +245,34 @@ impl RouteAdd {
 
     /// A route metric: `mtu`, `advmss`, `window`, `rtt`, `initcwnd`,
     /// `congctl`… as netlink-packet-route's `RouteMetric`.
+    #[inline]
     pub fn route_metric(mut self, m: RouteMetric) -> Self {
         self.metrics.push(m);
         self
     }
 
     /// `mtu N`.
+    #[inline]
     pub fn mtu(self, mtu: u32) -> Self {
         self.route_metric(RouteMetric::Mtu(mtu))
     }
 
     /// `expires SECONDS` (IPv6).
+    #[inline]
     pub fn expires(mut self, secs: u32) -> Self {
         self.expires = Some(secs);
         self
     }
 
     /// `pref low|medium|high` (IPv6).
+    #[inline]
     pub fn pref(mut self, p: RoutePreference) -> Self {
         self.pref = Some(p);
         self
     }
 
     /// `encap mpls LABEL[/LABEL…] [ttl T]`.
+    #[inline]
     pub fn encap_mpls(mut self, labels: &[u32], ttl: Option<u8>) -> Self {
         let n = labels.len();
         let stack = labels
@@ -276,6 +296,7 @@ impl RouteAdd {
     }
 
     /// `encap seg6 mode inline|encap segs S1,S2…`.
+    #[inline]
     pub fn encap_seg6(mut self, encap_mode: bool, segments: &[Ipv6Addr]) -> Self {
         let mut h = Seg6Header::default();
         h.mode = if encap_mode {

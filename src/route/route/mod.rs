@@ -59,6 +59,7 @@ impl Netlink {
     /// let r = nl.route().get("198.51.100.7".parse().unwrap()).await;
     /// # drop(r); Ok(()) }
     /// ```
+    #[inline]
     pub fn route(&self) -> RouteHandle {
         RouteHandle {
             rtnl: self.rtnl(),
@@ -69,22 +70,26 @@ impl Netlink {
 
 impl RouteHandle {
     /// `ip route add PREFIX …` (fails with `is_exists()` if present).
+    #[inline]
     pub fn add(&self, dst: impl IntoPrefix) -> RouteAdd {
         RouteAdd::new(self.clone(), Op::Add, dst.into_prefix())
     }
 
     /// `ip route replace PREFIX …`.
+    #[inline]
     pub fn replace(&self, dst: impl IntoPrefix) -> RouteAdd {
         RouteAdd::new(self.clone(), Op::Replace, dst.into_prefix())
     }
 
     /// `ip route append PREFIX …` (adds a route beside existing ones).
+    #[inline]
     pub fn append(&self, dst: impl IntoPrefix) -> RouteAdd {
         RouteAdd::new(self.clone(), Op::Append, dst.into_prefix())
     }
 
     /// `ip route del PREFIX …`: set what identifies the route (table, type,
     /// gateway, metric…) on the builder. A missing route is `is_not_found()`.
+    #[inline]
     pub fn del(&self, dst: impl IntoPrefix) -> RouteAdd {
         RouteAdd::new(self.clone(), Op::Del, dst.into_prefix())
     }
@@ -131,30 +136,35 @@ pub struct RouteList {
 
 impl RouteList {
     /// Only IPv4 or IPv6 routes (default: IPv4, as `ip route`).
+    #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
         self
     }
 
     /// Only table `id` (`ip route show table ID`; 0 = every table).
+    #[inline]
     pub fn table(mut self, id: u32) -> Self {
         self.table = Some(id);
         self
     }
 
     /// Only routes of this protocol.
+    #[inline]
     pub fn protocol(mut self, p: RouteProtocol) -> Self {
         self.protocol = Some(u8::from(p));
         self
     }
 
     /// Only routes of this type.
+    #[inline]
     pub fn kind(mut self, t: RouteType) -> Self {
         self.kind = Some(u8::from(t));
         self
     }
 
     /// Only routes through this device.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self
@@ -234,41 +244,48 @@ pub struct RouteGet {
 
 impl RouteGet {
     /// `from ADDR`.
+    #[inline]
     pub fn from(mut self, a: IpAddr) -> Self {
         self.from = Some(a);
         self
     }
 
     /// `iif DEV`: as if received on this device.
+    #[inline]
     pub fn iif(mut self, d: impl Into<LinkId>) -> Self {
         self.iif = Some(d.into());
         self
     }
 
     /// `oif DEV`.
+    #[inline]
     pub fn oif(mut self, d: impl Into<LinkId>) -> Self {
         self.oif = Some(d.into());
         self
     }
 
     /// `vrf NAME`: look up in the vrf's table (as `oif` of the vrf device).
+    #[inline]
     pub fn vrf(self, vrf: impl Into<LinkId>) -> Self {
         self.oif(vrf)
     }
 
     /// `mark M`.
+    #[inline]
     pub fn mark(mut self, m: u32) -> Self {
         self.mark = Some(m);
         self
     }
 
     /// `uid U`.
+    #[inline]
     pub fn uid(mut self, u: u32) -> Self {
         self.uid = Some(u);
         self
     }
 
     /// `fibmatch`: the FIB entry that matched rather than the resolved route.
+    #[inline]
     pub fn fibmatch(mut self) -> Self {
         self.fibmatch = true;
         self

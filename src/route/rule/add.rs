@@ -47,6 +47,7 @@ impl RuleAdd {
     }
 
     /// IPv4 (default) or IPv6, when no prefix says which.
+    #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.want_family(f, "family");
         self
@@ -83,27 +84,32 @@ impl RuleAdd {
     }
 
     /// `from PREFIX`.
+    #[inline]
     pub fn from(self, p: impl IntoPrefix) -> Self {
         self.prefix(p, "from", true)
     }
 
     /// `to PREFIX`.
+    #[inline]
     pub fn to(self, p: impl IntoPrefix) -> Self {
         self.prefix(p, "to", false)
     }
 
     /// `priority N`.
+    #[inline]
     pub fn priority(self, p: u32) -> Self {
         self.attr(RuleAttribute::Priority(p))
     }
 
     /// `table ID` (`lookup ID`).
+    #[inline]
     pub fn table(mut self, id: u32) -> Self {
         self.table = Some(id);
         self
     }
 
     /// `table NAME`: main, local, default, an rt_tables name or a number.
+    #[inline]
     pub fn table_name(mut self, name: &str) -> Self {
         match parse_table(name) {
             Ok(t) => self.table = Some(t),
@@ -113,6 +119,7 @@ impl RuleAdd {
     }
 
     /// `goto PRIORITY`.
+    #[inline]
     pub fn goto(mut self, target: u32) -> Self {
         self.action = Some(RuleAction::Goto);
         self.attr(RuleAttribute::Goto(target))
@@ -120,12 +127,14 @@ impl RuleAdd {
 
     /// The action: to table (default), goto, nop, blackhole, unreachable,
     /// prohibit.
+    #[inline]
     pub fn action(mut self, a: RuleAction) -> Self {
         self.action = Some(a);
         self
     }
 
     /// `fwmark MARK[/MASK]`.
+    #[inline]
     pub fn fwmark(self, mark: u32, mask: Option<u32>) -> Self {
         let s = self.attr(RuleAttribute::FwMark(mark));
         match mask {
@@ -148,32 +157,38 @@ impl RuleAdd {
     }
 
     /// `iif NAME`.
+    #[inline]
     pub fn iif(self, name: &str) -> Self {
         self.ifname(name, "iif", true)
     }
 
     /// `oif NAME`.
+    #[inline]
     pub fn oif(self, name: &str) -> Self {
         self.ifname(name, "oif", false)
     }
 
     /// `tos T`.
+    #[inline]
     pub fn tos(mut self, tos: u8) -> Self {
         self.m.header.tos = tos;
         self
     }
 
     /// `suppress_prefixlength N`.
+    #[inline]
     pub fn suppress_prefixlength(self, n: u32) -> Self {
         self.attr(RuleAttribute::SuppressPrefixLen(n))
     }
 
     /// `suppress_ifgroup G`.
+    #[inline]
     pub fn suppress_ifgroup(self, g: u32) -> Self {
         self.attr(RuleAttribute::SuppressIfGroup(g))
     }
 
     /// `uidrange START-END`.
+    #[inline]
     pub fn uid_range(mut self, start: u32, end: u32) -> Self {
         if start > end {
             self.fail(Error::invalid("uidrange", format!("{start} > {end}")));
@@ -196,26 +211,31 @@ impl RuleAdd {
     }
 
     /// `sport START-END`.
+    #[inline]
     pub fn sport(self, start: u16, end: u16) -> Self {
         self.ports(start, end, "sport", true)
     }
 
     /// `dport START-END`.
+    #[inline]
     pub fn dport(self, start: u16, end: u16) -> Self {
         self.ports(start, end, "dport", false)
     }
 
     /// `ipproto N` (6 = tcp, 17 = udp…).
+    #[inline]
     pub fn ipproto(self, proto: u8) -> Self {
         self.attr(RuleAttribute::IpProtocol(IpProtocol::from(proto)))
     }
 
     /// `l3mdev`: look up the table of the packet's l3mdev (vrf).
+    #[inline]
     pub fn l3mdev(self) -> Self {
         self.attr(RuleAttribute::L3MDev(true))
     }
 
     /// `not`: invert the selector.
+    #[inline]
     pub fn invert(mut self) -> Self {
         self.m.header.flags |= RuleFlags::from_bits_retain(INVERT);
         self

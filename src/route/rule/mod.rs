@@ -104,6 +104,7 @@ pub struct RuleList {
 
 impl RuleList {
     /// IPv4 or IPv6 rules.
+    #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = f;
         self

@@ -141,24 +141,28 @@ impl Bond {
     }
 
     /// `mode M`.
+    #[inline]
     pub fn mode(mut self, mode: BondMode) -> Self {
         self.mode = Some(mode);
         self
     }
 
     /// `miimon MS`: MII link monitoring interval in milliseconds (0: off).
+    #[inline]
     pub fn miimon(mut self, ms: u32) -> Self {
         self.miimon = Some(ms);
         self
     }
 
     /// `lacp_rate slow|fast`; needs `mode 802.3ad`.
+    #[inline]
     pub fn lacp_rate(mut self, rate: BondLacpRate) -> Self {
         self.lacp_rate = Some(rate);
         self
     }
 
     /// `xmit_hash_policy P`.
+    #[inline]
     pub fn xmit_hash_policy(mut self, policy: BondXmitHashPolicy) -> Self {
         self.xmit_hash_policy = Some(policy);
         self

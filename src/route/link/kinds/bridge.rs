@@ -19,6 +19,7 @@ impl Bridge {
     }
 
     /// `stp_state 0|1`.
+    #[inline]
     pub fn stp(mut self, on: bool) -> Self {
         let s = if on {
             BridgeStpState::KernelStp
@@ -30,36 +31,42 @@ impl Bridge {
     }
 
     /// `forward_delay` in centiseconds.
+    #[inline]
     pub fn forward_delay(mut self, cs: u32) -> Self {
         self.attrs.push(InfoBridge::ForwardDelay(cs));
         self
     }
 
     /// `ageing_time` in centiseconds.
+    #[inline]
     pub fn ageing_time(mut self, cs: u32) -> Self {
         self.attrs.push(InfoBridge::AgeingTime(cs));
         self
     }
 
     /// `vlan_filtering 0|1`.
+    #[inline]
     pub fn vlan_filtering(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridge::VlanFiltering(on));
         self
     }
 
     /// `vlan_default_pvid N`.
+    #[inline]
     pub fn default_pvid(mut self, pvid: u16) -> Self {
         self.attrs.push(InfoBridge::VlanDefaultPvid(pvid));
         self
     }
 
     /// `mcast_snooping 0|1`.
+    #[inline]
     pub fn multicast_snooping(mut self, on: bool) -> Self {
         self.attrs.push(InfoBridge::MulticastSnooping(on));
         self
     }
 
     /// `priority N` (bridge priority for STP).
+    #[inline]
     pub fn priority(mut self, prio: u16) -> Self {
         self.attrs.push(InfoBridge::Priority(prio));
         self

@@ -27,18 +27,21 @@ impl Geneve {
     }
 
     /// `ttl N`; 0 lets the route decide (`ttl auto`).
+    #[inline]
     pub fn ttl(mut self, ttl: u8) -> Self {
         self.attrs.push(InfoGeneve::Ttl(ttl));
         self
     }
 
     /// `tos N`; 1 is `inherit`.
+    #[inline]
     pub fn tos(mut self, tos: u8) -> Self {
         self.attrs.push(InfoGeneve::Tos(tos));
         self
     }
 
     /// `dstport PORT` (default 6081).
+    #[inline]
     pub fn dstport(mut self, port: u16) -> Self {
         self.attrs.push(InfoGeneve::Port(port));
         self

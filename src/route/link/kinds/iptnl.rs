@@ -163,48 +163,56 @@ impl Ip6Tnl {
     }
 
     /// `mode ip6ip6|ipip6|any` (default `any`, as `ip` sends).
+    #[inline]
     pub fn mode(mut self, mode: Ip6TnlMode) -> Self {
         self.mode = Some(mode);
         self
     }
 
     /// `local ADDR` (IPv6).
+    #[inline]
     pub fn local(mut self, addr: impl Into<IpAddr>) -> Self {
         self.local = Some(addr.into());
         self
     }
 
     /// `remote ADDR` (IPv6).
+    #[inline]
     pub fn remote(mut self, addr: impl Into<IpAddr>) -> Self {
         self.remote = Some(addr.into());
         self
     }
 
     /// `hoplimit N` (alias `ttl`; default 64, as `ip` sends); 0 is `inherit`.
+    #[inline]
     pub fn ttl(mut self, hoplimit: u8) -> Self {
         self.hoplimit = Some(hoplimit);
         self
     }
 
     /// `encaplimit N` (default 4, as `ip` sends).
+    #[inline]
     pub fn encaplimit(mut self, limit: u8) -> Self {
         self.encaplimit = Some(limit);
         self
     }
 
     /// `tclass N`: the outer traffic class.
+    #[inline]
     pub fn tclass(mut self, tclass: u8) -> Self {
         self.tclass = Some(tclass);
         self
     }
 
     /// `flowlabel N` (20 bits).
+    #[inline]
     pub fn flowlabel(mut self, label: u32) -> Self {
         self.flowlabel = Some(label);
         self
     }
 
     /// `dev DEV`: bind the tunnel to an underlay device.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self

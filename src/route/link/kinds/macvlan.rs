@@ -72,6 +72,7 @@ impl Macvlan {
     }
 
     /// `mode MODE`.
+    #[inline]
     pub fn mode(mut self, mode: MacvlanMode) -> Self {
         self.mode = Some(mode);
         self
@@ -115,6 +116,7 @@ impl Macvtap {
     }
 
     /// `mode MODE`.
+    #[inline]
     pub fn mode(mut self, mode: MacvlanMode) -> Self {
         self.mode = Some(mode);
         self

@@ -38,12 +38,14 @@ impl Veth {
     }
 
     /// The peer's MTU.
+    #[inline]
     pub fn peer_mtu(mut self, mtu: u32) -> Self {
         self.mtu = Some(mtu);
         self
     }
 
     /// The peer's MAC address.
+    #[inline]
     pub fn peer_address(mut self, mac: impl Into<MacAddr>) -> Self {
         self.address = Some(mac.into());
         self
@@ -52,12 +54,14 @@ impl Veth {
     /// Bring the peer up once the pair exists. This takes a second request:
     /// the kernel refuses to open a veth peer in the creating one (ENOTCONN,
     /// the pair is not tied together yet).
+    #[inline]
     pub fn peer_up(mut self) -> Self {
         self.up = true;
         self
     }
 
     /// Create the peer directly in another namespace (`peer name P netns NS`).
+    #[inline]
     pub fn peer_netns(mut self, target: impl Into<NetnsTarget>) -> Self {
         match target.into() {
             NetnsTarget::Pid(p) => self.netns_pid = Some(p),

@@ -37,30 +37,35 @@ impl Vlan {
     }
 
     /// `protocol 802.1Q|802.1ad`.
+    #[inline]
     pub fn protocol(mut self, p: VlanProtocol) -> Self {
         self.protocol = Some(p);
         self
     }
 
     /// `reorder_hdr on|off`.
+    #[inline]
     pub fn reorder_hdr(mut self, on: bool) -> Self {
         self.flags.push((VlanFlags::ReorderHdr, on));
         self
     }
 
     /// `gvrp on|off`.
+    #[inline]
     pub fn gvrp(mut self, on: bool) -> Self {
         self.flags.push((VlanFlags::Gvrp, on));
         self
     }
 
     /// `loose_binding on|off`.
+    #[inline]
     pub fn loose_binding(mut self, on: bool) -> Self {
         self.flags.push((VlanFlags::LooseBinding, on));
         self
     }
 
     /// `mvrp on|off`.
+    #[inline]
     pub fn mvrp(mut self, on: bool) -> Self {
         self.flags.push((VlanFlags::Mvrp, on));
         self

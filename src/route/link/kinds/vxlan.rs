@@ -32,60 +32,70 @@ impl Vxlan {
     }
 
     /// `remote ADDR`: unicast peer.
+    #[inline]
     pub fn remote(mut self, addr: IpAddr) -> Self {
         self.remote = Some(addr);
         self
     }
 
     /// `group ADDR`: multicast group (needs `dev`).
+    #[inline]
     pub fn group(mut self, addr: IpAddr) -> Self {
         self.group = Some(addr);
         self
     }
 
     /// `local ADDR`.
+    #[inline]
     pub fn local(mut self, addr: IpAddr) -> Self {
         self.local = Some(addr);
         self
     }
 
     /// `dev DEV`: the underlay device.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self
     }
 
     /// `dstport PORT`.
+    #[inline]
     pub fn dstport(mut self, port: u16) -> Self {
         self.attrs.push(InfoVxlan::Port(port));
         self
     }
 
     /// `ttl N`.
+    #[inline]
     pub fn ttl(mut self, ttl: u8) -> Self {
         self.attrs.push(InfoVxlan::Ttl(ttl));
         self
     }
 
     /// `tos N`.
+    #[inline]
     pub fn tos(mut self, tos: u8) -> Self {
         self.attrs.push(InfoVxlan::Tos(tos));
         self
     }
 
     /// `[no]learning`.
+    #[inline]
     pub fn learning(mut self, on: bool) -> Self {
         self.attrs.push(InfoVxlan::Learning(on));
         self
     }
 
     /// `srcport MIN MAX`.
+    #[inline]
     pub fn port_range(mut self, min: u16, max: u16) -> Self {
         self.attrs.push(InfoVxlan::PortRange((min, max)));
         self
     }
 
     /// `gbp`: group-based policy extension.
+    #[inline]
     pub fn gbp(mut self) -> Self {
         self.attrs.push(InfoVxlan::Gbp);
         self

@@ -20,6 +20,7 @@ impl Xfrm {
     }
 
     /// `dev DEV`: the underlay device.
+    #[inline]
     pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
         self.dev = Some(dev.into());
         self
