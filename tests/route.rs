@@ -757,3 +757,47 @@ async fn builders_into_request_feed_one_ack_batch() {
             .any(|r| r["priority"] == 300 && r["table"] == "60")
     );
 }
+
+/// A runtime dropped while a listing is being read ahead shuts down: the
+/// reader thread sees its consumer gone and ends.
+#[test]
+fn runtime_shutdown_ends_a_read_ahead_listing() {
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ns = setup.block_on(TestNs::new());
+    let lines: String = (0..5000u32)
+        .map(|i| {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            format!("route add blackhole {a}/32 table 78\n")
+        })
+        .collect();
+    ns.ip_batch(&lines);
+    let name = ns.name.clone();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (got_tx, got_rx) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            use futures::StreamExt;
+            let nl = tokio_netlink::Netlink::in_netns(name.as_str()).unwrap();
+            let mut s = Box::pin(nl.route().list().table(78).stream());
+            s.next().await.unwrap().unwrap();
+            got_tx.send(()).unwrap();
+            // Hold the stream (and its reader) until the runtime goes away.
+            std::future::pending::<()>().await;
+        });
+        got_rx.recv().unwrap();
+        drop(rt);
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the runtime shut down");
+    drop(ns);
+}
