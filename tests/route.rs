@@ -801,3 +801,82 @@ fn runtime_shutdown_ends_a_read_ahead_listing() {
         .expect("the runtime shut down");
     drop(ns);
 }
+
+/// `nl.batch()`: builders of four families in one batch; refusals before
+/// sending (bad input, unknown device) and by the kernel (a duplicate) fail
+/// alone and in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_of_builders_answers_each_in_place() {
+    let (ns, nl) = setup().await;
+    let mut batch = nl.batch();
+    assert!(batch.is_empty());
+    for i in 0..20u8 {
+        batch.push(
+            nl.route()
+                .add(format!("10.60.{i}.0/24").as_str())
+                .via(ip("192.0.2.2"))
+                .dev("v0")
+                .table(61),
+        );
+    }
+    batch.push(nl.route().add("10.61.0.1/24").table(61)); // 20: host bits set
+    batch.push(nl.route().add("10.62.0.0/24").dev("nope0").table(61)); // 21: no such device
+    batch.push(
+        nl.route()
+            .add("10.60.3.0/24")
+            .via(ip("192.0.2.2"))
+            .table(61),
+    ); // 22: duplicate
+    batch.push(nl.address().add("w0", "198.18.0.10/24"));
+    let mac = "02:00:00:00:00:0a".parse().unwrap();
+    batch.push(nl.neighbour().add("v0", ip("192.0.2.10")).lladdr(mac));
+    batch.push(nl.rule().add().priority(310).from("10.60.0.0/16").table(61));
+    assert_eq!(batch.len(), 26);
+    let results = batch.send().await.unwrap();
+    assert_eq!(results.len(), 26);
+    for (i, r) in results.iter().enumerate() {
+        match i {
+            20 => assert!(
+                matches!(
+                    r,
+                    Err(Error::InvalidInput {
+                        field: "prefix",
+                        ..
+                    })
+                ),
+                "{r:?}"
+            ),
+            21 => assert!(r.as_ref().unwrap_err().is_not_found(), "{r:?}"),
+            22 => assert!(r.as_ref().unwrap_err().is_exists(), "{r:?}"),
+            _ => assert!(r.is_ok(), "change {i}: {r:?}"),
+        }
+    }
+    let routes = ns.ip_json(&["route", "show", "table", "61"]);
+    assert_eq!(routes.as_array().unwrap().len(), 20);
+    let addrs = ns.ip_json(&["addr", "show", "dev", "w0"]);
+    assert!(
+        addrs[0]["addr_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["local"] == "198.18.0.10")
+    );
+    let neigh = ns.ip_json(&["neigh", "show", "dev", "v0"]);
+    assert!(
+        neigh
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["dst"] == "192.0.2.10")
+    );
+    let rules = ns.ip_json(&["rule", "show"]);
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["priority"] == 310)
+    );
+    // An empty batch sends nothing.
+    assert!(nl.batch().send().await.unwrap().is_empty());
+}

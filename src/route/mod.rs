@@ -2,6 +2,7 @@
 //! control. Messages come from netlink-packet-route.
 
 pub mod address;
+pub mod batch;
 // Attribute helpers are shared with the other families.
 pub(crate) use crate::conn::attrs;
 pub mod events;
