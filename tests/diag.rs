@@ -13,7 +13,7 @@ use common::TestNs;
 use common::diag::{self as cd, eventually, in_ns, key_of, parse_ss, ss, ss_keys};
 use futures::TryStreamExt;
 use tokio_netlink::diag::{
-    Cmp, Extensions, Family, Filter, InetProtocol, InetSocket, SockId, States, state,
+    Cmp, Extensions, Family, Filter, InetProtocol, InetSocket, SockId, States, Timer, state,
 };
 use tokio_netlink::{Error, Netlink};
 
@@ -749,4 +749,306 @@ async fn dev_fwmark_and_cgroup_filters_return_what_ss_returns() {
         other => panic!("{other:?}"),
     }
     drop(socks);
+}
+
+/// `%#x` as ss prints TOS values (plain `0` for zero).
+fn hex(v: u32) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tos_tclass_and_class_id_match_ss() {
+    let ns = TestNs::new().await;
+    let socks = in_ns(&ns, || {
+        let l4 = listener_with("127.0.0.1:7400", |fd| {
+            cd::set_int(fd, libc::IPPROTO_IP, libc::IP_TOS, 0x20);
+        });
+        let c4 = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        cd::set_int(&c4, libc::IPPROTO_IP, libc::IP_TOS, 0x48);
+        // Above 6 needs CAP_NET_ADMIN; 1:1 as a qdisc class.
+        cd::set_int(&c4, libc::SOL_SOCKET, libc::SO_PRIORITY, 0x10001);
+        cd::connect(&c4, "127.0.0.1:7400".parse().unwrap());
+        let s4 = l4.accept().unwrap().0;
+        let l6 = listener_with("[::1]:7401", |_| {});
+        let c6 = cd::socket(libc::AF_INET6, libc::SOCK_STREAM, 0).unwrap();
+        cd::set_int(&c6, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xb8);
+        cd::set_int(&c6, libc::SOL_SOCKET, libc::SO_PRIORITY, 5);
+        cd::connect(&c6, "[::1]:7401".parse().unwrap());
+        let s6 = l6.accept().unwrap().0;
+        let u = cd::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
+        cd::set_int(&u, libc::IPPROTO_IP, libc::IP_TOS, 0x10);
+        cd::set_int(&u, libc::SOL_SOCKET, libc::SO_PRIORITY, 3);
+        cd::bind(&u, "127.0.0.1:7402".parse().unwrap());
+        (l4, TcpStream::from(c4), s4, l6, TcpStream::from(c6), s6, u)
+    });
+    let (l4, c4, _s4, _l6, c6, _s6, u) = &socks;
+    let diag = ns.client().diag();
+    let ext = Extensions::TOS | Extensions::TCLASS;
+    let tcp = diag.tcp().extensions(ext).await.unwrap();
+    let text = ss(&ns, &["-tanH", "--tos"]);
+    let lines = parse_ss(&text);
+    assert_eq!(tcp.len(), 6);
+    let at = |a: std::net::SocketAddr| tcp.iter().find(|s| s.local() == a).unwrap();
+    let c4s = at(c4.local_addr().unwrap());
+    assert_eq!(
+        (c4s.tos(), c4s.tclass(), c4s.class_id()),
+        (Some(0x48), None, Some(0x10001)),
+        "IPv4: TOS, no TCLASS; SO_PRIORITY stands in for a net_cls class id"
+    );
+    let l4s = at(l4.local_addr().unwrap());
+    assert_eq!((l4s.tos(), l4s.class_id()), (Some(0x20), Some(0)));
+    let c6s = at(c6.local_addr().unwrap());
+    assert_eq!(
+        (c6s.tos(), c6s.tclass(), c6s.class_id()),
+        (Some(0), Some(0xb8), Some(5)),
+        "IPv6: TCLASS, and the (unused) IPv4 TOS too"
+    );
+    // Every socket as ss --tos shows it (ss prints what the kernel sends).
+    for s in &tcp {
+        let l = cd::line_of(&lines, s);
+        let want = |v: Option<u32>| v.map(hex);
+        assert_eq!(
+            l.get("tos").map(String::from),
+            want(s.tos().map(u32::from)),
+            "{l:?}"
+        );
+        assert_eq!(
+            l.get("tclass").map(String::from),
+            want(s.tclass().map(u32::from)),
+            "{l:?}"
+        );
+        assert_eq!(
+            l.get("class_id").map(String::from),
+            want(s.class_id()),
+            "{l:?}"
+        );
+    }
+    // UDP sockets report them the same way.
+    let udp = diag.udp().extensions(ext).await.unwrap();
+    assert_eq!(udp.len(), 1);
+    assert_eq!(udp[0].inode(), cd::ino(u));
+    assert_eq!((udp[0].tos(), udp[0].class_id()), (Some(0x10), Some(3)));
+    let l = &parse_ss(&ss(&ns, &["-uanH", "--tos"]))[0];
+    assert_eq!(
+        (l.get("tos"), l.get("class_id")),
+        (Some("0x10"), Some("0x3"))
+    );
+    // Not asked for, not sent.
+    let plain = diag.tcp().await.unwrap();
+    assert!(
+        plain
+            .iter()
+            .all(|s| s.tos().is_none() && s.tclass().is_none() && s.class_id().is_none())
+    );
+    // TOS alone brings no CLASS_ID (it is requested through TCLASS).
+    let tos_only = diag.tcp().extensions(Extensions::TOS).await.unwrap();
+    assert!(
+        tos_only
+            .iter()
+            .all(|s| s.tos().is_some() && s.class_id().is_none())
+    );
+    drop(socks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_bits_match_ss() {
+    let ns = TestNs::new().await;
+    let (half, both, open) = in_ns(&ns, || {
+        (
+            tcp_pair("127.0.0.1:7500"),
+            tcp_pair("127.0.0.1:7501"),
+            tcp_pair("127.0.0.1:7502"),
+        )
+    });
+    half.client.shutdown(std::net::Shutdown::Write).unwrap();
+    both.client.shutdown(std::net::Shutdown::Both).unwrap();
+    let diag = ns.client().diag();
+    let at = |socks: &[InetSocket], a: std::net::SocketAddr, peer: std::net::SocketAddr| {
+        socks
+            .iter()
+            .find(|s| s.local() == a && s.remote() == peer)
+            .and_then(|s| s.shutdown())
+    };
+    let ends = |p: &TcpPair| {
+        (
+            p.client.local_addr().unwrap(),
+            p.server.local_addr().unwrap(),
+        )
+    };
+    // The peers learn of it from the FIN.
+    eventually("both FINs received", async || {
+        let socks = diag.tcp().await.unwrap();
+        let (c, s) = ends(&half);
+        let (c2, s2) = ends(&both);
+        at(&socks, s, c) == Some(1) && at(&socks, s2, c2) == Some(1)
+    })
+    .await;
+    // Sent without being asked for.
+    let socks = diag.tcp().await.unwrap();
+    // SHUTDOWN bits: 1 receive side (RCV_SHUTDOWN), 2 send side.
+    let want = [
+        (ends(&half), (2, 1)),
+        (ends(&both), (3, 1)),
+        (ends(&open), (0, 0)),
+    ];
+    for ((c, s), (cw, sw)) in want {
+        assert_eq!(at(&socks, c, s), Some(cw), "client {c}");
+        assert_eq!(at(&socks, s, c), Some(sw), "server {s}");
+    }
+    // ss -e shows them as arrows: `<->` open, `-->` no receiving, `<--` no
+    // sending, `---` neither.
+    let lines = parse_ss(&ss(&ns, &["-taneH"]));
+    for s in &socks {
+        let l = cd::line_of(&lines, s);
+        let bits = s.shutdown().expect("INET_DIAG_SHUTDOWN");
+        let arrow = format!(
+            "{}-{}",
+            if bits & 1 != 0 { '-' } else { '<' },
+            if bits & 2 != 0 { '-' } else { '>' }
+        );
+        assert!(l.rest.split(' ').any(|w| w == arrow), "{arrow} in {l:?}");
+    }
+    assert_eq!(
+        socks
+            .iter()
+            .find(|s| s.local() == half.client.local_addr().unwrap())
+            .unwrap()
+            .state(),
+        state::FIN_WAIT2
+    );
+    drop((half, both, open));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bbr_info_matches_ss() {
+    let ns = TestNs::new().await;
+    // Vegas and DCTCP are modules the host kernel lacks: the VM lane has them.
+    if let Err(e) = cd::cc_info_matches_ss(&ns, "bbr").await {
+        common::feature_missing("TCP BBR (tcp_bbr)", &e);
+    }
+}
+
+/// ss's `skmem:(…)` text of SK_MEMINFO counters.
+fn ss_skmem(m: &tokio_netlink::diag::SkMemInfo) -> String {
+    let w = &m.0;
+    let mut t = format!(
+        "skmem:(r{},rb{},t{},tb{},f{},w{},o{}",
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6]
+    );
+    if let Some(bl) = m.backlog() {
+        t += &format!(",bl{bl}");
+    }
+    if let Some(d) = m.drops() {
+        t += &format!(",d{d}");
+    }
+    t + ")"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inet_meminfo_accounts_for_queued_data_and_matches_ss() {
+    let ns = TestNs::new().await;
+    let (l, client, server) = in_ns(&ns, || {
+        // A small receive buffer (inherited by the accepted socket), so the
+        // sender's queue fills while nobody reads.
+        let l = listener_with("127.0.0.1:7600", |fd| {
+            cd::set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
+        });
+        let c = TcpStream::connect("127.0.0.1:7600").unwrap();
+        let s = l.accept().unwrap().0;
+        (l, c, s)
+    });
+    client.set_nonblocking(true).unwrap();
+    let mut sent = 0;
+    loop {
+        match (&client).write(&[3u8; 16384]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let diag = ns.client().diag();
+    let query = diag
+        .tcp()
+        .extensions(Extensions::MEMINFO | Extensions::SKMEMINFO);
+    let client_at = client.local_addr().unwrap();
+    // The accepted socket shares the listener's local address: find both
+    // ends by the client's.
+    let ends = |socks: &[InetSocket]| {
+        let c = socks.iter().find(|s| s.local() == client_at).cloned();
+        let s = socks.iter().find(|s| s.remote() == client_at).cloned();
+        (c.unwrap(), s.unwrap())
+    };
+    // Every byte is either still queued at the sender or waiting unread
+    // at the receiver, once the window has closed and the ACKs are in.
+    let mut last = None;
+    for _ in 0..200 {
+        let before = query.clone().await.unwrap();
+        let text = ss(&ns, &["-tamnoOH"]);
+        let after = query.clone().await.unwrap();
+        let view = |v: &[InetSocket]| {
+            v.iter()
+                .map(|s| {
+                    let t = (s.timer_kind(), s.retrans());
+                    (s.rqueue(), s.wqueue(), s.meminfo(), s.skmeminfo(), t)
+                })
+                .collect::<Vec<_>>()
+        };
+        let (c, s) = ends(&after);
+        if view(&before) == view(&after) && c.wqueue() as usize + s.rqueue() as usize == sent {
+            last = Some((after, text));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (socks, text) = last.expect("the queues never settled");
+    let lines = parse_ss(&text);
+    assert_eq!(socks.len(), 3);
+    for s in &socks {
+        let m = s.meminfo().expect("INET_DIAG_MEMINFO");
+        let sk = s.skmeminfo().expect("INET_DIAG_SKMEMINFO");
+        // The same counters, read in the same instant, in both layouts.
+        assert_eq!(
+            (Some(m.rmem), Some(m.wmem), Some(m.fmem), Some(m.tmem)),
+            (
+                sk.rmem_alloc(),
+                sk.wmem_queued(),
+                sk.fwd_alloc(),
+                sk.wmem_alloc()
+            ),
+            "{s:?}"
+        );
+        // ss -m prints skmem (and mem:(…) only for kernels without it).
+        let l = cd::line_of(&lines, s);
+        assert!(
+            l.rest.contains(&ss_skmem(&sk)),
+            "{} in {}",
+            ss_skmem(&sk),
+            l.rest
+        );
+    }
+    let (c, s) = ends(&socks);
+    let (cm, sm) = (c.meminfo().unwrap(), s.meminfo().unwrap());
+    assert!(s.rqueue() > 0 && c.wqueue() > 0, "{s:?} {c:?}");
+    // Buffers cost their true size, at least the payload they carry.
+    assert!(sm.rmem >= s.rqueue(), "{sm:?} for {} queued", s.rqueue());
+    assert!(cm.wmem >= c.wqueue(), "{cm:?} for {} queued", c.wqueue());
+    assert_eq!((cm.rmem, sm.wmem), (0, 0));
+    // Data waits behind a closed window, nothing in flight: the sender
+    // probes the window (`persist` in ss -o), and the probes are answered.
+    assert_eq!(c.timer_kind(), Timer::ZeroWindowProbe, "{c:?}");
+    let (name, _, probes) = cd::ss_timer(cd::line_of(&lines, &c)).expect("ss -o timer");
+    assert_eq!((name.as_str(), probes), ("persist", u32::from(c.retrans())));
+    assert_eq!(c.retrans(), 0);
+    let lm = socks
+        .iter()
+        .find(|s| s.state() == state::LISTEN)
+        .unwrap()
+        .meminfo()
+        .unwrap();
+    assert_eq!((lm.rmem, lm.wmem), (0, 0));
+    drop((l, client, server));
 }
