@@ -879,12 +879,17 @@ async fn shutdown_bits_match_ss() {
             p.server.local_addr().unwrap(),
         )
     };
-    // The peers learn of it from the FIN.
-    eventually("both FINs received", async || {
+    // The peers learn of it from the FIN, whose ACK moves the clients on
+    // to FIN-WAIT-2.
+    eventually("both FINs received and acked", async || {
         let socks = diag.tcp().await.unwrap();
         let (c, s) = ends(&half);
         let (c2, s2) = ends(&both);
-        at(&socks, s, c) == Some(1) && at(&socks, s2, c2) == Some(1)
+        let fin_wait2 = socks
+            .iter()
+            .filter(|s| s.state() == state::FIN_WAIT2)
+            .count();
+        at(&socks, s, c) == Some(1) && at(&socks, s2, c2) == Some(1) && fin_wait2 == 2
     })
     .await;
     // Sent without being asked for.
@@ -1051,4 +1056,332 @@ async fn inet_meminfo_accounts_for_queued_data_and_matches_ss() {
         .unwrap();
     assert_eq!((lm.rmem, lm.wmem), (0, 0));
     drop((l, client, server));
+}
+
+/// IP-level options of linux/in.h and linux/in6.h (not all in libc).
+mod ipopt {
+    pub const IP_RECVERR: i32 = 11;
+    pub const IP_FREEBIND: i32 = 15;
+    pub const IP_TRANSPARENT: i32 = 19;
+    pub const IP_BIND_ADDRESS_NO_PORT: i32 = 24;
+    pub const IP_RECVERR_RFC4884: i32 = 26;
+    pub const IP_MULTICAST_LOOP: i32 = 34;
+    pub const IP_MULTICAST_ALL: i32 = 49;
+    pub const IPV6_TRANSPARENT: i32 = 75;
+    pub const IPV6_FREEBIND: i32 = 78;
+}
+
+/// The names `ss --inet-sockopt` prints for the flags set, in its order.
+fn sockopt_names(o: tokio_netlink::diag::SockOpt) -> Vec<&'static str> {
+    [
+        (o.recverr(), "recverr"),
+        (o.is_icsk(), "is_icsk"),
+        (o.freebind(), "freebind"),
+        (o.hdrincl(), "hdrincl"),
+        (o.mc_loop(), "mc_loop"),
+        (o.transparent(), "transparent"),
+        (o.mc_all(), "mc_all"),
+        (o.nodefrag(), "nodefrag"),
+        (o.bind_address_no_port(), "bind_addr_no_port"),
+        (o.recverr_rfc4884(), "recverr_rfc4884"),
+        (o.defer_connect(), "defer_connect"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// The flags of ss's `inet-sockopt: ( … )` (`-O`, one line per socket).
+fn ss_sockopt(l: &cd::SsLine) -> Vec<String> {
+    let (_, rest) = l.rest.split_once("inet-sockopt: (").expect("inet-sockopt");
+    let (flags, _) = rest.split_once(')').unwrap();
+    flags.split_whitespace().map(String::from).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockopt_flags_match_what_was_set_and_ss() {
+    use ipopt::*;
+    let ns = TestNs::new().await;
+    // Fast Open on, without cookies: a TCP_FASTOPEN_CONNECT socket's
+    // connect() then returns at once and defers its SYN to the first write.
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
+        .arg("net.ipv4.tcp_fastopen=5")
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let socks = in_ns(&ns, || {
+        let on = |fd: &OwnedFd, level, opt| cd::set_int(fd, level, opt, 1);
+        let ip = libc::IPPROTO_IP;
+        let set = listener_with("127.0.0.1:7700", |fd| {
+            on(fd, ip, IP_RECVERR);
+            on(fd, ip, IP_FREEBIND);
+            on(fd, ip, IP_TRANSPARENT);
+            on(fd, ip, IP_BIND_ADDRESS_NO_PORT);
+            on(fd, ip, IP_RECVERR_RFC4884);
+            cd::set_int(fd, ip, IP_MULTICAST_LOOP, 0);
+            cd::set_int(fd, ip, IP_MULTICAST_ALL, 0);
+        });
+        let plain = listener_with("127.0.0.1:7701", |_| {});
+        let deferred = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        on(&deferred, libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT);
+        cd::connect(&deferred, "127.0.0.1:7701".parse().unwrap());
+        let udp = cd::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
+        on(&udp, ip, IP_RECVERR);
+        cd::bind(&udp, "127.0.0.1:7702".parse().unwrap());
+        // The IPv6 spellings set the same inet flags.
+        let v6 = listener_with("[::1]:7703", |fd| {
+            on(fd, libc::IPPROTO_IPV6, IPV6_FREEBIND);
+            on(fd, libc::IPPROTO_IPV6, IPV6_TRANSPARENT);
+        });
+        (set, plain, deferred, udp, v6)
+    });
+    let diag = ns.client().diag();
+    // INET_DIAG_SOCKOPT comes without asking.
+    let tcp = diag.tcp().await.unwrap();
+    let udp = diag.udp().await.unwrap();
+    let by_ino = |fd: &dyn AsRawFd| {
+        tcp.iter()
+            .chain(&udp)
+            .find(|s| s.inode() == cd::ino(&fd.as_raw_fd()))
+            .unwrap()
+    };
+    let (set, plain, deferred, u, v6) = &socks;
+    let want: [(&dyn AsRawFd, &[&str]); 5] = [
+        (
+            set,
+            &[
+                "recverr",
+                "is_icsk",
+                "freebind",
+                "transparent",
+                "bind_addr_no_port",
+                "recverr_rfc4884",
+            ],
+        ),
+        (plain, &["is_icsk", "mc_loop", "mc_all"]),
+        (deferred, &["is_icsk", "mc_loop", "mc_all", "defer_connect"]),
+        (u, &["recverr", "mc_loop", "mc_all"]),
+        // IPv6 sockets keep IP_MULTICAST_ALL off (IPv6 has its own).
+        (v6, &["is_icsk", "freebind", "mc_loop", "transparent"]),
+    ];
+    for (fd, names) in want {
+        let s = by_ino(fd);
+        assert_eq!(sockopt_names(s.sockopt().expect("SOCKOPT")), names, "{s:?}");
+    }
+    assert_eq!(by_ino(deferred).state(), state::SYN_SENT, "no SYN sent yet");
+    // Every socket as ss shows it.
+    for (args, socks) in [
+        (["-tanOH", "--inet-sockopt"], &tcp),
+        (["-uanOH", "--inet-sockopt"], &udp),
+    ] {
+        let lines = parse_ss(&ss(&ns, &args));
+        assert_eq!(lines.len(), socks.len());
+        for s in socks {
+            assert_eq!(
+                ss_sockopt(cd::line_of(&lines, s)),
+                sockopt_names(s.sockopt().unwrap()),
+                "{s:?}"
+            );
+        }
+    }
+    drop(socks);
+}
+
+/// Listings before and after `ss ARGS` in which `same` agrees (the state
+/// did not move while ss read it), with ss's text; retried until then.
+async fn still_around_ss<K: PartialEq>(
+    ns: &TestNs,
+    query: &tokio_netlink::diag::InetQuery,
+    args: &[&str],
+    same: impl Fn(&[InetSocket]) -> K,
+) -> (Vec<InetSocket>, String, Vec<InetSocket>) {
+    for _ in 0..100 {
+        let before = query.clone().await.unwrap();
+        let text = ss(ns, args);
+        let after = query.clone().await.unwrap();
+        if same(&before) == same(&after) {
+            return (before, text, after);
+        }
+    }
+    panic!("the sockets never held still around ss {args:?}");
+}
+
+/// A socket's timer as ss -o shows it, checked against our readings
+/// before and after ss's: the same timer and count, and ss's time between.
+fn assert_timer_like_ss(before: &InetSocket, l: &cd::SsLine, after: &InetSocket) {
+    match cd::ss_timer(l) {
+        None => assert_eq!(after.timer_kind(), Timer::Off, "{l:?}"),
+        Some((name, ms, count)) => {
+            assert_eq!(name, after.timer_kind().ss_name(), "{l:?}");
+            assert_eq!(count, u32::from(after.retrans()), "{l:?}");
+            assert!(
+                cd::timer_between(before.expires(), ms, after.expires()),
+                "ss's {ms} ms not between {} and {}: {l:?}",
+                before.expires(),
+                after.expires()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_and_timewait_timers_match_ss() {
+    let ns = TestNs::new().await;
+    let (ka, tw) = in_ns(&ns, || {
+        (tcp_pair("127.0.0.1:7800"), tcp_pair("127.0.0.1:7801"))
+    });
+    // The first probe after 30 s idle: armed now, fires after the test.
+    cd::set_int(&ka.client, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 30);
+    cd::set_int(&ka.client, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+    // An active close: the client's end stays in TIME-WAIT.
+    let TcpPair {
+        listener: _tw_listener,
+        client: tw_client,
+        server: tw_server,
+    } = tw;
+    let tw_at = tw_client.local_addr().unwrap();
+    drop(tw_client);
+    let diag = ns.client().diag();
+    eventually("the server end in CLOSE-WAIT", async || {
+        let socks = diag.tcp().await.unwrap();
+        socks
+            .iter()
+            .any(|s| s.remote() == tw_at && s.state() == state::CLOSE_WAIT)
+    })
+    .await;
+    drop(tw_server);
+    eventually("the client end in TIME-WAIT", async || {
+        let socks = diag.tcp().await.unwrap();
+        socks
+            .iter()
+            .any(|s| s.local() == tw_at && s.state() == state::TIME_WAIT)
+    })
+    .await;
+
+    let query = diag.tcp().info();
+    let timers = |v: &[InetSocket]| {
+        v.iter()
+            .map(|s| (key_of(s), s.timer_kind(), s.retrans()))
+            .collect::<Vec<_>>()
+    };
+    let (before, text, after) = still_around_ss(&ns, &query, &["-tanoOH"], timers).await;
+    let lines = parse_ss(&text);
+    assert_eq!(after.len(), 5, "{after:#?}");
+    for (b, a) in before.iter().zip(&after) {
+        assert_timer_like_ss(b, cd::line_of(&lines, a), a);
+    }
+    let at = |a| after.iter().find(|s| s.local() == a).unwrap();
+    let k = at(ka.client.local_addr().unwrap());
+    assert_eq!(k.timer_kind(), Timer::KeepAlive, "{k:?}");
+    assert!(k.expires() > 0 && k.expires() <= 30_000, "{}", k.expires());
+    assert_eq!(k.retrans(), 0, "no probe sent yet");
+    assert_eq!(k.tcp_info().unwrap().probes(), Some(0));
+    let t = at(tw_at);
+    assert_eq!(
+        (t.state(), t.timer_kind()),
+        (state::TIME_WAIT, Timer::TimeWait)
+    );
+    // TCP_TIMEWAIT_LEN is 60 s; a TIME-WAIT socket has no file, no tcp_info.
+    assert!(t.expires() > 0 && t.expires() <= 60_000, "{}", t.expires());
+    assert_eq!((t.inode(), t.tcp_info().is_none()), (0, true));
+    // The peer without keepalive has no timer.
+    let server = after
+        .iter()
+        .find(|s| s.remote() == ka.client.local_addr().unwrap())
+        .unwrap();
+    assert_eq!(server.timer_kind(), Timer::Off);
+    drop(ka);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retransmits_and_keepalive_probes_count_up_while_acks_are_lost() {
+    // The clients here, the server in a peer namespace behind a veth pair.
+    let ns = TestNs::new().await;
+    let peer = TestNs::new().await;
+    ns.ip(&[
+        "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", &peer.name,
+    ]);
+    ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "v0"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    peer.ip(&["addr", "add", "10.9.0.2/24", "dev", "v1"]);
+    peer.ip(&["link", "set", "v1", "up"]);
+    let listener = in_ns(&peer, || TcpListener::bind("10.9.0.2:7900").unwrap());
+    let (busy, idle) = in_ns(&ns, || {
+        let busy = TcpStream::connect("10.9.0.2:7900").unwrap();
+        let idle = TcpStream::connect("10.9.0.2:7900").unwrap();
+        (busy, idle)
+    });
+    let _accepted = (listener.accept().unwrap(), listener.accept().unwrap());
+    // Probes after 1 s idle, then every second, 50 before giving up.
+    for (opt, v) in [
+        (libc::TCP_KEEPIDLE, 1),
+        (libc::TCP_KEEPINTVL, 1),
+        (libc::TCP_KEEPCNT, 50),
+    ] {
+        cd::set_int(&idle, libc::IPPROTO_TCP, opt, v);
+    }
+    cd::set_int(&idle, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+    // The server still receives but can no longer answer.
+    peer.ip(&["route", "add", "blackhole", "10.9.0.1/32"]);
+    (&busy).write_all(&[5u8; 1000]).unwrap();
+
+    let diag = ns.client().diag();
+    let query = diag
+        .tcp()
+        .states(States::ESTABLISHED)
+        .extensions(Extensions::INFO | Extensions::MEMINFO);
+    let busy_at = busy.local_addr().unwrap();
+    let idle_at = idle.local_addr().unwrap();
+    let find = |v: &[InetSocket], a| v.iter().find(|s| s.local() == a).cloned().unwrap();
+    let mut seen = None;
+    eventually("three retransmits and two unanswered probes", async || {
+        let socks = query.clone().await.unwrap();
+        let (b, i) = (find(&socks, busy_at), find(&socks, idle_at));
+        // Each new state, for the record should it never get there.
+        let now = Some((b.timer_kind(), b.retrans(), i.timer_kind(), i.retrans()));
+        if now != seen {
+            eprintln!("busy {b:?}, idle {i:?}: {now:?}");
+            seen = now;
+        }
+        b.timer_kind() == Timer::Retransmit
+            && b.retrans() >= 3
+            && i.timer_kind() == Timer::KeepAlive
+            && i.retrans() >= 2
+    })
+    .await;
+
+    let counts = |v: &[InetSocket]| {
+        v.iter()
+            .map(|s| {
+                (
+                    s.timer_kind(),
+                    s.retrans(),
+                    s.tcp_info().unwrap().total_retrans(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (before, text, after) = still_around_ss(&ns, &query, &["-tanoiOH"], counts).await;
+    let lines = parse_ss(&text);
+    for (b, a) in before.iter().zip(&after) {
+        assert_timer_like_ss(b, cd::line_of(&lines, a), a);
+    }
+    let b = find(&after, busy_at);
+    let info = b.tcp_info().unwrap();
+    // The header's count is the connection's icsk_retransmits, which
+    // tcp_info reports too; the lifetime total is at least as large.
+    assert_eq!(info.retransmits(), Some(b.retrans()));
+    assert!(info.total_retrans().unwrap() >= u32::from(b.retrans()));
+    assert!(info.backoff().unwrap() >= 1);
+    let l = cd::line_of(&lines, &b);
+    let (_, total) = l.get("retrans").expect("retrans:").split_once('/').unwrap();
+    assert_eq!(total, info.total_retrans().unwrap().to_string(), "{l:?}");
+    // The 1000 bytes are still unacknowledged, queued, and counted.
+    assert_eq!((b.wqueue(), info.unacked()), (1000, Some(1)));
+    assert!(b.meminfo().unwrap().wmem >= 1000);
+    let i = find(&after, idle_at);
+    assert_eq!(i.tcp_info().unwrap().probes(), Some(i.retrans()));
+    assert_eq!(i.wqueue(), 0);
+    drop((busy, idle, listener));
 }

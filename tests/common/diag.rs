@@ -132,8 +132,10 @@ pub fn parse_ss(text: &str) -> Vec<SsLine> {
         let (local, dev) = split_dev(words[3]);
         out.push(SsLine {
             state,
-            recv_q: words[1].parse().unwrap(),
-            send_q: words[2].parse().unwrap(),
+            // ss prints the kernel's u32 counters as int (a deferred Fast
+            // Open connect's Send-Q is write_seq minus an unset snd_una).
+            recv_q: words[1].parse::<i64>().unwrap() as u32,
+            send_q: words[2].parse::<i64>().unwrap() as u32,
             local,
             peer: split_dev(words[4]).0,
             dev,
@@ -290,7 +292,7 @@ pub fn send_to(fd: &OwnedFd, data: &[u8], a: SocketAddr) {
 }
 
 /// `setsockopt(2)` of an int option, panicking on failure.
-pub fn set_int(fd: &OwnedFd, level: i32, name: i32, v: i32) {
+pub fn set_int(fd: &impl AsRawFd, level: i32, name: i32, v: i32) {
     // SAFETY: an int option of the right size.
     let r = unsafe {
         libc::setsockopt(
@@ -592,23 +594,25 @@ pub fn line_of<'a>(lines: &'a [SsLine], s: &InetSocket) -> &'a SsLine {
 }
 
 /// Milliseconds of ss's `print_ms_timer` text: `1min3sec`, `12sec`,
-/// `9.120sec`, `200ms`, or nothing for 0.
+/// `9.120sec` (`9.120ms` before iproute2 6.5 fixed the unit), `200ms`, or
+/// nothing for 0.
 pub fn ss_ms(t: &str) -> u32 {
     let num = |s: &str| -> u32 { s.parse().unwrap_or_else(|_| panic!("timer {t:?}")) };
     let (min, rest) = match t.split_once("min") {
         Some((m, r)) => (num(m), r),
         None => (0, t),
     };
-    let ms = if let Some(ms) = rest.strip_suffix("ms") {
-        num(ms)
-    } else if let Some(sec) = rest.strip_suffix("sec") {
-        match sec.split_once('.') {
-            Some((s, frac)) => num(s) * 1000 + num(frac),
-            None => num(sec) * 1000,
+    let (n, unit) = match (rest.strip_suffix("ms"), rest.strip_suffix("sec")) {
+        (Some(n), _) => (n, 1),
+        (_, Some(n)) => (n, 1000),
+        _ => {
+            assert!(rest.is_empty(), "timer {t:?}");
+            ("0", 1)
         }
-    } else {
-        assert!(rest.is_empty(), "timer {t:?}");
-        0
+    };
+    let ms = match n.split_once('.') {
+        Some((s, frac)) => num(s) * 1000 + num(frac),
+        None => num(n) * unit,
     };
     min * 60_000 + ms
 }
