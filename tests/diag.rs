@@ -1385,3 +1385,138 @@ async fn retransmits_and_keepalive_probes_count_up_while_acks_are_lost() {
     assert_eq!(i.wqueue(), 0);
     drop((busy, idle, listener));
 }
+
+/// What `ss -ti` prints after `tcp-ulp-mptcp` for a subflow.
+fn ss_subflow(m: &tokio_netlink::diag::MptcpSubflowInfo) -> String {
+    let flags = m.flags.unwrap_or(0);
+    let letters: String = "MmJjBbecv"
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| flags & (1 << i) != 0)
+        .map(|(_, c)| c)
+        .collect();
+    let mut t = String::new();
+    if !letters.is_empty() {
+        t += &format!(" flags:{letters}");
+    }
+    if let (Some(tr), Some(tl), Some(ir), Some(il)) = (m.token_rem, m.token_loc, m.id_rem, m.id_loc)
+    {
+        t += &format!(" token:{tr:04x}(id:{ir})/{tl:04x}(id:{il})");
+    }
+    if let Some(v) = m.map_seq {
+        t += &format!(" seq:{v:x}");
+    }
+    if let Some(v) = m.map_sfseq {
+        t += &format!(" sfseq:{v:x}");
+    }
+    if let Some(v) = m.ssn_offset {
+        t += &format!(" ssnoff:{v:x}");
+    }
+    if let Some(v) = m.map_datalen {
+        t += &format!(" maplen:{v:x}");
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mptcp_subflows_carry_the_mptcp_ulp_state_of_their_connection() {
+    use tokio_netlink::diag::MptcpSubflowInfo as Sf;
+    let ns = TestNs::new().await;
+    let made = in_ns(&ns, || {
+        let l = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 262)?;
+        cd::bind(&l, "127.0.0.1:7950".parse().unwrap());
+        cd::listen(&l);
+        let l = TcpListener::from(l);
+        let c = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 262)?;
+        cd::connect(&c, "127.0.0.1:7950".parse().unwrap());
+        let s = l.accept().unwrap().0;
+        Ok::<_, std::io::Error>((l, TcpStream::from(c), s))
+    });
+    let (l, c, s) = match made {
+        Ok(v) => v,
+        Err(e) => return common::feature_missing("MPTCP sockets", &e),
+    };
+    // Data both ways: the connection becomes fully established and each
+    // subflow keeps the mapping of what it received last.
+    (&c).write_all(b"hello").unwrap();
+    let mut b = [0u8; 5];
+    (&s).read_exact(&mut b).unwrap();
+    (&s).write_all(b"world!").unwrap();
+    let mut b = [0u8; 6];
+    (&c).read_exact(&mut b).unwrap();
+
+    let diag = ns.client().diag();
+    let subflows = diag.tcp().info();
+    let conns = diag.inet().protocol(InetProtocol::Mptcp).info();
+    let ulp_of = |v: &[InetSocket]| v.iter().map(|s| s.ulp()).collect::<Vec<_>>();
+    eventually("both subflows fully established", async || {
+        let v = subflows.clone().await.unwrap();
+        let e = Sf::FLAG_FULLY_ESTABLISHED;
+        v.iter()
+            .filter_map(|s| s.ulp()?.mptcp()?.flags)
+            .filter(|f| f & e != 0)
+            .count()
+            == 2
+    })
+    .await;
+    let (before, text, tcp) = still_around_ss(&ns, &subflows, &["-tanieOH"], ulp_of).await;
+    assert_eq!(ulp_of(&before), ulp_of(&tcp));
+    let lines = parse_ss(&text);
+    let msks = conns.clone().await.unwrap();
+    assert_eq!(tcp.len(), 3, "{tcp:#?}");
+    assert_eq!(msks.len(), 3, "{msks:#?}");
+    for sf in &tcp {
+        let ulp = sf.ulp().expect("INET_DIAG_ULP_INFO");
+        assert_eq!(ulp.name(), Some("mptcp"), "{ulp:?}");
+        assert!(ulp.tls().is_none());
+        let l = cd::line_of(&lines, sf);
+        let (_, after_ulp) = l.rest.split_once("tcp-ulp-mptcp").expect("ULP in ss");
+        // The listener's subflow has the ULP and no state yet.
+        let Some(m) = ulp.mptcp() else {
+            assert_eq!(sf.state(), state::LISTEN);
+            assert_eq!(after_ulp.trim(), "", "{l:?}");
+            continue;
+        };
+        assert!(
+            after_ulp.starts_with(&ss_subflow(&m)),
+            "{} in {l:?}",
+            ss_subflow(&m)
+        );
+        let is_client = sf.local() == c.local_addr().unwrap();
+        // MP_CAPABLE both ways; the client sent the third ACK's key.
+        let mut want = Sf::FLAG_MCAP_REM | Sf::FLAG_FULLY_ESTABLISHED | Sf::FLAG_CONNECTED;
+        if is_client {
+            want |= Sf::FLAG_MCAP_LOC;
+        }
+        assert_eq!(m.flags, Some(want), "{m:?}");
+        // The first subflow: address ids 0; the peer's token is learnt
+        // only by MP_JOIN subflows.
+        assert_eq!(
+            (m.id_loc, m.id_rem, m.token_rem),
+            (Some(0), Some(0), Some(0))
+        );
+        // Its connection: the MPTCP socket with the same ends, whose
+        // mptcp_info (INET_DIAG_INFO) has the token and the data sequence.
+        let msk = msks
+            .iter()
+            .find(|k| (k.local(), k.remote()) == (sf.local(), sf.remote()))
+            .unwrap();
+        assert_eq!(msk.protocol(), InetProtocol::Mptcp);
+        // A subflow has no file of its own: it reports its connection's.
+        assert_eq!(sf.inode(), msk.inode());
+        let info = msk.info_raw().expect("mptcp_info");
+        let word = |o: usize| u32::from_ne_bytes(info[o..o + 4].try_into().unwrap());
+        let dword = |o: usize| u64::from_ne_bytes(info[o..o + 8].try_into().unwrap());
+        let (token, rcv_nxt) = (word(12), dword(32));
+        assert_eq!(m.token_loc, Some(token), "{m:?}");
+        // The last mapping received ends at the connection's rcv_nxt.
+        let got = if is_client { 6 } else { 5 };
+        assert_eq!(m.map_datalen, Some(got));
+        assert_eq!(m.map_seq.unwrap() + u64::from(got), rcv_nxt, "{m:?}");
+        assert_eq!(m.map_sfseq, Some(1), "the first byte after the SYN");
+        // Only raw sockets carry INET_DIAG_PROTOCOL; an MPTCP listing is
+        // told apart by the request alone.
+        assert_eq!((sf.protocol_attr(), msk.protocol_attr()), (None, None));
+    }
+    drop((l, c, s));
+}

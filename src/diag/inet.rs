@@ -477,7 +477,8 @@ impl InetSocket {
             .map(|b| b != 0)
     }
 
-    /// INET_DIAG_PROTOCOL (raw and MPTCP subflow replies).
+    /// INET_DIAG_PROTOCOL: a raw socket's own IP protocol. The kernel sends
+    /// it for SOCK_RAW sockets only (not for MPTCP sockets or subflows).
     pub fn protocol_attr(&self) -> Option<u8> {
         self.attr(a::PROTOCOL).and_then(attrs::u8_of)
     }
