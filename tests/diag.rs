@@ -1071,33 +1071,6 @@ mod ipopt {
     pub const IPV6_FREEBIND: i32 = 78;
 }
 
-/// The names `ss --inet-sockopt` prints for the flags set, in its order.
-fn sockopt_names(o: tokio_netlink::diag::SockOpt) -> Vec<&'static str> {
-    [
-        (o.recverr(), "recverr"),
-        (o.is_icsk(), "is_icsk"),
-        (o.freebind(), "freebind"),
-        (o.hdrincl(), "hdrincl"),
-        (o.mc_loop(), "mc_loop"),
-        (o.transparent(), "transparent"),
-        (o.mc_all(), "mc_all"),
-        (o.nodefrag(), "nodefrag"),
-        (o.bind_address_no_port(), "bind_addr_no_port"),
-        (o.recverr_rfc4884(), "recverr_rfc4884"),
-        (o.defer_connect(), "defer_connect"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect()
-}
-
-/// The flags of ss's `inet-sockopt: ( … )` (`-O`, one line per socket).
-fn ss_sockopt(l: &cd::SsLine) -> Vec<String> {
-    let (_, rest) = l.rest.split_once("inet-sockopt: (").expect("inet-sockopt");
-    let (flags, _) = rest.split_once(')').unwrap();
-    flags.split_whitespace().map(String::from).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sockopt_flags_match_what_was_set_and_ss() {
     use ipopt::*;
@@ -1167,7 +1140,11 @@ async fn sockopt_flags_match_what_was_set_and_ss() {
     ];
     for (fd, names) in want {
         let s = by_ino(fd);
-        assert_eq!(sockopt_names(s.sockopt().expect("SOCKOPT")), names, "{s:?}");
+        assert_eq!(
+            cd::sockopt_names(s.sockopt().expect("SOCKOPT")),
+            names,
+            "{s:?}"
+        );
     }
     assert_eq!(by_ino(deferred).state(), state::SYN_SENT, "no SYN sent yet");
     // Every socket as ss shows it.
@@ -1179,8 +1156,8 @@ async fn sockopt_flags_match_what_was_set_and_ss() {
         assert_eq!(lines.len(), socks.len());
         for s in socks {
             assert_eq!(
-                ss_sockopt(cd::line_of(&lines, s)),
-                sockopt_names(s.sockopt().unwrap()),
+                cd::ss_sockopt(cd::line_of(&lines, s)),
+                cd::sockopt_names(s.sockopt().unwrap()),
                 "{s:?}"
             );
         }

@@ -760,7 +760,7 @@ pub async fn cc_info_matches_ss(ns: &TestNs, algo: &str) -> std::io::Result<()> 
     let mut last = None;
     for _ in 0..50 {
         let before = query.clone().await.unwrap();
-        let text = ss(ns, &["-tinOH"]);
+        let text = ss(ns, &["-tinoOH"]); // -o: TCP options too
         let after = query.clone().await.unwrap();
         let of = |v: &[InetSocket]| {
             v.iter()
@@ -850,4 +850,31 @@ pub async fn cc_info_matches_ss(ns: &TestNs, algo: &str) -> std::io::Result<()> 
     }
     drop((listener, client, server, late));
     Ok(())
+}
+
+/// The names `ss --inet-sockopt` prints for the flags set, in its order.
+pub fn sockopt_names(o: tokio_netlink::diag::SockOpt) -> Vec<&'static str> {
+    [
+        (o.recverr(), "recverr"),
+        (o.is_icsk(), "is_icsk"),
+        (o.freebind(), "freebind"),
+        (o.hdrincl(), "hdrincl"),
+        (o.mc_loop(), "mc_loop"),
+        (o.transparent(), "transparent"),
+        (o.mc_all(), "mc_all"),
+        (o.nodefrag(), "nodefrag"),
+        (o.bind_address_no_port(), "bind_addr_no_port"),
+        (o.recverr_rfc4884(), "recverr_rfc4884"),
+        (o.defer_connect(), "defer_connect"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// The flags of ss's `inet-sockopt: ( … )` (`-O`, one line per socket).
+pub fn ss_sockopt(l: &SsLine) -> Vec<String> {
+    let (_, rest) = l.rest.split_once("inet-sockopt: (").expect("inet-sockopt");
+    let (flags, _) = rest.split_once(')').unwrap();
+    flags.split_whitespace().map(String::from).collect()
 }
