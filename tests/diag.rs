@@ -990,7 +990,7 @@ async fn inet_meminfo_accounts_for_queued_data_and_matches_ss() {
     // Every byte is either still queued at the sender or waiting unread
     // at the receiver, once the window has closed and the ACKs are in.
     let mut last = None;
-    for _ in 0..200 {
+    eventually("the queues settled, ss seeing them as we do", async || {
         let before = query.clone().await.unwrap();
         let text = ss(&ns, &["-tamnoOH"]);
         let after = query.clone().await.unwrap();
@@ -1003,13 +1003,15 @@ async fn inet_meminfo_accounts_for_queued_data_and_matches_ss() {
                 .collect::<Vec<_>>()
         };
         let (c, s) = ends(&after);
-        if view(&before) == view(&after) && c.wqueue() as usize + s.rqueue() as usize == sent {
+        let settled =
+            view(&before) == view(&after) && c.wqueue() as usize + s.rqueue() as usize == sent;
+        if settled {
             last = Some((after, text));
-            break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    let (socks, text) = last.expect("the queues never settled");
+        settled
+    })
+    .await;
+    let (socks, text) = last.unwrap();
     let lines = parse_ss(&text);
     assert_eq!(socks.len(), 3);
     for s in &socks {
