@@ -13,7 +13,7 @@ use common::TestNs;
 use common::diag::{self as cd, eventually, in_ns, key_of, parse_ss, ss, ss_keys};
 use futures::TryStreamExt;
 use tokio_netlink::diag::{
-    Cmp, Extensions, Family, Filter, InetProtocol, InetSocket, SockId, States, state,
+    Cmp, Extensions, Family, Filter, InetProtocol, InetSocket, SockId, States, Timer, state,
 };
 use tokio_netlink::{Error, Netlink};
 
@@ -749,4 +749,753 @@ async fn dev_fwmark_and_cgroup_filters_return_what_ss_returns() {
         other => panic!("{other:?}"),
     }
     drop(socks);
+}
+
+/// `%#x` as ss prints TOS values (plain `0` for zero).
+fn hex(v: u32) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tos_tclass_and_class_id_match_ss() {
+    let ns = TestNs::new().await;
+    let socks = in_ns(&ns, || {
+        let l4 = listener_with("127.0.0.1:7400", |fd| {
+            cd::set_int(fd, libc::IPPROTO_IP, libc::IP_TOS, 0x20);
+        });
+        let c4 = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        cd::set_int(&c4, libc::IPPROTO_IP, libc::IP_TOS, 0x48);
+        // Above 6 needs CAP_NET_ADMIN; 1:1 as a qdisc class.
+        cd::set_int(&c4, libc::SOL_SOCKET, libc::SO_PRIORITY, 0x10001);
+        cd::connect(&c4, "127.0.0.1:7400".parse().unwrap());
+        let s4 = l4.accept().unwrap().0;
+        let l6 = listener_with("[::1]:7401", |_| {});
+        let c6 = cd::socket(libc::AF_INET6, libc::SOCK_STREAM, 0).unwrap();
+        cd::set_int(&c6, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xb8);
+        cd::set_int(&c6, libc::SOL_SOCKET, libc::SO_PRIORITY, 5);
+        cd::connect(&c6, "[::1]:7401".parse().unwrap());
+        let s6 = l6.accept().unwrap().0;
+        let u = cd::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
+        cd::set_int(&u, libc::IPPROTO_IP, libc::IP_TOS, 0x10);
+        cd::set_int(&u, libc::SOL_SOCKET, libc::SO_PRIORITY, 3);
+        cd::bind(&u, "127.0.0.1:7402".parse().unwrap());
+        (l4, TcpStream::from(c4), s4, l6, TcpStream::from(c6), s6, u)
+    });
+    let (l4, c4, _s4, _l6, c6, _s6, u) = &socks;
+    let diag = ns.client().diag();
+    let ext = Extensions::TOS | Extensions::TCLASS;
+    let tcp = diag.tcp().extensions(ext).await.unwrap();
+    let text = ss(&ns, &["-tanH", "--tos"]);
+    let lines = parse_ss(&text);
+    assert_eq!(tcp.len(), 6);
+    let at = |a: std::net::SocketAddr| tcp.iter().find(|s| s.local() == a).unwrap();
+    let c4s = at(c4.local_addr().unwrap());
+    assert_eq!(
+        (c4s.tos(), c4s.tclass(), c4s.class_id()),
+        (Some(0x48), None, Some(0x10001)),
+        "IPv4: TOS, no TCLASS; SO_PRIORITY stands in for a net_cls class id"
+    );
+    let l4s = at(l4.local_addr().unwrap());
+    assert_eq!((l4s.tos(), l4s.class_id()), (Some(0x20), Some(0)));
+    let c6s = at(c6.local_addr().unwrap());
+    assert_eq!(
+        (c6s.tos(), c6s.tclass(), c6s.class_id()),
+        (Some(0), Some(0xb8), Some(5)),
+        "IPv6: TCLASS, and the (unused) IPv4 TOS too"
+    );
+    // Every socket as ss --tos shows it (ss prints what the kernel sends).
+    for s in &tcp {
+        let l = cd::line_of(&lines, s);
+        let want = |v: Option<u32>| v.map(hex);
+        assert_eq!(
+            l.get("tos").map(String::from),
+            want(s.tos().map(u32::from)),
+            "{l:?}"
+        );
+        assert_eq!(
+            l.get("tclass").map(String::from),
+            want(s.tclass().map(u32::from)),
+            "{l:?}"
+        );
+        assert_eq!(
+            l.get("class_id").map(String::from),
+            want(s.class_id()),
+            "{l:?}"
+        );
+    }
+    // UDP sockets report them the same way.
+    let udp = diag.udp().extensions(ext).await.unwrap();
+    assert_eq!(udp.len(), 1);
+    assert_eq!(udp[0].inode(), cd::ino(u));
+    assert_eq!((udp[0].tos(), udp[0].class_id()), (Some(0x10), Some(3)));
+    let l = &parse_ss(&ss(&ns, &["-uanH", "--tos"]))[0];
+    assert_eq!(
+        (l.get("tos"), l.get("class_id")),
+        (Some("0x10"), Some("0x3"))
+    );
+    // Not asked for, not sent.
+    let plain = diag.tcp().await.unwrap();
+    assert!(
+        plain
+            .iter()
+            .all(|s| s.tos().is_none() && s.tclass().is_none() && s.class_id().is_none())
+    );
+    // TOS alone brings no CLASS_ID (it is requested through TCLASS).
+    let tos_only = diag.tcp().extensions(Extensions::TOS).await.unwrap();
+    assert!(
+        tos_only
+            .iter()
+            .all(|s| s.tos().is_some() && s.class_id().is_none())
+    );
+    drop(socks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_bits_match_ss() {
+    let ns = TestNs::new().await;
+    let (half, both, open) = in_ns(&ns, || {
+        (
+            tcp_pair("127.0.0.1:7500"),
+            tcp_pair("127.0.0.1:7501"),
+            tcp_pair("127.0.0.1:7502"),
+        )
+    });
+    half.client.shutdown(std::net::Shutdown::Write).unwrap();
+    both.client.shutdown(std::net::Shutdown::Both).unwrap();
+    let diag = ns.client().diag();
+    let at = |socks: &[InetSocket], a: std::net::SocketAddr, peer: std::net::SocketAddr| {
+        socks
+            .iter()
+            .find(|s| s.local() == a && s.remote() == peer)
+            .and_then(|s| s.shutdown())
+    };
+    let ends = |p: &TcpPair| {
+        (
+            p.client.local_addr().unwrap(),
+            p.server.local_addr().unwrap(),
+        )
+    };
+    // The peers learn of it from the FIN, whose ACK moves the clients on
+    // to FIN-WAIT-2.
+    eventually("both FINs received and acked", async || {
+        let socks = diag.tcp().await.unwrap();
+        let (c, s) = ends(&half);
+        let (c2, s2) = ends(&both);
+        let fin_wait2 = socks
+            .iter()
+            .filter(|s| s.state() == state::FIN_WAIT2)
+            .count();
+        at(&socks, s, c) == Some(1) && at(&socks, s2, c2) == Some(1) && fin_wait2 == 2
+    })
+    .await;
+    // Sent without being asked for.
+    let socks = diag.tcp().await.unwrap();
+    // SHUTDOWN bits: 1 receive side (RCV_SHUTDOWN), 2 send side.
+    let want = [
+        (ends(&half), (2, 1)),
+        (ends(&both), (3, 1)),
+        (ends(&open), (0, 0)),
+    ];
+    for ((c, s), (cw, sw)) in want {
+        assert_eq!(at(&socks, c, s), Some(cw), "client {c}");
+        assert_eq!(at(&socks, s, c), Some(sw), "server {s}");
+    }
+    // ss -e shows them as arrows: `<->` open, `-->` no receiving, `<--` no
+    // sending, `---` neither.
+    let lines = parse_ss(&ss(&ns, &["-taneH"]));
+    for s in &socks {
+        let l = cd::line_of(&lines, s);
+        let bits = s.shutdown().expect("INET_DIAG_SHUTDOWN");
+        let arrow = format!(
+            "{}-{}",
+            if bits & 1 != 0 { '-' } else { '<' },
+            if bits & 2 != 0 { '-' } else { '>' }
+        );
+        assert!(l.rest.split(' ').any(|w| w == arrow), "{arrow} in {l:?}");
+    }
+    assert_eq!(
+        socks
+            .iter()
+            .find(|s| s.local() == half.client.local_addr().unwrap())
+            .unwrap()
+            .state(),
+        state::FIN_WAIT2
+    );
+    drop((half, both, open));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bbr_info_matches_ss() {
+    let ns = TestNs::new().await;
+    // Vegas and DCTCP are modules the host kernel lacks: the VM lane has them.
+    if let Err(e) = cd::cc_info_matches_ss(&ns, "bbr").await {
+        common::feature_missing("TCP BBR (tcp_bbr)", &e);
+    }
+}
+
+/// ss's `skmem:(…)` text of SK_MEMINFO counters.
+fn ss_skmem(m: &tokio_netlink::diag::SkMemInfo) -> String {
+    let w = &m.0;
+    let mut t = format!(
+        "skmem:(r{},rb{},t{},tb{},f{},w{},o{}",
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6]
+    );
+    if let Some(bl) = m.backlog() {
+        t += &format!(",bl{bl}");
+    }
+    if let Some(d) = m.drops() {
+        t += &format!(",d{d}");
+    }
+    t + ")"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inet_meminfo_accounts_for_queued_data_and_matches_ss() {
+    let ns = TestNs::new().await;
+    let (l, client, server) = in_ns(&ns, || {
+        // A small receive buffer (inherited by the accepted socket), so the
+        // sender's queue fills while nobody reads.
+        let l = listener_with("127.0.0.1:7600", |fd| {
+            cd::set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
+        });
+        let c = TcpStream::connect("127.0.0.1:7600").unwrap();
+        let s = l.accept().unwrap().0;
+        (l, c, s)
+    });
+    client.set_nonblocking(true).unwrap();
+    let mut sent = 0;
+    loop {
+        match (&client).write(&[3u8; 16384]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let diag = ns.client().diag();
+    let query = diag
+        .tcp()
+        .extensions(Extensions::MEMINFO | Extensions::SKMEMINFO);
+    let client_at = client.local_addr().unwrap();
+    // The accepted socket shares the listener's local address: find both
+    // ends by the client's.
+    let ends = |socks: &[InetSocket]| {
+        let c = socks.iter().find(|s| s.local() == client_at).cloned();
+        let s = socks.iter().find(|s| s.remote() == client_at).cloned();
+        (c.unwrap(), s.unwrap())
+    };
+    // Every byte is either still queued at the sender or waiting unread
+    // at the receiver, once the window has closed and the ACKs are in.
+    let mut last = None;
+    eventually("the queues settled, ss seeing them as we do", async || {
+        let before = query.clone().await.unwrap();
+        let text = ss(&ns, &["-tamnoOH"]);
+        let after = query.clone().await.unwrap();
+        let view = |v: &[InetSocket]| {
+            v.iter()
+                .map(|s| {
+                    let t = (s.timer_kind(), s.retrans());
+                    (s.rqueue(), s.wqueue(), s.meminfo(), s.skmeminfo(), t)
+                })
+                .collect::<Vec<_>>()
+        };
+        let (c, s) = ends(&after);
+        let settled =
+            view(&before) == view(&after) && c.wqueue() as usize + s.rqueue() as usize == sent;
+        if settled {
+            last = Some((after, text));
+        }
+        settled
+    })
+    .await;
+    let (socks, text) = last.unwrap();
+    let lines = parse_ss(&text);
+    assert_eq!(socks.len(), 3);
+    for s in &socks {
+        let m = s.meminfo().expect("INET_DIAG_MEMINFO");
+        let sk = s.skmeminfo().expect("INET_DIAG_SKMEMINFO");
+        // The same counters, read in the same instant, in both layouts.
+        assert_eq!(
+            (Some(m.rmem), Some(m.wmem), Some(m.fmem), Some(m.tmem)),
+            (
+                sk.rmem_alloc(),
+                sk.wmem_queued(),
+                sk.fwd_alloc(),
+                sk.wmem_alloc()
+            ),
+            "{s:?}"
+        );
+        // ss -m prints skmem (and mem:(…) only for kernels without it).
+        let l = cd::line_of(&lines, s);
+        assert!(
+            l.rest.contains(&ss_skmem(&sk)),
+            "{} in {}",
+            ss_skmem(&sk),
+            l.rest
+        );
+    }
+    let (c, s) = ends(&socks);
+    let (cm, sm) = (c.meminfo().unwrap(), s.meminfo().unwrap());
+    assert!(s.rqueue() > 0 && c.wqueue() > 0, "{s:?} {c:?}");
+    // Buffers cost their true size, at least the payload they carry.
+    assert!(sm.rmem >= s.rqueue(), "{sm:?} for {} queued", s.rqueue());
+    assert!(cm.wmem >= c.wqueue(), "{cm:?} for {} queued", c.wqueue());
+    assert_eq!((cm.rmem, sm.wmem), (0, 0));
+    // Data waits behind a closed window, nothing in flight: the sender
+    // probes the window (`persist` in ss -o), and the probes are answered.
+    assert_eq!(c.timer_kind(), Timer::ZeroWindowProbe, "{c:?}");
+    let (name, _, probes) = cd::ss_timer(cd::line_of(&lines, &c)).expect("ss -o timer");
+    assert_eq!((name.as_str(), probes), ("persist", u32::from(c.retrans())));
+    assert_eq!(c.retrans(), 0);
+    let lm = socks
+        .iter()
+        .find(|s| s.state() == state::LISTEN)
+        .unwrap()
+        .meminfo()
+        .unwrap();
+    assert_eq!((lm.rmem, lm.wmem), (0, 0));
+    drop((l, client, server));
+}
+
+/// IP-level options of linux/in.h and linux/in6.h (not all in libc).
+mod ipopt {
+    pub const IP_RECVERR: i32 = 11;
+    pub const IP_FREEBIND: i32 = 15;
+    pub const IP_TRANSPARENT: i32 = 19;
+    pub const IP_BIND_ADDRESS_NO_PORT: i32 = 24;
+    pub const IP_RECVERR_RFC4884: i32 = 26;
+    pub const IP_MULTICAST_LOOP: i32 = 34;
+    pub const IP_MULTICAST_ALL: i32 = 49;
+    pub const IPV6_TRANSPARENT: i32 = 75;
+    pub const IPV6_FREEBIND: i32 = 78;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockopt_flags_match_what_was_set_and_ss() {
+    use ipopt::*;
+    let ns = TestNs::new().await;
+    // Fast Open on, without cookies: a TCP_FASTOPEN_CONNECT socket's
+    // connect() then returns at once and defers its SYN to the first write.
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
+        .arg("net.ipv4.tcp_fastopen=5")
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let socks = in_ns(&ns, || {
+        let on = |fd: &OwnedFd, level, opt| cd::set_int(fd, level, opt, 1);
+        let ip = libc::IPPROTO_IP;
+        let set = listener_with("127.0.0.1:7700", |fd| {
+            on(fd, ip, IP_RECVERR);
+            on(fd, ip, IP_FREEBIND);
+            on(fd, ip, IP_TRANSPARENT);
+            on(fd, ip, IP_BIND_ADDRESS_NO_PORT);
+            on(fd, ip, IP_RECVERR_RFC4884);
+            cd::set_int(fd, ip, IP_MULTICAST_LOOP, 0);
+            cd::set_int(fd, ip, IP_MULTICAST_ALL, 0);
+        });
+        let plain = listener_with("127.0.0.1:7701", |_| {});
+        let deferred = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        on(&deferred, libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT);
+        cd::connect(&deferred, "127.0.0.1:7701".parse().unwrap());
+        let udp = cd::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
+        on(&udp, ip, IP_RECVERR);
+        cd::bind(&udp, "127.0.0.1:7702".parse().unwrap());
+        // The IPv6 spellings set the same inet flags.
+        let v6 = listener_with("[::1]:7703", |fd| {
+            on(fd, libc::IPPROTO_IPV6, IPV6_FREEBIND);
+            on(fd, libc::IPPROTO_IPV6, IPV6_TRANSPARENT);
+        });
+        (set, plain, deferred, udp, v6)
+    });
+    let diag = ns.client().diag();
+    // INET_DIAG_SOCKOPT comes without asking.
+    let tcp = diag.tcp().await.unwrap();
+    let udp = diag.udp().await.unwrap();
+    let by_ino = |fd: &dyn AsRawFd| {
+        tcp.iter()
+            .chain(&udp)
+            .find(|s| s.inode() == cd::ino(&fd.as_raw_fd()))
+            .unwrap()
+    };
+    let (set, plain, deferred, u, v6) = &socks;
+    let want: [(&dyn AsRawFd, &[&str]); 5] = [
+        (
+            set,
+            &[
+                "recverr",
+                "is_icsk",
+                "freebind",
+                "transparent",
+                "bind_addr_no_port",
+                "recverr_rfc4884",
+            ],
+        ),
+        (plain, &["is_icsk", "mc_loop", "mc_all"]),
+        (deferred, &["is_icsk", "mc_loop", "mc_all", "defer_connect"]),
+        (u, &["recverr", "mc_loop", "mc_all"]),
+        // IPv6 sockets keep IP_MULTICAST_ALL off (IPv6 has its own).
+        (v6, &["is_icsk", "freebind", "mc_loop", "transparent"]),
+    ];
+    for (fd, names) in want {
+        let s = by_ino(fd);
+        assert_eq!(
+            cd::sockopt_names(s.sockopt().expect("SOCKOPT")),
+            names,
+            "{s:?}"
+        );
+    }
+    assert_eq!(by_ino(deferred).state(), state::SYN_SENT, "no SYN sent yet");
+    // Every socket as ss shows it.
+    for (args, socks) in [
+        (["-tanOH", "--inet-sockopt"], &tcp),
+        (["-uanOH", "--inet-sockopt"], &udp),
+    ] {
+        let lines = parse_ss(&ss(&ns, &args));
+        assert_eq!(lines.len(), socks.len());
+        for s in socks {
+            assert_eq!(
+                cd::ss_sockopt(cd::line_of(&lines, s)),
+                cd::sockopt_names(s.sockopt().unwrap()),
+                "{s:?}"
+            );
+        }
+    }
+    drop(socks);
+}
+
+/// Listings before and after `ss ARGS` in which `same` agrees (the state
+/// did not move while ss read it), with ss's text; retried until then.
+async fn still_around_ss<K: PartialEq>(
+    ns: &TestNs,
+    query: &tokio_netlink::diag::InetQuery,
+    args: &[&str],
+    same: impl Fn(&[InetSocket]) -> K,
+) -> (Vec<InetSocket>, String, Vec<InetSocket>) {
+    for _ in 0..100 {
+        let before = query.clone().await.unwrap();
+        let text = ss(ns, args);
+        let after = query.clone().await.unwrap();
+        if same(&before) == same(&after) {
+            return (before, text, after);
+        }
+    }
+    panic!("the sockets never held still around ss {args:?}");
+}
+
+/// A socket's timer as ss -o shows it, checked against our readings
+/// before and after ss's: the same timer and count, and ss's time between.
+fn assert_timer_like_ss(before: &InetSocket, l: &cd::SsLine, after: &InetSocket) {
+    match cd::ss_timer(l) {
+        None => assert_eq!(after.timer_kind(), Timer::Off, "{l:?}"),
+        Some((name, ms, count)) => {
+            assert_eq!(name, after.timer_kind().ss_name(), "{l:?}");
+            assert_eq!(count, u32::from(after.retrans()), "{l:?}");
+            assert!(
+                cd::timer_between(before.expires(), ms, after.expires()),
+                "ss's {ms} ms not between {} and {}: {l:?}",
+                before.expires(),
+                after.expires()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_and_timewait_timers_match_ss() {
+    let ns = TestNs::new().await;
+    let (ka, tw) = in_ns(&ns, || {
+        (tcp_pair("127.0.0.1:7800"), tcp_pair("127.0.0.1:7801"))
+    });
+    // The first probe after 30 s idle: armed now, fires after the test.
+    cd::set_int(&ka.client, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 30);
+    cd::set_int(&ka.client, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+    // An active close: the client's end stays in TIME-WAIT.
+    let TcpPair {
+        listener: _tw_listener,
+        client: tw_client,
+        server: tw_server,
+    } = tw;
+    let tw_at = tw_client.local_addr().unwrap();
+    drop(tw_client);
+    let diag = ns.client().diag();
+    eventually("the server end in CLOSE-WAIT", async || {
+        let socks = diag.tcp().await.unwrap();
+        socks
+            .iter()
+            .any(|s| s.remote() == tw_at && s.state() == state::CLOSE_WAIT)
+    })
+    .await;
+    drop(tw_server);
+    eventually("the client end in TIME-WAIT", async || {
+        let socks = diag.tcp().await.unwrap();
+        socks
+            .iter()
+            .any(|s| s.local() == tw_at && s.state() == state::TIME_WAIT)
+    })
+    .await;
+
+    let query = diag.tcp().info();
+    let timers = |v: &[InetSocket]| {
+        v.iter()
+            .map(|s| (key_of(s), s.timer_kind(), s.retrans()))
+            .collect::<Vec<_>>()
+    };
+    let (before, text, after) = still_around_ss(&ns, &query, &["-tanoOH"], timers).await;
+    let lines = parse_ss(&text);
+    assert_eq!(after.len(), 5, "{after:#?}");
+    for (b, a) in before.iter().zip(&after) {
+        assert_timer_like_ss(b, cd::line_of(&lines, a), a);
+    }
+    let at = |a| after.iter().find(|s| s.local() == a).unwrap();
+    let k = at(ka.client.local_addr().unwrap());
+    assert_eq!(k.timer_kind(), Timer::KeepAlive, "{k:?}");
+    assert!(k.expires() > 0 && k.expires() <= 30_000, "{}", k.expires());
+    assert_eq!(k.retrans(), 0, "no probe sent yet");
+    assert_eq!(k.tcp_info().unwrap().probes(), Some(0));
+    let t = at(tw_at);
+    assert_eq!(
+        (t.state(), t.timer_kind()),
+        (state::TIME_WAIT, Timer::TimeWait)
+    );
+    // TCP_TIMEWAIT_LEN is 60 s; a TIME-WAIT socket has no file, no tcp_info.
+    assert!(t.expires() > 0 && t.expires() <= 60_000, "{}", t.expires());
+    assert_eq!((t.inode(), t.tcp_info().is_none()), (0, true));
+    // The peer without keepalive has no timer.
+    let server = after
+        .iter()
+        .find(|s| s.remote() == ka.client.local_addr().unwrap())
+        .unwrap();
+    assert_eq!(server.timer_kind(), Timer::Off);
+    drop(ka);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retransmits_and_keepalive_probes_count_up_while_acks_are_lost() {
+    // The clients here, the server in a peer namespace behind a veth pair.
+    let ns = TestNs::new().await;
+    let peer = TestNs::new().await;
+    ns.ip(&[
+        "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", &peer.name,
+    ]);
+    ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "v0"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    peer.ip(&["addr", "add", "10.9.0.2/24", "dev", "v1"]);
+    peer.ip(&["link", "set", "v1", "up"]);
+    let listener = in_ns(&peer, || TcpListener::bind("10.9.0.2:7900").unwrap());
+    let (busy, idle) = in_ns(&ns, || {
+        let busy = TcpStream::connect("10.9.0.2:7900").unwrap();
+        let idle = TcpStream::connect("10.9.0.2:7900").unwrap();
+        (busy, idle)
+    });
+    let _accepted = (listener.accept().unwrap(), listener.accept().unwrap());
+    // Probes after 1 s idle, then every second, 50 before giving up.
+    for (opt, v) in [
+        (libc::TCP_KEEPIDLE, 1),
+        (libc::TCP_KEEPINTVL, 1),
+        (libc::TCP_KEEPCNT, 50),
+    ] {
+        cd::set_int(&idle, libc::IPPROTO_TCP, opt, v);
+    }
+    cd::set_int(&idle, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+    // The server still receives but can no longer answer.
+    peer.ip(&["route", "add", "blackhole", "10.9.0.1/32"]);
+    (&busy).write_all(&[5u8; 1000]).unwrap();
+
+    let diag = ns.client().diag();
+    let query = diag
+        .tcp()
+        .states(States::ESTABLISHED)
+        .extensions(Extensions::INFO | Extensions::MEMINFO);
+    let busy_at = busy.local_addr().unwrap();
+    let idle_at = idle.local_addr().unwrap();
+    let find = |v: &[InetSocket], a| v.iter().find(|s| s.local() == a).cloned().unwrap();
+    let mut seen = None;
+    eventually("three retransmits and two unanswered probes", async || {
+        let socks = query.clone().await.unwrap();
+        let (b, i) = (find(&socks, busy_at), find(&socks, idle_at));
+        // Each new state, for the record should it never get there.
+        let now = Some((b.timer_kind(), b.retrans(), i.timer_kind(), i.retrans()));
+        if now != seen {
+            eprintln!("busy {b:?}, idle {i:?}: {now:?}");
+            seen = now;
+        }
+        b.timer_kind() == Timer::Retransmit
+            && b.retrans() >= 3
+            && i.timer_kind() == Timer::KeepAlive
+            && i.retrans() >= 2
+    })
+    .await;
+
+    let counts = |v: &[InetSocket]| {
+        v.iter()
+            .map(|s| {
+                (
+                    s.timer_kind(),
+                    s.retrans(),
+                    s.tcp_info().unwrap().total_retrans(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (before, text, after) = still_around_ss(&ns, &query, &["-tanoiOH"], counts).await;
+    let lines = parse_ss(&text);
+    for (b, a) in before.iter().zip(&after) {
+        assert_timer_like_ss(b, cd::line_of(&lines, a), a);
+    }
+    let b = find(&after, busy_at);
+    let info = b.tcp_info().unwrap();
+    // The header's count is the connection's icsk_retransmits, which
+    // tcp_info reports too; the lifetime total is at least as large.
+    assert_eq!(info.retransmits(), Some(b.retrans()));
+    assert!(info.total_retrans().unwrap() >= u32::from(b.retrans()));
+    assert!(info.backoff().unwrap() >= 1);
+    let l = cd::line_of(&lines, &b);
+    let (_, total) = l.get("retrans").expect("retrans:").split_once('/').unwrap();
+    assert_eq!(total, info.total_retrans().unwrap().to_string(), "{l:?}");
+    // The 1000 bytes are still unacknowledged, queued, and counted.
+    assert_eq!((b.wqueue(), info.unacked()), (1000, Some(1)));
+    assert!(b.meminfo().unwrap().wmem >= 1000);
+    let i = find(&after, idle_at);
+    assert_eq!(i.tcp_info().unwrap().probes(), Some(i.retrans()));
+    assert_eq!(i.wqueue(), 0);
+    drop((busy, idle, listener));
+}
+
+/// What `ss -ti` prints after `tcp-ulp-mptcp` for a subflow.
+fn ss_subflow(m: &tokio_netlink::diag::MptcpSubflowInfo) -> String {
+    let flags = m.flags.unwrap_or(0);
+    let letters: String = "MmJjBbecv"
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| flags & (1 << i) != 0)
+        .map(|(_, c)| c)
+        .collect();
+    let mut t = String::new();
+    if !letters.is_empty() {
+        t += &format!(" flags:{letters}");
+    }
+    if let (Some(tr), Some(tl), Some(ir), Some(il)) = (m.token_rem, m.token_loc, m.id_rem, m.id_loc)
+    {
+        t += &format!(" token:{tr:04x}(id:{ir})/{tl:04x}(id:{il})");
+    }
+    if let Some(v) = m.map_seq {
+        t += &format!(" seq:{v:x}");
+    }
+    if let Some(v) = m.map_sfseq {
+        t += &format!(" sfseq:{v:x}");
+    }
+    if let Some(v) = m.ssn_offset {
+        t += &format!(" ssnoff:{v:x}");
+    }
+    if let Some(v) = m.map_datalen {
+        t += &format!(" maplen:{v:x}");
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mptcp_subflows_carry_the_mptcp_ulp_state_of_their_connection() {
+    use tokio_netlink::diag::MptcpSubflowInfo as Sf;
+    let ns = TestNs::new().await;
+    let made = in_ns(&ns, || {
+        let l = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 262)?;
+        cd::bind(&l, "127.0.0.1:7950".parse().unwrap());
+        cd::listen(&l);
+        let l = TcpListener::from(l);
+        let c = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 262)?;
+        cd::connect(&c, "127.0.0.1:7950".parse().unwrap());
+        let s = l.accept().unwrap().0;
+        Ok::<_, std::io::Error>((l, TcpStream::from(c), s))
+    });
+    let (l, c, s) = match made {
+        Ok(v) => v,
+        Err(e) => return common::feature_missing("MPTCP sockets", &e),
+    };
+    // Data both ways: the connection becomes fully established and each
+    // subflow keeps the mapping of what it received last.
+    (&c).write_all(b"hello").unwrap();
+    let mut b = [0u8; 5];
+    (&s).read_exact(&mut b).unwrap();
+    (&s).write_all(b"world!").unwrap();
+    let mut b = [0u8; 6];
+    (&c).read_exact(&mut b).unwrap();
+
+    let diag = ns.client().diag();
+    let subflows = diag.tcp().info();
+    let conns = diag.inet().protocol(InetProtocol::Mptcp).info();
+    let ulp_of = |v: &[InetSocket]| v.iter().map(|s| s.ulp()).collect::<Vec<_>>();
+    eventually("both subflows fully established", async || {
+        let v = subflows.clone().await.unwrap();
+        let e = Sf::FLAG_FULLY_ESTABLISHED;
+        v.iter()
+            .filter_map(|s| s.ulp()?.mptcp()?.flags)
+            .filter(|f| f & e != 0)
+            .count()
+            == 2
+    })
+    .await;
+    let (before, text, tcp) = still_around_ss(&ns, &subflows, &["-tanieOH"], ulp_of).await;
+    assert_eq!(ulp_of(&before), ulp_of(&tcp));
+    let lines = parse_ss(&text);
+    let msks = conns.clone().await.unwrap();
+    assert_eq!(tcp.len(), 3, "{tcp:#?}");
+    assert_eq!(msks.len(), 3, "{msks:#?}");
+    for sf in &tcp {
+        let ulp = sf.ulp().expect("INET_DIAG_ULP_INFO");
+        assert_eq!(ulp.name(), Some("mptcp"), "{ulp:?}");
+        assert!(ulp.tls().is_none());
+        let l = cd::line_of(&lines, sf);
+        let (_, after_ulp) = l.rest.split_once("tcp-ulp-mptcp").expect("ULP in ss");
+        // The listener's subflow has the ULP and no state yet.
+        let Some(m) = ulp.mptcp() else {
+            assert_eq!(sf.state(), state::LISTEN);
+            assert_eq!(after_ulp.trim(), "", "{l:?}");
+            continue;
+        };
+        assert!(
+            after_ulp.starts_with(&ss_subflow(&m)),
+            "{} in {l:?}",
+            ss_subflow(&m)
+        );
+        let is_client = sf.local() == c.local_addr().unwrap();
+        // MP_CAPABLE both ways; the client sent the third ACK's key.
+        let mut want = Sf::FLAG_MCAP_REM | Sf::FLAG_FULLY_ESTABLISHED | Sf::FLAG_CONNECTED;
+        if is_client {
+            want |= Sf::FLAG_MCAP_LOC;
+        }
+        assert_eq!(m.flags, Some(want), "{m:?}");
+        // The first subflow: address ids 0; the peer's token is learnt
+        // only by MP_JOIN subflows.
+        assert_eq!(
+            (m.id_loc, m.id_rem, m.token_rem),
+            (Some(0), Some(0), Some(0))
+        );
+        // Its connection: the MPTCP socket with the same ends, whose
+        // mptcp_info (INET_DIAG_INFO) has the token and the data sequence.
+        let msk = msks
+            .iter()
+            .find(|k| (k.local(), k.remote()) == (sf.local(), sf.remote()))
+            .unwrap();
+        assert_eq!(msk.protocol(), InetProtocol::Mptcp);
+        // A subflow has no file of its own: it reports its connection's.
+        assert_eq!(sf.inode(), msk.inode());
+        let info = msk.info_raw().expect("mptcp_info");
+        let word = |o: usize| u32::from_ne_bytes(info[o..o + 4].try_into().unwrap());
+        let dword = |o: usize| u64::from_ne_bytes(info[o..o + 8].try_into().unwrap());
+        let (token, rcv_nxt) = (word(12), dword(32));
+        assert_eq!(m.token_loc, Some(token), "{m:?}");
+        // The last mapping received ends at the connection's rcv_nxt.
+        let got = if is_client { 6 } else { 5 };
+        assert_eq!(m.map_datalen, Some(got));
+        assert_eq!(m.map_seq.unwrap() + u64::from(got), rcv_nxt, "{m:?}");
+        assert_eq!(m.map_sfseq, Some(1), "the first byte after the SYN");
+        // Only raw sockets carry INET_DIAG_PROTOCOL; an MPTCP listing is
+        // told apart by the request alone.
+        assert_eq!((sf.protocol_attr(), msk.protocol_attr()), (None, None));
+    }
+    drop((l, c, s));
 }

@@ -17,7 +17,7 @@ use super::codec::{
 };
 use super::replies::{InetHeader, InetReply, inet_attr as a};
 use super::tcp_info::TcpInfo;
-use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, VegasInfo};
+use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, UlpInfo, VegasInfo};
 use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error, states::States};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{self, Indexed};
@@ -126,6 +126,64 @@ impl std::ops::BitOr for Extensions {
     type Output = Extensions;
     fn bitor(self, o: Extensions) -> Extensions {
         Extensions(self.0 | o.0)
+    }
+}
+
+/// The timer pending on an inet socket (`idiag_timer`), as `ss -o` shows
+/// it in `timer:(NAME,EXPIRES,RETRANS)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// 0: none.
+    Off,
+    /// 1: retransmit (also reordering and tail-loss probe timers; SCTP's
+    /// T3-rtx; a SYN-RECV request's SYN-ACK timer).
+    Retransmit,
+    /// 2: keepalive (the retransmit count is the unanswered probes).
+    KeepAlive,
+    /// 3: TIME-WAIT.
+    TimeWait,
+    /// 4: zero-window probe (the count is the probes sent).
+    ZeroWindowProbe,
+    /// Any other number.
+    Other(u8),
+}
+
+impl Timer {
+    /// The timer of an `idiag_timer` number.
+    pub fn from_number(n: u8) -> Timer {
+        match n {
+            0 => Timer::Off,
+            1 => Timer::Retransmit,
+            2 => Timer::KeepAlive,
+            3 => Timer::TimeWait,
+            4 => Timer::ZeroWindowProbe,
+            n => Timer::Other(n),
+        }
+    }
+
+    /// The `idiag_timer` number.
+    pub fn number(self) -> u8 {
+        match self {
+            Timer::Off => 0,
+            Timer::Retransmit => 1,
+            Timer::KeepAlive => 2,
+            Timer::TimeWait => 3,
+            Timer::ZeroWindowProbe => 4,
+            Timer::Other(n) => n,
+        }
+    }
+
+    /// The name `ss -o` prints: `off`, `on`, `keepalive`, `timewait`,
+    /// `persist` (`unknown` for other numbers).
+    pub fn ss_name(self) -> &'static str {
+        match self {
+            Timer::Off => "off",
+            Timer::Retransmit => "on",
+            Timer::KeepAlive => "keepalive",
+            Timer::TimeWait => "timewait",
+            Timer::ZeroWindowProbe => "persist",
+            Timer::Other(_) => "unknown",
+        }
     }
 }
 
@@ -289,12 +347,18 @@ impl InetSocket {
     }
 
     /// Pending timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4
-    /// zero-window probe.
+    /// zero-window probe ([`InetSocket::timer_kind`] names them).
     pub fn timer(&self) -> u8 {
         self.hdr()[2]
     }
 
-    /// Retransmits (or probes) of the pending timer.
+    /// The pending timer, typed.
+    pub fn timer_kind(&self) -> Timer {
+        Timer::from_number(self.timer())
+    }
+
+    /// Retransmits of the pending retransmit timer (`icsk_retransmits`),
+    /// unanswered probes of a keepalive or zero-window-probe timer.
     pub fn retrans(&self) -> u8 {
         self.hdr()[3]
     }
@@ -413,7 +477,8 @@ impl InetSocket {
             .map(|b| b != 0)
     }
 
-    /// INET_DIAG_PROTOCOL (raw and MPTCP subflow replies).
+    /// INET_DIAG_PROTOCOL: a raw socket's own IP protocol. The kernel sends
+    /// it for SOCK_RAW sockets only (not for MPTCP sockets or subflows).
     pub fn protocol_attr(&self) -> Option<u8> {
         self.attr(a::PROTOCOL).and_then(attrs::u8_of)
     }
@@ -454,12 +519,19 @@ impl InetSocket {
     }
 
     /// The upper-layer protocol's name (INET_DIAG_ULP_INFO's
-    /// INET_ULP_INFO_NAME: `tls`, `mptcp`); its other contents stay raw in
-    /// [`InetSocket::attr`].
+    /// INET_ULP_INFO_NAME: `tls`, `mptcp`).
     pub fn ulp_name(&self) -> Option<&str> {
         self.attr(a::ULP_INFO)
-            .and_then(|v| attrs::nested_get(v, 1))
+            .and_then(|v| attrs::nested_get(v, UlpInfo::NAME))
             .and_then(attrs::str_of)
+    }
+
+    /// INET_DIAG_ULP_INFO (with [`Extensions::INFO`], to CAP_NET_ADMIN
+    /// callers): the ULP's name and its kTLS or MPTCP-subflow state,
+    /// zero-copy.
+    pub fn ulp(&self) -> Option<UlpInfo> {
+        let v = self.attr(a::ULP_INFO)?;
+        Some(UlpInfo::new(self.m.raw.bytes.slice_ref(v)))
     }
 }
 

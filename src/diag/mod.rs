@@ -38,7 +38,7 @@ pub use codec::{
     SockId,
 };
 pub use inet::{
-    Extensions, Family, InetProtocol, InetQuery, InetSocket, sctp_state_name, state_name,
+    Extensions, Family, InetProtocol, InetQuery, InetSocket, Timer, sctp_state_name, state_name,
 };
 pub use other::{NetlinkQuery, NetlinkSocket, PacketQuery, PacketSocket};
 pub use replies::{
@@ -49,7 +49,10 @@ pub use replies::{
 pub use states::{States, state};
 pub use tcp_info::TcpInfo;
 pub use unix::{UnixQuery, UnixSocket, show as unix_show};
-pub use values::{BbrInfo, DctcpInfo, MemInfo, PacketInfo, SkMemInfo, SockOpt, VegasInfo};
+pub use values::{
+    BbrInfo, DctcpInfo, MemInfo, MptcpSubflowInfo, PacketInfo, SkMemInfo, SockOpt, TlsInfo,
+    UlpInfo, VegasInfo,
+};
 
 use crate::client::Netlink;
 use crate::conn::{Protocol, Requester};

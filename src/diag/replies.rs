@@ -11,7 +11,9 @@ use super::codec::{
     parse_attrs, put_attr, u16_at, u32_at, u64_at,
 };
 use super::tcp_info::TcpInfo;
-use super::values::{BbrInfo, DctcpInfo, MemInfo, PacketInfo, SkMemInfo, SockOpt, VegasInfo};
+use super::values::{
+    BbrInfo, DctcpInfo, MemInfo, PacketInfo, SkMemInfo, SockOpt, UlpInfo, VegasInfo,
+};
 
 /// INET_DIAG_* reply attribute types (linux/inet_diag.h).
 #[allow(missing_docs)]
@@ -194,8 +196,10 @@ pub enum InetAttr {
     CgroupId(u64),
     /// INET_DIAG_SOCKOPT.
     SockOpt(SockOpt),
-    /// Anything else (LOCALS, PEERS, PAD, MD5SIG, ULP_INFO, SK_BPF_STORAGES,
-    /// newer types, or a known type of unexpected size), raw.
+    /// INET_DIAG_ULP_INFO (its bytes kept as sent, so it re-encodes as is).
+    Ulp(UlpInfo),
+    /// Anything else (LOCALS, PEERS, PAD, MD5SIG, SK_BPF_STORAGES, newer
+    /// types, or a known type of unexpected size), raw.
     Other(u16, Vec<u8>),
 }
 
@@ -220,6 +224,7 @@ impl InetAttr {
             a::CLASS_ID if v.len() == 4 => u32_at(v, 0).map(InetAttr::ClassId),
             a::CGROUP_ID if v.len() == 8 => u64_at(v, 0).map(InetAttr::CgroupId),
             a::SOCKOPT if v.len() == 2 => SockOpt::parse(v).map(InetAttr::SockOpt),
+            a::ULP_INFO => Some(InetAttr::Ulp(UlpInfo::new(Bytes::copy_from_slice(v)))),
             _ => None,
         };
         typed.unwrap_or_else(|| InetAttr::Other(ty, v.to_vec()))
@@ -245,6 +250,7 @@ impl InetAttr {
             InetAttr::ClassId(x) => (a::CLASS_ID, x.to_ne_bytes().to_vec()),
             InetAttr::CgroupId(x) => (a::CGROUP_ID, x.to_ne_bytes().to_vec()),
             InetAttr::SockOpt(x) => (a::SOCKOPT, x.to_bytes()),
+            InetAttr::Ulp(u) => (a::ULP_INFO, u.as_bytes().to_vec()),
             InetAttr::Other(t, v) => (*t, v.clone()),
         }
     }

@@ -52,6 +52,28 @@ fn tcp_info_bytes(len: usize) -> Vec<u8> {
     b
 }
 
+/// One netlink attribute with its header and padding.
+fn nla(ty: u16, v: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; attr_len(v.len())];
+    put_attr(&mut b, ty, v);
+    b
+}
+
+/// INET_DIAG_ULP_INFO as tls_get_info() nests it: a TLS 1.2 AES-GCM-128
+/// socket with software TX, no RX, and the RX_NO_PAD flag.
+fn ulp_tls_value() -> Vec<u8> {
+    let tls = [
+        nla(1, &0x0303u16.to_ne_bytes()),
+        nla(2, &51u16.to_ne_bytes()),
+        nla(3, &2u16.to_ne_bytes()),
+        nla(4, &1u16.to_ne_bytes()),
+        nla(6, &[]),
+        nla(99, &[1, 2, 3]),
+    ]
+    .concat();
+    [nla(1, b"tls\0"), nla(2 | 0x8000, &tls)].concat()
+}
+
 fn inet_reply() -> InetReply {
     let id = SockId::new(
         "10.0.0.1:80".parse().unwrap(),
@@ -108,7 +130,7 @@ fn inet_reply() -> InetReply {
                 cwnd_gain: 512,
             }),
             InetAttr::ClassId(0x10001),
-            InetAttr::Other(inet_attr::ULP_INFO, vec![8, 0, 1, 0, b't', b'l', b's', 0]),
+            InetAttr::Ulp(UlpInfo::new(Bytes::from(ulp_tls_value()))),
             InetAttr::CgroupId(99),
             InetAttr::SockOpt(SockOpt(0x0102)),
             InetAttr::Other(200, vec![9; 5]),
@@ -330,6 +352,32 @@ fn every_reply_round_trips_and_views_agree() {
     assert_eq!((s.protocol_attr(), s.v6only()), (Some(6), Some(false)));
     assert!(s.sockopt().unwrap().is_icsk() && s.sockopt().unwrap().bind_address_no_port());
     assert_eq!(s.ulp_name(), Some("tls"));
+    let ulp = s.ulp().unwrap();
+    assert_eq!(ulp.name(), Some("tls"));
+    assert_eq!(ulp.as_bytes(), &ulp_tls_value()[..]);
+    let tls = ulp.tls().unwrap();
+    assert_eq!(
+        tls,
+        TlsInfo {
+            version: Some(TlsInfo::TLS_1_2),
+            cipher: Some(TlsInfo::AES_GCM_128),
+            tx_conf: Some(2),
+            rx_conf: Some(1),
+            zerocopy_tx: false,
+            rx_no_pad: true,
+        }
+    );
+    assert_eq!(
+        (tls.version_name(), tls.cipher_name()),
+        (Some("1.2"), Some("aes-gcm-128"))
+    );
+    assert_eq!(TlsInfo::conf_name(2), Some("sw"));
+    assert!(ulp.mptcp().is_none());
+    assert_eq!(s.timer_kind(), Timer::Retransmit);
+    assert_eq!(s.timer_kind().ss_name(), "on");
+    for n in 0..=255u8 {
+        assert_eq!(Timer::from_number(n).number(), n);
+    }
     assert_eq!(s.attr(200), Some(&[9u8; 5][..]));
     assert_eq!(s.attributes().count(), 19);
     assert_eq!(DiagMessage::Inet(s.decode().unwrap()), inet);
@@ -368,6 +416,55 @@ fn every_reply_round_trips_and_views_agree() {
     assert_eq!((p.kind(), p.protocol(), p.inode()), (3, 0x0300, 88));
     assert_eq!(p.info().unwrap().flags, 1);
     assert_eq!(DiagMessage::Packet(p.decode().unwrap()), pk);
+}
+
+#[test]
+fn mptcp_subflow_ulp_info_decodes_and_bad_nesting_stops_quietly() {
+    let sf = [
+        nla(1, &0xaabb_ccddu32.to_ne_bytes()),
+        nla(2, &0x1122_3344u32.to_ne_bytes()),
+        nla(3, &7u32.to_ne_bytes()),
+        nla(4, &(1u64 << 40).to_ne_bytes()),
+        nla(5, &9u32.to_ne_bytes()),
+        nla(6, &10u32.to_ne_bytes()),
+        nla(7, &1400u16.to_ne_bytes()),
+        nla(8, &0xc3u32.to_ne_bytes()),
+        nla(9, &[1]),
+        nla(10, &[0]),
+    ]
+    .concat();
+    let v = [nla(1, b"mptcp\0"), nla(3, &sf)].concat();
+    let ulp = UlpInfo::new(Bytes::from(v.clone()));
+    assert_eq!(ulp.name(), Some("mptcp"));
+    assert!(ulp.tls().is_none());
+    let m = ulp.mptcp().unwrap();
+    assert_eq!(
+        m,
+        MptcpSubflowInfo {
+            token_rem: Some(0xaabb_ccdd),
+            token_loc: Some(0x1122_3344),
+            relwrite_seq: Some(7),
+            map_seq: Some(1 << 40),
+            map_sfseq: Some(9),
+            ssn_offset: Some(10),
+            map_datalen: Some(1400),
+            flags: Some(0xc3),
+            id_rem: Some(1),
+            id_loc: Some(0),
+        }
+    );
+    // A nested attribute claiming more bytes than there are ends the walk
+    // (what came before it stays readable); short values are `None`.
+    let mut bad = v.clone();
+    let at = nla(1, b"mptcp\0").len();
+    bad[at..at + 2].copy_from_slice(&0xfff0u16.to_ne_bytes());
+    let ulp = UlpInfo::new(Bytes::from(bad));
+    assert_eq!(ulp.name(), Some("mptcp"));
+    assert!(ulp.mptcp().is_none());
+    let short = [nla(1, b"tls\0"), nla(2, &nla(1, &[3]))].concat();
+    let tls = UlpInfo::new(Bytes::from(short)).tls().unwrap();
+    assert_eq!(tls.version, None);
+    assert_eq!(tls.version_name(), None);
 }
 
 #[test]
@@ -462,6 +559,10 @@ fn exercise(ty: u16, flags: u16, payload: &[u8]) {
             s.ulp_name(),
             s.v6only(),
         );
+        if let Some(u) = s.ulp() {
+            let _ = (u.name(), u.tls(), u.mptcp(), format!("{u:?}"));
+        }
+        let _ = s.timer_kind().ss_name();
         let _ = s.attributes().count();
         let _ = (s.local_addrs(), s.peer_addrs(), s.state_name());
         if let Ok(r) = InetSocket::from_raw(s.raw().clone(), InetProtocol::Raw(255)) {

@@ -3,7 +3,10 @@
 //! kernel sent (longer layouts accepted, shorter ones refused) and writes
 //! itself back.
 
-use super::codec::{u16_at, u32_at};
+use bytes::Bytes;
+
+use super::codec::{u16_at, u32_at, u64_at};
+use crate::conn::attrs;
 
 /// INET_DIAG_MEMINFO (`struct inet_diag_meminfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -274,9 +277,218 @@ impl SockOpt {
     pub fn recverr_rfc4884(&self) -> bool {
         self.bit(9)
     }
-    /// TCP_DEFER_ACCEPT-style deferred connect (TCP_FASTOPEN_CONNECT).
+    /// A connect deferred to the first write (TCP_FASTOPEN_CONNECT: the
+    /// SYN goes out with the first data).
     pub fn defer_connect(&self) -> bool {
         self.bit(10)
+    }
+}
+
+/// INET_DIAG_ULP_INFO: a TCP socket's upper-layer protocol (`tls`,
+/// `mptcp`), nested INET_ULP_INFO_* attributes the kernel sends to
+/// CAP_NET_ADMIN callers with [`Extensions::INFO`](super::Extensions::INFO).
+/// A view over the value's bytes: accessors decode what they read, and a
+/// malformed nested attribute ends the walk (it is never an error).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UlpInfo {
+    bytes: Bytes,
+}
+
+impl std::fmt::Debug for UlpInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UlpInfo")
+            .field("name", &self.name())
+            .field("tls", &self.tls())
+            .field("mptcp", &self.mptcp())
+            .finish()
+    }
+}
+
+impl UlpInfo {
+    /// INET_ULP_INFO_NAME.
+    pub const NAME: u16 = 1;
+    /// INET_ULP_INFO_TLS.
+    pub const TLS: u16 = 2;
+    /// INET_ULP_INFO_MPTCP.
+    pub const MPTCP: u16 = 3;
+
+    /// Wraps the INET_DIAG_ULP_INFO value.
+    pub fn new(bytes: Bytes) -> UlpInfo {
+        UlpInfo { bytes }
+    }
+
+    /// The value's bytes, as the kernel sent them.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The ULP's name (`tls`, `mptcp`, …).
+    pub fn name(&self) -> Option<&str> {
+        attrs::nested_get(&self.bytes, Self::NAME).and_then(attrs::str_of)
+    }
+
+    /// kTLS state (INET_ULP_INFO_TLS), for the `tls` ULP.
+    pub fn tls(&self) -> Option<TlsInfo> {
+        attrs::nested_get(&self.bytes, Self::TLS).map(TlsInfo::parse)
+    }
+
+    /// MPTCP subflow state (INET_ULP_INFO_MPTCP), for a subflow's `mptcp` ULP.
+    pub fn mptcp(&self) -> Option<MptcpSubflowInfo> {
+        attrs::nested_get(&self.bytes, Self::MPTCP).map(MptcpSubflowInfo::parse)
+    }
+}
+
+/// The TLS_INFO_* attributes of a kTLS socket (linux/tls.h). Absent
+/// attributes are `None` (the kernel omits version and cipher until keys
+/// are installed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TlsInfo {
+    /// TLS_INFO_VERSION: 0x0303 TLS 1.2, 0x0304 TLS 1.3.
+    pub version: Option<u16>,
+    /// TLS_INFO_CIPHER: TLS_CIPHER_* (51 AES-GCM-128, 52 AES-GCM-256, …).
+    pub cipher: Option<u16>,
+    /// TLS_INFO_TXCONF: TLS_CONF_* (1 none, 2 software, 3 device, 4 device
+    /// record); see [`TlsInfo::conf_name`].
+    pub tx_conf: Option<u16>,
+    /// TLS_INFO_RXCONF, as `tx_conf`.
+    pub rx_conf: Option<u16>,
+    /// TLS_INFO_ZC_RO_TX: zero-copy sendfile (device offload only).
+    pub zerocopy_tx: bool,
+    /// TLS_INFO_RX_NO_PAD: the receiver expects no TLS 1.3 padding.
+    pub rx_no_pad: bool,
+}
+
+impl TlsInfo {
+    /// TLS 1.2 (`TLS_1_2_VERSION`).
+    pub const TLS_1_2: u16 = 0x0303;
+    /// TLS 1.3 (`TLS_1_3_VERSION`).
+    pub const TLS_1_3: u16 = 0x0304;
+    /// TLS_CIPHER_AES_GCM_128.
+    pub const AES_GCM_128: u16 = 51;
+    /// TLS_CIPHER_AES_GCM_256.
+    pub const AES_GCM_256: u16 = 52;
+
+    /// Decodes the nested TLS_INFO_* attributes (unknown ones are skipped).
+    pub fn parse(v: &[u8]) -> TlsInfo {
+        let mut t = TlsInfo::default();
+        for (ty, v) in attrs::nested(v) {
+            let word = u16_at(v, 0);
+            match ty {
+                1 => t.version = word,
+                2 => t.cipher = word,
+                3 => t.tx_conf = word,
+                4 => t.rx_conf = word,
+                5 => t.zerocopy_tx = true,
+                6 => t.rx_no_pad = true,
+                _ => {}
+            }
+        }
+        t
+    }
+
+    /// The version as `ss` names it (`1.2`, `1.3`).
+    pub fn version_name(&self) -> Option<&'static str> {
+        match self.version? {
+            Self::TLS_1_2 => Some("1.2"),
+            Self::TLS_1_3 => Some("1.3"),
+            _ => None,
+        }
+    }
+
+    /// The cipher's name (`aes-gcm-128`, as `ss` prints it, and the other
+    /// TLS_CIPHER_* of linux/tls.h).
+    pub fn cipher_name(&self) -> Option<&'static str> {
+        Some(match self.cipher? {
+            51 => "aes-gcm-128",
+            52 => "aes-gcm-256",
+            53 => "aes-ccm-128",
+            54 => "chacha20-poly1305",
+            55 => "sm4-gcm",
+            56 => "sm4-ccm",
+            57 => "aria-gcm-128",
+            58 => "aria-gcm-256",
+            _ => return None,
+        })
+    }
+
+    /// A TLS_CONF_* value as `ss` names it: `none`, `sw`, `hw`, `hw-record`.
+    pub fn conf_name(conf: u16) -> Option<&'static str> {
+        Some(match conf {
+            1 => "none",
+            2 => "sw",
+            3 => "hw",
+            4 => "hw-record",
+            _ => return None,
+        })
+    }
+}
+
+/// The MPTCP_SUBFLOW_ATTR_* attributes of an MPTCP subflow (a TCP socket
+/// whose ULP is `mptcp`; linux/mptcp.h). Absent attributes are `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MptcpSubflowInfo {
+    /// The peer's connection token.
+    pub token_rem: Option<u32>,
+    /// The local connection token.
+    pub token_loc: Option<u32>,
+    /// Relative write sequence.
+    pub relwrite_seq: Option<u32>,
+    /// Current mapping: data sequence number.
+    pub map_seq: Option<u64>,
+    /// Current mapping: subflow sequence number.
+    pub map_sfseq: Option<u32>,
+    /// Subflow sequence offset.
+    pub ssn_offset: Option<u32>,
+    /// Current mapping: length.
+    pub map_datalen: Option<u16>,
+    /// MPTCP_SUBFLOW_FLAG_* bits (see the `FLAG_` constants).
+    pub flags: Option<u32>,
+    /// The peer's address id.
+    pub id_rem: Option<u8>,
+    /// The local address id.
+    pub id_loc: Option<u8>,
+}
+
+impl MptcpSubflowInfo {
+    /// MP_CAPABLE received from the peer (`M` in `ss`).
+    pub const FLAG_MCAP_REM: u32 = 1 << 0;
+    /// MP_CAPABLE sent (`m`).
+    pub const FLAG_MCAP_LOC: u32 = 1 << 1;
+    /// MP_JOIN received (`J`).
+    pub const FLAG_JOIN_REM: u32 = 1 << 2;
+    /// MP_JOIN sent (`j`).
+    pub const FLAG_JOIN_LOC: u32 = 1 << 3;
+    /// Backup flag from the peer (`B`).
+    pub const FLAG_BKUP_REM: u32 = 1 << 4;
+    /// Backup flag sent (`b`).
+    pub const FLAG_BKUP_LOC: u32 = 1 << 5;
+    /// Fully established (`e`).
+    pub const FLAG_FULLY_ESTABLISHED: u32 = 1 << 6;
+    /// Connected (`c`).
+    pub const FLAG_CONNECTED: u32 = 1 << 7;
+    /// A valid data mapping (`v`).
+    pub const FLAG_MAPVALID: u32 = 1 << 8;
+
+    /// Decodes the nested MPTCP_SUBFLOW_ATTR_* attributes (unknown ones
+    /// are skipped).
+    pub fn parse(v: &[u8]) -> MptcpSubflowInfo {
+        let mut m = MptcpSubflowInfo::default();
+        for (ty, v) in attrs::nested(v) {
+            match ty {
+                1 => m.token_rem = u32_at(v, 0),
+                2 => m.token_loc = u32_at(v, 0),
+                3 => m.relwrite_seq = u32_at(v, 0),
+                4 => m.map_seq = u64_at(v, 0),
+                5 => m.map_sfseq = u32_at(v, 0),
+                6 => m.ssn_offset = u32_at(v, 0),
+                7 => m.map_datalen = u16_at(v, 0),
+                8 => m.flags = u32_at(v, 0),
+                9 => m.id_rem = v.first().copied(),
+                10 => m.id_loc = v.first().copied(),
+                _ => {}
+            }
+        }
+        m
     }
 }
 

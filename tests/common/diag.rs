@@ -75,6 +75,9 @@ pub struct SsLine {
     pub dev: Option<String>,
     /// `key:value` fields of the line and its continuation (`ino`, `bytes_acked`, …).
     pub extra: Vec<(String, String)>,
+    /// The words after the peer address, continuation lines included, for
+    /// what is not `key:value` (`<->`, `send 12bps`, `tcp-ulp-tls …`).
+    pub rest: String,
 }
 
 impl SsLine {
@@ -114,7 +117,10 @@ pub fn parse_ss(text: &str) -> Vec<SsLine> {
         };
         if cont {
             let extra = kv(&words);
-            out.last_mut().expect("continuation").extra.extend(extra);
+            let last = out.last_mut().expect("continuation");
+            last.extra.extend(extra);
+            last.rest.push(' ');
+            last.rest.push_str(&words.join(" "));
             continue;
         }
         let state = if assoc {
@@ -126,12 +132,15 @@ pub fn parse_ss(text: &str) -> Vec<SsLine> {
         let (local, dev) = split_dev(words[3]);
         out.push(SsLine {
             state,
-            recv_q: words[1].parse().unwrap(),
-            send_q: words[2].parse().unwrap(),
+            // ss prints the kernel's u32 counters as int (a deferred Fast
+            // Open connect's Send-Q is write_seq minus an unset snd_una).
+            recv_q: words[1].parse::<i64>().unwrap() as u32,
+            send_q: words[2].parse::<i64>().unwrap() as u32,
             local,
             peer: split_dev(words[4]).0,
             dev,
             extra: kv(&words[5..]),
+            rest: words[5..].join(" "),
         });
     }
     out
@@ -283,7 +292,7 @@ pub fn send_to(fd: &OwnedFd, data: &[u8], a: SocketAddr) {
 }
 
 /// `setsockopt(2)` of an int option, panicking on failure.
-pub fn set_int(fd: &OwnedFd, level: i32, name: i32, v: i32) {
+pub fn set_int(fd: &impl AsRawFd, level: i32, name: i32, v: i32) {
     // SAFETY: an int option of the right size.
     let r = unsafe {
         libc::setsockopt(
@@ -548,4 +557,324 @@ impl Drop for TestCgroup {
             eprintln!("warning: cannot remove {}: {e}", self.dir.display());
         }
     }
+}
+
+/// `setsockopt(2)` of raw bytes; the kernel's refusal is the error (a
+/// missing module: ENOENT for TCP_CONGESTION and TCP_ULP).
+pub fn set_bytes(fd: &impl AsRawFd, level: i32, name: i32, v: &[u8]) -> std::io::Result<()> {
+    // SAFETY: the option value is `v`'s bytes and their length.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            v.as_ptr().cast(),
+            v.len() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `TCP_CONGESTION`: `Err` when the kernel has no such algorithm (it loads
+/// `tcp_NAME` itself for a CAP_NET_ADMIN caller when it can).
+pub fn set_congestion(fd: &impl AsRawFd, algo: &str) -> std::io::Result<()> {
+    set_bytes(fd, libc::IPPROTO_TCP, libc::TCP_CONGESTION, algo.as_bytes())
+}
+
+/// The ss line of socket `s` (panics with the whole text when missing).
+pub fn line_of<'a>(lines: &'a [SsLine], s: &InetSocket) -> &'a SsLine {
+    lines
+        .iter()
+        .find(|l| l.key() == key_of(s))
+        .unwrap_or_else(|| panic!("{s:?} not in ss's {lines:#?}"))
+}
+
+/// Milliseconds of ss's `print_ms_timer` text: `1min3sec`, `12sec`,
+/// `9.120sec` (`9.120ms` before iproute2 6.5 fixed the unit), `200ms`, or
+/// nothing for 0.
+pub fn ss_ms(t: &str) -> u32 {
+    let num = |s: &str| -> u32 { s.parse().unwrap_or_else(|_| panic!("timer {t:?}")) };
+    let (min, rest) = match t.split_once("min") {
+        Some((m, r)) => (num(m), r),
+        None => (0, t),
+    };
+    let (n, unit) = match (rest.strip_suffix("ms"), rest.strip_suffix("sec")) {
+        (Some(n), _) => (n, 1),
+        (_, Some(n)) => (n, 1000),
+        _ => {
+            assert!(rest.is_empty(), "timer {t:?}");
+            ("0", 1)
+        }
+    };
+    let ms = match n.split_once('.') {
+        Some((s, frac)) => num(s) * 1000 + num(frac),
+        None => num(n) * unit,
+    };
+    min * 60_000 + ms
+}
+
+/// ss's `timer:(NAME,TIME,COUNT)` of a line (`-o`): name, ms, count.
+pub fn ss_timer(l: &SsLine) -> Option<(String, u32, u32)> {
+    let v = l.get("timer")?;
+    let v = v.strip_prefix('(')?.strip_suffix(')')?;
+    let mut it = v.split(',');
+    let name = it.next()?.to_string();
+    let ms = ss_ms(it.next()?);
+    let count = it.next()?.parse().ok()?;
+    Some((name, ms, count))
+}
+
+/// True when ss's rounded-down timer text `ss` (ms) can be the reading of
+/// a timer that showed `before` ms earlier and `after` ms later: ss drops
+/// milliseconds from 10 s on and seconds from 10 min on.
+pub fn timer_between(before: u32, ss: u32, after: u32) -> bool {
+    let slack = match ss {
+        0..10_000 => 0,
+        10_000..600_000 => 999,
+        _ => 59_999,
+    };
+    ss <= before && ss + slack >= after
+}
+
+/// C's `%g` (6 significant digits, trailing zeros dropped) for the values
+/// ss prints with it (milliseconds, gains: never in exponent form here).
+pub fn c_g(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let exp = x.abs().log10().floor() as i32;
+    assert!((-4..6).contains(&exp), "{x} would print in exponent form");
+    let s = format!("{:.*}", (5 - exp).max(0) as usize, x);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Congestion-control info (INET_DIAG_VEGASINFO, DCTCPINFO, BBRINFO) of a
+/// connection whose both ends use `algo` ("vegas", "dctcp" or "bbr"), after
+/// data has gone both ways: the structure of that algorithm and no other,
+/// sane values, and what `ss -ti` derives from them. For DCTCP a second
+/// connection switched to it after the handshake (no ECN) shows the
+/// fallback. `Err` when the kernel cannot give a socket `algo`.
+pub async fn cc_info_matches_ss(ns: &TestNs, algo: &str) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use tokio_netlink::diag::{Extensions, state};
+
+    let (listener, client, server, late) = in_ns(ns, || {
+        let l = socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+        set_congestion(&l, algo)?;
+        bind(&l, "127.0.0.1:0".parse().unwrap());
+        listen(&l);
+        let l = TcpListener::from(l);
+        let c = socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+        set_congestion(&c, algo)?;
+        connect(&c, l.local_addr().unwrap());
+        let (s, _) = l.accept().unwrap();
+        // Switched after the handshake, so without ECN.
+        let late = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let late_peer = l.accept().unwrap().0;
+        set_congestion(&late, algo)?;
+        Ok::<_, std::io::Error>((l, TcpStream::from(c), s, (late, late_peer)))
+    })?;
+    // Data both ways, so the algorithm has samples.
+    let up = vec![1u8; 256 * 1024];
+    let down = vec![2u8; 64 * 1024];
+    std::thread::scope(|t| {
+        t.spawn(|| (&client).write_all(&up).unwrap());
+        t.spawn(|| (&late.0).write_all(&down).unwrap());
+        let mut got = vec![0u8; up.len()];
+        (&server).read_exact(&mut got).unwrap();
+        (&server).write_all(&down).unwrap();
+        let mut back = vec![0u8; down.len()];
+        (&client).read_exact(&mut back).unwrap();
+        (&late.1).read_exact(&mut back).unwrap();
+    });
+    let diag = ns.client().diag();
+    let query = diag
+        .tcp()
+        .states(tokio_netlink::diag::States::ESTABLISHED)
+        .extensions(Extensions::CC_INFO | Extensions::INFO | Extensions::CONG);
+    let client_at = client.local_addr().unwrap();
+    let server_at = server.local_addr().unwrap();
+    eventually("every byte acked", async || {
+        let socks = query.clone().await.unwrap();
+        let acked = |local, peer| {
+            socks
+                .iter()
+                .find(|s| s.local() == local && s.remote() == peer)
+                .and_then(|s| s.tcp_info()?.bytes_acked())
+        };
+        // The active opener counts its SYN as an acked byte; the passive
+        // one does not count its SYN-ACK.
+        acked(client_at, server_at) == Some(up.len() as u64 + 1)
+            && acked(server_at, client_at) == Some(down.len() as u64)
+    })
+    .await;
+
+    // What ss -ti prints for the algorithm's structure.
+    let expected = |s: &InetSocket| -> Option<String> {
+        if let Some(b) = s.bbr() {
+            let mut t = format!(
+                "bbr:(bw:{}bps,mrtt:{}",
+                b.bw * 8,
+                c_g(f64::from(b.min_rtt) / 1000.0)
+            );
+            if b.pacing_gain != 0 {
+                t += &format!(",pacing_gain:{}", c_g(f64::from(b.pacing_gain) / 256.0));
+            }
+            if b.cwnd_gain != 0 {
+                t += &format!(",cwnd_gain:{}", c_g(f64::from(b.cwnd_gain) / 256.0));
+            }
+            return Some(t + ")");
+        }
+        if let Some(d) = s.dctcp() {
+            return Some(if d.enabled != 0 {
+                format!(
+                    "dctcp:(ce_state:{},alpha:{},ab_ecn:{},ab_tot:{})",
+                    d.ce_state, d.alpha, d.ab_ecn, d.ab_tot
+                )
+            } else {
+                "dctcp:fallback_mode".into()
+            });
+        }
+        // ss shows Vegas only through the send rate, computed from the
+        // Vegas base RTT while Vegas is on.
+        let v = s.vegas()?;
+        let i = s.tcp_info()?;
+        let mut rtt = f64::from(i.rtt()?);
+        if v.enabled != 0 && v.rtt != 0 && v.rtt != 0x7fff_ffff {
+            rtt = f64::from(v.rtt);
+        }
+        let bps = f64::from(i.snd_cwnd()?) * f64::from(i.snd_mss()?) * 8_000_000. / rtt;
+        Some(format!("send {bps:.0}bps"))
+    };
+    // The values move only when segments are acked: retry until a listing
+    // before and after ss's agree, then compare.
+    let mut last = None;
+    for _ in 0..50 {
+        let before = query.clone().await.unwrap();
+        let text = ss(ns, &["-tinoOH"]); // -o: TCP options too
+        let after = query.clone().await.unwrap();
+        let of = |v: &[InetSocket]| {
+            v.iter()
+                .map(|s| (key_of(s), expected(s)))
+                .collect::<Vec<_>>()
+        };
+        if of(&before) == of(&after) {
+            last = Some((after, text));
+            break;
+        }
+    }
+    let (socks, text) = last.expect("the connections never stayed still");
+    let lines = parse_ss(&text);
+    assert_eq!(socks.len(), 4, "{socks:#?}");
+    for s in &socks {
+        assert_eq!(s.state(), state::ESTABLISHED);
+        let l = line_of(&lines, s);
+        // Both ends of the late connection (the accepted one has the
+        // listener's algorithm).
+        let late_ends = [late.0.local_addr().unwrap(), late.1.local_addr().unwrap()];
+        let is_late = late_ends.contains(&s.local()) && late_ends.contains(&s.remote());
+        let info = s.tcp_info().unwrap();
+        let ecn = info.options().unwrap() & 8 != 0; // TCPI_OPT_ECN
+        assert_eq!(ecn, algo == "dctcp" && !is_late, "ECN of {s:?}");
+        assert_eq!(l.rest.split(' ').any(|w| w == "ecn"), ecn, "{}", l.rest);
+        // DCTCP without ECN falls back to its Reno variant.
+        let want = if algo == "dctcp" && is_late {
+            "dctcp-reno"
+        } else {
+            algo
+        };
+        assert_eq!(s.congestion(), Some(want), "{s:?}");
+        assert!(l.rest.split(' ').any(|w| w == want), "{want} in {}", l.rest);
+        assert_eq!(s.bbr().is_some(), algo == "bbr", "{s:?}");
+        assert_eq!(s.dctcp().is_some(), algo == "dctcp", "{s:?}");
+        assert_eq!(s.vegas().is_some(), algo == "vegas", "{s:?}");
+        // The late connection's accepted end never sends data: the
+        // algorithm has had no samples of its own.
+        let sent_data = info.data_segs_out().unwrap() > 0;
+        assert_eq!(
+            sent_data,
+            !(is_late && s.local() == late.1.local_addr().unwrap())
+        );
+        match algo {
+            "bbr" if !sent_data => {
+                // BBR sets its gains on the first ACK of data.
+                let b = s.bbr().unwrap();
+                assert_eq!((b.bw, b.pacing_gain, b.cwnd_gain), (0, 0, 0), "{b:?}");
+            }
+            "bbr" => {
+                let b = s.bbr().unwrap();
+                assert!(b.bw > 0, "{b:?}");
+                assert!(b.min_rtt > 0 && b.min_rtt < 1_000_000, "{b:?}");
+                // BBR's gains (×256): startup 739, drain 88, probe-bw
+                // 320/192/256; cwnd 739, 512, or 256 in probe-rtt.
+                assert!([739, 88, 320, 192, 256].contains(&b.pacing_gain), "{b:?}");
+                assert!([739, 512, 256].contains(&b.cwnd_gain), "{b:?}");
+            }
+            "dctcp" => {
+                let d = s.dctcp().unwrap();
+                assert_eq!(d.enabled, u16::from(!is_late), "{d:?}");
+                if is_late {
+                    assert_eq!((d.alpha, d.ab_ecn, d.ab_tot), (0, 0, 0), "{d:?}");
+                } else {
+                    assert!(d.ce_state <= 1 && d.alpha <= 1024, "{d:?}");
+                    // Nothing on loopback marks CE.
+                    assert_eq!(d.ab_ecn, 0, "{d:?}");
+                }
+            }
+            "vegas" => {
+                let v = s.vegas().unwrap();
+                assert!(v.enabled <= 1, "{v:?}");
+                // The base RTT is the smallest sample, 0x7fffffff before any.
+                if sent_data {
+                    assert!(v.rtt > 0 && v.rtt != 0x7fff_ffff, "a base RTT: {v:?}");
+                }
+                assert!(v.minrtt == 0x7fff_ffff || v.minrtt >= v.rtt, "{v:?}");
+            }
+            other => panic!("no checks for {other}"),
+        }
+        let want_text = expected(s).unwrap();
+        assert!(
+            l.rest.contains(&want_text),
+            "{want_text:?} not in ss's\n{}",
+            l.rest
+        );
+    }
+    drop((listener, client, server, late));
+    Ok(())
+}
+
+/// The names `ss --inet-sockopt` prints for the flags set, in its order.
+pub fn sockopt_names(o: tokio_netlink::diag::SockOpt) -> Vec<&'static str> {
+    [
+        (o.recverr(), "recverr"),
+        (o.is_icsk(), "is_icsk"),
+        (o.freebind(), "freebind"),
+        (o.hdrincl(), "hdrincl"),
+        (o.mc_loop(), "mc_loop"),
+        (o.transparent(), "transparent"),
+        (o.mc_all(), "mc_all"),
+        (o.nodefrag(), "nodefrag"),
+        (o.bind_address_no_port(), "bind_addr_no_port"),
+        (o.recverr_rfc4884(), "recverr_rfc4884"),
+        (o.defer_connect(), "defer_connect"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// The flags of ss's `inet-sockopt: ( … )` (`-O`, one line per socket).
+pub fn ss_sockopt(l: &SsLine) -> Vec<String> {
+    let (_, rest) = l.rest.split_once("inet-sockopt: (").expect("inet-sockopt");
+    let (flags, _) = rest.split_once(')').unwrap();
+    flags.split_whitespace().map(String::from).collect()
 }

@@ -1,7 +1,8 @@
-//! Socket diagnostics of protocols whose diag modules the host kernel
-//! lacks: raw sockets (raw_diag), SCTP (sctp, sctp_diag), and UDP-Lite
-//! (also tested on the host in tests/diag.rs). Cross-checked with `ss`
-//! and /proc/net in the same namespace.
+//! Socket diagnostics of what the host kernel lacks modules for: raw
+//! sockets (raw_diag), SCTP (sctp, sctp_diag), Vegas and DCTCP (tcp_vegas,
+//! tcp_dctcp; BBR too, tested on the host as well), kernel TLS (tls), and
+//! UDP-Lite (also tested on the host in tests/diag.rs). Cross-checked with
+//! `ss` and /proc/net in the same namespace.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -9,10 +10,13 @@ use std::process::Command;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use tokio_netlink::diag::{Family, InetProtocol, InetSocket, States, sctp_state_name, state};
+use tokio_netlink::diag::{
+    Family, InetProtocol, InetSocket, States, TlsInfo, sctp_state_name, state,
+};
 
 use crate::common::diag::{
-    bind, connect, in_ns, ino, key_of, listen, local_addr, parse_ss, socket, ss, ss_addr, ss_keys,
+    bind, cc_info_matches_ss, connect, in_ns, ino, key_of, line_of, listen, local_addr, parse_ss,
+    set_bytes, set_int, socket, sockopt_names, ss, ss_addr, ss_keys, ss_sockopt,
     udplite_sockets_match_proc,
 };
 use crate::common::{TestNs, feature_missing, in_vm_lane};
@@ -313,4 +317,188 @@ async fn sctp_listeners_sockets_and_associations_are_listed() {
         assert!(!ours.is_empty() && ours.len() < socks.len(), "{expr}");
     }
     drop((l, c1, s1, c2, l6));
+}
+
+/// Congestion-control info of `algo`, loading its module first; in the
+/// VM lane a missing algorithm fails.
+async fn cc_info(algo: &str) {
+    let ns = TestNs::new().await;
+    modprobe(&format!("tcp_{algo}"));
+    if let Err(e) = cc_info_matches_ss(&ns, algo).await {
+        let available =
+            std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control")
+                .unwrap_or_default();
+        feature_missing(
+            &format!("TCP {algo} (tcp_{algo}; available: {})", available.trim()),
+            &e,
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vegas_info_matches_ss() {
+    cc_info("vegas").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dctcp_info_and_its_fallback_match_ss() {
+    cc_info("dctcp").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bbr_info_matches_ss() {
+    cc_info("bbr").await;
+}
+
+/// `struct tls12_crypto_info_aes_gcm_128` (linux/tls.h) with fixed test
+/// keys: both ends use the same, so records one seals the other opens.
+fn tls12_aes_gcm_128() -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend(TlsInfo::TLS_1_2.to_ne_bytes());
+    b.extend(TlsInfo::AES_GCM_128.to_ne_bytes());
+    b.extend([1u8; 8]); // iv
+    b.extend([2u8; 16]); // key
+    b.extend([3u8; 4]); // salt
+    b.extend([0u8; 8]); // rec_seq
+    b
+}
+
+/// What `ss -ti` prints for a kTLS socket's ULP info.
+fn ss_tls(t: &TlsInfo) -> String {
+    let mut s = String::from("tcp-ulp-tls");
+    if let Some(v) = t.version {
+        match t.version_name() {
+            Some(n) => s += &format!(" version: {n}"),
+            None => s += &format!(" version: unknown({v})"),
+        }
+    }
+    // ss names only the two AES-GCM ciphers.
+    if let Some(c @ ("aes-gcm-128" | "aes-gcm-256")) = t.cipher_name() {
+        s += &format!(" cipher: {c}");
+    }
+    for (name, conf) in [("rxconf", t.rx_conf), ("txconf", t.tx_conf)] {
+        if let Some(c) = conf {
+            s += &format!(" {name}: {}", TlsInfo::conf_name(c).unwrap());
+        }
+    }
+    if t.zerocopy_tx {
+        s += " zc_ro_tx";
+    }
+    if t.rx_no_pad {
+        s += " no_pad_rx";
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ktls_ulp_info_matches_what_was_set_and_ss() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let ns = TestNs::new().await;
+    modprobe("tls");
+    let (l, c, s, bare) = in_ns(&ns, || {
+        let l = TcpListener::bind("127.0.0.1:9200").unwrap();
+        let c = TcpStream::connect("127.0.0.1:9200").unwrap();
+        let s = l.accept().unwrap().0;
+        let bare = TcpStream::connect("127.0.0.1:9200").unwrap();
+        (l, c, s, bare)
+    });
+    let ulp = |fd: &TcpStream| set_bytes(fd, libc::IPPROTO_TCP, libc::TCP_ULP, b"tls");
+    if let Err(e) = ulp(&c) {
+        return feature_missing("kernel TLS (tls)", &e);
+    }
+    ulp(&s).unwrap();
+    // The ULP alone, keys never installed.
+    ulp(&bare).unwrap();
+    let keys = tls12_aes_gcm_128();
+    set_bytes(&c, libc::SOL_TLS, 1, &keys).expect("TLS_TX"); // TLS_TX
+    set_bytes(&s, libc::SOL_TLS, 2, &keys).expect("TLS_RX"); // TLS_RX
+    // The kernel seals and opens the records: plain text end to end.
+    (&c).write_all(b"over kTLS").unwrap();
+    let mut got = [0u8; 9];
+    (&s).read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"over kTLS");
+
+    let diag = ns.client().diag();
+    let socks = diag.tcp().states(States::ESTABLISHED).info().await.unwrap();
+    let text = ss(&ns, &["-tniOH"]);
+    let lines = parse_ss(&text);
+    let of = |fd: &TcpStream| {
+        socks
+            .iter()
+            .find(|x| {
+                x.local() == fd.local_addr().unwrap() && x.remote() == fd.peer_addr().unwrap()
+            })
+            .unwrap()
+    };
+    let tls = |fd| {
+        let ulp = of(fd).ulp().expect("INET_DIAG_ULP_INFO");
+        assert_eq!(ulp.name(), Some("tls"));
+        assert!(ulp.mptcp().is_none());
+        ulp.tls().expect("INET_ULP_INFO_TLS")
+    };
+    // TLS_CONF_BASE 1 (none), TLS_CONF_SW 2 (the kernel's software crypto).
+    let sealed = |tx, rx| TlsInfo {
+        version: Some(TlsInfo::TLS_1_2),
+        cipher: Some(TlsInfo::AES_GCM_128),
+        tx_conf: Some(tx),
+        rx_conf: Some(rx),
+        ..TlsInfo::default()
+    };
+    assert_eq!(tls(&c), sealed(2, 1));
+    assert_eq!(tls(&s), sealed(1, 2));
+    let b = tls(&bare);
+    assert_eq!(
+        (b.version, b.cipher, b.tx_conf, b.rx_conf),
+        (None, None, Some(1), Some(1))
+    );
+    for fd in [&c, &s, &bare] {
+        let want = ss_tls(&tls(fd));
+        let l = line_of(&lines, of(fd));
+        assert!(l.rest.contains(&want), "{want:?} not in {l:?}");
+    }
+    assert_eq!(tls(&c).version_name(), Some("1.2"));
+    // Sockets without a ULP send none.
+    let plain = socks.iter().filter(|x| x.ulp().is_none()).count();
+    assert_eq!(plain, 1, "bare's peer, still waiting in the accept queue");
+    drop((l, c, s, bare));
+}
+
+#[tokio::test]
+async fn raw_sockets_report_hdrincl_and_nodefrag_like_ss() {
+    const IP_RECVERR: i32 = 11;
+    const IP_NODEFRAG: i32 = 22;
+    let ns = TestNs::new().await;
+    modprobe("raw_diag");
+    let (raw, icmp) = in_ns(&ns, || {
+        // IPPROTO_RAW implies IP_HDRINCL.
+        let raw = socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW).unwrap();
+        let icmp = socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP).unwrap();
+        set_int(&icmp, libc::IPPROTO_IP, IP_NODEFRAG, 1);
+        set_int(&icmp, libc::IPPROTO_IP, IP_RECVERR, 1);
+        (raw, icmp)
+    });
+    let diag = ns.client().diag();
+    let Some(socks) = listed(diag.inet().raw(255), RAW_DIAG).await else {
+        return;
+    };
+    let of = |fd| socks.iter().find(|s| s.inode() == ino(fd)).unwrap();
+    let want: [(&OwnedFd, &[&str]); 2] = [
+        (&raw, &["hdrincl", "mc_loop", "mc_all"]),
+        (&icmp, &["recverr", "mc_loop", "mc_all", "nodefrag"]),
+    ];
+    for (fd, names) in want {
+        let s = of(fd);
+        assert_eq!(sockopt_names(s.sockopt().expect("SOCKOPT")), names, "{s:?}");
+        assert_eq!(s.protocol_attr(), Some(s.local().port() as u8));
+    }
+    let lines = parse_ss(&ss(&ns, &["-wanOH", "--inet-sockopt"]));
+    for s in &socks {
+        assert_eq!(
+            ss_sockopt(line_of(&lines, s)),
+            sockopt_names(s.sockopt().unwrap()),
+            "{s:?}"
+        );
+    }
+    drop((raw, icmp));
 }
