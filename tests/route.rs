@@ -35,6 +35,17 @@ async fn setup() -> (TestNs, tokio_netlink::Netlink) {
     (ns, nl)
 }
 
+/// `n` blackhole /32 routes in `table`, added with `ip -batch`.
+fn add_blackholes(ns: &TestNs, n: u32, table: u32) {
+    let lines: String = (0..n)
+        .map(|i| {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            format!("route add blackhole {a}/32 table {table}\n")
+        })
+        .collect();
+    ns.ip_batch(&lines);
+}
+
 fn find<'a>(routes: &'a [serde_json::Value], dst: &str) -> &'a serde_json::Value {
     routes
         .iter()
@@ -601,13 +612,7 @@ async fn listing_read_ahead_is_complete_and_stops_when_dropped() {
     let ns = TestNs::new().await;
     let nl = ns.client();
     let n = 5000u32;
-    let lines: String = (0..n)
-        .map(|i| {
-            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
-            format!("route add blackhole {a}/32 table 77\n")
-        })
-        .collect();
-    ns.ip_batch(&lines);
+    add_blackholes(&ns, n, 77);
     let ours: Vec<_> = nl.route().list().table(77).await.unwrap();
     assert_eq!(ours.len(), n as usize);
     let ip = ns.ip_json(&["route", "show", "table", "77"]);
@@ -767,13 +772,7 @@ fn runtime_shutdown_ends_a_read_ahead_listing() {
         .build()
         .unwrap();
     let ns = setup.block_on(TestNs::new());
-    let lines: String = (0..5000u32)
-        .map(|i| {
-            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
-            format!("route add blackhole {a}/32 table 78\n")
-        })
-        .collect();
-    ns.ip_batch(&lines);
+    add_blackholes(&ns, 5000, 78);
     let name = ns.name.clone();
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
