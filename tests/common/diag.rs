@@ -188,13 +188,16 @@ pub fn ss_keys(lines: &[SsLine]) -> BTreeSet<(String, String, String)> {
 /// Polls `cond` until it holds (the kernel's loopback delivery is
 /// asynchronous); no timing is asserted, the loop only bounds a hang.
 pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
-    for _ in 0..500 {
+    // Generous: kernel timers (retransmits, keepalive probes) take seconds,
+    // and a loaded CI machine stretches everything else.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
         if cond().await {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("never happened: {what}");
+    panic!("never happened within 30 s: {what}");
 }
 
 /// The inode of an open socket (what sock_diag and `ss -e` report).
