@@ -28,7 +28,9 @@ pub enum Notification {
     /// A notification message.
     Message(RawMessage),
     /// The kernel dropped notifications (ENOBUFS): whatever state was built
-    /// from this stream must be resynchronised.
+    /// from this stream must be resynchronised. Notifications still queued
+    /// when the loss was seen are discarded with it, so every item after
+    /// `Lost` is newer than it: dump, then apply what follows.
     Lost,
     /// A message that could not be framed; the rest of its datagram is lost.
     Malformed(&'static str),
@@ -97,6 +99,31 @@ impl Subscription {
         std::future::poll_fn(|cx| self.poll_open(cx)).await
     }
 
+    /// After a loss, discards what is still queued (and the rest of the
+    /// current datagram): those notifications are older than the loss, and
+    /// replayed after a resync's dump they would bring back state the lost
+    /// ones had changed. Every item after `Lost` is then newer than it.
+    /// Bounded by what the receive buffer can hold, so a flood that keeps
+    /// refilling the queue cannot keep the stream here.
+    fn discard_queued(&mut self) -> usize {
+        self.datagram = Bytes::new();
+        self.pos = 0;
+        let Some(sock) = self.sock.as_mut() else {
+            return 0;
+        };
+        // The smallest notification skb takes a few hundred bytes of it.
+        let bound = sock.rcvbuf() / 256 + 1;
+        let mut n = 0;
+        while n < bound {
+            match sock.try_recv() {
+                Ok(_) => n += 1,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {}
+                Err(_) => break,
+            }
+        }
+        n
+    }
+
     fn poll_open(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some(open) = self.opening.as_mut() {
             let r = ready!(open.as_mut().poll(cx));
@@ -150,7 +177,8 @@ impl Stream for Subscription {
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     this.losses += 1;
-                    tracing::warn!("netlink notifications lost (ENOBUFS)");
+                    let discarded = this.discard_queued();
+                    tracing::warn!(discarded, "netlink notifications lost (ENOBUFS)");
                     return Poll::Ready(Some(Notification::Lost));
                 }
                 Err(e) => {

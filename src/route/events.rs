@@ -120,7 +120,9 @@ pub enum Event {
     /// A message of another type.
     Other(RawMessage),
     /// The kernel dropped notifications (ENOBUFS): state built from this
-    /// stream must be resynchronised (see [`crate::watch`]).
+    /// stream must be resynchronised (see [`crate::watch`]). Notifications
+    /// still queued at that moment are discarded with it, so every event
+    /// after `Lost` is newer than it: dump, then apply the events that follow.
     Lost,
     /// A notification that could not be decoded; the stream goes on.
     Undecodable(Error),

@@ -114,7 +114,9 @@ pub enum XfrmEvent {
     Migrate(Box<Migrate>),
     /// Another message (e.g. XFRM_MSG_NEWAE).
     Other(RawMessage),
-    /// The kernel dropped notifications (ENOBUFS): resynchronise.
+    /// The kernel dropped notifications (ENOBUFS): resynchronise. Those
+    /// still queued at that moment are discarded with it, so every event
+    /// after `Lost` is newer than it.
     Lost,
     /// A notification that could not be decoded; the stream goes on.
     Undecodable(Error),
