@@ -46,6 +46,27 @@ fn add_blackholes(ns: &TestNs, n: u32, table: u32) {
     ns.ip_batch(&lines);
 }
 
+/// What a mixed batch added besides its routes, as `ip` sees it: an address
+/// on w0, a neighbour (address, lladdr) on v0, a rule (priority, table).
+fn assert_batch_landed(ns: &TestNs, addr: &str, neigh: (&str, &str), rule: (u32, &str)) {
+    let has = |args: &[&str], f: &dyn Fn(&serde_json::Value) -> bool| {
+        ns.ip_json(args).as_array().unwrap().iter().any(f)
+    };
+    assert!(has(&["addr", "show", "dev", "w0"], &|l| {
+        l["addr_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["local"] == addr)
+    }));
+    assert!(has(&["neigh", "show", "dev", "v0"], &|n| {
+        n["dst"] == neigh.0 && n["lladdr"] == neigh.1
+    }));
+    assert!(has(&["rule", "show"], &|r| {
+        r["priority"] == rule.0 && r["table"] == rule.1
+    }));
+}
+
 fn find<'a>(routes: &'a [serde_json::Value], dst: &str) -> &'a serde_json::Value {
     routes
         .iter()
@@ -737,29 +758,11 @@ async fn builders_into_request_feed_one_ack_batch() {
         find(routes.as_array().unwrap(), "10.50.7.0/24")["dev"],
         "v0"
     );
-    let addrs = ns.ip_json(&["addr", "show", "dev", "w0"]);
-    assert!(
-        addrs[0]["addr_info"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["local"] == "198.18.0.9")
-    );
-    let neigh = ns.ip_json(&["neigh", "show", "dev", "v0"]);
-    assert!(
-        neigh
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["dst"] == "192.0.2.9" && n["lladdr"] == "02:00:00:00:00:09")
-    );
-    let rules = ns.ip_json(&["rule", "show"]);
-    assert!(
-        rules
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["priority"] == 300 && r["table"] == "60")
+    assert_batch_landed(
+        &ns,
+        "198.18.0.9",
+        ("192.0.2.9", "02:00:00:00:00:09"),
+        (300, "60"),
     );
 }
 
@@ -852,29 +855,11 @@ async fn batch_of_builders_answers_each_in_place() {
     }
     let routes = ns.ip_json(&["route", "show", "table", "61"]);
     assert_eq!(routes.as_array().unwrap().len(), 20);
-    let addrs = ns.ip_json(&["addr", "show", "dev", "w0"]);
-    assert!(
-        addrs[0]["addr_info"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["local"] == "198.18.0.10")
-    );
-    let neigh = ns.ip_json(&["neigh", "show", "dev", "v0"]);
-    assert!(
-        neigh
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["dst"] == "192.0.2.10")
-    );
-    let rules = ns.ip_json(&["rule", "show"]);
-    assert!(
-        rules
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["priority"] == 310)
+    assert_batch_landed(
+        &ns,
+        "198.18.0.10",
+        ("192.0.2.10", "02:00:00:00:00:0a"),
+        (310, "61"),
     );
     // An empty batch sends nothing.
     assert!(nl.batch().send().await.unwrap().is_empty());
