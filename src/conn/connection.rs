@@ -153,6 +153,29 @@ impl Connection {
         self.draining = true;
     }
 
+    /// Feeds what is queued on the socket to the multiplexer; `Ok(false)`
+    /// when nothing was. While every reply in flight is a capped ack (small
+    /// by construction), a burst of them takes one `recvmmsg`; anything
+    /// else is read a datagram at a time.
+    fn receive_some(&mut self) -> io::Result<bool> {
+        if self.mux.only_acks_in_flight() && self.sock.acks_are_small() && !self.draining {
+            self.sock.try_recv_small(&mut self.small)?;
+            let got = !self.small.is_empty();
+            for (datagram, sender) in self.small.drain(..) {
+                self.mux.receive(&datagram, sender);
+            }
+            return Ok(got);
+        }
+        match self.sock.try_recv() {
+            Ok((datagram, sender)) => {
+                self.mux.receive(&datagram, sender);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// One round of work; `Ok(true)` if anything moved.
     fn poll_round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
@@ -231,38 +254,13 @@ impl Connection {
         // the kernel drops every new reply to this socket
         // (NETLINK_S_CONGESTED).
         while self.mux.in_flight() > 0 || self.draining {
-            if self.mux.only_acks_in_flight() && self.sock.acks_are_small() && !self.draining {
-                // A burst of acks (capped, so each fits a small slot): one
-                // recvmmsg for many of them.
-                match self.sock.try_recv_small(&mut self.small) {
-                    Ok(()) if !self.small.is_empty() => {
-                        for (datagram, sender) in self.small.drain(..) {
-                            self.mux.receive(&datagram, sender);
-                        }
-                        self.retry = None;
-                        self.retry_delay = RETRY_MIN;
-                        progress = true;
-                        continue;
-                    }
-                    // Empty: the plain receive below says WouldBlock and
-                    // arms the retry.
-                    Ok(()) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                        self.overrun();
-                        progress = true;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            match self.sock.try_recv() {
-                Ok((datagram, sender)) => {
-                    self.mux.receive(&datagram, sender);
+            match self.receive_some() {
+                Ok(true) => {
                     self.retry = None;
                     self.retry_delay = RETRY_MIN;
                     progress = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Ok(false) => {
                     self.draining = false;
                     if self.mux.in_flight() == 0 {
                         break;
