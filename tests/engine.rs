@@ -346,17 +346,22 @@ async fn default_window_never_overruns_a_small_receive_buffer() {
     assert_eq!(count_routes(&nl, 600).await, 5000);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enobufs_fails_requests_in_flight_and_nothing_hangs() {
-    let ns = TestNs::new().await;
-    // A tiny buffer and no window: the acks of one big datagram overflow it.
-    let nl = Netlink::builder()
+/// A client whose acks overflow its receive buffer: a tiny buffer, no send
+/// window, and datagrams large enough for thousands of requests.
+fn overrunning_client(ns: &TestNs) -> Netlink {
+    Netlink::builder()
         .netns(ns.name.as_str())
         .receive_buffer(4096)
         .send_window(usize::MAX / 2)
         .max_datagram(1 << 20)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enobufs_fails_requests_in_flight_and_nothing_hangs() {
+    let ns = TestNs::new().await;
+    let nl = overrunning_client(&ns);
     let rtnl = nl.rtnl();
     let all = futures::future::join_all((0..3000u32).map(|i| {
         let (m, f) = add_blackhole(nth_addr(i), 700);
@@ -645,13 +650,7 @@ async fn dropped_batch_leaks_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_batch_overrun_reports_lost_replies_and_resolves() {
     let ns = TestNs::new().await;
-    let nl = Netlink::builder()
-        .netns(ns.name.as_str())
-        .receive_buffer(4096)
-        .send_window(usize::MAX / 2)
-        .max_datagram(1 << 20)
-        .build()
-        .unwrap();
+    let nl = overrunning_client(&ns);
     let rtnl = nl.rtnl();
     let msgs = (0..3000u32).map(|i| add_blackhole(nth_addr(i), 302));
     let results = tokio::time::timeout(Duration::from_secs(60), rtnl.ack_batch(msgs))

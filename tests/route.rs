@@ -67,6 +67,18 @@ fn assert_batch_landed(ns: &TestNs, addr: &str, neigh: (&str, &str), rule: (u32,
     }));
 }
 
+/// The IPv6 route to `dst` in the main table, as the library lists it.
+async fn v6_route(nl: &tokio_netlink::Netlink, dst: &str) -> tokio_netlink::route::route::Route {
+    nl.route()
+        .list()
+        .family(Family::V6)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.destination().unwrap().to_string() == dst)
+        .unwrap()
+}
+
 fn find<'a>(routes: &'a [serde_json::Value], dst: &str) -> &'a serde_json::Value {
     routes
         .iter()
@@ -539,15 +551,7 @@ async fn seg6_encapsulation_round_trips() {
         .encap_seg6(true, &[seg])
         .await
         .unwrap();
-    let r = nl
-        .route()
-        .list()
-        .family(Family::V6)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.destination().unwrap().to_string() == "2001:db8:9::/48")
-        .unwrap();
+    let r = v6_route(&nl, "2001:db8:9::/48").await;
     assert_eq!(r.encap_type(), Some(5), "LWTUNNEL_ENCAP_SEG6");
     let e = r.encap();
     let hdr = e
@@ -604,15 +608,7 @@ async fn ipv6_route_expiry() {
         .expires(300)
         .await
         .unwrap();
-    let r = nl
-        .route()
-        .list()
-        .family(Family::V6)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.destination().unwrap().to_string() == "2001:db8:77::/48")
-        .unwrap();
+    let r = v6_route(&nl, "2001:db8:77::/48").await;
     let left = r.expires().expect("an expiring route");
     assert!((290..=300).contains(&left), "{left}");
     let j = ns.ip_json(&["-6", "route", "show", "2001:db8:77::/48"]);

@@ -262,3 +262,40 @@ impl Ns {
         t0.elapsed()
     }
 }
+
+/// Sends 64 acked route adds (or deletes) per datagram, then reads their
+/// 64 acks.
+pub fn raw_ack(table: u32, n: usize, add: bool) -> Duration {
+    const BATCH: usize = 64;
+    let sock = raw_socket();
+    let mut req = Vec::with_capacity(BATCH * 128);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let t0 = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let batch = (n - i).min(BATCH);
+        let first = i as u32 + 1;
+        req.clear();
+        for k in 0..batch {
+            let (msg, flags) = route(i + k, table, add);
+            encode_into(&mut req, &msg, F_REQUEST | F_ACK | flags, first + k as u32);
+        }
+        assert_eq!(sock.send(&req, 0).expect("send"), req.len());
+        let mut acked = 0;
+        while acked < batch {
+            recv(&sock, &mut buf);
+            for (ty, seq, msg) in messages(&buf) {
+                assert_eq!(ty, NLMSG_ERROR, "expected an ack");
+                assert!(
+                    (first..first + batch as u32).contains(&seq),
+                    "stray seq {seq}"
+                );
+                let code = error_code(msg);
+                assert_eq!(code, 0, "route add/del failed: errno {}", -code);
+                acked += 1;
+            }
+        }
+        i += batch;
+    }
+    t0.elapsed()
+}
