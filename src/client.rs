@@ -31,13 +31,13 @@ pub struct Config {
     /// large, so a burst of changes is absorbed rather than lost.
     pub event_rcvbuf: usize,
     /// Run each request connection on a thread of its own (a single-threaded
-    /// runtime) instead of the caller's runtime. On a multi-thread runtime
-    /// this spares the idle workers a wakeup per reply while a batch is being
-    /// sent, which raises acked throughput; it costs a thread per protocol.
+    /// runtime) instead of the crate's shared I/O thread: a busy connection
+    /// then delays no other client's. It costs a thread per protocol and
+    /// client. Either way no connection depends on the caller's runtime.
     pub io_thread: bool,
-    /// On a multi-thread runtime with two or more workers, typed listings
+    /// On a machine with two or more cores, typed listings
     /// (`link().list()`, `route().list()`, …) receive and index their dump
-    /// on a thread of the runtime's blocking pool, up to
+    /// on a reader thread of the crate's (not the runtime's), up to
     /// [`READ_AHEAD_DATAGRAMS`] datagrams ahead of the consumer, so the
     /// kernel's work of producing the dump and the consumer's work overlap
     /// on two cores. Memory stays bounded; the kernel still produces the
@@ -165,9 +165,13 @@ struct Inner {
 
 /// The client: cheap to clone, `Send + Sync`, one per network namespace.
 ///
-/// It spawns its connection tasks on the tokio runtime of its first request
-/// (multi-thread and current-thread runtimes both work) and opens one
-/// connection per protocol, lazily.
+/// It opens one connection per protocol, lazily, and runs them on the
+/// crate's own I/O thread, where its sockets and timers also live: a client
+/// works from any runtime (multi-thread or current-thread, with or without
+/// drivers, several at once, or none: its futures are plain futures; only
+/// [`watch`](Netlink::watch) needs a tokio runtime for its task), keeps
+/// working after the runtimes that used it are dropped, and reconnects by
+/// itself when its socket fails.
 ///
 /// ```no_run
 /// # async fn f() -> tokio_netlink::Result<()> {

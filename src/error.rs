@@ -107,8 +107,12 @@ pub enum Error {
     /// A socket system call failed.
     #[error("netlink socket: {0}")]
     Io(#[from] io::Error),
-    /// Called outside a tokio runtime.
-    #[error("no tokio runtime: tokio-netlink must be used from within a tokio runtime")]
+    /// Called outside a tokio runtime where one is needed: only
+    /// [`Netlink::watch`](crate::Netlink::watch), whose task runs on the
+    /// caller's runtime. Requests, dumps and subscriptions need none.
+    #[error(
+        "no tokio runtime: this call spawns a task and must be made from within a tokio runtime"
+    )]
     NoRuntime,
 }
 

@@ -31,15 +31,22 @@ pub enum NetnsTarget {
 }
 
 impl From<&str> for NetnsTarget {
-    /// A bare string is a name under `/run/netns`, as `ip -n NAME` reads it.
+    /// A string with a `/` is a path (as CNI passes `CNI_NETNS`, e.g.
+    /// `/run/netns/x` or `/proc/1234/ns/net`); a bare one is a name under
+    /// `/run/netns`, as `ip -n NAME` reads it.
     fn from(name: &str) -> Self {
-        NetnsTarget::Name(name.to_owned())
+        NetnsTarget::from(name.to_owned())
     }
 }
 
 impl From<String> for NetnsTarget {
+    /// As for `&str`: a path when it contains `/`, else a name.
     fn from(name: String) -> Self {
-        NetnsTarget::Name(name)
+        if name.contains('/') {
+            NetnsTarget::Path(PathBuf::from(name))
+        } else {
+            NetnsTarget::Name(name)
+        }
     }
 }
 
@@ -71,11 +78,15 @@ impl NetnsTarget {
         }
     }
 
-    /// Opens the namespace file.
+    /// Opens the namespace file and checks that it is a network namespace
+    /// (so a wrong path fails here, naming it, not at the first request).
     pub fn open(self) -> Result<OwnedFd> {
         let what = self.describe();
         let path = match self {
-            NetnsTarget::Fd(fd) => return Ok(fd),
+            NetnsTarget::Fd(fd) => {
+                check_is_netns(&fd, &what)?;
+                return Ok(fd);
+            }
             NetnsTarget::Name(n) => {
                 validate_name(&n)?;
                 Path::new(NETNS_RUN_DIR).join(n)
@@ -83,17 +94,43 @@ impl NetnsTarget {
             NetnsTarget::Path(p) => p,
             NetnsTarget::Pid(p) => PathBuf::from(format!("/proc/{p}/ns/net")),
         };
-        File::open(&path)
+        let fd = File::open(&path)
             .map(OwnedFd::from)
             .map_err(|source| Error::Netns {
-                target: what,
+                target: what.clone(),
                 source,
-            })
+            })?;
+        check_is_netns(&fd, &what)?;
+        Ok(fd)
     }
 }
 
+/// `NS_GET_NSTYPE` (linux/nsfs.h): `_IO(0xb7, 0x3)`.
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// Refuses a file that is not a network namespace: any other file, or a
+/// namespace of another type (`/proc/PID/ns/mnt`).
+fn check_is_netns(fd: &OwnedFd, what: &str) -> Result<()> {
+    // SAFETY: an ioctl without an argument on an fd we own.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
+    let reason = if r == libc::CLONE_NEWNET {
+        return Ok(());
+    } else if r >= 0 {
+        "is a namespace, but not a network namespace".to_string()
+    } else {
+        match io::Error::last_os_error() {
+            e if e.raw_os_error() == Some(libc::ENOTTY) => "is not a namespace file".to_string(),
+            e => format!("cannot tell whether it is a namespace: {e}"),
+        }
+    };
+    Err(Error::Netns {
+        target: what.to_string(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, reason),
+    })
+}
+
 fn validate_name(name: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         return Err(Error::invalid(
             "netns name",
             format!("{name:?} is not a valid namespace name"),
@@ -289,7 +326,7 @@ mod tests {
 
     #[test]
     fn bad_names_are_refused() {
-        for n in ["", ".", "..", "a/b"] {
+        for n in ["", ".", "..", "a\0b"] {
             let e = NetnsTarget::from(n).open().unwrap_err();
             assert!(
                 matches!(
@@ -302,6 +339,36 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    #[test]
+    fn strings_with_a_slash_are_paths() {
+        // As CNI passes CNI_NETNS.
+        assert!(matches!(
+            NetnsTarget::from("/run/netns/x"),
+            NetnsTarget::Path(p) if p == Path::new("/run/netns/x")
+        ));
+        assert!(matches!(NetnsTarget::from("x"), NetnsTarget::Name(n) if n == "x"));
+        assert!(matches!(
+            NetnsTarget::from("a/b".to_string()),
+            NetnsTarget::Path(_)
+        ));
+    }
+
+    #[test]
+    fn files_that_are_not_network_namespaces_are_refused_at_open() {
+        for (path, why) in [
+            ("/etc/hostname", "is not a namespace file"),
+            ("/proc/self/ns/mnt", "not a network namespace"),
+        ] {
+            let e = NetnsTarget::from(path).open().unwrap_err();
+            let text = e.to_string();
+            assert!(matches!(e, Error::Netns { .. }), "{path}: {e:?}");
+            assert!(text.contains(path) && text.contains(why), "{text}");
+        }
+        let fd = OwnedFd::from(File::open("/etc/hostname").unwrap());
+        assert!(NetnsTarget::Fd(fd).open().is_err());
+        assert!(NetnsTarget::from("/proc/self/ns/net").open().is_ok());
     }
 
     #[test]

@@ -344,7 +344,11 @@ impl<T: Watched> Watch<T> {
     pub async fn quiesce(&mut self, idle: Duration) {
         loop {
             let before = *self.activity.borrow_and_update();
-            match tokio::time::timeout(idle, self.activity.changed()).await {
+            let changed = self.activity.changed();
+            let Ok(wait) = crate::conn::home::timeout(idle, changed) else {
+                return;
+            };
+            match wait.await {
                 Err(_) if !before.resyncing => return,
                 Err(_) => {}
                 Ok(Err(_)) => return,
@@ -375,6 +379,9 @@ impl Netlink {
     /// Starts a cache of links, addresses, routes or neighbours kept equal
     /// to the kernel's; returns once the initial dump is loaded.
     pub async fn watch<T: Watched>(&self) -> Result<Watch<T>> {
+        // The watch's task runs on the caller's runtime (it decodes and
+        // applies every change; the crate's I/O thread only moves bytes).
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let shared = Arc::new(Mutex::new(Shared {
             map: HashMap::new(),
             changes: None,
@@ -388,7 +395,7 @@ impl Netlink {
             generation: 0,
             resyncing: true,
         });
-        let task = tokio::spawn(run::<T>(self.clone(), events, shared.clone(), act_tx));
+        let task = rt.spawn(run::<T>(self.clone(), events, shared.clone(), act_tx));
         // The initial load is the first resync.
         loop {
             if activity.changed().await.is_err() {

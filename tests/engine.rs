@@ -542,7 +542,7 @@ async fn netns_add_and_del() {
 }
 
 #[test]
-fn closed_connection_fails_requests_at_once() {
+fn connection_survives_the_runtime_of_its_first_request() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -550,20 +550,21 @@ fn closed_connection_fails_requests_at_once() {
     let ns = rt.block_on(TestNs::new());
     let nl = ns.client();
     rt.block_on(async { nl.rtnl().get(get_link(1), 0).await.unwrap() });
-    // The runtime that ran the connection task goes away.
+    // The runtime of the first request goes away; the connection does not
+    // live on it (tests/runtimes.rs has the rest).
     drop(rt);
     let rt2 = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let r = rt2.block_on(async {
-        tokio::time::timeout(Duration::from_secs(5), nl.rtnl().get(get_link(1), 0)).await
+        tokio::time::timeout(Duration::from_secs(30), nl.rtnl().get(get_link(1), 0)).await
     });
-    assert!(matches!(r, Ok(Err(Error::ConnectionClosed(_)))), "{r:?}");
-    // Outside any runtime: a clear error, no panic.
+    assert!(matches!(r, Ok(Ok(_))), "{r:?}");
+    // Outside any runtime too.
     let fresh = ns.client();
     let r = futures::executor::block_on(fresh.rtnl().get(get_link(1), 0));
-    assert!(matches!(r, Err(Error::NoRuntime)), "{r:?}");
+    assert_eq!(link_name(&r.unwrap()).as_deref(), Some("lo"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,16 +200,17 @@ impl<P: Protocol> Requester<P> {
             .collect();
         let count = requests.len();
         let shared = BatchShared::new(count);
-        let tx = self.conn.sender()?;
+        let link = self.conn.link()?;
         let first_id = self.conn.next_id.fetch_add(count as u64, Ordering::Relaxed);
-        tx.send(Command::Batch {
-            first_id,
-            requests,
-            shared: shared.clone(),
-        })
-        .map_err(|_| self.conn.closed())?;
+        link.tx
+            .send(Command::Batch {
+                first_id,
+                requests,
+                shared: shared.clone(),
+            })
+            .map_err(|_| link.closed())?;
         let mut guard = CancelBatch {
-            tx,
+            tx: &link.tx,
             first_id,
             count,
             armed: true,
@@ -218,7 +219,11 @@ impl<P: Protocol> Requester<P> {
         match self.timeout {
             None => done.await,
             Some(t) => {
-                if tokio::time::timeout(t, done).await.is_err() {
+                if super::home::timeout(t, done)
+                    .map_err(Error::Io)?
+                    .await
+                    .is_err()
+                {
                     return Err(Error::Timeout(request_kind::<P>(spans[0].2)));
                 }
             }
@@ -230,7 +235,7 @@ impl<P: Protocol> Requester<P> {
             .zip(&spans)
             .map(|(slot, &(_, _, ty))| {
                 let outcome = slot.get().cloned().unwrap_or(Outcome::Closed);
-                outcome_to_result(&self.conn, outcome, request_kind::<P>(ty)).map(|_| ())
+                outcome_to_result(&link, outcome, request_kind::<P>(ty)).map(|_| ())
             })
             .collect())
     }

@@ -51,6 +51,9 @@ pub(crate) struct TaskShared {
     pub stats: Mutex<ConnStats>,
     /// Why the task stopped, for requests made afterwards.
     pub closed: OnceLock<String>,
+    /// The errno of a failed socket open, so that requests racing the
+    /// failure get the same typed error as those queued before it.
+    pub open_errno: OnceLock<i32>,
 }
 
 /// Opens the socket, then runs the connection until every handle is gone or
@@ -66,6 +69,7 @@ pub(crate) async fn run(
         Ok(s) => s,
         Err(e) => {
             let reason = format!("cannot open the netlink socket: {e}");
+            let _ = shared.open_errno.set(e.raw_os_error().unwrap_or(libc::EIO));
             let _ = shared.closed.set(reason.clone());
             rx.close();
             // Requests already queued learn why; their sinks drop with `rx`.

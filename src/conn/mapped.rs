@@ -12,11 +12,12 @@ use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::mpsc;
 
 use super::RawMessage;
@@ -60,10 +61,13 @@ const MAX_READERS: usize = 4;
 
 /// True when reading ahead can use a second core.
 fn read_ahead_pays() -> bool {
-    READERS.load(Ordering::Relaxed) < MAX_READERS
-        && Handle::try_current().is_ok_and(|h| {
-            h.runtime_flavor() == RuntimeFlavor::MultiThread && h.metrics().num_workers() >= 2
-        })
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    READERS.load(Ordering::Relaxed) < MAX_READERS && cores >= 2
 }
 
 /// Counts a running reader; uncounted when its thread is done.
@@ -111,8 +115,10 @@ where
             match &mut this.state {
                 State::Starting(start) => match ready!(start.as_mut().poll(cx)) {
                     Ok((dump, f)) if dump.read_ahead() && read_ahead_pays() => {
-                        let rx = spawn_reader(dump);
-                        this.state = State::Ahead(Bytes::new(), Vec::new().into_iter(), rx, f);
+                        this.state = match spawn_reader(dump) {
+                            Ok(rx) => State::Ahead(Bytes::new(), Vec::new().into_iter(), rx, f),
+                            Err(dump) => State::Running(dump, f),
+                        };
                     }
                     Ok((dump, f)) => this.state = State::Running(dump, f),
                     Err(e) => {
@@ -163,17 +169,58 @@ where
 
 /// Starts the thread that reads `dump` ahead. It stops when the dump ends
 /// or the consumer goes away (dropping the dump, which closes or recycles
-/// its socket as usual).
-fn spawn_reader(mut dump: RawDump) -> mpsc::Receiver<Piece> {
+/// its socket as usual). Gives the dump back when no thread can be started.
+///
+/// A thread of ours rather than a task: a task woken by its consumer would
+/// be queued behind it on the same worker (the LIFO slot) and the two would
+/// take turns on one core instead of running at once. Not the runtime's
+/// blocking pool either: a reader parked on a consumer that is held outside
+/// the runtime would make `Runtime::drop` wait forever. The dump's socket
+/// and timer live on the home runtime, so a plain executor drives it.
+// The dump comes back by value on the rare failure, as it went in.
+#[allow(clippy::result_large_err)]
+fn spawn_reader(dump: RawDump) -> Result<mpsc::Receiver<Piece>, RawDump> {
     let (tx, rx) = mpsc::channel(DATAGRAMS_AHEAD);
-    // A thread of the blocking pool rather than a task: a task woken by its
-    // consumer would be queued behind it on the same worker (the LIFO slot)
-    // and the two would take turns on one core instead of running at once.
-    let handle = Handle::current();
-    let reader = Reader::start();
-    tokio::task::spawn_blocking(move || {
-        let _reader = reader;
-        handle.block_on(async move {
+    let mut job = Job {
+        dump,
+        tx,
+        _reader: Reader::start(),
+    };
+    loop {
+        let worker = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let worker = match worker {
+            Some(w) => w,
+            None => match start_worker() {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start a read-ahead thread; streaming");
+                    return Err(job.dump);
+                }
+            },
+        };
+        match worker.send(job) {
+            Ok(()) => return Ok(rx),
+            // That thread timed out meanwhile: take the job back.
+            Err(std::sync::mpsc::SendError(j)) => job = j,
+        }
+    }
+}
+
+/// A dump to read ahead and where its datagrams go.
+struct Job {
+    dump: RawDump,
+    tx: mpsc::Sender<Piece>,
+    _reader: Reader,
+}
+
+impl Job {
+    fn run(self) {
+        let Job {
+            mut dump,
+            tx,
+            _reader,
+        } = self;
+        futures::executor::block_on(async move {
             loop {
                 tokio::select! {
                     biased;
@@ -190,6 +237,28 @@ fn spawn_reader(mut dump: RawDump) -> mpsc::Receiver<Piece> {
                 }
             }
         })
-    });
-    rx
+    }
+}
+
+/// Idle reader threads, each waiting for its next job (at most
+/// `MAX_READERS` are busy at once).
+static IDLE: Mutex<Vec<std::sync::mpsc::Sender<Job>>> = Mutex::new(Vec::new());
+
+/// How long an idle reader thread waits for another listing before it exits.
+const IDLE_THREAD: Duration = Duration::from_secs(10);
+
+fn start_worker() -> std::io::Result<std::sync::mpsc::Sender<Job>> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let me = tx.clone();
+    std::thread::Builder::new()
+        .name("tokio-netlink-read".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv_timeout(IDLE_THREAD) {
+                job.run();
+                IDLE.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(me.clone());
+            }
+        })?;
+    Ok(tx)
 }

@@ -25,6 +25,7 @@ pub mod multiplexer;
 pub mod subscription;
 
 pub(crate) mod connection;
+pub(crate) mod home;
 pub(crate) mod requester;
 pub(crate) mod socket;
 pub(crate) mod stream;

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,20 +28,35 @@ use crate::error::{Error, KernelError, RequestKind, Result};
 /// How many times collecting helpers re-run a dump the kernel interrupted.
 const DUMP_RETRIES: usize = 5;
 
-/// One protocol's connection inside a client: the lazily started task, the
-/// pool of idle dump sockets, and the counters.
+/// One protocol's connection inside a client: the running connection task
+/// (restarted when it has stopped), the pool of idle dump sockets, and the
+/// counters.
 #[derive(Debug)]
 pub(crate) struct ConnHandle {
     pub(super) protocol: isize,
     pub(super) netns: Option<Arc<OwnedFd>>,
     pub(super) config: Config,
-    tx: OnceLock<mpsc::UnboundedSender<Command>>,
-    init: Mutex<()>,
-    shared: Arc<TaskShared>,
+    link: Mutex<Option<Arc<Link>>>,
     pub(super) pool: Mutex<Vec<NlSocket>>,
     pub(super) dumps_running: AtomicUsize,
     pub(super) next_id: AtomicU64,
     dump_seq: AtomicU32,
+}
+
+/// One run of the connection task: its command channel and what it shares.
+#[derive(Debug)]
+pub(super) struct Link {
+    pub(super) tx: mpsc::UnboundedSender<Command>,
+    pub(super) shared: Arc<TaskShared>,
+}
+
+impl Link {
+    pub(super) fn closed(&self) -> Error {
+        match self.shared.open_errno.get() {
+            Some(&errno) => Error::Io(io::Error::from_raw_os_error(errno)),
+            None => Error::ConnectionClosed(self.shared.closed.get().cloned()),
+        }
+    }
 }
 
 impl ConnHandle {
@@ -50,9 +65,7 @@ impl ConnHandle {
             protocol,
             netns,
             config,
-            tx: OnceLock::new(),
-            init: Mutex::new(()),
-            shared: Arc::default(),
+            link: Mutex::new(None),
             pool: Mutex::new(Vec::new()),
             dumps_running: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -60,29 +73,36 @@ impl ConnHandle {
         }
     }
 
-    /// The command channel, starting the connection task on first use.
-    pub(super) fn sender(&self) -> Result<&mpsc::UnboundedSender<Command>> {
-        if let Some(tx) = self.tx.get() {
-            return Ok(tx);
+    /// The running connection task, started on first use and started again
+    /// when the last one stopped (its socket failed, it could not open one,
+    /// or it panicked): a client never stays dead. Requests that were in
+    /// flight when it stopped fail with the reason; later ones reconnect.
+    pub(super) fn link(&self) -> Result<Arc<Link>> {
+        let mut slot = self.link.lock().expect("link lock");
+        if let Some(link) = slot.as_ref()
+            && !link.tx.is_closed()
+        {
+            return Ok(link.clone());
         }
-        let _guard = self.init.lock().expect("init lock");
-        if let Some(tx) = self.tx.get() {
-            return Ok(tx);
+        if let Some(old) = slot.take() {
+            tracing::debug!(
+                reason = old.shared.closed.get().map(String::as_str),
+                "netlink connection stopped; reconnecting"
+            );
         }
-        let rt = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(TaskShared::default());
         let open = socket::open(self.protocol, self.config.socket, self.netns.clone());
         let task = connection::run(
             open,
             rx,
-            self.shared.clone(),
+            shared.clone(),
             self.config.window,
             self.config.max_datagram,
         );
         if self.config.io_thread {
-            // A thread of its own with a single-threaded runtime: while it is
-            // in sendmsg, no idle worker sits in epoll_wait on the socket to
-            // be woken by every reply the kernel queues.
+            // A thread of its own with a single-threaded runtime: it serves
+            // this connection only, so a busy connection cannot delay others.
             let io = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -92,13 +112,21 @@ impl ConnHandle {
                 .spawn(move || io.block_on(task))
                 .map_err(Error::Io)?;
         } else {
-            rt.spawn(task);
+            super::home::spawn(task).map_err(Error::Io)?;
         }
-        Ok(self.tx.get_or_init(|| tx))
+        let link = Arc::new(Link { tx, shared });
+        *slot = Some(link.clone());
+        Ok(link)
     }
 
-    pub(super) fn closed(&self) -> Error {
-        Error::ConnectionClosed(self.shared.closed.get().cloned())
+    /// The counters of the current connection task (a restarted one starts
+    /// from zero).
+    pub(super) fn shared(&self) -> Option<Arc<TaskShared>> {
+        self.link
+            .lock()
+            .expect("link lock")
+            .as_ref()
+            .map(|l| l.shared.clone())
     }
 
     pub(super) fn next_dump_seq(&self) -> u32 {
@@ -113,7 +141,7 @@ impl ConnHandle {
 
 /// How a request ended, as the caller sees it: `Some(reply)` for a get.
 pub(super) fn outcome_to_result(
-    conn: &ConnHandle,
+    link: &Link,
     outcome: Outcome,
     rk: RequestKind,
 ) -> Result<Option<Bytes>> {
@@ -126,7 +154,7 @@ pub(super) fn outcome_to_result(
             request: rk,
             reason: reason.into(),
         }),
-        Outcome::Closed => Err(conn.closed()),
+        Outcome::Closed => Err(link.closed()),
         Outcome::SendFailed(errno) => Err(Error::Io(io::Error::from_raw_os_error(errno))),
     }
 }
@@ -289,38 +317,42 @@ impl<P: Protocol> Requester<P> {
 
     /// Counters of this connection.
     pub fn stats(&self) -> ConnStats {
-        let mut s = *self.conn.shared.stats.lock().expect("stats lock");
+        let mut s = match self.conn.shared() {
+            Some(shared) => *shared.stats.lock().expect("stats lock"),
+            None => ConnStats::default(),
+        };
         s.dumps_running = self.conn.dumps_running.load(Ordering::Relaxed);
         s.dump_sockets_idle = self.conn.pool.lock().expect("pool lock").len();
         s
     }
 
     async fn submit(&self, bytes: Vec<u8>, kind: Kind, rk: RequestKind) -> Result<Option<Bytes>> {
-        let tx = self.conn.sender()?;
+        let link = self.conn.link()?;
         let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
         let (sink, reply) = oneshot::channel();
-        tx.send(Command::Submit {
-            id,
-            bytes,
-            kind,
-            ty: rk.message_type,
-            sink: Sink::One(sink),
-        })
-        .map_err(|_| self.conn.closed())?;
+        link.tx
+            .send(Command::Submit {
+                id,
+                bytes,
+                kind,
+                ty: rk.message_type,
+                sink: Sink::One(sink),
+            })
+            .map_err(|_| link.closed())?;
         let mut guard = CancelGuard {
-            tx,
+            tx: &link.tx,
             id,
             armed: true,
         };
         let outcome = match self.timeout {
             None => reply.await,
-            Some(t) => match tokio::time::timeout(t, reply).await {
+            Some(t) => match super::home::timeout(t, reply).map_err(Error::Io)?.await {
                 Ok(r) => r,
                 Err(_) => return Err(Error::Timeout(rk)),
             },
         };
         guard.armed = false;
-        outcome_to_result(&self.conn, outcome.map_err(|_| self.conn.closed())?, rk)
+        outcome_to_result(&link, outcome.map_err(|_| link.closed())?, rk)
     }
 
     /// Sends `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` and resolves when
@@ -468,6 +500,28 @@ mod tests {
         .await;
         assert!(matches!(r, Err(Error::NoRuntime)));
         assert_eq!(calls, 1, "other errors are not retried");
+    }
+
+    #[tokio::test]
+    async fn a_stopped_connection_is_replaced_by_the_next_request() {
+        // Protocol 31 exists in no kernel: every connection task stops at once.
+        let conn = ConnHandle::new(31, None, Config::default());
+        let first = conn.link().unwrap();
+        while !first.tx.is_closed() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(first.closed().errno(), Some(libc::EPROTONOSUPPORT));
+        let second = conn.link().unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &second),
+            "a new task, not the dead one"
+        );
+        // While a task runs, requests share it.
+        let nl = crate::Netlink::new();
+        let rtnl = nl.rtnl();
+        let a = rtnl.conn.link().unwrap();
+        let b = rtnl.conn.link().unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub struct SocketOptions {
     pub sndbuf: usize,
     /// Connect the socket to the kernel, which then refuses unicasts from any
     /// other sender (they also get dropped and counted on receipt).
+    ///
+    /// Turning it off lets any local process that can send to our port fill
+    /// the receive buffer: forged datagrams are still dropped, but a flood
+    /// of them makes the kernel drop real replies, which then fail with
+    /// [`Error::ReplyLost`](crate::Error::ReplyLost) (ENOBUFS).
     pub connect_to_kernel: bool,
     /// NETLINK_GET_STRICT_CHK (kernel-side dump filters, strict validation).
     pub strict_check: bool,
@@ -173,6 +178,9 @@ impl NlSocket {
         let rcvbuf = getsockopt_int(sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF)? as usize;
         let cap_ack = getsockopt_int(sock.as_raw_fd(), libc::SOL_NETLINK, libc::NETLINK_CAP_ACK)
             .is_ok_and(|v| v != 0);
+        // Registered with the crate's own runtime, not the caller's: the
+        // socket then works from any runtime, and outlives them (see home).
+        let _enter = super::home::handle()?.enter();
         Ok(NlSocket {
             // SAFETY: `Socket` owns its fd and keeps it open and unchanged
             // until it is dropped together with the AsyncFd.
@@ -202,6 +210,13 @@ impl NlSocket {
     /// `ENOBUFS` is returned as an error of that kind: the caller decides
     /// what a lost reply means.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Bytes, u32)>> {
+        // Try first: a dump's next chunk is made inside recvmsg, and a reply
+        // is queued before sendmsg returns, so the socket is rarely empty;
+        // readiness (from the home thread's reactor) is for when it is.
+        match recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            r => return Poll::Ready(r),
+        }
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {

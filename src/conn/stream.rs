@@ -144,9 +144,14 @@ impl RawDump {
         let Some(t) = self.timeout else {
             return false;
         };
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
+        if self.sleep.is_none() {
+            match super::home::sleep(t) {
+                Ok(s) => self.sleep = Some(Box::pin(s)),
+                // No timer thread: the dump cannot time out, only wait.
+                Err(_) => return false,
+            }
+        }
+        let sleep = self.sleep.as_mut().expect("sleep");
         sleep.as_mut().poll(cx).is_ready()
     }
 }
@@ -171,10 +176,6 @@ impl RawDump {
         }
         if self.finished {
             return Poll::Ready(None);
-        }
-        // Only opening needs the runtime (the reactor registration).
-        if self.sock.is_none() && tokio::runtime::Handle::try_current().is_err() {
-            return self.fail(Error::NoRuntime);
         }
         if let Err(e) = ready!(self.poll_socket(cx)) {
             return self.fail(e);
