@@ -27,6 +27,7 @@ pub mod subscription;
 pub(crate) mod connection;
 pub(crate) mod home;
 pub(crate) mod requester;
+pub(crate) mod prime;
 pub(crate) mod socket;
 pub(crate) mod stream;
 
@@ -49,6 +50,10 @@ pub trait Protocol: Send + Sync + 'static {
     const PROTOCOL: isize;
     /// The symbolic name of a message type, e.g. `RTM_NEWLINK`.
     fn message_name(message_type: u16) -> Option<&'static str>;
+    /// Completes a dump request before it is sent. A family whose kernel
+    /// side sizes a dump's buffers from the request adds what that needs
+    /// (RTM_GETLINK: IFLA_EXT_MASK); the default leaves it as it is.
+    fn prepare_dump(_msg: &mut Self::Message) {}
 }
 
 /// One undecoded message: its header and its bytes (header included), a

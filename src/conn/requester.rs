@@ -403,7 +403,8 @@ impl<P: Protocol> Requester<P> {
 
     /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of
     /// undecoded messages (zero-copy slices of the received datagrams).
-    pub fn dump_raw(&self, msg: P::Message, flags: u16) -> RawDump {
+    pub fn dump_raw(&self, mut msg: P::Message, flags: u16) -> RawDump {
+        P::prepare_dump(&mut msg);
         let rk = request_kind::<P>(msg.message_type());
         let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
         RawDump::new(self.conn.clone(), bytes, rk, self.timeout)
@@ -423,7 +424,8 @@ impl<P: Protocol> Requester<P> {
 
     /// Runs a dump to its end and collects it, re-running it (up to 5 times)
     /// when the kernel reports it interrupted by a concurrent change.
-    pub async fn dump_all(&self, msg: P::Message, flags: u16) -> Result<Vec<P::Message>> {
+    pub async fn dump_all(&self, mut msg: P::Message, flags: u16) -> Result<Vec<P::Message>> {
+        P::prepare_dump(&mut msg);
         let rk = request_kind::<P>(msg.message_type());
         let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
         retry_interrupted(rk, || async {

@@ -16,6 +16,7 @@ use futures::{Stream, StreamExt};
 
 use super::dump::{DumpReader, Failure, Step};
 use super::frame::{self, Frames, Header};
+use super::prime;
 use super::requester::{ConnHandle, decode, kernel_error};
 use super::socket::{self, NlSocket};
 use super::{Protocol, RawMessage};
@@ -133,7 +134,7 @@ impl RawDump {
         if let Some(open) = self.opening.as_mut() {
             let r = ready!(open.as_mut().poll(cx));
             self.opening = None;
-            self.sock = Some(r.and_then(NlSocket::new)?);
+            self.sock = Some(r.and_then(prime::primed).and_then(NlSocket::new)?);
         }
         self.counted = true;
         self.conn.dumps_running.fetch_add(1, Ordering::Relaxed);

@@ -23,6 +23,12 @@ impl Protocol for Route {
     type Message = RouteNetlinkMessage;
     const PROTOCOL: isize = netlink_sys::protocols::NETLINK_ROUTE;
 
+    fn prepare_dump(msg: &mut RouteNetlinkMessage) {
+        if let RouteNetlinkMessage::GetLink(m) = msg {
+            link::size_dump(m);
+        }
+    }
+
     fn message_name(ty: u16) -> Option<&'static str> {
         Some(match ty {
             16 => "RTM_NEWLINK",

@@ -12,7 +12,9 @@ use std::pin::Pin;
 use futures::{Stream, TryStreamExt};
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{
+    InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage,
+};
 
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
 pub use set::{BridgePort, LinkSet};
@@ -121,6 +123,23 @@ pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
         }
     }
     Ok(m)
+}
+
+/// Asks for what iproute2 asks for (IFLA_EXT_MASK with RTEXT_FILTER_VF)
+/// unless the request names its own mask. Only a GETLINK dump request that
+/// carries a non-zero mask makes the kernel size the dump's buffers from
+/// the largest link (`rtnl_calcit`); without one a link larger than the
+/// buffer (32 KiB at most) ends the dump early with DONE 0, and it and
+/// every link after it are missing with no error.
+pub(crate) fn size_dump(m: &mut LinkMessage) {
+    if !m
+        .attributes
+        .iter()
+        .any(|a| matches!(a, LinkAttribute::ExtMask(_)))
+    {
+        m.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));
+    }
 }
 
 /// Link operations (`ip link`). Get one with [`Netlink::link`].
