@@ -48,6 +48,13 @@ pub trait Protocol: Send + Sync + 'static {
     const PROTOCOL: isize;
     /// The symbolic name of a message type, e.g. `RTM_NEWLINK`.
     fn message_name(message_type: u16) -> Option<&'static str>;
+
+    /// Refuses, before it is encoded, a message that would not reach the
+    /// kernel as built (an attribute longer than its 16-bit length, a NUL
+    /// inside a string attribute). The default accepts every message.
+    fn check(_message: &Self::Message) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// One undecoded message: its header and its bytes (header included), a
