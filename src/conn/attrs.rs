@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::NLA_TYPE_MASK;
+use netlink_packet_core::{NLA_TYPE_MASK, Nla};
 
 use crate::conn::RawMessage;
 use crate::conn::frame::{HEADER_LEN, align};
@@ -256,6 +256,61 @@ pub(crate) fn ip_of(v: &[u8]) -> Option<IpAddr> {
     }
 }
 
+/// The largest attribute value: nla_len is 16 bits and counts the 4-byte
+/// header. netlink-packet-core casts longer lengths to u16 silently, so a
+/// longer value would wrap and the kernel would read the rest of it as
+/// further attributes.
+pub(crate) const NLA_VALUE_MAX: usize = u16::MAX as usize - 4;
+
+/// Refuses an attribute to be sent whose value does not fit its 16-bit
+/// length. Checking the top-level attributes covers their nests too: a
+/// nested attribute is shorter than the nest holding it.
+pub(crate) fn check_fits<T: Nla>(field: &'static str, nla: &T) -> Result<()> {
+    let len = nla.value_len();
+    if len > NLA_VALUE_MAX {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "attribute type {} would be {len} bytes; a netlink attribute holds at most {NLA_VALUE_MAX}",
+                nla.kind()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a string that would not reach the kernel as given in a netlink
+/// string attribute: one holding a NUL (the kernel reads up to the first,
+/// so `"eth0\0junk"` would name eth0) or longer than `max` bytes, the
+/// attribute policy's limit without the terminating NUL.
+pub(crate) fn check_string(field: &'static str, s: &str, max: usize) -> Result<()> {
+    if let Some(at) = s.bytes().position(|b| b == 0) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{:?} holds a NUL byte at {at}; the kernel would read only {:?}",
+                short(s),
+                short(&s[..at])
+            ),
+        ));
+    }
+    if s.len() > max {
+        return Err(Error::invalid(
+            field,
+            format!("{:?} is {} bytes, longer than {max}", short(s), s.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// `s`, or its first 64 characters and an ellipsis, for error messages.
+fn short(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
 /// Start of the attributes after a fixed family header of `fixed` bytes.
 pub(crate) const fn attrs_start(fixed: usize) -> usize {
     HEADER_LEN + align(fixed)
@@ -365,5 +420,38 @@ mod tests {
         assert_eq!(ip_of(&[10, 0, 0, 1]), Some("10.0.0.1".parse().unwrap()));
         assert_eq!(ip_of(&[1, 2, 3]), None);
         assert_eq!(str_of(b"abc"), Some("abc"));
+    }
+
+    #[test]
+    fn strings_with_a_nul_or_too_long_are_refused() {
+        check_string("alias", "", 255).unwrap();
+        check_string("alias", &"a".repeat(255), 255).unwrap();
+        for (bad, what) in [("lo\0junk", "NUL byte at 2"), ("\0", "NUL byte at 0")] {
+            let e = check_string("name", bad, 15).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidInput { field: "name", .. }),
+                "{bad:?}"
+            );
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        let e = check_string("alias", &"é".repeat(40_000), 255).unwrap_err();
+        assert!(
+            e.to_string().contains("80000 bytes, longer than 255"),
+            "{e}"
+        );
+        assert!(e.to_string().len() < 300, "the message is shortened: {e}");
+    }
+
+    #[test]
+    fn attributes_longer_than_nla_len_are_refused() {
+        use netlink_packet_core::DefaultNla;
+        check_fits("x", &DefaultNla::new(1, vec![0; NLA_VALUE_MAX])).unwrap();
+        let e = check_fits("alias", &DefaultNla::new(20, vec![0; NLA_VALUE_MAX + 1])).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { field: "alias", .. }));
+        assert!(
+            e.to_string()
+                .contains("attribute type 20 would be 65532 bytes"),
+            "{e}"
+        );
     }
 }

@@ -15,9 +15,9 @@ use tokio::sync::oneshot;
 
 use super::Protocol;
 use super::connection::Command;
-use super::frame::{F_ACK, F_REQUEST, HEADER_LEN, Header, align};
+use super::frame::{F_ACK, F_REQUEST, align};
 use super::multiplexer::Outcome;
-use super::requester::{Requester, outcome_to_result, request_kind};
+use super::requester::{Requester, encode_into, outcome_to_result, request_kind};
 use crate::error::{Error, Result};
 
 /// Where the connection delivers how one request ended.
@@ -174,21 +174,12 @@ impl<P: Protocol> Requester<P> {
         // One buffer for the whole batch; each request is a slice of it.
         let mut buf = Vec::new();
         let mut spans = Vec::new();
+        // A request that cannot be encoded fails the batch before any is sent.
         for (msg, flags) in msgs {
             let at = buf.len();
-            let len = HEADER_LEN + msg.buffer_len();
-            buf.resize(at + len, 0);
-            Header {
-                len: len as u32,
-                ty: msg.message_type(),
-                flags: flags | F_REQUEST | F_ACK,
-                seq: 0,
-                pid: 0,
-            }
-            .write(&mut buf[at..]);
-            msg.serialize(&mut buf[at + HEADER_LEN..at + len]);
+            encode_into::<P>(&msg, flags | F_REQUEST | F_ACK, &mut buf)?;
+            spans.push((at, buf.len() - at, msg.message_type()));
             buf.resize(align(buf.len()), 0);
-            spans.push((at, len, msg.message_type()));
         }
         if spans.is_empty() {
             return Ok(Vec::new());

@@ -54,6 +54,13 @@ pub trait Protocol: Send + Sync + 'static {
     /// side sizes a dump's buffers from the request adds what that needs
     /// (RTM_GETLINK: IFLA_EXT_MASK); the default leaves it as it is.
     fn prepare_dump(_msg: &mut Self::Message) {}
+
+    /// Refuses, before it is encoded, a message that would not reach the
+    /// kernel as built (an attribute longer than its 16-bit length, a NUL
+    /// inside a string attribute). The default accepts every message.
+    fn check(_message: &Self::Message) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// One undecoded message: its header and its bytes (header included), a

@@ -236,19 +236,46 @@ pub(super) fn kernel_error(status: Status, request: RequestKind) -> Error {
 }
 
 /// Serializes a message with the given flags (sequence number left 0).
-fn encode<M: NetlinkSerializable>(msg: &M, flags: u16) -> Vec<u8> {
-    let len = HEADER_LEN + msg.buffer_len();
-    let mut buf = vec![0u8; len];
-    Header {
-        len: len as u32,
-        ty: msg.message_type(),
-        flags,
-        seq: 0,
-        pid: 0,
-    }
-    .write(&mut buf);
-    msg.serialize(&mut buf[HEADER_LEN..]);
-    buf
+fn encode<P: Protocol>(msg: &P::Message, flags: u16) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    encode_into::<P>(msg, flags, &mut buf)?;
+    Ok(buf)
+}
+
+/// Appends a message with the given flags to `buf`, once the protocol's
+/// [`Protocol::check`] accepts it. An encoder that panics on input it did
+/// not expect yields an error (and `buf` is left as it was), not a panic in
+/// the caller's task.
+pub(super) fn encode_into<P: Protocol>(
+    msg: &P::Message,
+    flags: u16,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    P::check(msg)?;
+    let at = buf.len();
+    catch_unwind(AssertUnwindSafe(|| {
+        let len = HEADER_LEN + msg.buffer_len();
+        buf.resize(at + len, 0);
+        Header {
+            len: len as u32,
+            ty: msg.message_type(),
+            flags,
+            seq: 0,
+            pid: 0,
+        }
+        .write(&mut buf[at..]);
+        msg.serialize(&mut buf[at + HEADER_LEN..]);
+    }))
+    .map_err(|_| {
+        buf.truncate(at);
+        Error::invalid(
+            "message",
+            format!(
+                "the encoder panicked on this {} request",
+                request_kind::<P>(msg.message_type())
+            ),
+        )
+    })
 }
 
 /// Decodes one message of protocol `P`. A decoder that fails, or panics on
@@ -359,7 +386,7 @@ impl<P: Protocol> Requester<P> {
     /// the kernel acknowledges it (or with the kernel's error).
     pub async fn ack(&self, msg: P::Message, flags: u16) -> Result<()> {
         let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode(&msg, flags | F_REQUEST | F_ACK);
+        let bytes = encode::<P>(&msg, flags | F_REQUEST | F_ACK)?;
         self.submit(bytes, Kind::Ack, rk).await.map(|_| ())
     }
 
@@ -372,7 +399,7 @@ impl<P: Protocol> Requester<P> {
         } else {
             Kind::Get
         };
-        let bytes = encode(&msg, flags | F_REQUEST);
+        let bytes = encode::<P>(&msg, flags | F_REQUEST)?;
         match self.submit(bytes, kind, rk).await? {
             Some(b) => raw_from(b).map_err(|reason| Error::Decode {
                 request: rk,
@@ -397,7 +424,7 @@ impl<P: Protocol> Requester<P> {
     /// counted in [`ConnStats::unroutable`].
     pub async fn send(&self, msg: P::Message, flags: u16) -> Result<()> {
         let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode(&msg, flags | F_REQUEST);
+        let bytes = encode::<P>(&msg, flags | F_REQUEST)?;
         self.submit(bytes, Kind::NoReply, rk).await.map(|_| ())
     }
 
@@ -406,8 +433,10 @@ impl<P: Protocol> Requester<P> {
     pub fn dump_raw(&self, mut msg: P::Message, flags: u16) -> RawDump {
         P::prepare_dump(&mut msg);
         let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
-        RawDump::new(self.conn.clone(), bytes, rk, self.timeout)
+        match encode::<P>(&msg, flags | F_REQUEST | F_DUMP) {
+            Ok(bytes) => RawDump::new(self.conn.clone(), bytes, rk, self.timeout),
+            Err(e) => RawDump::failed(self.conn.clone(), rk, e),
+        }
     }
 
     /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of
@@ -427,7 +456,7 @@ impl<P: Protocol> Requester<P> {
     pub async fn dump_all(&self, mut msg: P::Message, flags: u16) -> Result<Vec<P::Message>> {
         P::prepare_dump(&mut msg);
         let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode(&msg, flags | F_REQUEST | F_DUMP);
+        let bytes = encode::<P>(&msg, flags | F_REQUEST | F_DUMP)?;
         retry_interrupted(rk, || async {
             let mut raw = RawDump::new(self.conn.clone(), bytes.clone(), rk, self.timeout);
             let mut out = Vec::new();
@@ -524,6 +553,85 @@ mod tests {
         let a = rtnl.conn.link().unwrap();
         let b = rtnl.conn.link().unwrap();
         assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    /// A protocol whose check refuses odd message types and whose encoder
+    /// panics on type 8.
+    struct Picky;
+
+    #[derive(Debug)]
+    struct PickyMessage(u16);
+
+    impl NetlinkSerializable for PickyMessage {
+        fn message_type(&self) -> u16 {
+            self.0
+        }
+        fn buffer_len(&self) -> usize {
+            4
+        }
+        fn serialize(&self, buf: &mut [u8]) {
+            assert_ne!(self.0, 8, "the encoder's own bug");
+            buf.copy_from_slice(&[1, 2, 3, 4]);
+        }
+    }
+
+    impl NetlinkDeserializable for PickyMessage {
+        type Error = std::io::Error;
+        fn deserialize(h: &NetlinkHeader, _: &[u8]) -> std::io::Result<Self> {
+            Ok(PickyMessage(h.message_type))
+        }
+    }
+
+    impl Protocol for Picky {
+        type Message = PickyMessage;
+        const PROTOCOL: isize = 0;
+        fn message_name(_: u16) -> Option<&'static str> {
+            None
+        }
+        fn check(m: &PickyMessage) -> Result<()> {
+            match m.0 % 2 {
+                1 => Err(Error::invalid("type", "odd")),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[test]
+    fn unencodable_messages_are_errors_not_panics() {
+        let mut buf = vec![7u8; 3];
+        encode_into::<Picky>(&PickyMessage(2), 5, &mut buf).unwrap();
+        assert_eq!(buf.len(), 3 + HEADER_LEN + 4);
+        assert_eq!(&buf[3 + HEADER_LEN..], [1, 2, 3, 4]);
+        let e = encode_into::<Picky>(&PickyMessage(3), 0, &mut buf).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidInput { field: "type", .. }),
+            "{e}"
+        );
+        let e = encode_into::<Picky>(&PickyMessage(8), 0, &mut buf).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidInput {
+                    field: "message",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("message type 8"), "{e}");
+        assert_eq!(
+            buf.len(),
+            3 + HEADER_LEN + 4,
+            "a failed encoding leaves the buffer"
+        );
+        // The route family's check refuses what would wrap nla_len.
+        use netlink_packet_route::RouteNetlinkMessage;
+        use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+        let mut m = LinkMessage::default();
+        m.attributes
+            .push(LinkAttribute::IfAlias("a".repeat(65_532)));
+        let e = encode::<crate::route::Route>(&RouteNetlinkMessage::SetLink(m), 0).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     }
 
     #[test]

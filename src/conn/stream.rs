@@ -86,6 +86,13 @@ impl RawDump {
         }
     }
 
+    /// A dump that was never sent: yields `e`, then ends.
+    pub(super) fn failed(conn: Arc<ConnHandle>, rk: RequestKind, e: Error) -> Self {
+        let mut d = RawDump::new(conn, Vec::new(), rk, None);
+        d.pending = Some(e);
+        d
+    }
+
     fn finish(&mut self) {
         self.finished = true;
         self.datagram = Bytes::new();

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod batch;
+mod check;
 // Attribute helpers are shared with the other families.
 pub(crate) use crate::conn::attrs;
 pub mod events;
@@ -77,5 +78,9 @@ impl Protocol for Route {
             109 => "RTM_DELLINKPROP",
             _ => return None,
         })
+    }
+
+    fn check(message: &RouteNetlinkMessage) -> crate::Result<()> {
+        check::message(message)
     }
 }

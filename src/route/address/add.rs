@@ -1,6 +1,8 @@
 //! `ip address add|replace`: the builder.
 
 use super::*;
+use crate::conn::attrs::check_string;
+use crate::route::link::IFNAME_MAX;
 
 /// Builder of `ip address add|replace`; `.await` it.
 #[must_use = "nothing is added until the builder is awaited"]
@@ -161,11 +163,9 @@ impl AddressAdd {
             if fam != Family::V4 {
                 return Err(Error::invalid("label", "only IPv4 addresses have one"));
             }
-            if l.is_empty() || l.len() > 15 {
-                return Err(Error::invalid(
-                    "label",
-                    format!("{l:?} must be 1 to 15 bytes"),
-                ));
+            check_string("label", l, IFNAME_MAX)?;
+            if l.is_empty() {
+                return Err(Error::invalid("label", "is empty"));
             }
             m.attributes.push(AddressAttribute::Label(l.clone()));
         }

@@ -26,6 +26,7 @@ use crate::error::{Error, RequestKind, Result};
 use crate::route::Route;
 use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId};
+use crate::route::route::names::decimal;
 
 const RTM_NEWADDR: u16 = 20;
 const IFA_ADDRESS: u16 = 1;
@@ -83,9 +84,9 @@ pub fn parse_scope(s: &str) -> Result<AddressScope> {
         "link" => 253,
         "host" => 254,
         "nowhere" => 255,
-        n => n
-            .parse::<u8>()
-            .map_err(|_| Error::invalid("scope", format!("{s:?} is not a scope name or 0-255")))?,
+        n => decimal::<u8>(n).ok_or_else(|| {
+            Error::invalid("scope", format!("{s:?} is not a scope name or 0-255"))
+        })?,
     }))
 }
 
@@ -128,7 +129,7 @@ impl IntoPrefix for &str {
         };
         let ip: IpAddr = a.parse().map_err(|_| bad())?;
         let len = match l {
-            Some(l) => l.parse::<u8>().map_err(|_| bad())?,
+            Some(l) => decimal::<u8>(l).ok_or_else(bad)?,
             None if ip.is_ipv4() => 32,
             None => 128,
         };
@@ -276,7 +277,15 @@ mod tests {
             ("10.0.0.1".parse().unwrap(), 24)
         );
         assert_eq!("fe80::1".into_prefix().unwrap().1, 128);
-        for bad in ["10.0.0.1/33", "::1/129", "nope/3", "10.0.0.1/x"] {
+        for bad in [
+            "10.0.0.1/33",
+            "::1/129",
+            "nope/3",
+            "10.0.0.1/x",
+            "10.0.0.1/+8",
+            "10.0.0.1/",
+            "10.0.0.1/8\0",
+        ] {
             let e = bad.into_prefix().unwrap_err();
             assert!(
                 matches!(
@@ -302,5 +311,6 @@ mod tests {
             assert_eq!(scope_name(parse_scope(n).unwrap()), n);
         }
         assert!(parse_scope("galaxy").is_err());
+        assert!(parse_scope("+1").is_err());
     }
 }

@@ -207,13 +207,18 @@ macro_rules! common_setters {
             self
         }
 
-        /// Sets the alias.
+        /// Sets the alias (at most 255 bytes; `""` removes it).
         pub fn alias(mut self, alias: &str) -> Self {
-            self.common
-                .attributes
-                .push(::netlink_packet_route::link::LinkAttribute::IfAlias(
-                    alias.to_owned(),
-                ));
+            match $crate::conn::attrs::check_string(
+                "alias",
+                alias,
+                $crate::route::link::IFALIAS_MAX,
+            ) {
+                Ok(()) => self.common.attributes.push(
+                    ::netlink_packet_route::link::LinkAttribute::IfAlias(alias.to_owned()),
+                ),
+                Err(e) => self.common.fail(e),
+            }
             self
         }
 
@@ -313,6 +318,9 @@ impl LinkAdd {
 
     async fn run(mut self) -> Result<()> {
         validate_name("name", &self.name)?;
+        if let Some(e) = self.common.error.take() {
+            return Err(e);
+        }
         // The kernel ignores IFLA_IFALIAS in a create request: set it after.
         let alias = self.common.attributes.iter().find_map(|a| match a {
             LinkAttribute::IfAlias(s) => Some(s.clone()),

@@ -23,6 +23,7 @@ pub use view::{Link, MacAddr};
 
 use crate::client::Netlink;
 use crate::conn::Requester;
+use crate::conn::attrs::check_string;
 use crate::conn::mapped::MappedDump;
 use crate::error::{Error, Result};
 use crate::route::Route;
@@ -75,25 +76,39 @@ impl std::fmt::Display for LinkId {
     }
 }
 
-/// Refuses what the kernel's `dev_valid_name` refuses, before sending.
+/// IFNAMSIZ - 1: the longest interface name (IFLA_IFNAME, IFA_LABEL,
+/// FRA_IIFNAME, FRA_OIFNAME).
+pub(crate) const IFNAME_MAX: usize = 15;
+/// ALTIFNAMSIZ - 1: the longest alternative name (IFLA_ALT_IFNAME).
+pub(crate) const ALTIFNAME_MAX: usize = 127;
+/// IFALIASZ - 1: the longest alias (IFLA_IFALIAS).
+pub(crate) const IFALIAS_MAX: usize = 255;
+/// MODULE_NAME_LEN - 1 on 64-bit: the kernel copies IFLA_INFO_KIND into a
+/// buffer this long, cutting a longer kind.
+pub(crate) const KIND_MAX: usize = 55;
+
+/// Refuses what the kernel's `dev_valid_name` refuses, before sending, and
+/// a NUL (which the kernel would stop at: `"eth0\0junk"` names eth0).
 pub(crate) fn validate_name(field: &'static str, name: &str) -> Result<()> {
-    validate_name_max(field, name, 15)
+    validate_name_max(field, name, IFNAME_MAX)
 }
 
 /// [`validate_name`] with another length limit: alternative names may have
-/// up to 127 bytes (ALTIFNAMSIZ - 1).
-fn validate_name_max(field: &'static str, name: &str, max: usize) -> Result<()> {
-    let too_long;
+/// up to 127 bytes (ALTIFNAMSIZ - 1) and follow the same rules, or neither
+/// `ip` nor a lookup by name could name them.
+pub(crate) fn validate_name_max(field: &'static str, name: &str, max: usize) -> Result<()> {
+    check_string(field, name, max)?;
+    // The kernel's isspace(): \t \n \v \f \r, space, and Latin-1's
+    // no-break space 0xa0, tested byte by byte (so a UTF-8 character holding
+    // the byte 0xa0, such as "à", is refused too).
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ' | 0xa0);
     let reason = if name.is_empty() {
         "is empty"
-    } else if name.len() > max {
-        too_long = format!("is longer than {max} bytes");
-        too_long.as_str()
     } else if name == "." || name == ".." {
         "cannot be \".\" or \"..\""
     } else if name.contains('/') || name.contains(':') {
         "cannot contain '/' or ':'"
-    } else if name.chars().any(char::is_whitespace) {
+    } else if name.bytes().any(space) {
         "cannot contain whitespace"
     } else {
         return Ok(());
@@ -108,8 +123,8 @@ pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
         LinkId::Index(i) => m.header.index = *i,
         // IFLA_IFNAME holds at most 15 bytes: a longer name can only be an
         // alternative name, which IFLA_ALT_IFNAME looks up.
-        LinkId::Name(n) if n.len() > 15 => {
-            validate_name_max("name", n, 127)?;
+        LinkId::Name(n) if n.len() > IFNAME_MAX => {
+            validate_name_max("name", n, ALTIFNAME_MAX)?;
             let mut v = n.as_bytes().to_vec();
             v.push(0);
             m.attributes.push(LinkAttribute::Other(DefaultNla::new(
@@ -259,6 +274,9 @@ impl LinkList {
         let kind = self.kind;
         let master = self.master;
         MappedDump::new(async move {
+            if let Some(k) = &kind {
+                check_string("kind", k, KIND_MAX)?;
+            }
             let mut m = LinkMessage::default();
             if let Some(id) = &master {
                 let idx = match id {
@@ -316,6 +334,11 @@ mod tests {
             "a:b",
             "a b",
             "tab\t",
+            "v\x0b",
+            "lo\0junk",
+            "\0",
+            "nbsp\u{a0}",
+            "à",
         ] {
             let e = validate_name("name", bad).unwrap_err();
             assert!(
@@ -325,5 +348,16 @@ mod tests {
         }
         validate_name("name", "eth0").unwrap();
         validate_name("name", "exactly15bytes_").unwrap();
+        // Not whitespace to the kernel, which tests bytes against ASCII and
+        // Latin-1: an em space (e2 80 83) is a valid name.
+        validate_name("name", "a\u{2003}b").unwrap();
+        validate_name("name", "...").unwrap();
+        validate_name_max("altname", &"a".repeat(127), ALTIFNAME_MAX).unwrap();
+        for bad in ["a/b", "a b", "a\0b", "."] {
+            assert!(
+                validate_name_max("altname", bad, ALTIFNAME_MAX).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use netlink_packet_route::link::{
 };
 
 use super::add::{Common, common_setters, resolve};
-use super::{LinkHandle, LinkId, validate_name};
+use super::{ALTIFNAME_MAX, LinkHandle, LinkId, validate_name, validate_name_max};
 use crate::error::Result;
 
 /// Bridge-port settings (`ip link set DEV type bridge_slave …`).
@@ -141,21 +141,23 @@ impl LinkSet {
         self
     }
 
-    fn altname_message(index: u32, name: &str) -> Result<LinkMessage> {
-        if name.is_empty() || name.len() > 127 {
-            return Err(crate::Error::invalid(
-                "altname",
-                format!("{name:?} must be 1 to 127 bytes"),
-            ));
-        }
+    fn altname_message(index: u32, name: &str) -> LinkMessage {
         let mut m = LinkMessage::default();
         m.header.index = index;
         m.attributes
             .push(LinkAttribute::PropList(vec![Prop::AltIfName(name.into())]));
-        Ok(m)
+        m
     }
 
     async fn run(mut self) -> Result<()> {
+        // All input is checked before the first request: a bad altname must
+        // not leave the other changes half made.
+        if let Some(e) = self.common.error.take() {
+            return Err(e);
+        }
+        for n in self.altnames_add.iter().chain(&self.altnames_del) {
+            validate_name_max("altname", n, ALTIFNAME_MAX)?;
+        }
         let mut refs = vec![self.id.clone()];
         refs.extend(self.common.refs());
         let ctx = resolve(&self.handle, refs).await?;
@@ -166,7 +168,6 @@ impl LinkSet {
             || !self.common.attributes.is_empty()
             || self.common.master.is_some()
             || self.common.netns.is_some()
-            || self.common.error.is_some()
             || self.port.is_some();
         if changes {
             let mut m = LinkMessage::default();
@@ -182,12 +183,12 @@ impl LinkSet {
             rtnl.ack(RouteNetlinkMessage::NewLink(m), 0).await?;
         }
         for n in &self.altnames_add {
-            let m = Self::altname_message(index, n)?;
+            let m = Self::altname_message(index, n);
             rtnl.ack(RouteNetlinkMessage::NewLinkProp(m), 0x400 | 0x800)
                 .await?;
         }
         for n in &self.altnames_del {
-            let m = Self::altname_message(index, n)?;
+            let m = Self::altname_message(index, n);
             rtnl.ack(RouteNetlinkMessage::DelLinkProp(m), 0).await?;
         }
         Ok(())

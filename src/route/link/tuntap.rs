@@ -188,8 +188,12 @@ impl TunTapAdd {
 
     common_setters!();
 
-    async fn run(self) -> Result<Vec<OwnedFd>> {
+    async fn run(mut self) -> Result<Vec<OwnedFd>> {
         validate_name("name", &self.name)?;
+        // Before the device exists: a bad setting must not leave it behind.
+        if let Some(e) = self.common.error.take() {
+            return Err(e);
+        }
         if self.spec.queues == 0 {
             return Err(Error::invalid("multi_queue", "needs at least one queue"));
         }

@@ -90,7 +90,9 @@ impl FromStr for MacAddr {
         let mut parts = s.split(':');
         for b in out.iter_mut() {
             let p = parts.next().ok_or_else(bad)?;
-            if p.is_empty() || p.len() > 2 {
+            // One or two hex digits, as `ip` reads them; from_str_radix
+            // alone would also take a sign ("+a").
+            if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad());
             }
             *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
@@ -448,12 +450,19 @@ mod tests {
         let m: MacAddr = "02:00:00:aa:bb:0c".parse().unwrap();
         assert_eq!(m.0, [2, 0, 0, 0xaa, 0xbb, 0x0c]);
         assert_eq!(m.to_string(), "02:00:00:aa:bb:0c");
+        let m: MacAddr = "2:0:0:AA:b:C".parse().unwrap();
+        assert_eq!(m.0, [2, 0, 0, 0xaa, 0xb, 0xc], "one digit per byte, as ip");
         for bad in [
             "",
             "02:00",
             "02:00:00:aa:bb:0c:01",
             "zz:00:00:00:00:00",
             "123:0:0:0:0:0",
+            "+a:bb:cc:dd:ee:ff",
+            "aa:bb:cc:dd:ee:+f",
+            "-1:0:0:0:0:0",
+            " a:0:0:0:0:0",
+            "aa:bb:cc:dd:ee:ff\0",
         ] {
             let e = bad.parse::<MacAddr>().unwrap_err();
             assert!(

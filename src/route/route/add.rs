@@ -4,6 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
 
+use netlink_packet_core::Emitable;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::route::{
     MplsLabel, RouteAddress, RouteAttribute, RouteLwEnCapType, RouteLwTunnelEncap, RouteMessage,
@@ -13,6 +14,7 @@ use netlink_packet_route::route::{
 
 use super::RouteHandle;
 use super::names::parse_table;
+use crate::conn::attrs::{NLA_VALUE_MAX, check_fits, check_string};
 use crate::error::{Error, Result};
 use crate::route::address::Family;
 use crate::route::link::LinkId;
@@ -132,7 +134,19 @@ pub struct RouteAdd {
     expires: Option<u32>,
     pref: Option<RoutePreference>,
     encap: Option<(RouteLwEnCapType, Vec<RouteLwTunnelEncap>)>,
+    /// The first bad input a setter saw, reported when the builder runs.
+    error: Option<Error>,
 }
+
+/// MAX_NEW_LABELS: the most labels an MPLS encap may push.
+const MPLS_LABELS_MAX: usize = 30;
+/// A label is 20 bits.
+const MPLS_LABEL_LIMIT: u32 = 1 << 20;
+/// The SRH's hdrlen is one byte counting 8-octet units beyond the first: 2
+/// per segment, so at most 127 segments.
+const SEG6_SEGMENTS_MAX: usize = 127;
+/// TCP_CA_NAME_MAX - 1: the longest congestion control name.
+const CONGCTL_MAX: usize = 15;
 
 impl RouteAdd {
     pub(crate) fn new(handle: RouteHandle, op: Op, dst: Result<(IpAddr, u8)>) -> Self {
@@ -155,7 +169,12 @@ impl RouteAdd {
             expires: None,
             pref: None,
             encap: None,
+            error: None,
         }
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.error.get_or_insert(e);
     }
 
     /// `via GW` (an IPv6 gateway on an IPv4 route is sent as RTA_VIA).
@@ -271,9 +290,26 @@ impl RouteAdd {
         self
     }
 
-    /// `encap mpls LABEL[/LABEL…] [ttl T]`.
+    /// `encap mpls LABEL[/LABEL…] [ttl T]`: 1 to 30 labels of 20 bits.
     #[inline]
     pub fn encap_mpls(mut self, labels: &[u32], ttl: Option<u8>) -> Self {
+        if labels.is_empty() || labels.len() > MPLS_LABELS_MAX {
+            self.fail(Error::invalid(
+                "encap mpls",
+                format!(
+                    "{} labels; a label stack has 1 to {MPLS_LABELS_MAX}",
+                    labels.len()
+                ),
+            ));
+            return self;
+        }
+        if let Some(l) = labels.iter().find(|&&l| l >= MPLS_LABEL_LIMIT) {
+            self.fail(Error::invalid(
+                "encap mpls",
+                format!("label {l} does not fit in 20 bits (at most 1048575)"),
+            ));
+            return self;
+        }
         let n = labels.len();
         let stack = labels
             .iter()
@@ -295,9 +331,19 @@ impl RouteAdd {
         self
     }
 
-    /// `encap seg6 mode inline|encap segs S1,S2…`.
+    /// `encap seg6 mode inline|encap segs S1,S2…`: 1 to 127 segments.
     #[inline]
     pub fn encap_seg6(mut self, encap_mode: bool, segments: &[Ipv6Addr]) -> Self {
+        if segments.is_empty() || segments.len() > SEG6_SEGMENTS_MAX {
+            self.fail(Error::invalid(
+                "encap seg6",
+                format!(
+                    "{} segments; a segment routing header holds 1 to {SEG6_SEGMENTS_MAX}",
+                    segments.len()
+                ),
+            ));
+            return self;
+        }
         let mut h = Seg6Header::default();
         h.mode = if encap_mode {
             Seg6Mode::Encap
@@ -314,6 +360,14 @@ impl RouteAdd {
 
     /// Checks the input and builds the request.
     async fn message(&self) -> Result<RouteMessage> {
+        if let Some(e) = &self.error {
+            return Err(e.clone_input());
+        }
+        for m in &self.metrics {
+            if let RouteMetric::CcAlgo(c) = m {
+                check_string("congctl", c, CONGCTL_MAX)?;
+            }
+        }
         let (ip, len) = match &self.dst {
             Ok(d) => *d,
             Err(e) => return Err(e.clone_input()),
@@ -424,15 +478,37 @@ impl RouteAdd {
                 if nh.onlink {
                     h.flags = RouteNextHopFlags::Onlink;
                 }
-                if let Some(d) = &nh.dev {
-                    h.interface_index = links.index_of(d).await?;
-                }
                 if let Some(gw) = nh.gateway {
                     h.attributes.push(gateway_attr(fam, gw)?);
                 }
                 hops.push(h);
             }
+            // The size does not depend on the devices: check it before
+            // looking any up (RTA_MULTIPATH's value is the hops end to end).
+            let len: usize = hops.iter().map(|h| h.buffer_len()).sum();
+            if len > NLA_VALUE_MAX {
+                return Err(Error::invalid(
+                    "nexthop",
+                    format!(
+                        "{} next hops take {len} bytes; RTA_MULTIPATH holds at most {NLA_VALUE_MAX}",
+                        hops.len()
+                    ),
+                ));
+            }
+            for (h, nh) in hops.iter_mut().zip(&self.nexthops) {
+                if let Some(d) = &nh.dev {
+                    h.interface_index = links.index_of(d).await?;
+                }
+            }
             m.attributes.push(RouteAttribute::MultiPath(hops));
+        }
+        // The other nests that grow with the caller's input.
+        for a in &m.attributes {
+            match a {
+                RouteAttribute::Metrics(_) => check_fits("route_metric", a)?,
+                RouteAttribute::Encap(_) => check_fits("encap", a)?,
+                _ => {}
+            }
         }
         Ok(m)
     }

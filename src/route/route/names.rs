@@ -4,6 +4,15 @@ use crate::error::{Error, Result};
 
 const TABLE_FILES: [&str; 2] = ["/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables"];
 
+/// A number written in decimal digits only: `str::parse` (and
+/// `from_str_radix`) also take a leading `+`, which `ip` never prints.
+pub(crate) fn decimal<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// Reads `id name` lines of an iproute2 name file.
 fn file_names(path: &str) -> Vec<(u32, String)> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -15,9 +24,12 @@ fn file_names(path: &str) -> Vec<(u32, String)> {
             let mut it = l.split_whitespace();
             let id = it.next()?;
             let name = it.next()?;
-            let id = match id.strip_prefix("0x") {
-                Some(h) => u32::from_str_radix(h, 16).ok()?,
-                None => id.parse().ok()?,
+            let id: u32 = match id.strip_prefix("0x") {
+                Some(h) if h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u32::from_str_radix(h, 16).ok()?
+                }
+                Some(_) => return None,
+                None => decimal(id)?,
             };
             Some((id, name.to_owned()))
         })
@@ -52,7 +64,7 @@ pub fn parse_table(s: &str) -> Result<u32> {
         "unspec" | "all" => return Ok(0),
         _ => {}
     }
-    if let Ok(n) = s.parse::<u32>() {
+    if let Some(n) = decimal::<u32>(s) {
         return Ok(n);
     }
     table_files()
@@ -103,7 +115,7 @@ const PROTOCOLS: [(u8, &str); 21] = [
 
 /// A protocol number from `ip`'s name (or a number).
 pub fn parse_protocol(s: &str) -> Result<u8> {
-    if let Ok(n) = s.parse::<u8>() {
+    if let Some(n) = decimal::<u8>(s) {
         return Ok(n);
     }
     PROTOCOLS
@@ -187,5 +199,11 @@ mod tests {
             assert_eq!(type_name(parse_type(t).unwrap()), t);
         }
         assert!(parse_type("wormhole").is_err());
+        for bad in ["+5", "-0", " 5", "5 ", "", "0x10"] {
+            assert!(parse_table(bad).is_err(), "{bad:?}");
+            assert!(parse_protocol(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(decimal::<u8>("007"), Some(7));
+        assert_eq!(decimal::<u8>("256"), None);
     }
 }

@@ -249,6 +249,21 @@ impl RuleAdd {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        // As `ip rule del` without arguments: the kernel deletes the first
+        // rule that matches what is given, and with nothing given that is
+        // priority 0, `lookup local`, which local delivery needs.
+        let selects = !self.m.attributes.is_empty()
+            || self.table.is_some()
+            || self.action.is_some()
+            || self.m.header.tos != 0
+            || !self.m.header.flags.is_empty();
+        if self.del && !selects {
+            return Err(Error::invalid(
+                "selector",
+                "a rule delete needs at least one of priority, from, to, table, fwmark, \
+                 iif, oif, … (with none the kernel deletes the first rule, `lookup local`)",
+            ));
+        }
         let mut m = self.m;
         m.header.family = self.family.unwrap_or(Family::V4).raw();
         let l3mdev = m

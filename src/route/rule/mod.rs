@@ -80,7 +80,10 @@ impl RuleHandle {
         RuleAdd::new(self.clone(), false)
     }
 
-    /// `ip rule del …`: what is set selects the rule(s) to delete.
+    /// `ip rule del …`: what is set selects the rule to delete (the first
+    /// that matches). Like `ip rule del`, a delete that sets nothing is
+    /// refused (`Error::InvalidInput` "selector"): the kernel would delete
+    /// the priority-0 `lookup local` rule.
     pub fn del(&self) -> RuleAdd {
         RuleAdd::new(self.clone(), true)
     }
