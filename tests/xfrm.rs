@@ -788,3 +788,168 @@ async fn sub_policies_add_list_get_delete() {
     assert_eq!(left.len(), 1);
     assert_ne!(left[0].policy_type, Some(1));
 }
+
+/// A policy with `n` templates whose second smuggles an XFRMA_IF_ID of 0x2a
+/// in its destination address: were the XFRMA_TMPL length to wrap at 16
+/// bits (1,025 templates: 4 + 65,600 bytes is 68 mod 65,536), the kernel
+/// would read one template and then that address as an attribute.
+fn smuggling_policy(n: usize) -> Policy {
+    let t = Template::new(IpsecProto::Esp, Mode::Tunnel).endpoints(ip("fd00::1"), ip("fd00::2"));
+    let mut forged = [0u8; 16];
+    forged[..2].copy_from_slice(&8u16.to_ne_bytes());
+    forged[2..4].copy_from_slice(&31u16.to_ne_bytes()); // XFRMA_IF_ID
+    forged[4..8].copy_from_slice(&0x2au32.to_ne_bytes());
+    let smuggler = Template {
+        dst: Some(IpAddr::from(forged)),
+        ..t
+    };
+    let mut templates = vec![t; n];
+    templates[1] = smuggler;
+    let sel = Selector::new("10.9.0.0/24", "10.9.1.0/24").unwrap();
+    Policy {
+        templates,
+        ..Policy::new(sel, Dir::Out).priority(7)
+    }
+}
+
+#[tokio::test]
+async fn more_templates_than_xfrm_max_depth_are_refused_and_nothing_is_added() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    x.add_policy(&out_policy()).await.unwrap();
+    let before_ip = ns.ip(&["xfrm", "policy", "list"]);
+    let before = x.policies().await.unwrap();
+
+    for n in [7, 1025] {
+        let p = smuggling_policy(n);
+        for r in [x.add_policy(&p).await, x.update_policy(&p).await] {
+            let e = r.unwrap_err();
+            assert!(
+                matches!(e, tokio_netlink::Error::InvalidInput { field: "tmpl", .. }),
+                "{n} templates: {e}"
+            );
+            assert!(e.to_string().contains("at most 6"), "{e}");
+        }
+    }
+    // XFRM_MAX_DEPTH itself is accepted and kept whole.
+    let six = smuggling_policy(tokio_netlink::xfrm::XFRM_MAX_DEPTH);
+    x.add_policy(&six).await.unwrap();
+    let got = x.get_policy(&PolicyId::from(&six)).await.unwrap();
+    assert_eq!(got.templates, six.templates);
+    assert_eq!(got.if_id, None);
+    x.del_policy(&PolicyId::from(&six)).await.unwrap();
+
+    // The kernel's table is as it was, for us and for ip.
+    assert_eq!(x.policies().await.unwrap(), before);
+    let after_ip = ns.ip(&["xfrm", "policy", "list"]);
+    assert_eq!(after_ip, before_ip);
+    assert!(!after_ip.contains("0x2a"), "{after_ip}");
+}
+
+/// What the refused policy would have done: the same bytes with the
+/// wrapped length, sent raw, give a policy of one template and an if_id
+/// nobody set (this is the attack the check above prevents).
+#[tokio::test]
+async fn a_wrapped_template_length_smuggles_attributes_into_the_kernel() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let p = smuggling_policy(1025);
+    let mut b = vec![0u8; 168];
+    b[16..20].copy_from_slice(&[10, 9, 0, 0]); // saddr
+    b[0..4].copy_from_slice(&[10, 9, 1, 0]); // daddr
+    b[40..42].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    (b[42], b[43]) = (24, 24);
+    b[56..88].fill(0xff); // no byte or packet limits
+    b[152..156].copy_from_slice(&7u32.to_ne_bytes());
+    b[160] = 1; // dir out
+    let value_len = 64 * p.templates.len();
+    b.extend_from_slice(&((4 + value_len) as u16).to_ne_bytes()); // wraps to 68
+    b.extend_from_slice(&5u16.to_ne_bytes()); // XFRMA_TMPL
+    for t in &p.templates {
+        let mut e = [0u8; 64];
+        let v6 = |a: Option<IpAddr>| match a {
+            Some(IpAddr::V6(a)) => a.octets(),
+            other => panic!("{other:?}"),
+        };
+        e[0..16].copy_from_slice(&v6(t.dst));
+        e[20] = 50; // esp
+        e[24..26].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+        e[28..44].copy_from_slice(&v6(t.src));
+        e[48] = 1; // tunnel
+        e[52..64].fill(0xff);
+        b.extend_from_slice(&e);
+    }
+    x.requester()
+        .ack(
+            tokio_netlink::xfrm::XfrmMessage {
+                message_type: msg::NEWPOLICY,
+                payload: b,
+            },
+            0x600,
+        )
+        .await
+        .unwrap();
+    let list = x.policies().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].templates.len(), 1, "the kernel kept one");
+    assert_eq!(list[0].if_id, Some(0x2a), "and read the address as if_id");
+    let text = ns.ip(&["xfrm", "policy", "list"]);
+    assert!(text.contains("if_id 0x2a"), "{text}");
+}
+
+#[tokio::test]
+async fn get_policy_by_index_zero_names_the_index() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let p = out_policy();
+    x.add_policy(&p).await.unwrap();
+    let e = x.get_policy(&PolicyId::by_index(0)).await.unwrap_err();
+    assert!(
+        matches!(e, tokio_netlink::Error::InvalidInput { field: "index", .. }),
+        "{e}"
+    );
+    let e = x.del_policy(&PolicyId::by_index(0)).await.unwrap_err();
+    assert!(
+        matches!(e, tokio_netlink::Error::InvalidInput { field: "index", .. }),
+        "{e}"
+    );
+    // A real index finds it.
+    let index = x.policies().await.unwrap()[0].index;
+    assert_ne!(index, 0);
+    let got = x
+        .get_policy(&PolicyId::by_index(index).mark(p.mark.unwrap()).if_id(7))
+        .await
+        .unwrap();
+    assert_eq!(got.selector, p.selector);
+}
+
+/// States cannot be added on the host (no ESP/AH), but these are refused
+/// before anything is sent: every variable-length part against its
+/// attribute's 16-bit length and the kernel's limits.
+#[tokio::test]
+async fn oversized_state_parts_are_refused_before_sending() {
+    use tokio_netlink::xfrm::{Algorithm, State};
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let a = ip("192.0.2.1");
+    let s = || State::new(a, ip("192.0.2.2"), IpsecProto::Esp, 0x100);
+    let key = vec![7u8; Algorithm::MAX_KEY_LEN + 1];
+    let cases = [
+        ("enc", s().enc("cbc(aes)", &key)),
+        ("auth", s().auth("hmac(sha1)", &key)),
+        ("aead", s().aead("rfc4106(gcm(aes))", &key, 128)),
+        ("ctx", s().sec_ctx(SecCtx::new(&"u".repeat(70_000)))),
+        ("replay-window", s().replay_window(4097)),
+        ("enc", s().enc("cbc(aes)\0x", &[1; 16])),
+        ("enc", s().enc(&"a".repeat(64), &[1; 16])),
+    ];
+    for (field, st) in cases {
+        for r in [x.add_state(&st).await, x.update_state(&st).await] {
+            let e = r.unwrap_err();
+            assert!(
+                matches!(e, tokio_netlink::Error::InvalidInput { field: f, .. } if f == field),
+                "{field}: {e}"
+            );
+        }
+    }
+}

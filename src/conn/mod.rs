@@ -74,9 +74,11 @@ pub struct RawMessage {
 }
 
 impl RawMessage {
-    /// The message without its header.
+    /// The message without its header; empty when `bytes` is shorter than
+    /// a header (the fields are public, so a caller can build such a
+    /// message: decoders then see no payload and report it too short).
     pub fn payload(&self) -> &[u8] {
-        &self.bytes[frame::HEADER_LEN..]
+        self.bytes.get(frame::HEADER_LEN..).unwrap_or_default()
     }
 }
 

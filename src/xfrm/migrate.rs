@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::policy::{POLICY_ID_LEN, emit_common};
 use super::types::{
     Dir, Encap, IpsecProto, Mode, Rd, SELECTOR_LEN, Selector, Wr, addr_of, attrs, family_raw,
-    push_attr,
+    push_attr, push_fixed,
 };
 use super::{XfrmHandle, attr, decode_error, message, msg};
 use crate::error::{Error, Result};
@@ -17,7 +17,7 @@ pub(crate) const MIGRATE_LEN: usize = 76;
 /// `sizeof(struct xfrm_user_kmaddress)`.
 pub(crate) const KMADDRESS_LEN: usize = 40;
 /// XFRM_MAX_DEPTH: the most entries one migration may carry.
-pub const MAX_ENTRIES: usize = 6;
+pub const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
 
 /// One endpoint move (`struct xfrm_user_migrate`): the template (and
 /// state) of `proto`/`mode`/`reqid` going from the old addresses to the new.
@@ -248,12 +248,12 @@ impl Migrate {
         for (i, e) in self.entries.iter().enumerate() {
             e.emit(&mut m[i * MIGRATE_LEN..(i + 1) * MIGRATE_LEN]);
         }
-        push_attr(&mut b, attr::MIGRATE, &m);
+        push_attr(&mut b, attr::MIGRATE, &m)?;
         if let Some(k) = &self.kmaddress {
-            push_attr(&mut b, attr::KMADDRESS, &k.bytes());
+            push_fixed(&mut b, attr::KMADDRESS, &k.bytes());
         }
         if let Some(e) = &self.encap {
-            push_attr(&mut b, attr::ENCAP, &e.bytes());
+            push_fixed(&mut b, attr::ENCAP, &e.bytes());
         }
         emit_common(&mut b, None, self.if_id, self.policy_type);
         Ok(b)
@@ -377,8 +377,8 @@ pub(crate) mod tests {
         kma[0..4].copy_from_slice(&[198, 51, 100, 1]);
         kma[16..20].copy_from_slice(&[198, 51, 100, 2]);
         kma[36..38].copy_from_slice(&2u16.to_ne_bytes());
-        push_attr(&mut p, 19, &kma);
-        push_attr(&mut p, 16, &[1, 0, 0, 0]); // ptype sub
+        push_attr(&mut p, 19, &kma).unwrap();
+        push_fixed(&mut p, 16, &[1, 0, 0, 0]); // ptype sub
         let mut e = vec![0u8; 76];
         e[0..4].copy_from_slice(&[192, 0, 2, 2]); // old_daddr
         e[16..20].copy_from_slice(&[192, 0, 2, 1]); // old_saddr
@@ -389,9 +389,9 @@ pub(crate) mod tests {
         e[68..72].copy_from_slice(&7u32.to_ne_bytes());
         e[72..74].copy_from_slice(&2u16.to_ne_bytes());
         e[74..76].copy_from_slice(&10u16.to_ne_bytes());
-        push_attr(&mut p, 17, &e);
+        push_attr(&mut p, 17, &e).unwrap();
         e[64] = 51; // a second entry: ah
-        push_attr(&mut p, 17, &e);
+        push_attr(&mut p, 17, &e).unwrap();
         let m = Migrate::parse(&p).unwrap();
         assert_eq!(m.selector.dst, Some(ip("10.0.1.0")));
         assert_eq!((m.selector.src_len, m.dir), (24, Dir::Out));
@@ -420,7 +420,7 @@ pub(crate) mod tests {
         // An entry of unknown family is an error, not a guess.
         let mut bad = p[..64].to_vec();
         e[72..74].copy_from_slice(&99u16.to_ne_bytes());
-        push_attr(&mut bad, 17, &e);
+        push_attr(&mut bad, 17, &e).unwrap();
         assert!(Migrate::parse(&bad).is_err());
     }
 

@@ -36,11 +36,11 @@ use crate::error::{Error, RequestKind};
 pub use events::{Acquire, Group, Mapping, Monitor, Report, XfrmEvent};
 pub use migrate::{KmAddress, Migrate, MigrateEntry};
 pub use policy::{DefaultAction, DefaultPolicy, Policy, PolicyId, PolicyList, SpdInfo};
-pub use state::{AllocSpi, SadInfo, State, StateId, StateList, state_flags};
+pub use state::{AllocSpi, REPLAY_ESN_MAX, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
     Algorithm, Dir, Encap, EncapType, IpsecProto, Level, Lifetime, LifetimeCurrent, Mark, Mode,
     Offload, PolicyAction, Replay, ReplayEsn, SecCtx, Selector, Stats, Template, XFRM_INF,
-    ip_proto_name,
+    XFRM_MAX_DEPTH, ip_proto_name,
 };
 
 /// XFRM message types (`XFRM_MSG_*`).
@@ -125,6 +125,38 @@ pub(crate) mod attr {
     pub const SET_MARK: u16 = 29;
     pub const SET_MARK_MASK: u16 = 30;
     pub const IF_ID: u16 = 31;
+
+    /// The field an attribute carries, in `ip xfrm`'s words (for errors).
+    pub fn field(ty: u16) -> &'static str {
+        match ty {
+            ALG_AUTH => "auth",
+            ALG_CRYPT => "enc",
+            ALG_COMP => "comp",
+            ENCAP => "encap",
+            TMPL => "tmpl",
+            SA => "sa",
+            POLICY => "policy",
+            SEC_CTX => "ctx",
+            REPLAY_VAL => "replay",
+            SRCADDR => "src",
+            COADDR => "coa",
+            LASTUSED => "lastused",
+            POLICY_TYPE => "ptype",
+            MIGRATE => "migrate",
+            ALG_AEAD => "aead",
+            KMADDRESS => "kmaddress",
+            ALG_AUTH_TRUNC => "auth-trunc",
+            MARK => "mark",
+            TFCPAD => "tfcpad",
+            REPLAY_ESN_VAL => "replay-window",
+            SA_EXTRA_FLAGS => "extra-flag",
+            PROTO => "proto",
+            OFFLOAD_DEV => "offload dev",
+            SET_MARK | SET_MARK_MASK => "output-mark",
+            IF_ID => "if_id",
+            _ => "attribute",
+        }
+    }
 }
 
 /// One XFRM message, undecoded: its type and payload. The typed views
@@ -341,6 +373,48 @@ mod tests {
                 buf = m;
             }
             decode_all(&buf);
+        }
+    }
+
+    /// The fields of a RawMessage are public: one shorter than a header, or
+    /// whose header disagrees with its bytes, is an error, never a panic.
+    #[test]
+    fn raw_messages_shorter_than_a_header_are_errors() {
+        let full = raw(msg::NEWPOLICY, &[0; 200]);
+        for n in 0..HEADER_LEN + 1 {
+            let m = RawMessage {
+                bytes: full.bytes.slice(..n),
+                ..full.clone()
+            };
+            assert_eq!(m.payload(), &[] as &[u8]);
+            assert!(Policy::from_raw(&m).is_err());
+            assert!(State::from_raw(&m).is_err());
+            for ty in 16..=40 {
+                let m = RawMessage {
+                    header: Header { ty, ..m.header },
+                    ..m.clone()
+                };
+                let e = XfrmEvent::from_raw(m);
+                assert!(
+                    matches!(
+                        e,
+                        XfrmEvent::Undecodable(_)
+                            | XfrmEvent::Other(_)
+                            | XfrmEvent::FlushStates(_)
+                            | XfrmEvent::FlushPolicies
+                    ),
+                    "{ty}: {e:?}"
+                );
+            }
+        }
+        // A header claiming more (or less) than the bytes hold changes nothing.
+        for len in [0, 8, 16, 10_000, u32::MAX] {
+            let m = RawMessage {
+                header: Header { len, ..full.header },
+                ..full.clone()
+            };
+            assert_eq!(m.payload().len(), 200);
+            Policy::from_raw(&m).unwrap();
         }
     }
 

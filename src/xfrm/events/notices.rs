@@ -136,7 +136,7 @@ pub(super) fn parse_report(p: &[u8]) -> Result<Report> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::xfrm::types::push_attr;
+    use crate::xfrm::types::push_fixed;
 
     /// An XFRM_MSG_REPORT payload as build_report writes it: proto, the
     /// selector at offset 4, then XFRMA_COADDR.
@@ -153,7 +153,7 @@ pub(crate) mod tests {
         p[sel + 43] = 64;
         p[sel + 44] = 58; // ipv6-icmp
         let coa = "fd00::9".parse::<std::net::Ipv6Addr>().unwrap().octets();
-        push_attr(&mut p, 14, &coa);
+        push_fixed(&mut p, 14, &coa);
         p
     }
 

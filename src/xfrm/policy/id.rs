@@ -39,7 +39,8 @@ impl PolicyId {
         }
     }
 
-    /// By index (its direction is the index's low 3 bits).
+    /// By index: the kernel's are never 0 (0 means "by selector"); the
+    /// direction is the index's low 3 bits.
     pub fn by_index(index: u32) -> PolicyId {
         PolicyId {
             selector: Selector::unspec(),
@@ -81,6 +82,15 @@ impl PolicyId {
             c.validate()?;
         }
         if self.index == 0 {
+            // by_index(0) leaves an empty selector: the kernel would look up
+            // by it, so the index is what is wrong (the kernel numbers
+            // policies from 1; 0 means "by selector").
+            if self.selector == Selector::unspec() {
+                return Err(Error::invalid(
+                    "index",
+                    "0 is no policy's index (and no selector is given)",
+                ));
+            }
             if self.selector.family.is_none() {
                 return Err(Error::invalid("selector", "needs a family"));
             }
@@ -92,7 +102,7 @@ impl PolicyId {
         w.u32(56, self.index);
         w.u8(60, self.dir.raw());
         if let Some(c) = &self.sec_ctx {
-            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
+            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX))?;
         }
         emit_common(&mut b, self.mark, self.if_id, self.policy_type);
         Ok(b)

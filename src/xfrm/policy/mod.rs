@@ -10,7 +10,7 @@ mod ops;
 
 use super::types::{
     Dir, Lifetime, LifetimeCurrent, Mark, PolicyAction, Rd, SELECTOR_LEN, SecCtx, Selector,
-    TMPL_LEN, Template, attrs, push_attr,
+    TMPL_LEN, Template, XFRM_MAX_DEPTH, attrs, push_attr, push_fixed,
 };
 use super::{attr, decode_error, msg};
 use crate::conn::RawMessage;
@@ -160,6 +160,18 @@ impl Policy {
                 format!("index {} is not of dir {}", self.index, self.dir),
             ));
         }
+        // More would not fit the kernel's table (it keeps none, or, were
+        // the attribute's length to wrap, a few and reads the rest as
+        // attributes).
+        if self.templates.len() > XFRM_MAX_DEPTH {
+            return Err(Error::invalid(
+                "tmpl",
+                format!(
+                    "{} templates; a policy takes at most {XFRM_MAX_DEPTH} (XFRM_MAX_DEPTH)",
+                    self.templates.len()
+                ),
+            ));
+        }
         for t in &self.templates {
             t.validate()?;
         }
@@ -174,7 +186,7 @@ impl Policy {
         self.validate()?;
         let mut b = vec![0u8; POLICY_INFO_LEN];
         self.emit_info(&mut b);
-        self.emit_attrs(&mut b);
+        self.emit_attrs(&mut b)?;
         Ok(b)
     }
 
@@ -190,18 +202,19 @@ impl Policy {
         w.u8(163, self.share);
     }
 
-    fn emit_attrs(&self, b: &mut Vec<u8>) {
+    fn emit_attrs(&self, b: &mut Vec<u8>) -> Result<()> {
         if !self.templates.is_empty() {
             let mut t = vec![0u8; TMPL_LEN * self.templates.len()];
             for (i, tm) in self.templates.iter().enumerate() {
                 tm.emit(&mut t[i * TMPL_LEN..(i + 1) * TMPL_LEN]);
             }
-            push_attr(b, attr::TMPL, &t);
+            push_attr(b, attr::TMPL, &t)?;
         }
         if let Some(c) = &self.sec_ctx {
-            push_attr(b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
+            push_attr(b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX))?;
         }
         emit_common(b, self.mark, self.if_id, self.policy_type);
+        Ok(())
     }
 
     /// Decodes an XFRM_MSG_NEWPOLICY/UPDPOLICY payload (an
@@ -275,22 +288,22 @@ pub(crate) fn emit_common(
     ptype: Option<u8>,
 ) {
     if let Some(m) = mark {
-        push_attr(b, attr::MARK, &m.bytes());
+        push_fixed(b, attr::MARK, &m.bytes());
     }
     if let Some(id) = if_id {
-        push_attr(b, attr::IF_ID, &id.to_ne_bytes());
+        push_fixed(b, attr::IF_ID, &id.to_ne_bytes());
     }
     if let Some(t) = ptype {
         // struct xfrm_userpolicy_type { __u8 type; __u16 reserved1; __u8 reserved2; }:
         // 6 bytes with its padding, and the kernel refuses anything shorter.
-        push_attr(b, attr::POLICY_TYPE, &[t, 0, 0, 0, 0, 0]);
+        push_fixed(b, attr::POLICY_TYPE, &[t, 0, 0, 0, 0, 0]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xfrm::types::{IpsecProto, Level, Mode};
+    use crate::xfrm::types::{IpsecProto, Level, Mode, XFRM_MAX_DEPTH};
 
     #[test]
     fn policy_round_trips_through_its_encoding() {
@@ -337,5 +350,58 @@ mod tests {
         let id = PolicyId::by_selector(sel, Dir::Out).sec_ctx(SecCtx::new(""));
         let e = id.emit().unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    /// 1,025 templates once wrapped the attribute's 16-bit length to one
+    /// template's worth, and the kernel read the others as attributes.
+    #[test]
+    fn templates_beyond_xfrm_max_depth_are_refused_naming_tmpl() {
+        let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+        let t = Template::new(IpsecProto::Esp, Mode::Transport);
+        let with = |n: usize| Policy {
+            templates: vec![t; n],
+            ..Policy::new(sel, Dir::Out)
+        };
+        for n in [7, 1025] {
+            let e = with(n).emit().unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidInput { field: "tmpl", .. }),
+                "{n}: {e}"
+            );
+            assert!(e.to_string().contains("at most 6"), "{e}");
+        }
+        let b = with(XFRM_MAX_DEPTH).emit().unwrap();
+        let p = Policy::parse(msg::NEWPOLICY, &b).unwrap();
+        assert_eq!(p.templates.len(), XFRM_MAX_DEPTH);
+        // The attribute's length is exactly the templates'.
+        let (len, ty) = (
+            u16::from_ne_bytes([b[POLICY_INFO_LEN], b[POLICY_INFO_LEN + 1]]),
+            u16::from_ne_bytes([b[POLICY_INFO_LEN + 2], b[POLICY_INFO_LEN + 3]]),
+        );
+        assert_eq!((len as usize, ty), (4 + 6 * TMPL_LEN, attr::TMPL));
+    }
+
+    #[test]
+    fn policy_by_index_zero_blames_the_index() {
+        let e = PolicyId::by_index(0).emit().unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidInput { field: "index", .. }),
+            "{e}"
+        );
+        // A selector without a family is still the selector's fault.
+        let mut sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+        sel.family = None;
+        let e = PolicyId::by_selector(sel, Dir::Out).emit().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidInput {
+                    field: "selector",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        PolicyId::by_index(9).emit().unwrap();
     }
 }

@@ -9,11 +9,12 @@ use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{
     Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Rd, Replay,
     ReplayEsn, SELECTOR_LEN, SecCtx, Selector, Stats, Wr, addr_of, attrs, family_raw, push_attr,
+    push_fixed,
 };
 use crate::xfrm::{attr, decode_error, msg};
 
 impl State {
-    fn use_esn(&self) -> bool {
+    pub(super) fn use_esn(&self) -> bool {
         self.flags & state_flags::ESN != 0 || self.replay_window > 32
     }
 
@@ -24,51 +25,51 @@ impl State {
         self.emit_info(&mut b);
         if let Some(a) = &self.auth {
             if a.icv_bits.is_some() {
-                push_attr(&mut b, attr::ALG_AUTH_TRUNC, &a.bytes(true));
+                push_attr(&mut b, attr::ALG_AUTH_TRUNC, &a.bytes(true))?;
             } else {
-                push_attr(&mut b, attr::ALG_AUTH, &a.bytes(false));
+                push_attr(&mut b, attr::ALG_AUTH, &a.bytes(false))?;
             }
         }
         if let Some(a) = &self.enc {
-            push_attr(&mut b, attr::ALG_CRYPT, &a.bytes(false));
+            push_attr(&mut b, attr::ALG_CRYPT, &a.bytes(false))?;
         }
         if let Some(a) = &self.aead {
-            push_attr(&mut b, attr::ALG_AEAD, &a.bytes(true));
+            push_attr(&mut b, attr::ALG_AEAD, &a.bytes(true))?;
         }
         if let Some(a) = &self.comp {
-            push_attr(&mut b, attr::ALG_COMP, &a.bytes(false));
+            push_attr(&mut b, attr::ALG_COMP, &a.bytes(false))?;
         }
         if let Some(e) = &self.encap {
-            push_attr(&mut b, attr::ENCAP, &e.bytes());
+            push_fixed(&mut b, attr::ENCAP, &e.bytes());
         }
         if let Some(m) = self.output_mark {
-            push_attr(&mut b, attr::SET_MARK, &m.value.to_ne_bytes());
-            push_attr(&mut b, attr::SET_MARK_MASK, &m.mask.to_ne_bytes());
+            push_fixed(&mut b, attr::SET_MARK, &m.value.to_ne_bytes());
+            push_fixed(&mut b, attr::SET_MARK_MASK, &m.mask.to_ne_bytes());
         }
         if let Some(n) = self.tfcpad {
-            push_attr(&mut b, attr::TFCPAD, &n.to_ne_bytes());
+            push_fixed(&mut b, attr::TFCPAD, &n.to_ne_bytes());
         }
         if let Some(f) = self.extra_flags {
-            push_attr(&mut b, attr::SA_EXTRA_FLAGS, &f.to_ne_bytes());
+            push_fixed(&mut b, attr::SA_EXTRA_FLAGS, &f.to_ne_bytes());
         }
         if let Some(c) = self.coaddr {
             // An xfrm_address_t: 16 bytes whatever the family.
             let mut a = [0u8; 16];
             Wr(&mut a).addr(0, Some(c));
-            push_attr(&mut b, attr::COADDR, &a);
+            push_fixed(&mut b, attr::COADDR, &a);
         }
         if let Some(o) = &self.offload {
-            push_attr(&mut b, attr::OFFLOAD_DEV, &o.bytes());
+            push_fixed(&mut b, attr::OFFLOAD_DEV, &o.bytes());
         }
         if let Some(c) = &self.sec_ctx {
-            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX));
+            push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX))?;
         }
         if self.use_esn() {
             let esn = match &self.replay_esn {
                 Some(r) => r.clone(),
                 None => ReplayEsn::new(self.replay_window),
             };
-            push_attr(&mut b, attr::REPLAY_ESN_VAL, &esn.bytes());
+            push_attr(&mut b, attr::REPLAY_ESN_VAL, &esn.bytes())?;
         }
         emit_common(&mut b, self.mark, self.if_id, None);
         Ok(b)
@@ -193,6 +194,7 @@ pub(crate) mod tests {
     use std::net::IpAddr;
 
     use super::*;
+    use crate::error::Error;
     use crate::xfrm::types::EncapType;
 
     pub(crate) fn full_state() -> State {
@@ -286,5 +288,69 @@ pub(crate) mod tests {
             .emit()
             .unwrap_err();
         assert!(e.to_string().starts_with("invalid offload dev: "), "{e}");
+    }
+
+    /// Keys and ESN bitmaps are the variable-length parts of a state: each
+    /// must fit its attribute's 16-bit length and the kernel's limits.
+    #[test]
+    fn keys_and_replay_windows_beyond_their_limits_are_refused() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let s = || State::new(a, a, IpsecProto::Esp, 1);
+        let long = vec![1u8; Algorithm::MAX_KEY_LEN + 1];
+        for (field, st) in [
+            ("enc", s().enc("cbc(aes)", &long)),
+            ("auth", s().auth_trunc("hmac(sha256)", &long, 128)),
+            ("aead", s().aead("rfc4106(gcm(aes))", &long, 128)),
+        ] {
+            let e = st.emit().unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidInput { field: f, .. } if f == field),
+                "{field}: {e}"
+            );
+            assert!(e.to_string().contains("an attribute can carry"), "{e}");
+        }
+        // The longest key fits, exactly, in the longest header.
+        let b = s()
+            .aead("rfc4106(gcm(aes))", &long[1..], 128)
+            .emit()
+            .unwrap();
+        let at = SA_INFO_LEN;
+        assert_eq!(u16::from_ne_bytes([b[at], b[at + 1]]), u16::MAX);
+        assert_eq!(
+            State::parse(msg::NEWSA, &b)
+                .unwrap()
+                .aead
+                .unwrap()
+                .key
+                .len(),
+            long.len() - 1
+        );
+        // ESN windows: up to XFRMA_REPLAY_ESN_MAX (4096); a window near
+        // u32::MAX is refused before its 512 MiB bitmap is built.
+        for w in [4097, u32::MAX] {
+            let e = s().replay_window(w).emit().unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "replay-window",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+        s().replay_window(4096).emit().unwrap();
+        let mut st = s().replay_window(64).flag(state_flags::ESN);
+        st.replay_esn = Some(ReplayEsn {
+            bitmap: vec![0; 129],
+            ..ReplayEsn::new(64)
+        });
+        assert!(st.emit().unwrap_err().to_string().contains("at most 128"));
+        st.replay_esn = Some(ReplayEsn {
+            replay_window: 65,
+            ..ReplayEsn::new(64)
+        });
+        assert!(st.emit().unwrap_err().to_string().contains("does not fit"));
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::route::address::Family;
 use crate::xfrm::attr;
 use crate::xfrm::policy::emit_common;
-use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_attr};
+use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_fixed};
 
 /// What selects one state for `get` and `del`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl StateId {
         if let Some(s) = self.src {
             let mut a = [0u8; 16];
             Wr(&mut a).addr(0, Some(s));
-            push_attr(&mut b, attr::SRCADDR, &a);
+            push_fixed(&mut b, attr::SRCADDR, &a);
         }
         emit_common(&mut b, self.mark, None, None);
         b

@@ -27,6 +27,9 @@ pub(crate) use codec::tests;
 pub(crate) const SA_INFO_LEN: usize = 224;
 /// `sizeof(struct xfrm_usersa_id)`.
 pub(crate) const SA_ID_LEN: usize = 24;
+/// `XFRMA_REPLAY_ESN_MAX`: the longest ESN replay window, in packets (the
+/// kernel refuses a longer bitmap).
+pub const REPLAY_ESN_MAX: u32 = 4096;
 
 /// A security association: the kernel's view on read, the request on add.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,6 +303,47 @@ impl State {
         }
         if let Some(c) = &self.sec_ctx {
             c.validate()?;
+        }
+        self.validate_replay()
+    }
+
+    /// The ESN window and bitmap against the kernel's limits (checked
+    /// before the bitmap is built: a window near u32::MAX would take
+    /// 512 MiB).
+    fn validate_replay(&self) -> Result<()> {
+        if !self.use_esn() {
+            return Ok(());
+        }
+        if self.replay_window > REPLAY_ESN_MAX {
+            return Err(Error::invalid(
+                "replay-window",
+                format!(
+                    "{} packets; the kernel's window is at most {REPLAY_ESN_MAX}",
+                    self.replay_window
+                ),
+            ));
+        }
+        if let Some(r) = &self.replay_esn {
+            let words = REPLAY_ESN_MAX as usize / 32;
+            if r.bitmap.len() > words {
+                return Err(Error::invalid(
+                    "replay-window",
+                    format!(
+                        "an ESN bitmap of {} words; the kernel takes at most {words}",
+                        r.bitmap.len()
+                    ),
+                ));
+            }
+            if r.replay_window as usize > r.bitmap.len() * 32 {
+                return Err(Error::invalid(
+                    "replay-window",
+                    format!(
+                        "a window of {} packets does not fit its bitmap of {} words",
+                        r.replay_window,
+                        r.bitmap.len()
+                    ),
+                ));
+            }
         }
         Ok(())
     }

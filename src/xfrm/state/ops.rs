@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use super::{AllocSpi, State, StateId};
 use crate::conn::requester::retry_interrupted;
 use crate::error::Result;
-use crate::xfrm::types::{IpsecProto, Rd, attrs, pad4, push_attr};
+use crate::xfrm::types::{IpsecProto, Rd, attrs, pad4, push_fixed};
 use crate::xfrm::{CREATE_EXCL, XfrmHandle, attr, decode_error, message, msg};
 
 /// SAD counts (`ip xfrm state count`, XFRM_MSG_GETSADINFO).
@@ -61,7 +61,7 @@ impl StateList {
     pub fn stream(self) -> impl Stream<Item = Result<State>> + Send + 'static {
         let mut b = Vec::new();
         if let Some(p) = self.proto {
-            push_attr(&mut b, attr::PROTO, &[p.raw()]);
+            push_fixed(&mut b, attr::PROTO, &[p.raw()]);
         }
         self.handle
             .req

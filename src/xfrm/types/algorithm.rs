@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::wire::Rd;
+use super::wire::{MAX_ATTR_VALUE, Rd};
 use crate::error::{Error, Result};
 
 /// An algorithm with its key: `enc`, `comp`, `auth` (`xfrm_algo`),
@@ -33,14 +33,22 @@ impl fmt::Debug for Algorithm {
 }
 
 const ALG_NAME_LEN: usize = 64;
+/// `xfrm_algo_auth`/`xfrm_algo_aead` before the key (name, key length,
+/// ICV length); `xfrm_algo`'s is 4 bytes shorter.
+const LONGEST_HEADER: usize = ALG_NAME_LEN + 8;
 
 impl Algorithm {
+    /// The longest key any algorithm attribute can carry (its 16-bit
+    /// length covers the attribute and structure headers too).
+    pub const MAX_KEY_LEN: usize = MAX_ATTR_VALUE - LONGEST_HEADER;
+
     /// An algorithm and its key (key length: the key's bits).
     pub fn new(name: &str, key: &[u8]) -> Algorithm {
         Algorithm {
             name: name.into(),
             key: key.to_vec(),
-            key_bits: (key.len() * 8) as u32,
+            // A key too long for that is refused by `validate` anyway.
+            key_bits: u32::try_from(key.len() * 8).unwrap_or(u32::MAX),
             icv_bits: None,
         }
     }
@@ -69,6 +77,16 @@ impl Algorithm {
         }
         if self.name.contains('\0') {
             return Err(Error::invalid(field, "algorithm name contains NUL"));
+        }
+        if self.key.len() > Self::MAX_KEY_LEN {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "a key of {} bytes is longer than the {} an attribute can carry",
+                    self.key.len(),
+                    Self::MAX_KEY_LEN
+                ),
+            ));
         }
         if self.key.len() != self.key_bits.div_ceil(8) as usize {
             return Err(Error::invalid(

@@ -27,7 +27,11 @@ pub use template::{Level, Template};
 
 pub(crate) use selector::SELECTOR_LEN;
 pub(crate) use template::TMPL_LEN;
-pub(crate) use wire::{Rd, Wr, addr_of, attrs, family_raw, pad4, push_attr};
+pub(crate) use wire::{Rd, Wr, addr_of, attrs, family_raw, pad4, push_attr, push_fixed};
 
 /// "Infinite" byte/packet limit of a lifetime (`XFRM_INF`).
 pub const XFRM_INF: u64 = u64::MAX;
+
+/// `XFRM_MAX_DEPTH`: the most templates a policy, and the most entries a
+/// migration, may carry (the kernel refuses more).
+pub const XFRM_MAX_DEPTH: usize = 6;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::wire::Rd;
+use super::wire::{MAX_ATTR_VALUE, Rd};
 use crate::error::{Error, Result};
 
 /// `sizeof(struct xfrm_user_sec_ctx)`, the header before the context.
@@ -26,7 +26,7 @@ pub struct SecCtx {
 impl SecCtx {
     /// The longest `context` one attribute can carry (its 16-bit length
     /// covers the 4-byte attribute header and the 8-byte structure).
-    pub const MAX_LEN: usize = u16::MAX as usize - 4 - HEADER_LEN;
+    pub const MAX_LEN: usize = MAX_ATTR_VALUE - HEADER_LEN;
 
     /// A SELinux context (`ctx CTX` of `ip`: DOI LSM, algorithm SELinux,
     /// NUL-terminated).

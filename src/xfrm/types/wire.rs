@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::error::{Error, Result};
 use crate::route::address::Family;
 
 pub(crate) const AF_INET: u16 = libc::AF_INET as u16;
@@ -112,14 +113,41 @@ pub(crate) fn family_of_raw(f: u16) -> Option<Family> {
     }
 }
 
-/// Appends one attribute (header, value, padding).
-pub(crate) fn push_attr(buf: &mut Vec<u8>, ty: u16, value: &[u8]) {
+/// The longest value one attribute can carry: its 16-bit length covers
+/// the 4-byte header too.
+pub(crate) const MAX_ATTR_VALUE: usize = u16::MAX as usize - 4;
+
+/// Appends one attribute of a variable-length value (header, value,
+/// padding), refusing a value its 16-bit length cannot cover: a wrapped
+/// length would make the kernel read the rest of the value as attributes
+/// of the caller's choosing. The error names the field in `ip`'s words.
+pub(crate) fn push_attr(buf: &mut Vec<u8>, ty: u16, value: &[u8]) -> Result<()> {
+    if value.len() > MAX_ATTR_VALUE {
+        return Err(Error::invalid(
+            crate::xfrm::attr::field(ty),
+            format!(
+                "{} bytes do not fit one attribute (at most {MAX_ATTR_VALUE})",
+                value.len()
+            ),
+        ));
+    }
+    put(buf, ty, value);
+    Ok(())
+}
+
+/// Appends one attribute of a fixed-size value, which the compiler checks
+/// fits a 16-bit length.
+pub(crate) fn push_fixed<const N: usize>(buf: &mut Vec<u8>, ty: u16, value: &[u8; N]) {
+    const { assert!(N <= MAX_ATTR_VALUE) };
+    put(buf, ty, value);
+}
+
+fn put(buf: &mut Vec<u8>, ty: u16, value: &[u8]) {
+    // Both callers bound the length: the cast cannot wrap.
     buf.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
     buf.extend_from_slice(&ty.to_ne_bytes());
     buf.extend_from_slice(value);
-    while !buf.len().is_multiple_of(4) {
-        buf.push(0);
-    }
+    pad4(buf);
 }
 
 /// Pads `buf` to a 4-byte boundary (the end of a fixed header).
@@ -133,4 +161,26 @@ pub(crate) fn pad4(buf: &mut Vec<u8>) {
 /// first malformed one.
 pub(crate) fn attrs(buf: &[u8], start: usize) -> impl Iterator<Item = (u16, &[u8])> {
     crate::route::attrs::Attrs::new(buf, start).map(|(_, t, v)| (t, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attribute_longer_than_its_16_bit_length_is_refused_naming_its_field() {
+        let mut b = Vec::new();
+        push_attr(&mut b, 5, &[0; MAX_ATTR_VALUE]).unwrap();
+        assert_eq!(u16::from_ne_bytes([b[0], b[1]]), u16::MAX);
+        assert_eq!(b.len(), 65536, "padded");
+        let mut b = Vec::new();
+        let e = push_attr(&mut b, 5, &[0; MAX_ATTR_VALUE + 1]).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidInput { field: "tmpl", .. }),
+            "{e}"
+        );
+        assert!(b.is_empty(), "nothing written");
+        let e = push_attr(&mut b, 2, &[0; 70_000]).unwrap_err();
+        assert!(e.to_string().starts_with("invalid enc: "), "{e}");
+    }
 }
