@@ -283,6 +283,8 @@ fn bad_filters_name_the_field() {
         (Filter::mark(0x10, 0x0f), "fwmark"),
         (Filter::cgroup("/no/such/cgroup/here"), "cgroup"),
         (Filter::cgroup("/proc"), "cgroup"),
+        (Filter::cgroup("/\0"), "cgroup"),
+        (Filter::cgroup("system.slice\0/x"), "cgroup"),
     ] {
         match f.compile() {
             Err(Error::InvalidInput { field, reason }) => {
