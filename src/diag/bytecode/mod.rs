@@ -240,10 +240,13 @@ impl Filter {
 
     /// The device names the filter mentions (to resolve in a namespace).
     pub(crate) fn device_names(&self) -> Vec<&str> {
+        // In order of first mention; the set keeps a filter naming many
+        // devices linear.
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         self.visit(|f| {
             if let Filter::Dev(LinkId::Name(n)) = f
-                && !out.contains(&n.as_str())
+                && seen.insert(n.as_str())
             {
                 out.push(n.as_str());
             }
