@@ -249,6 +249,46 @@ async fn bytecode_filters_return_what_ss_returns() {
     assert_eq!(by_text.len(), by_type.len());
 }
 
+/// The longest program there can be (a 5,461-term `or`, 65,528 bytes, the
+/// attribute 65,532) and a 5,500-deep `not` pass the kernel's audit and
+/// select what they say; one term more is refused before sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_and_deepest_filters_run_in_the_kernel() {
+    let ns = TestNs::new().await;
+    let listeners = in_ns(&ns, || {
+        [5000, 6000].map(|p| TcpListener::bind(("127.0.0.1", p)).expect("bind"))
+    });
+    let diag = ns.client().diag();
+    let ports = |socks: Vec<InetSocket>| -> BTreeSet<u16> {
+        socks.iter().map(|s| s.local().port()).collect()
+    };
+    let chain = |n: u16| {
+        (2..=n).fold(Filter::sport(Cmp::Eq, 1), |f, p| {
+            f.or(Filter::sport(Cmp::Eq, p))
+        })
+    };
+    let longest = chain(5461);
+    assert_eq!(longest.compile().unwrap().len(), 65528);
+    let got = diag.tcp().filter(longest).await.unwrap();
+    assert_eq!(ports(got), BTreeSet::from([5000]));
+
+    let text = format!("{}sport = :6000", "! ".repeat(5500));
+    let got = diag.tcp().filter(text.parse().unwrap()).await.unwrap();
+    assert_eq!(ports(got), BTreeSet::from([6000]));
+    let odd = format!("! {text}");
+    let got = diag.tcp().filter(odd.parse().unwrap()).await.unwrap();
+    assert_eq!(ports(got), BTreeSet::from([5000]));
+
+    match diag.tcp().filter(chain(5462)).await {
+        Err(Error::InvalidInput { field, reason }) => {
+            assert_eq!(field, "filter");
+            assert!(reason.contains("65528"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(listeners);
+}
+
 /// A second client connection to an existing listener.
 fn tcp_pair_extra(l: &TcpListener) -> TcpPair {
     let client = TcpStream::connect(l.local_addr().unwrap()).expect("connect");
@@ -735,9 +775,20 @@ async fn dev_fwmark_and_cgroup_filters_return_what_ss_returns() {
         }
         other => panic!("{other:?}"),
     }
+    // A NUL would end the name early in IFLA_IFNAME: "lo\0x" is not lo.
+    for f in [Filter::dev("lo\0x"), "dev = lo\0x".parse().unwrap()] {
+        match diag.tcp().filter(f).await {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "dev");
+                assert!(reason.contains("NUL"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     for (f, field) in [
         ("fwmark = 0x10/0x1", "fwmark"),
         ("cgroup = /no/such/tnl/cgroup", "cgroup"),
+        ("cgroup = /\0", "cgroup"),
     ] {
         match diag.tcp().filter(f.parse().unwrap()).await {
             Err(Error::InvalidInput { field: got, .. }) => assert_eq!(got, field, "{f}"),

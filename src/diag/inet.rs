@@ -701,6 +701,14 @@ impl InetQuery {
         let links = self.handle.nl.link();
         let mut indexes = HashMap::new();
         for name in f.device_names() {
+            // IFLA_IFNAME is NUL-terminated: the kernel would look up the
+            // name's start ("lo\0x" finds lo).
+            if name.contains('\0') {
+                return Err(Error::invalid(
+                    "dev",
+                    format!("device name {name:?} contains a NUL byte"),
+                ));
+            }
             let link = links.get(name).await.map_err(|e| {
                 if e.is_not_found() {
                     Error::invalid(

@@ -47,6 +47,12 @@ fn unescape_mount(s: &str) -> Option<std::path::PathBuf> {
 /// A cgroup v2 directory's id: its file handle, as `ss` reads it.
 pub(super) fn cgroup_id_of(path: &str) -> Result<u64> {
     use std::os::unix::ffi::OsStrExt;
+    if path.contains('\0') {
+        return Err(Error::invalid(
+            "cgroup",
+            format!("{path:?} contains a NUL byte"),
+        ));
+    }
     let p = std::path::Path::new(path);
     let dir = if p.is_absolute() && is_cgroup2(p) {
         p.to_path_buf()

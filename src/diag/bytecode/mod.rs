@@ -29,9 +29,11 @@ mod cgroup;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use asm::Asm;
 use cgroup::cgroup_id_of;
+use tree::{Node, build};
 
 // INET_DIAG_BC_* operation codes (linux/inet_diag.h).
 const BC_JMP: u8 = 1;
@@ -97,7 +99,10 @@ pub enum Cgroup {
 /// assert_eq!(f, "sport = :80 or dport = :443".parse().unwrap());
 /// assert!(!f.compile().unwrap().is_empty());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A tree may be as deep as memory allows: dropping, cloning, comparing,
+/// printing, parsing, evaluating and compiling it use no recursion (the
+/// kernel's size limit on programs is what bounds [`Filter::compile`]).
 pub enum Filter {
     /// Local port comparison.
     Sport(Cmp, u16),
@@ -185,7 +190,8 @@ impl Filter {
     /// The INET_DIAG_REQ_BYTECODE program, with cgroup paths resolved
     /// (so this reads the cgroup2 filesystem when the filter names one).
     /// Fails with [`Error::InvalidInput`]: field `filter` when the program
-    /// would exceed the 64 KiB the kernel's 16-bit jump offsets can address;
+    /// would exceed 65,528 bytes, the most the kernel's 16-bit jump offsets
+    /// and attribute length can hold (a 5,461-term `or` of ports fits);
     /// `dev` for a device given by name (an [`InetQuery`](super::InetQuery)
     /// resolves names in its client's namespace first); `fwmark` for a
     /// value with bits outside its mask (it could never match); `cgroup`
@@ -194,7 +200,7 @@ impl Filter {
         let resolved = self.resolve(&HashMap::new())?;
         let mut asm = Asm::default();
         let reject = asm.label();
-        asm.emit(&resolved, reject);
+        asm.emit(&resolved, reject)?;
         asm.finish(reject)
     }
 
@@ -232,27 +238,15 @@ impl Filter {
         })
     }
 
-    fn eval(&self, e: &Entry) -> bool {
-        match self {
-            Filter::Sport(c, p) => cmp(*c, e.sport, *p),
-            Filter::Dport(c, p) => cmp(*c, e.dport, *p),
-            Filter::Src(n, p) => host_matches(n, *p, e.src, e.sport),
-            Filter::Dst(n, p) => host_matches(n, *p, e.dst, e.dport),
-            Filter::Dev(l) => *l == LinkId::Index(e.ifindex),
-            Filter::Mark { value, mask } => e.mark & mask == *value,
-            Filter::Cgroup(c) => *c == Cgroup::Id(e.cgroup_id),
-            Filter::And(a, b) => a.eval(e) && b.eval(e),
-            Filter::Or(a, b) => a.eval(e) || b.eval(e),
-            Filter::Not(a) => !a.eval(e),
-        }
-    }
-
     /// The device names the filter mentions (to resolve in a namespace).
     pub(crate) fn device_names(&self) -> Vec<&str> {
+        // In order of first mention; the set keeps a filter naming many
+        // devices linear.
         let mut out = Vec::new();
-        self.visit(&mut |f| {
+        let mut seen = std::collections::HashSet::new();
+        self.visit(|f| {
             if let Filter::Dev(LinkId::Name(n)) = f
-                && !out.contains(&n.as_str())
+                && seen.insert(n.as_str())
             {
                 out.push(n.as_str());
             }
@@ -260,49 +254,37 @@ impl Filter {
         out
     }
 
-    fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Filter)) {
-        f(self);
-        match self {
-            Filter::And(a, b) | Filter::Or(a, b) => {
-                a.visit(f);
-                b.visit(f);
-            }
-            Filter::Not(a) => a.visit(f),
-            _ => {}
-        }
-    }
-
     /// This filter with device names replaced by their indexes from
     /// `devices` and cgroup paths by their ids; checks marks.
     pub(crate) fn resolve(&self, devices: &HashMap<String, u32>) -> Result<Filter> {
-        Ok(match self {
-            Filter::Dev(LinkId::Name(n)) => match devices.get(n) {
-                Some(&i) => Filter::Dev(LinkId::Index(i)),
-                None => {
+        self.fold(|n| {
+            let Node::Leaf(leaf) = n else {
+                return Ok(build(n, Filter::clone_leaf));
+            };
+            Ok(match leaf {
+                Filter::Dev(LinkId::Name(n)) => match devices.get(n) {
+                    Some(&i) => Filter::Dev(LinkId::Index(i)),
+                    None => {
+                        return Err(Error::invalid(
+                            "dev",
+                            format!(
+                                "device {n:?} needs resolving to its index in the sockets' \
+                                 namespace: filter through an InetQuery, or give the index"
+                            ),
+                        ));
+                    }
+                },
+                Filter::Mark { value, mask } if value & !mask != 0 => {
                     return Err(Error::invalid(
-                        "dev",
+                        "fwmark",
                         format!(
-                            "device {n:?} needs resolving to its index in the sockets' \
-                             namespace: filter through an InetQuery, or give the index"
+                            "value {value:#x} has bits outside mask {mask:#x}: it never matches"
                         ),
                     ));
                 }
-            },
-            Filter::Mark { value, mask } if value & !mask != 0 => {
-                return Err(Error::invalid(
-                    "fwmark",
-                    format!("value {value:#x} has bits outside mask {mask:#x}: it never matches"),
-                ));
-            }
-            Filter::Cgroup(Cgroup::Path(p)) => Filter::Cgroup(Cgroup::Id(cgroup_id_of(p)?)),
-            Filter::And(a, b) => {
-                Filter::And(Box::new(a.resolve(devices)?), Box::new(b.resolve(devices)?))
-            }
-            Filter::Or(a, b) => {
-                Filter::Or(Box::new(a.resolve(devices)?), Box::new(b.resolve(devices)?))
-            }
-            Filter::Not(a) => Filter::Not(Box::new(a.resolve(devices)?)),
-            f => f.clone(),
+                Filter::Cgroup(Cgroup::Path(p)) => Filter::Cgroup(Cgroup::Id(cgroup_id_of(p)?)),
+                f => f.clone_leaf(),
+            })
         })
     }
 }
@@ -354,43 +336,4 @@ fn host_matches(net: &IpNetwork, port: Option<u16>, addr: IpAddr, p: u16) -> boo
         return net.is_ipv4() == addr.is_ipv4();
     }
     net.contains(addr)
-}
-
-impl fmt::Display for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = |f: &mut fmt::Formatter<'_>, n: &IpNetwork, p: &Option<u16>| {
-            match n {
-                IpNetwork::V6(_) => write!(f, "[{}]/{}", n.ip(), n.prefix())?,
-                IpNetwork::V4(_) => write!(f, "{}/{}", n.ip(), n.prefix())?,
-            }
-            match p {
-                Some(p) => write!(f, ":{p}"),
-                None => Ok(()),
-            }
-        };
-        match self {
-            Filter::Sport(c, p) => write!(f, "sport {c} :{p}"),
-            Filter::Dport(c, p) => write!(f, "dport {c} :{p}"),
-            Filter::Src(n, p) => {
-                f.write_str("src ")?;
-                host(f, n, p)
-            }
-            Filter::Dst(n, p) => {
-                f.write_str("dst ")?;
-                host(f, n, p)
-            }
-            Filter::Dev(LinkId::Index(i)) => write!(f, "dev = {i}"),
-            Filter::Dev(LinkId::Name(n)) => write!(f, "dev = {n}"),
-            Filter::Mark {
-                value,
-                mask: u32::MAX,
-            } => write!(f, "fwmark = {value:#x}"),
-            Filter::Mark { value, mask } => write!(f, "fwmark = {value:#x}/{mask:#x}"),
-            Filter::Cgroup(Cgroup::Path(p)) => write!(f, "cgroup = {p}"),
-            Filter::Cgroup(Cgroup::Id(id)) => write!(f, "cgroup = id:{id}"),
-            Filter::And(a, b) => write!(f, "({a} and {b})"),
-            Filter::Or(a, b) => write!(f, "({a} or {b})"),
-            Filter::Not(a) => write!(f, "not {a}"),
-        }
-    }
 }

@@ -16,12 +16,7 @@ impl FromStr for Filter {
 
     fn from_str(s: &str) -> Result<Filter> {
         let tokens = tokenize(s);
-        let mut p = Parser { t: &tokens, i: 0 };
-        let f = p.or()?;
-        match p.t.get(p.i) {
-            None => Ok(f),
-            Some(t) => Err(bad(format!("unexpected {t:?}"))),
-        }
+        Parser { t: &tokens, i: 0 }.expression()
     }
 }
 
@@ -66,53 +61,112 @@ fn tokenize(s: &str) -> Vec<String> {
     out
 }
 
+/// What waits on the parser's stack for its right operand or its `)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    Or,
+    And,
+    Not,
+    Open,
+}
+
+/// `f` as the right operand of the binary operators on top of `ops` that
+/// bind at least as tightly as `than` (down to an open parenthesis).
+fn reduce(ops: &mut Vec<Op>, operands: &mut Vec<Filter>, mut f: Filter, than: Op) -> Filter {
+    while let Some(&op @ (Op::And | Op::Or)) = ops.last() {
+        // Every binary operator was pushed with its left operand.
+        let Some(left) = (op == Op::And || than == Op::Or)
+            .then(|| operands.pop())
+            .flatten()
+        else {
+            break;
+        };
+        ops.pop();
+        f = if op == Op::And {
+            left.and(f)
+        } else {
+            left.or(f)
+        };
+    }
+    f
+}
+
 struct Parser<'a> {
     t: &'a [String],
     i: usize,
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> Option<&str> {
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&'a str> {
         self.t.get(self.i).map(String::as_str)
     }
 
-    fn next(&mut self) -> Result<&str> {
+    fn next(&mut self) -> Result<&'a str> {
         let t = self.t.get(self.i).ok_or_else(|| bad("unexpected end"))?;
         self.i += 1;
         Ok(t)
     }
 
-    fn or(&mut self) -> Result<Filter> {
-        let mut f = self.and()?;
-        while matches!(self.peek(), Some("or" | "||" | "|")) {
-            self.i += 1;
-            f = f.or(self.and()?);
-        }
-        Ok(f)
-    }
-
-    fn and(&mut self) -> Result<Filter> {
-        let mut f = self.unary()?;
+    /// The whole input, by operator precedence over two heap stacks
+    /// rather than recursive descent, so nesting depth costs no stack:
+    /// `not` binds tightest, then `and` (or juxtaposition), then `or`;
+    /// both binary operators group to the left.
+    fn expression(&mut self) -> Result<Filter> {
+        let mut ops: Vec<Op> = Vec::new();
+        let mut operands: Vec<Filter> = Vec::new();
         loop {
-            match self.peek() {
-                Some("and" | "&&" | "&") => self.i += 1,
-                None | Some("or" | "||" | "|" | ")") => return Ok(f),
-                Some(_) => {}
+            // An operand: prefixes, then a condition.
+            let mut f = loop {
+                match self.next()? {
+                    "not" | "!" => ops.push(Op::Not),
+                    "(" => ops.push(Op::Open),
+                    t => break self.condition(t)?,
+                }
+            };
+            // Then closing parentheses and the operator after it.
+            loop {
+                while ops.last() == Some(&Op::Not) {
+                    ops.pop();
+                    f = !f;
+                }
+                let binary = match self.peek() {
+                    Some(")") => {
+                        self.i += 1;
+                        f = reduce(&mut ops, &mut operands, f, Op::Or);
+                        if ops.pop() != Some(Op::Open) {
+                            return Err(bad("unexpected \")\""));
+                        }
+                        continue;
+                    }
+                    None => {
+                        let f = reduce(&mut ops, &mut operands, f, Op::Or);
+                        // Only an unclosed parenthesis can remain.
+                        return match ops.is_empty() {
+                            true => Ok(f),
+                            false => Err(bad("unexpected end: a '(' is not closed")),
+                        };
+                    }
+                    Some("or" | "||" | "|") => {
+                        self.i += 1;
+                        Op::Or
+                    }
+                    Some("and" | "&&" | "&") => {
+                        self.i += 1;
+                        Op::And
+                    }
+                    // Juxtaposition: the token starts the right operand.
+                    Some(_) => Op::And,
+                };
+                let left = reduce(&mut ops, &mut operands, f, binary);
+                operands.push(left);
+                ops.push(binary);
+                break;
             }
-            f = f.and(self.unary()?);
         }
     }
 
-    fn unary(&mut self) -> Result<Filter> {
-        match self.next()? {
-            "not" | "!" => Ok(!self.unary()?),
-            "(" => {
-                let f = self.or()?;
-                match self.next()? {
-                    ")" => Ok(f),
-                    t => Err(bad(format!("expected ')', got {t:?}"))),
-                }
-            }
+    fn condition(&mut self, t: &str) -> Result<Filter> {
+        match t {
             "sport" => self.port().map(|(c, p)| Filter::Sport(c, p)),
             "dport" => self.port().map(|(c, p)| Filter::Dport(c, p)),
             "src" => self.host().map(|(n, p)| Filter::Src(n, p)),

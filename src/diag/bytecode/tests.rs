@@ -31,7 +31,7 @@ fn audit(bc: &[u8]) -> bool {
         if no < min || no > len + 4 || !no.is_multiple_of(4) {
             return false;
         }
-        if no < len && !boundaries.contains(&(at + no)) {
+        if no < len && boundaries.binary_search(&(at + no)).is_err() {
             return false;
         }
         if yes < min || yes > len + 4 || !yes.is_multiple_of(4) {
@@ -283,6 +283,8 @@ fn bad_filters_name_the_field() {
         (Filter::mark(0x10, 0x0f), "fwmark"),
         (Filter::cgroup("/no/such/cgroup/here"), "cgroup"),
         (Filter::cgroup("/proc"), "cgroup"),
+        (Filter::cgroup("/\0"), "cgroup"),
+        (Filter::cgroup("system.slice\0/x"), "cgroup"),
     ] {
         match f.compile() {
             Err(Error::InvalidInput { field, reason }) => {
@@ -308,3 +310,5 @@ fn bad_filters_name_the_field() {
         })
     ));
 }
+
+mod deep;
