@@ -26,8 +26,8 @@ pub mod subscription;
 
 pub(crate) mod connection;
 pub(crate) mod home;
-pub(crate) mod requester;
 pub(crate) mod prime;
+pub(crate) mod requester;
 pub(crate) mod socket;
 pub(crate) mod stream;
 

@@ -12,9 +12,7 @@ use std::pin::Pin;
 use futures::{Stream, TryStreamExt};
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{
-    InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
 pub use set::{BridgePort, LinkSet};
