@@ -116,7 +116,11 @@ impl Block {
     }
 
     fn ptr(&self) -> *mut u8 {
-        self.0.as_ref().expect("a live block has its map").ptr.as_ptr()
+        self.0
+            .as_ref()
+            .expect("a live block has its map")
+            .ptr
+            .as_ptr()
     }
 }
 

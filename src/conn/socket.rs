@@ -473,8 +473,14 @@ mod tests {
         let small: Vec<u8> = (0..100u32).map(|i| i as u8).collect();
         let pattern = |n: usize| -> Vec<u8> { (0..n as u32).map(|i| (i * 7) as u8).collect() };
         // Longer than the room offered, than a block, and a dump chunk.
-        let (mid, big, chunk) = (pattern(MIN_ROOM + 999), pattern(rxbuf::BLOCK + 12_345), pattern(30_000));
-        let all = [&small, &big, &small, &mid, &chunk, &chunk, &chunk, &chunk, &chunk];
+        let (mid, big, chunk) = (
+            pattern(MIN_ROOM + 999),
+            pattern(rxbuf::BLOCK + 12_345),
+            pattern(30_000),
+        );
+        let all = [
+            &small, &big, &small, &mid, &chunk, &chunk, &chunk, &chunk, &chunk,
+        ];
         for d in all {
             send(a, d);
         }
@@ -501,7 +507,10 @@ mod tests {
         let open = || {
             let s = Socket::new(libc::NETLINK_USERSOCK as isize).unwrap();
             let fd = s.as_raw_fd();
-            for (force, size) in [(libc::SO_SNDBUFFORCE, 16 << 20), (libc::SO_RCVBUFFORCE, 16 << 20)] {
+            for (force, size) in [
+                (libc::SO_SNDBUFFORCE, 16 << 20),
+                (libc::SO_RCVBUFFORCE, 16 << 20),
+            ] {
                 setsockopt_int(fd, libc::SOL_SOCKET, force, size).unwrap();
             }
             let mut s = s;
@@ -512,7 +521,9 @@ mod tests {
         let mut addr = SocketAddr::new(0, 0);
         rx_sock.get_address(&mut addr).unwrap();
         let huge = vec![5u8; rxbuf::BLOCK + rxbuf::SPILL + 4096];
-        let n = tx.send_to(&huge, &SocketAddr::new(addr.port_number(), 0), 0).unwrap();
+        let n = tx
+            .send_to(&huge, &SocketAddr::new(addr.port_number(), 0), 0)
+            .unwrap();
         assert_eq!(n, huge.len());
         let mut rx = RxBuf::new();
         let got = recv_datagram(rx_sock.as_raw_fd(), &mut rx).unwrap();
