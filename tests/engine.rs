@@ -666,3 +666,84 @@ async fn ack_batch_overrun_reports_lost_replies_and_resolves() {
     assert!(lost > 0, "the overrun was reported");
     assert_eq!(lost + ok, 3000);
 }
+
+/// `ack()` of requests the kernel answers with a long message before the
+/// ack (NLM_F_ECHO, or a get): the ack is what counts, and the change is
+/// made. (Issue #11, item 15: the message used to be cut to a small
+/// receive slot and the success reported as a decode error.)
+#[tokio::test]
+async fn ack_succeeds_when_a_long_echo_or_reply_comes_first() {
+    use netlink_packet_route::AddressFamily;
+    use netlink_packet_route::route::{
+        RouteAddress, RouteAttribute, RouteNextHop, RouteProtocol, RouteScope, RouteType,
+    };
+    use std::net::Ipv4Addr;
+    const ECHO: u16 = 0x08;
+    const CREATE_EXCL: u16 = 0x400 | 0x200;
+    let ns = TestNs::new().await;
+    let rtnl = ns.client().rtnl();
+
+    // A bridge: its echo carries every bridge attribute, well over 1 KiB.
+    let mut br = LinkMessage::default();
+    br.attributes.push(LinkAttribute::IfName("br7".into()));
+    br.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    rtnl.ack(RouteNetlinkMessage::NewLink(br), ECHO | CREATE_EXCL)
+        .await
+        .expect("the bridge is created and acked");
+    let ip = ns.ip_json(&["-d", "link", "show", "br7"]);
+    assert_eq!(ip[0]["linkinfo"]["info_kind"], "bridge", "{ip}");
+
+    // An ack asked of a get: the reply comes first, then the ack.
+    rtnl.ack(get_link(1), 0).await.expect("ack(GetLink(lo))");
+
+    // A route with 100 next hops, echoed.
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    ns.ip(&["link", "set", "v1", "up"]);
+    ns.ip(&["addr", "add", "10.9.0.1/16", "dev", "v0"]);
+    let v0 = ns.ip_json(&["link", "show", "v0"])[0]["ifindex"]
+        .as_u64()
+        .expect("ifindex") as u32;
+    let mut r = RouteMessage::default();
+    r.header.address_family = AddressFamily::Inet;
+    r.header.destination_prefix_length = 24;
+    r.header.table = 100;
+    r.header.kind = RouteType::Unicast;
+    r.header.scope = RouteScope::Universe;
+    r.header.protocol = RouteProtocol::Static;
+    r.attributes
+        .push(RouteAttribute::Destination(RouteAddress::Inet(
+            Ipv4Addr::new(10, 77, 0, 0),
+        )));
+    let hops = (0..100u8)
+        .map(|i| {
+            let mut hop = RouteNextHop::default();
+            hop.interface_index = v0;
+            hop.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(Ipv4Addr::new(
+                10,
+                9,
+                1,
+                i + 1,
+            )))];
+            hop
+        })
+        .collect();
+    r.attributes.push(RouteAttribute::MultiPath(hops));
+    rtnl.ack(RouteNetlinkMessage::NewRoute(r.clone()), ECHO | CREATE_EXCL)
+        .await
+        .expect("the route is added and acked");
+    let routes = ns.ip_json(&["route", "show", "table", "100"]);
+    assert_eq!(routes[0]["dst"], "10.77.0.0/24", "{routes}");
+    let nexthops = routes[0]["nexthops"].as_array().expect("multipath");
+    assert_eq!(nexthops.len(), 100);
+    assert_eq!(nexthops[99]["gateway"], "10.9.1.100");
+    // Adding it again fails as it should: the first ack was the success.
+    let again = rtnl
+        .ack(RouteNetlinkMessage::NewRoute(r), ECHO | CREATE_EXCL)
+        .await
+        .unwrap_err();
+    assert!(again.is_exists(), "{again}");
+}

@@ -19,7 +19,7 @@ const RETRY_MAX: Duration = Duration::from_millis(50);
 use super::ConnStats;
 use super::batch::{BatchShared, Sink};
 use super::multiplexer::{self, Kind, Multiplexer, Outcome};
-use super::socket::NlSocket;
+use super::socket::{NlSocket, Received};
 
 /// What a requester asks of the task.
 #[derive(Debug)]
@@ -118,7 +118,7 @@ struct Connection {
     rx: mpsc::UnboundedReceiver<Command>,
     out: Vec<u8>,
     /// Datagrams from the last small-slot receive.
-    small: Vec<(Bytes, u32)>,
+    small: Vec<Received>,
     handles_gone: bool,
     /// Reading the socket empty after an overrun.
     draining: bool,
@@ -160,13 +160,20 @@ impl Connection {
     /// Feeds what is queued on the socket to the multiplexer; `Ok(false)`
     /// when nothing was. While every reply in flight is a capped ack (small
     /// by construction), a burst of them takes one `recvmmsg`; anything
-    /// else is read a datagram at a time.
+    /// else is read a datagram at a time. A request for an ack may still be
+    /// answered with a longer message before it (NLM_F_ECHO, an ack asked
+    /// of a get): such a datagram arrives cut, and the multiplexer judges
+    /// it by its header.
     fn receive_some(&mut self) -> io::Result<bool> {
         if self.mux.only_acks_in_flight() && self.sock.acks_are_small() && !self.draining {
             self.sock.try_recv_small(&mut self.small)?;
             let got = !self.small.is_empty();
-            for (datagram, sender) in self.small.drain(..) {
-                self.mux.receive(&datagram, sender);
+            for d in self.small.drain(..) {
+                if d.cut {
+                    self.mux.receive_cut(&d.bytes, d.sender);
+                } else {
+                    self.mux.receive(&d.bytes, d.sender);
+                }
             }
             return Ok(got);
         }
@@ -285,6 +292,11 @@ impl Connection {
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if self.mux.in_flight() == 0 {
+            // Nothing is due: the socket's receive space goes back until
+            // the next request (what the callers hold stays theirs).
+            self.sock.release_buffers();
         }
         self.deliver();
         Ok(progress)

@@ -384,14 +384,38 @@ impl<S> Multiplexer<S> {
     /// Routes every message of a received datagram. `sender` is the port id
     /// the datagram came from: anything not from the kernel (0) is dropped.
     pub fn receive(&mut self, datagram: &Bytes, sender: u32) {
+        self.receive_datagram(datagram, sender, false);
+    }
+
+    /// Routes a datagram that was cut short on receipt (longer than the
+    /// room for it): its last message is incomplete, and is routed by its
+    /// header. An ack or error still has its code in its first 20 bytes
+    /// (only extended-ACK attributes are lost), and a message before an
+    /// ack that the request does not want (an echo) is ignored as it
+    /// would be whole; only a request that needs the message fails.
+    pub fn receive_cut(&mut self, datagram: &Bytes, sender: u32) {
+        self.receive_datagram(datagram, sender, true);
+    }
+
+    fn receive_datagram(&mut self, datagram: &Bytes, sender: u32, cut: bool) {
         if sender != 0 {
             self.stats.foreign_dropped += 1;
             tracing::warn!(sender, "dropped a netlink datagram not sent by the kernel");
             return;
         }
-        for f in Frames::new(datagram, 0) {
+        let mut frames = Frames::new(datagram, 0);
+        loop {
+            let start = frames.position();
+            let Some(f) = frames.next() else { break };
             match f {
-                Frame::Message(h, range) => self.route(h, datagram.slice(range)),
+                Frame::Message(h, range) => self.route(h, datagram.slice(range), false),
+                Frame::Malformed {
+                    header: Some(h), ..
+                } if cut && h.len as usize >= HEADER_LEN => {
+                    // The message the cut went through (its length passes
+                    // the end: nothing else is malformed in a kernel reply).
+                    self.route(h, datagram.slice(start..), true);
+                }
                 Frame::Malformed { header, reason } => {
                     match header.and_then(|h| self.entries.get(&h.seq).map(|_| h.seq)) {
                         Some(seq) => self.finish(seq, Outcome::Malformed(reason)),
@@ -405,7 +429,8 @@ impl<S> Multiplexer<S> {
         }
     }
 
-    fn route(&mut self, h: frame::Header, msg: Bytes) {
+    /// Routes one message; `cut` when `msg` is only its start.
+    fn route(&mut self, h: frame::Header, msg: Bytes, cut: bool) {
         let Some(entry) = self.entries.get_mut(&h.seq) else {
             self.stats.unroutable += 1;
             tracing::warn!(
@@ -423,6 +448,8 @@ impl<S> Multiplexer<S> {
         }
         let payload = &msg[HEADER_LEN..];
         match h.ty {
+            // A cut payload parses as far as it goes: the code comes first,
+            // attributes past the cut are not read.
             NLMSG_ERROR => match frame::parse_error(&h, payload) {
                 Ok(status) if status.code == 0 => {
                     let outcome = match entry.reply.take() {
@@ -442,6 +469,10 @@ impl<S> Multiplexer<S> {
                 );
             }
             _ => match entry.kind {
+                Kind::Get | Kind::GetAck if cut => self.finish(
+                    h.seq,
+                    Outcome::Malformed("reply cut short: longer than the receive buffer"),
+                ),
                 Kind::Get => self.finish(h.seq, Outcome::Message(msg)),
                 Kind::GetAck => {
                     if entry.reply.is_none() {
@@ -449,8 +480,14 @@ impl<S> Multiplexer<S> {
                     }
                 }
                 Kind::Ack | Kind::NoReply => {
-                    // An echo the caller did not ask to see; the ack follows.
-                    tracing::debug!(seq = h.seq, ty = h.ty, "ignored a message before an ack");
+                    // An echo the caller did not ask to see (whole or cut:
+                    // its content is not needed); the ack follows.
+                    tracing::debug!(
+                        seq = h.seq,
+                        ty = h.ty,
+                        cut,
+                        "ignored a message before an ack"
+                    );
                 }
             },
         }

@@ -368,3 +368,90 @@ fn randomized_interleavings_complete_every_request_exactly_once() {
         assert!(cancelled.iter().all(|id| !finished.contains_key(id)));
     }
 }
+
+/// The first `n` bytes of `d`, as a receive cut short would hand them over.
+fn cut(d: &[u8], n: usize) -> Bytes {
+    assert!(n < d.len(), "a cut is shorter than the datagram");
+    Bytes::copy_from_slice(&d[..n])
+}
+
+#[test]
+fn cut_echo_before_an_ack_is_ignored_and_the_ack_completes() {
+    let mut m = Multiplexer::new(Config::default());
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    m.transmit(&mut Vec::new());
+    // An NLM_F_ECHO reply (or the answer to a get sent for an ack) larger
+    // than the receive slot, then the ack.
+    m.receive_cut(&cut(&msg(16, 0, a, &[7; 3000]), 1024), 0);
+    assert!(done(&mut m).is_empty(), "the echo does not end the request");
+    assert_eq!(m.stats().unroutable, 0);
+    m.receive(&Bytes::from(error(a, 0, 16, None)), 0);
+    assert_eq!(done(&mut m), vec![(1, Outcome::Ack)]);
+    assert!(m.is_idle());
+}
+
+#[test]
+fn the_same_datagram_not_marked_cut_is_malformed() {
+    // A kernel datagram is never truncated by itself: unmarked, a message
+    // longer than its datagram fails its request as before.
+    let mut m = Multiplexer::new(Config::default());
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    m.transmit(&mut Vec::new());
+    m.receive(&cut(&msg(16, 0, a, &[7; 3000]), 1024), 0);
+    assert!(matches!(&done(&mut m)[..], [(1, Outcome::Malformed(_))]));
+}
+
+#[test]
+fn a_cut_error_keeps_its_code_and_what_of_its_text_arrived() {
+    let mut m = Multiplexer::new(Config::default());
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    let b = m.submit(2, req(16), Kind::Ack, 2);
+    m.transmit(&mut Vec::new());
+    let text = "x".repeat(2000);
+    // Cut inside the text attribute: the code and the request header are
+    // whole, the attribute is not.
+    m.receive_cut(&cut(&error(a, -17, 16, Some(&text)), 1024), 0);
+    // An ack with attributes, cut: still a success.
+    m.receive_cut(&cut(&error(b, 0, 16, Some(&text)), 60), 0);
+    let r = done(&mut m);
+    match &r[0].1 {
+        Outcome::Kernel(s) => {
+            assert_eq!((s.code, s.request_type), (-17, Some(16)));
+            assert_eq!(s.message, None, "a clipped attribute is not read");
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(r[1], (2, Outcome::Ack));
+    assert!(m.is_idle());
+}
+
+#[test]
+fn a_cut_reply_fails_only_a_request_that_needs_it() {
+    let mut m = Multiplexer::new(Config::default());
+    let g = m.submit(1, req(18), Kind::Get, 1);
+    let ga = m.submit(2, req(16), Kind::GetAck, 2);
+    let a = m.submit(3, req(16), Kind::Ack, 3);
+    m.transmit(&mut Vec::new());
+    m.receive_cut(&cut(&msg(16, 0, g, &[1; 3000]), 1024), 0);
+    m.receive_cut(&cut(&msg(16, 0, ga, &[2; 3000]), 1024), 0);
+    // A whole ack, then a cut echo in the same datagram.
+    let mut d = error(a, 0, 16, None);
+    d.extend(msg(16, 0, a, &[3; 3000]));
+    m.receive_cut(&cut(&d, 1024), 0);
+    let r = done(&mut m);
+    assert_eq!(r.len(), 3, "{r:?}");
+    assert!(matches!(r[0], (1, Outcome::Malformed(m)) if m.contains("cut short")));
+    assert!(matches!(r[1], (2, Outcome::Malformed(m)) if m.contains("cut short")));
+    assert_eq!(r[2], (3, Outcome::Ack));
+}
+
+#[test]
+fn a_cut_message_for_no_request_is_counted() {
+    let mut m: Multiplexer<u64> = Multiplexer::new(Config::default());
+    m.receive_cut(&cut(&msg(16, 0, 42, &[0; 3000]), 1024), 0);
+    // Cut inside a second header: nothing to route it by.
+    let mut d = msg(16, 0, 43, &[0; 8]);
+    d.extend(msg(16, 0, 44, &[0; 8]));
+    m.receive_cut(&cut(&d, 30), 0);
+    assert_eq!(m.stats().unroutable, 3);
+}

@@ -6,25 +6,21 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use netlink_sys::{Socket, SocketAddr};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use crate::netns;
 
-/// Receive buffers are carved out of blocks this large, so a datagram is
-/// usually received with no copy and freed when its last message is dropped.
-/// A block whose messages are all dropped is reused in place (`reserve`),
-/// so a streaming consumer keeps receiving into the same warm pages instead
-/// of faulting in fresh ones.
-const BLOCK: usize = 256 * 1024;
-/// A receive never starts with less room than this in the current block.
-const MIN_SPARE: usize = 64 * 1024;
-/// A second scatter buffer catches datagrams larger than the room left in
-/// the block, so they are received whole. Its pages are only touched (and
-/// only then resident) when such a datagram arrives.
-const SPILL: usize = 4 << 20;
+#[path = "rxbuf.rs"]
+mod rxbuf;
+use rxbuf::RxBuf;
+
+/// A receive never offers the kernel less room than this, so a dump chunk
+/// (at most 32 KiB, sized by the room offered) lands in the block whole;
+/// anything longer goes on into the spill region.
+const MIN_ROOM: usize = 32 * 1024;
 
 /// Socket options applied when a socket is opened.
 #[derive(Debug, Clone, Copy)]
@@ -138,13 +134,6 @@ pub async fn open(
     }
 }
 
-/// Receive-side buffers (separate from the fd so both can be borrowed).
-#[derive(Debug)]
-struct RxBuf {
-    block: BytesMut,
-    spill: Vec<u8>,
-}
-
 /// A non-blocking netlink socket registered with the tokio reactor.
 #[derive(Debug)]
 pub struct NlSocket {
@@ -186,10 +175,7 @@ impl NlSocket {
             // until it is dropped together with the AsyncFd.
             fd: unsafe { AsyncFd::register_with_interest(sock, interest) }
                 .map_err(|e| e.into_parts().1)?,
-            rx: RxBuf {
-                block: BytesMut::new(),
-                spill: Vec::new(),
-            },
+            rx: RxBuf::new(),
             port: addr.port_number(),
             rcvbuf,
             cap_ack,
@@ -208,7 +194,8 @@ impl NlSocket {
 
     /// Receives one whole datagram and the port id of its sender.
     /// `ENOBUFS` is returned as an error of that kind: the caller decides
-    /// what a lost reply means.
+    /// what a lost reply means. Finding the socket empty lets go of its
+    /// receive space (see [`release_buffers`](Self::release_buffers)).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Bytes, u32)>> {
         // Try first: a dump's next chunk is made inside recvmsg, and a reply
         // is queued before sendmsg returns, so the socket is rarely empty;
@@ -221,7 +208,7 @@ impl NlSocket {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
-                r => return Poll::Ready(r),
+                r => return Poll::Ready(r.map(Received::whole)),
             }
         }
     }
@@ -229,7 +216,7 @@ impl NlSocket {
     /// Receives a datagram if one is queued, without waiting
     /// (`WouldBlock` when the socket is empty).
     pub fn try_recv(&mut self) -> io::Result<(Bytes, u32)> {
-        recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx)
+        recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx).map(Received::whole)
     }
 
     /// True when acks are capped (NETLINK_CAP_ACK took effect), which
@@ -239,13 +226,21 @@ impl NlSocket {
     }
 
     /// Receives up to [`SMALL_BATCH`] queued datagrams of at most
-    /// [`SMALL_SLOT`] bytes each with one `recvmmsg`, appending them and
-    /// their senders to `out` (nothing when the socket is empty). For a
-    /// burst of acks, whose size is bounded, this is one system call
-    /// instead of one per ack. A longer datagram is cut to the slot size:
-    /// the framing layer then fails its own request as truncated.
-    pub fn try_recv_small(&mut self, out: &mut Vec<(Bytes, u32)>) -> io::Result<()> {
+    /// [`SMALL_SLOT`] bytes each with one `recvmmsg`, appending them to
+    /// `out` (nothing when the socket is empty). For a burst of acks, whose
+    /// size is bounded, this is one system call instead of one per ack. A
+    /// longer datagram (a message the kernel sends before an ack: an echo,
+    /// the reply to a get) is cut to the slot size and marked
+    /// [`cut`](Received::cut), for the caller to judge by its header.
+    pub fn try_recv_small(&mut self, out: &mut Vec<Received>) -> io::Result<()> {
         recv_small(self.fd.get_ref().as_raw_fd(), &mut self.rx, out)
+    }
+
+    /// The socket is idle (nothing expected for now): gives its receive
+    /// space back. Only `Bytes` still held keep that memory alive; the
+    /// next receive takes a block again.
+    pub fn release_buffers(&mut self) {
+        self.rx.release();
     }
 
     /// Sends one datagram to the kernel.
@@ -287,60 +282,101 @@ fn send_datagram(fd: i32, buf: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn recv_datagram(fd: i32, rx: &mut RxBuf) -> io::Result<(Bytes, u32)> {
-    if rx.block.capacity() - rx.block.len() < MIN_SPARE {
-        rx.block.reserve(BLOCK);
+/// One received datagram.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Its bytes (all of them unless `cut`).
+    pub bytes: Bytes,
+    /// The sender's port id (0 = kernel).
+    pub sender: u32,
+    /// The datagram was longer than the room for it: `bytes` is its start,
+    /// and its last message ends past them.
+    pub cut: bool,
+}
+
+impl Received {
+    fn whole(self) -> (Bytes, u32) {
+        if self.cut {
+            // The framing layer sees a message longer than the datagram and
+            // fails whatever needed it as truncated.
+            tracing::warn!(
+                len = self.bytes.len(),
+                "netlink datagram larger than the receive buffers"
+            );
+        }
+        (self.bytes, self.sender)
     }
-    if rx.spill.is_empty() {
-        // calloc-backed: untouched pages cost no memory.
-        rx.spill = vec![0u8; SPILL];
-    }
-    let spare = rx.block.spare_capacity_mut();
-    let spare_len = spare.len();
-    let mut iov = [
-        libc::iovec {
-            iov_base: spare.as_mut_ptr() as *mut libc::c_void,
-            iov_len: spare_len,
-        },
-        libc::iovec {
-            iov_base: rx.spill.as_mut_ptr() as *mut libc::c_void,
-            iov_len: rx.spill.len(),
-        },
-    ];
+}
+
+/// `recvmsg` into `iov`, returning the datagram's real length (MSG_TRUNC)
+/// and its sender. Finding the socket empty releases `rx`.
+fn recvmsg(fd: i32, iov: &mut [libc::iovec], rx: &mut RxBuf) -> io::Result<(usize, u32)> {
     // SAFETY: zeroed sockaddr_nl/msghdr are valid initial values.
     let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_name = &mut addr as *mut libc::sockaddr_nl as *mut libc::c_void;
     msg.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
     msg.msg_iov = iov.as_mut_ptr();
-    msg.msg_iovlen = 2;
-    // MSG_TRUNC makes the kernel return the datagram's real length.
+    msg.msg_iovlen = iov.len();
     // SAFETY: every pointer in msg refers to memory live for the call.
     let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC) };
     if n < 0 {
-        return Err(io::Error::last_os_error());
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::WouldBlock {
+            rx.release();
+        }
+        return Err(e);
     }
-    let n = n as usize;
-    let total = spare_len + rx.spill.len();
-    let got = n.min(total);
-    let data = if got <= spare_len {
-        // SAFETY: the kernel initialised the first `got` spare bytes.
-        unsafe { rx.block.set_len(got) };
-        rx.block.split_to(got).freeze()
-    } else {
-        // SAFETY: as above, the whole spare part was filled.
-        unsafe { rx.block.set_len(spare_len) };
-        let mut v = Vec::with_capacity(got);
-        v.extend_from_slice(&rx.block.split_to(spare_len));
-        v.extend_from_slice(&rx.spill[..got - spare_len]);
-        Bytes::from(v)
+    Ok((n as usize, addr.nl_pid))
+}
+
+fn recv_datagram(fd: i32, rx: &mut RxBuf) -> io::Result<Received> {
+    let (room, room_len) = rx.room(MIN_ROOM)?;
+    let room = libc::iovec {
+        iov_base: room as *mut libc::c_void,
+        iov_len: room_len,
     };
-    if n > total {
-        // Larger than 4 MiB: cut short. The framing layer sees a message
-        // longer than the datagram and fails its request with a clear error.
-        tracing::warn!(len = n, "netlink datagram larger than the receive buffers");
-    }
-    Ok((data, addr.nl_pid))
+    // The common case, one system call: the datagram fits the room. The
+    // kernel does not say how long the next datagram is without a second
+    // call (MSG_PEEK), so the room is followed by this thread's spill
+    // region, which costs no memory unless a longer datagram fills it.
+    let (n, sender, spilled) = rxbuf::with_spill(|spill, spill_len| {
+        let mut iov = [
+            room,
+            libc::iovec {
+                iov_base: spill as *mut libc::c_void,
+                iov_len: spill_len,
+            },
+        ];
+        match recvmsg(fd, &mut iov, rx) {
+            Err(e) => (Err(e), 0),
+            Ok((n, sender)) if n <= room_len => (Ok((n, sender, None)), 0),
+            Ok((n, sender)) => {
+                let got = n.min(room_len + spill_len);
+                let mut v = Vec::with_capacity(got);
+                // SAFETY: the kernel filled the whole room, then `got -
+                // room_len` bytes of the spill region.
+                unsafe {
+                    v.extend_from_slice(rx.peek(room_len));
+                    v.extend_from_slice(std::slice::from_raw_parts(spill, got - room_len));
+                }
+                (Ok((n, sender, Some(v))), got - room_len)
+            }
+        }
+    })??;
+    Ok(match spilled {
+        // SAFETY: the kernel wrote the first `n` bytes of the room.
+        None => Received {
+            bytes: unsafe { rx.take(n, false) },
+            sender,
+            cut: false,
+        },
+        Some(v) => Received {
+            cut: v.len() < n,
+            bytes: Bytes::from(v),
+            sender,
+        },
+    })
 }
 
 /// Datagrams per `recvmmsg` in [`NlSocket::try_recv_small`].
@@ -349,18 +385,15 @@ pub const SMALL_BATCH: usize = 64;
 /// extended-ACK attributes (a short text, an offset, a policy).
 pub const SMALL_SLOT: usize = 1024;
 
-fn recv_small(fd: i32, rx: &mut RxBuf, out: &mut Vec<(Bytes, u32)>) -> io::Result<()> {
+fn recv_small(fd: i32, rx: &mut RxBuf, out: &mut Vec<Received>) -> io::Result<()> {
     const ROOM: usize = SMALL_BATCH * SMALL_SLOT;
-    if rx.block.capacity() - rx.block.len() < ROOM {
-        rx.block.reserve(BLOCK.max(ROOM));
-    }
-    let base = rx.block.spare_capacity_mut().as_mut_ptr() as *mut u8;
+    let (base, _) = rx.room(ROOM)?;
     // SAFETY: zeroed iovec/sockaddr_nl/mmsghdr are valid initial values.
     let mut iov: [libc::iovec; SMALL_BATCH] = unsafe { std::mem::zeroed() };
     let mut addr: [libc::sockaddr_nl; SMALL_BATCH] = unsafe { std::mem::zeroed() };
     let mut hdr: [libc::mmsghdr; SMALL_BATCH] = unsafe { std::mem::zeroed() };
     for i in 0..SMALL_BATCH {
-        // SAFETY: slot i lies inside the spare capacity (ROOM bytes at least).
+        // SAFETY: slot i lies inside the room (ROOM bytes at least).
         iov[i].iov_base = unsafe { base.add(i * SMALL_SLOT) } as *mut libc::c_void;
         iov[i].iov_len = SMALL_SLOT;
         let m = &mut hdr[i].msg_hdr;
@@ -382,33 +415,37 @@ fn recv_small(fd: i32, rx: &mut RxBuf, out: &mut Vec<(Bytes, u32)>) -> io::Resul
     if n < 0 {
         let e = io::Error::last_os_error();
         return match e.kind() {
-            io::ErrorKind::WouldBlock => Ok(()),
+            io::ErrorKind::WouldBlock => {
+                rx.release();
+                Ok(())
+            }
             _ => Err(e),
         };
     }
-    // Pack the datagrams together so the block holds only initialised bytes.
+    // Pack the datagrams together so what is carved is only what the
+    // kernel wrote.
     let mut lens = [0usize; SMALL_BATCH];
+    let mut cut = [false; SMALL_BATCH];
     let mut at = 0;
     for i in 0..n as usize {
         let len = (hdr[i].msg_len as usize).min(SMALL_SLOT);
-        if hdr[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-            tracing::warn!(
-                slot = SMALL_SLOT,
-                "netlink reply larger than an ack slot, truncated"
-            );
-        }
-        // SAFETY: source and destination lie in the spare capacity; the
-        // destination never passes the source (at <= i * SMALL_SLOT).
+        cut[i] = hdr[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        // SAFETY: source and destination lie in the room; the destination
+        // never passes the source (at <= i * SMALL_SLOT).
         unsafe { std::ptr::copy(base.add(i * SMALL_SLOT), base.add(at), len) };
         lens[i] = len;
         at += len;
     }
-    // SAFETY: the first `at` spare bytes were written by the kernel (moved).
-    unsafe { rx.block.set_len(rx.block.len() + at) };
-    let all = rx.block.split_to(at).freeze();
+    // Carved, not copied: the multiplexer reads acks and drops them.
+    // SAFETY: the first `at` bytes of the room were written (moved) above.
+    let all = unsafe { rx.take(at, true) };
     let mut from = 0;
     for i in 0..n as usize {
-        out.push((all.slice(from..from + lens[i]), addr[i].nl_pid));
+        out.push(Received {
+            bytes: all.slice(from..from + lens[i]),
+            sender: addr[i].nl_pid,
+            cut: cut[i],
+        });
         from += lens[i];
     }
     Ok(())
@@ -436,31 +473,131 @@ mod tests {
         assert_eq!(n as usize, data.len(), "{}", io::Error::last_os_error());
     }
 
+    fn close(fds: [i32; 2]) {
+        // SAFETY: closing fds we own.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+
     #[test]
-    fn datagrams_larger_than_the_block_are_received_whole() {
+    fn datagrams_larger_than_the_room_are_received_whole() {
         let (a, b) = dgram_pair();
-        let mut rx = RxBuf {
-            block: BytesMut::new(),
-            spill: Vec::new(),
-        };
+        let mut rx = RxBuf::new();
         let small: Vec<u8> = (0..100u32).map(|i| i as u8).collect();
-        let big: Vec<u8> = (0..(BLOCK as u32 + 12_345))
-            .map(|i| (i * 7) as u8)
-            .collect();
-        for d in [&small, &big, &small] {
+        let pattern = |n: usize| -> Vec<u8> { (0..n as u32).map(|i| (i * 7) as u8).collect() };
+        // Longer than the room offered, than a block, and a dump chunk.
+        let (mid, big, chunk) = (
+            pattern(MIN_ROOM + 999),
+            pattern(rxbuf::BLOCK + 12_345),
+            pattern(30_000),
+        );
+        let all = [
+            &small, &big, &small, &mid, &chunk, &chunk, &chunk, &chunk, &chunk,
+        ];
+        for d in all {
             send(a, d);
         }
-        for d in [&small, &big, &small] {
-            let (got, _) = recv_datagram(b, &mut rx).unwrap();
+        let mut held = Vec::new();
+        for d in all {
+            let got = recv_datagram(b, &mut rx).unwrap();
+            assert!(!got.cut);
+            assert_eq!(&got.bytes[..], &d[..]);
+            held.push(got.bytes);
+        }
+        // Every datagram held stayed intact while the later ones arrived.
+        for (got, d) in held.iter().zip(all) {
             assert_eq!(&got[..], &d[..]);
         }
         let e = recv_datagram(b, &mut rx).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
-        // SAFETY: closing fds we own.
-        unsafe {
-            libc::close(a);
-            libc::close(b);
-        }
+        close([a, b]);
+    }
+
+    #[test]
+    fn a_datagram_beyond_the_spill_region_is_marked_cut() {
+        // Only a user-space netlink sender can make a datagram this long
+        // (the kernel allocates its own linearly, at most 4 MiB).
+        let open = || {
+            let s = Socket::new(libc::NETLINK_USERSOCK as isize).unwrap();
+            let fd = s.as_raw_fd();
+            for (force, size) in [
+                (libc::SO_SNDBUFFORCE, 16 << 20),
+                (libc::SO_RCVBUFFORCE, 16 << 20),
+            ] {
+                setsockopt_int(fd, libc::SOL_SOCKET, force, size).unwrap();
+            }
+            let mut s = s;
+            s.bind_auto().unwrap();
+            s
+        };
+        let (tx, rx_sock) = (open(), open());
+        let mut addr = SocketAddr::new(0, 0);
+        rx_sock.get_address(&mut addr).unwrap();
+        let huge = vec![5u8; rxbuf::BLOCK + rxbuf::SPILL + 4096];
+        let n = tx
+            .send_to(&huge, &SocketAddr::new(addr.port_number(), 0), 0)
+            .unwrap();
+        assert_eq!(n, huge.len());
+        let mut rx = RxBuf::new();
+        let got = recv_datagram(rx_sock.as_raw_fd(), &mut rx).unwrap();
+        assert!(got.cut);
+        assert!(got.bytes.len() > rxbuf::SPILL && got.bytes.len() < huge.len());
+        assert!(got.bytes.iter().all(|&x| x == 5));
+        assert_eq!(got.sender, {
+            let mut a = SocketAddr::new(0, 0);
+            tx.get_address(&mut a).unwrap();
+            a.port_number()
+        });
+    }
+
+    #[test]
+    fn finding_the_socket_empty_gives_the_receive_space_back() {
+        let (a, b) = dgram_pair();
+        let mut rx = RxBuf::new();
+        assert!(!rx.holds_block(), "nothing before the first receive");
+        let long = vec![3u8; rxbuf::COPY_MAX + 1];
+        send(a, &long);
+        send(a, &[1; 40]);
+        let x = recv_datagram(b, &mut rx).unwrap().bytes;
+        let y = recv_datagram(b, &mut rx).unwrap().bytes;
+        assert!(rx.holds_block());
+        let e = recv_datagram(b, &mut rx).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert!(!rx.holds_block(), "an idle socket holds no block");
+        // What the user holds is unaffected.
+        assert_eq!((&x[..], &y[..]), (&long[..], &[1; 40][..]));
+        let mut out = Vec::new();
+        send(a, &[2; 40]);
+        recv_small(b, &mut rx, &mut out).unwrap();
+        assert!(rx.holds_block());
+        recv_small(b, &mut rx, &mut out).unwrap();
+        assert!(!rx.holds_block(), "the same for recvmmsg");
+        close([a, b]);
+    }
+
+    #[test]
+    fn short_datagrams_are_copied_and_long_ones_carved_from_the_block() {
+        let (a, b) = dgram_pair();
+        let mut rx = RxBuf::new();
+        let long = vec![1u8; rxbuf::COPY_MAX + 1];
+        send(a, &long);
+        send(a, &long);
+        send(a, &[7; 40]);
+        send(a, &[8; 40]);
+        let x = recv_datagram(b, &mut rx).unwrap().bytes;
+        let y = recv_datagram(b, &mut rx).unwrap().bytes;
+        // Both are slices of the same block, one after the other.
+        assert_eq!(x.as_ptr() as usize + x.len(), y.as_ptr() as usize);
+        let s = recv_datagram(b, &mut rx).unwrap().bytes;
+        let t = recv_datagram(b, &mut rx).unwrap().bytes;
+        // Copies: each its own allocation, outside the block.
+        let block = x.as_ptr() as usize..x.as_ptr() as usize + rxbuf::BLOCK;
+        assert!(!block.contains(&(s.as_ptr() as usize)));
+        assert!(!block.contains(&(t.as_ptr() as usize)));
+        assert_eq!((&s[..], &t[..]), (&[7; 40][..], &[8; 40][..]));
+        close([a, b]);
     }
 
     #[tokio::test]
@@ -473,12 +610,9 @@ mod tests {
     }
 
     #[test]
-    fn small_datagrams_arrive_in_one_call_and_long_ones_are_cut() {
+    fn small_datagrams_arrive_in_one_call_and_long_ones_are_marked_cut() {
         let (a, b) = dgram_pair();
-        let mut rx = RxBuf {
-            block: BytesMut::new(),
-            spill: Vec::new(),
-        };
+        let mut rx = RxBuf::new();
         let mut out = Vec::new();
         recv_small(b, &mut rx, &mut out).unwrap();
         assert!(out.is_empty(), "an empty socket yields nothing");
@@ -486,39 +620,18 @@ mod tests {
             send(a, &vec![i as u8; 20 + i]);
         }
         send(a, &[9; SMALL_SLOT + 100]);
+        send(a, &[6; SMALL_SLOT]);
         recv_small(b, &mut rx, &mut out).unwrap();
         assert_eq!(out.len(), SMALL_BATCH);
         recv_small(b, &mut rx, &mut out).unwrap();
-        assert_eq!(out.len(), SMALL_BATCH + 4);
-        for (i, (d, _)) in out.iter().take(SMALL_BATCH + 3).enumerate() {
-            assert_eq!(&d[..], &vec![i as u8; 20 + i][..], "datagram {i}");
+        assert_eq!(out.len(), SMALL_BATCH + 5);
+        for (i, d) in out.iter().take(SMALL_BATCH + 3).enumerate() {
+            assert_eq!(&d.bytes[..], &vec![i as u8; 20 + i][..], "datagram {i}");
+            assert!(!d.cut, "datagram {i}");
         }
-        assert_eq!(&out[SMALL_BATCH + 3].0[..], &[9; SMALL_SLOT][..]);
-        // SAFETY: closing fds we own.
-        unsafe {
-            libc::close(a);
-            libc::close(b);
-        }
-    }
-
-    #[test]
-    fn small_datagrams_share_a_block_without_copies() {
-        let (a, b) = dgram_pair();
-        let mut rx = RxBuf {
-            block: BytesMut::new(),
-            spill: Vec::new(),
-        };
-        send(a, &[1; 40]);
-        send(a, &[2; 40]);
-        let (x, _) = recv_datagram(b, &mut rx).unwrap();
-        let (y, _) = recv_datagram(b, &mut rx).unwrap();
-        assert_eq!((x[0], y[0], x.len(), y.len()), (1, 2, 40, 40));
-        // Both are slices of the same allocation.
-        assert_eq!(x.as_ptr() as usize + 40, y.as_ptr() as usize);
-        // SAFETY: closing fds we own.
-        unsafe {
-            libc::close(a);
-            libc::close(b);
-        }
+        let (long, full) = (&out[SMALL_BATCH + 3], &out[SMALL_BATCH + 4]);
+        assert_eq!((&long.bytes[..], long.cut), (&[9; SMALL_SLOT][..], true));
+        assert_eq!((&full.bytes[..], full.cut), (&[6; SMALL_SLOT][..], false));
+        close([a, b]);
     }
 }

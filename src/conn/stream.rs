@@ -96,7 +96,9 @@ impl RawDump {
     fn finish(&mut self) {
         self.finished = true;
         self.datagram = Bytes::new();
-        if let Some(sock) = self.sock.take() {
+        if let Some(mut sock) = self.sock.take() {
+            // Idle in the pool, it holds no receive space.
+            sock.release_buffers();
             // Only a socket whose dump ran to its end carries nothing stale.
             if self.reader.is_clean() {
                 let mut pool = self.conn.pool.lock().expect("pool lock");
