@@ -2,17 +2,23 @@
 //! converges to the kernel's state.
 //!
 //! It subscribes first, then dumps, and applies the events that raced the
-//! dump on top of it: each event carries the full object, so replaying them
-//! in order over a snapshot taken after the subscription gives the kernel's
-//! current state. When the kernel reports lost events (ENOBUFS), it dumps
-//! again, keeps buffering events meanwhile, reports the resync, and emits the
-//! differences as changes. The subscription is read continuously, so the
-//! kernel's queue empties and later losses are reported again.
+//! dump on top of it: replaying them in order over a snapshot taken after
+//! the subscription gives the kernel's current state. Where the kernel
+//! changes objects without an event for each (a nexthop object deleted, a
+//! link going down) or sends an event the cache cannot apply exactly (one
+//! next hop of an IPv6 multipath route deleted), the cache re-dumps the part
+//! concerned — a routing table, a family, or everything — the same way.
+//! When the kernel reports lost events (ENOBUFS), it dumps everything again,
+//! reports the resync, and emits the differences as changes. The
+//! subscription is read continuously, so the kernel's queue empties and
+//! later losses are reported again.
+
+mod kinds;
+mod route;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,197 +29,239 @@ use tokio::sync::{mpsc, watch as tw};
 use crate::client::Netlink;
 use crate::conn::RawMessage;
 use crate::error::{Error, Result};
-use crate::route::address::{Address, Family};
 use crate::route::events::{Event, Group};
-use crate::route::link::Link;
-use crate::route::neighbour::Neighbour;
-use crate::route::route::Route;
 
-/// NLM_F_REPLACE on a notification: the object replaced another with the
-/// same identity but different details (a route's next hop).
-const NLM_F_REPLACE: u16 = 0x100;
+pub use kinds::{AddressKey, NeighbourKey};
+pub use route::RouteKey;
 
-/// An object kind a [`Watch`] can keep: its key, its groups, its dump, and
-/// how to read it out of an event.
+/// NLM_F_REPLACE on a notification: the object replaced another one.
+pub(crate) const NLM_F_REPLACE: u16 = 0x100;
+
+/// The part of a cache one dump refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Every object.
+    All,
+    /// The objects of one address family (AF_INET = 2, AF_INET6 = 10).
+    Family(u8),
+    /// The routes of one family in one table.
+    Table(u8, u32),
+}
+
+impl Part {
+    /// The family a part is limited to, if it is.
+    fn family(self) -> Option<u8> {
+        match self {
+            Part::All => None,
+            Part::Family(f) | Part::Table(f, _) => Some(f),
+        }
+    }
+
+    /// The smallest part holding both.
+    pub fn union(self, other: Part) -> Part {
+        match (self.family(), other.family()) {
+            _ if self == other => self,
+            (Some(f), Some(g)) if f == g => Part::Family(f),
+            _ => Part::All,
+        }
+    }
+
+    /// True when every object of `other` is in `self`.
+    pub fn covers(self, other: Part) -> bool {
+        self.union(other) == self
+    }
+
+    /// True when some object can be in both.
+    pub fn overlaps(self, other: Part) -> bool {
+        self.covers(other) || other.covers(self)
+    }
+}
+
+/// An event as a cache reads it (see [`Watched::classify`]).
+#[derive(Debug)]
+pub enum Input<T> {
+    /// An object announced new or changed.
+    New(T),
+    /// An object announced gone.
+    Del(T),
+    /// Not an object of the cache, but a change that may alter its objects
+    /// without an event for each (a link going down, a nexthop object
+    /// deleted); [`Watched::update`] decides whether to re-dump.
+    Signal(Event),
+}
+
+/// What one input does to the cache (see [`Watched::update`]).
+#[derive(Debug)]
+pub enum Update<T: Watched> {
+    /// Nothing.
+    Nothing,
+    /// Remove the objects of these keys, then put this one in.
+    Edit(Vec<T::Key>, Option<T>),
+    /// The input cannot be applied exactly: re-dump this part.
+    Resync(Part),
+}
+
+/// An object kind a [`Watch`] can keep: its identity, its groups, its
+/// dumps, and how events change it.
 pub trait Watched: Clone + Send + Sync + Debug + 'static {
     /// What identifies one object in the kernel.
     type Key: Eq + Hash + Clone + Send + Sync + Debug + 'static;
     /// The object's key.
     fn key(&self) -> Self::Key;
-    /// Objects with the same replace group are superseded by a NLM_F_REPLACE
-    /// notification of one of them (routes: a replaced next hop changes the
-    /// key, and the kernel sends no deletion for the old one).
-    fn replace_group(&self) -> Option<Vec<u8>> {
+    /// Objects the kernel may change together share a sibling set (routes:
+    /// one destination, table and metric); [`Cache::siblings`] finds them.
+    fn siblings(&self) -> Option<Vec<u8>> {
         None
+    }
+    /// The part of the cache the object is in.
+    fn part(&self) -> Part {
+        Part::All
     }
     /// The message the object was read from.
     fn raw(&self) -> &RawMessage;
     /// The multicast groups to subscribe to.
     fn groups() -> Vec<Group>;
-    /// Events after which the kernel changes objects of this kind without
-    /// notifying each change, so the cache must be rebuilt from a dump.
-    fn needs_resync(_ev: &Event) -> bool {
-        false
-    }
     /// A full dump.
     fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>>;
-    /// The object of an event: `Some((obj, true))` for new, `false` for del.
-    fn from_event(ev: Event) -> Option<(Self, bool)>;
-}
-
-impl Watched for Link {
-    fn raw(&self) -> &RawMessage {
-        Link::raw(self)
+    /// A dump of one part (the full dump unless the kind has parts).
+    fn dump_part(nl: &Netlink, scope: Part) -> BoxStream<'static, Result<Self>> {
+        let _ = scope;
+        Self::dump(nl)
     }
-    type Key = u32;
-    fn key(&self) -> u32 {
-        self.index()
-    }
-    fn groups() -> Vec<Group> {
-        vec![Group::Link]
-    }
-    fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
-        nl.link().list().stream().boxed()
-    }
-    fn from_event(ev: Event) -> Option<(Self, bool)> {
-        match ev {
-            Event::NewLink(l) => Some((l, true)),
-            Event::DelLink(l) => Some((l, false)),
-            _ => None,
+    /// Reads an event; `None` when it is nothing to this cache.
+    fn classify(ev: Event) -> Option<Input<Self>>;
+    /// What an input does to the cache. By default an object replaces the
+    /// one of its key, or removes it, and signals do nothing.
+    fn update(cache: &Cache<Self>, input: &Input<Self>) -> Update<Self> {
+        let _ = cache;
+        match input {
+            Input::New(o) => Update::Edit(Vec::new(), Some(o.clone())),
+            Input::Del(o) => Update::Edit(vec![o.key()], None),
+            Input::Signal(_) => Update::Nothing,
         }
     }
 }
 
-/// Identity of an address: link, address, prefix length, peer.
-pub type AddressKey = (u32, Option<IpAddr>, u8, Option<IpAddr>);
+/// The part of an input's effect: its object's, or everything for a signal.
+fn input_part<T: Watched>(input: &Input<T>) -> Part {
+    match input {
+        Input::New(o) | Input::Del(o) => o.part(),
+        Input::Signal(_) => Part::All,
+    }
+}
 
-impl Watched for Address {
-    fn raw(&self) -> &RawMessage {
-        Address::raw(self)
-    }
-    type Key = AddressKey;
-    fn key(&self) -> AddressKey {
-        (self.index(), self.address(), self.prefix_len(), self.peer())
-    }
-    fn groups() -> Vec<Group> {
-        Group::addresses()
-    }
-    fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
-        nl.address().list().stream().boxed()
-    }
-    fn from_event(ev: Event) -> Option<(Self, bool)> {
-        match ev {
-            Event::NewAddress(a) => Some((a, true)),
-            Event::DelAddress(a) => Some((a, false)),
-            _ => None,
+/// The objects of a watch, by key and by sibling set.
+#[derive(Debug)]
+pub struct Cache<T: Watched> {
+    map: HashMap<T::Key, T>,
+    siblings: HashMap<Vec<u8>, Vec<T::Key>>,
+}
+
+impl<T: Watched> Default for Cache<T> {
+    fn default() -> Self {
+        Cache {
+            map: HashMap::new(),
+            siblings: HashMap::new(),
         }
     }
 }
 
-/// Identity of a route: family, table, destination and source prefixes, tos,
-/// metric, type, and its first next hop (routes appended beside each other
-/// differ only there).
-pub type RouteKey = (Vec<u8>, Option<IpAddr>, Option<u32>);
+impl<T: Watched> Cache<T> {
+    /// One object by key.
+    pub fn get(&self, key: &T::Key) -> Option<&T> {
+        self.map.get(key)
+    }
 
-fn route_base(r: &Route) -> Vec<u8> {
-    fn prefix(k: &mut Vec<u8>, p: Option<ipnetwork::IpNetwork>) {
-        match p.map(|p| (p.ip(), p.prefix())) {
-            Some((IpAddr::V4(a), l)) => {
-                k.extend_from_slice(&a.octets());
-                k.push(l);
+    /// Every object.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.map.values()
+    }
+
+    /// The objects of one sibling set (see [`Watched::siblings`]).
+    pub fn siblings(&self, set: &[u8]) -> impl Iterator<Item = &T> {
+        self.siblings
+            .get(set)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.map.get(k))
+    }
+
+    /// How many objects it holds.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn insert(&mut self, obj: T) -> Option<T> {
+        let key = obj.key();
+        let set = obj.siblings();
+        let old = self.map.insert(key.clone(), obj);
+        if let Some(o) = &old {
+            self.unlink(&key, o.siblings());
+        }
+        if let Some(set) = set {
+            self.siblings.entry(set).or_default().push(key);
+        }
+        old
+    }
+
+    fn remove(&mut self, key: &T::Key) -> Option<T> {
+        let old = self.map.remove(key)?;
+        self.unlink(key, old.siblings());
+        Some(old)
+    }
+
+    fn unlink(&mut self, key: &T::Key, set: Option<Vec<u8>>) {
+        if let Some(set) = set
+            && let Some(keys) = self.siblings.get_mut(&set)
+        {
+            keys.retain(|k| k != key);
+            if keys.is_empty() {
+                self.siblings.remove(&set);
             }
-            Some((IpAddr::V6(a), l)) => {
-                k.extend_from_slice(&a.octets());
-                k.push(l);
+        }
+    }
+
+    /// Removes `remove`, then puts `put`; returns the changes.
+    fn edit(&mut self, remove: Vec<T::Key>, put: Option<T>) -> Vec<Change<T>> {
+        let put_key = put.as_ref().map(Watched::key);
+        let mut changes = Vec::new();
+        let mut replaced = None;
+        for k in remove {
+            match self.remove(&k) {
+                Some(old) if put_key.as_ref() == Some(&k) => replaced = Some(old),
+                Some(old) => changes.push(Change::Removed(old)),
+                None => {}
             }
-            None => k.push(0xff),
         }
-    }
-    let mut k = Vec::with_capacity(48);
-    k.push(r.family_raw());
-    k.extend_from_slice(&r.table().to_ne_bytes());
-    prefix(&mut k, r.destination());
-    prefix(&mut k, r.source());
-    k.push(r.tos());
-    k.extend_from_slice(&r.metric().unwrap_or(0).to_ne_bytes());
-    k
-}
-
-impl Watched for Route {
-    fn raw(&self) -> &RawMessage {
-        Route::raw(self)
-    }
-    type Key = RouteKey;
-    fn key(&self) -> RouteKey {
-        let mut base = route_base(self);
-        base.push(u8::from(self.kind()));
-        let nh = self.nexthops();
-        let first = nh.first();
-        (
-            base,
-            first.and_then(|n| n.gateway),
-            first.and_then(|n| n.oif),
-        )
-    }
-    fn replace_group(&self) -> Option<Vec<u8>> {
-        Some(route_base(self))
-    }
-    fn groups() -> Vec<Group> {
-        let mut g = Group::routes();
-        g.push(Group::Link);
-        g
-    }
-    /// A link going away (or down) flushes its IPv4 routes without a
-    /// RTM_DELROUTE for each: rebuild from a dump.
-    fn needs_resync(ev: &Event) -> bool {
-        matches!(ev, Event::NewLink(_) | Event::DelLink(_))
-    }
-    fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
-        let v4 = nl.route().list().table(0).family(Family::V4).stream();
-        let v6 = nl.route().list().table(0).family(Family::V6).stream();
-        v4.chain(v6).boxed()
-    }
-    fn from_event(ev: Event) -> Option<(Self, bool)> {
-        match ev {
-            Event::NewRoute(r) => Some((r, true)),
-            Event::DelRoute(r) => Some((r, false)),
-            _ => None,
+        if let Some(obj) = put {
+            changes.push(match self.insert(obj.clone()).or(replaced) {
+                None => Change::Added(obj),
+                Some(old) => Change::Changed { old, new: obj },
+            });
         }
+        changes
     }
-}
 
-/// Identity of a neighbour or FDB entry: family, link, address, MAC (FDB),
-/// vlan.
-pub type NeighbourKey = (u8, u32, Option<IpAddr>, Option<Vec<u8>>, Option<u16>);
-
-impl Watched for Neighbour {
-    fn raw(&self) -> &RawMessage {
-        Neighbour::raw(self)
-    }
-    type Key = NeighbourKey;
-    fn key(&self) -> NeighbourKey {
-        let fdb = self.is_fdb();
-        (
-            self.family_raw(),
-            self.index(),
-            self.destination(),
-            fdb.then(|| self.lladdr().map(<[u8]>::to_vec)).flatten(),
-            self.vlan(),
-        )
-    }
-    fn groups() -> Vec<Group> {
-        vec![Group::Neighbour]
-    }
-    fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
-        nl.neighbour().list().stream().boxed()
-    }
-    fn from_event(ev: Event) -> Option<(Self, bool)> {
-        match ev {
-            // FDB entries share the group; this cache holds neighbours.
-            Event::NewNeighbour(n) if !n.is_fdb() => Some((n, true)),
-            Event::DelNeighbour(n) if !n.is_fdb() => Some((n, false)),
-            _ => None,
+    /// Takes out the objects of `scope`.
+    fn take_part(&mut self, scope: Part) -> HashMap<T::Key, T> {
+        if scope == Part::All {
+            self.siblings.clear();
+            return std::mem::take(&mut self.map);
         }
+        let keys: Vec<T::Key> = self
+            .map
+            .iter()
+            .filter(|(_, o)| scope.covers(o.part()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| self.remove(&k).map(|o| (k, o)))
+            .collect()
     }
 }
 
@@ -237,10 +285,11 @@ pub enum Change<T> {
 }
 
 struct Shared<T: Watched> {
-    map: HashMap<T::Key, T>,
+    cache: Cache<T>,
     changes: Option<mpsc::UnboundedSender<Change<T>>>,
     losses: u64,
     resyncs: u64,
+    refreshes: u64,
     error: Option<String>,
 }
 
@@ -295,22 +344,22 @@ impl<T: Watched> Watch<T> {
 
     /// A copy of the current objects.
     pub fn snapshot(&self) -> Vec<T> {
-        self.lock().map.values().cloned().collect()
+        self.lock().cache.values().cloned().collect()
     }
 
     /// The current keys.
     pub fn keys(&self) -> Vec<T::Key> {
-        self.lock().map.keys().cloned().collect()
+        self.lock().cache.map.keys().cloned().collect()
     }
 
     /// One object by key.
     pub fn get(&self, key: &T::Key) -> Option<T> {
-        self.lock().map.get(key).cloned()
+        self.lock().cache.get(key).cloned()
     }
 
     /// How many objects the cache holds.
     pub fn len(&self) -> usize {
-        self.lock().map.len()
+        self.lock().cache.len()
     }
 
     /// True when the cache is empty.
@@ -323,9 +372,16 @@ impl<T: Watched> Watch<T> {
         self.lock().losses
     }
 
-    /// Resynchronisations done so far (the initial load not counted).
+    /// Resynchronisations after losses so far (the initial load not counted).
     pub fn resyncs(&self) -> u64 {
         self.lock().resyncs
+    }
+
+    /// Dumps of a part of the cache done so far to follow changes the
+    /// kernel does not announce one by one (losses and the initial load not
+    /// counted).
+    pub fn refreshes(&self) -> u64 {
+        self.lock().refreshes
     }
 
     /// The error that stopped the watch, if one did.
@@ -383,10 +439,11 @@ impl Netlink {
         // applies every change; the crate's I/O thread only moves bytes).
         let rt = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let shared = Arc::new(Mutex::new(Shared {
-            map: HashMap::new(),
+            cache: Cache::default(),
             changes: None,
             losses: 0,
             resyncs: 0,
+            refreshes: 0,
             error: None,
         }));
         let mut events = self.events(&T::groups());
@@ -414,29 +471,127 @@ impl Netlink {
     }
 }
 
-fn emit<T: Watched>(s: &mut Shared<T>, c: Change<T>) {
-    if let Some(tx) = &s.changes
-        && tx.send(c).is_err()
-    {
-        s.changes = None;
+fn emit<T: Watched>(s: &mut Shared<T>, changes: Vec<Change<T>>) {
+    for c in changes {
+        if let Some(tx) = &s.changes
+            && tx.send(c).is_err()
+        {
+            s.changes = None;
+        }
     }
 }
 
-fn apply<T: Watched>(map: &mut HashMap<T::Key, T>, obj: T, new: bool) -> Option<Change<T>> {
-    let key = obj.key();
-    if !new {
-        return map.remove(&key).map(Change::Removed);
+/// A dump under way: its part, what it returned so far, and the inputs of
+/// that part received meanwhile, to replay over it.
+struct Dump<T: Watched> {
+    scope: Part,
+    stream: BoxStream<'static, Result<T>>,
+    fresh: Vec<T>,
+    buffered: Vec<Input<T>>,
+}
+
+impl<T: Watched> Dump<T> {
+    fn new(nl: &Netlink, scope: Part) -> Dump<T> {
+        Dump {
+            scope,
+            stream: T::dump_part(nl, scope),
+            fresh: Vec::new(),
+            buffered: Vec::new(),
+        }
     }
-    if obj.raw().header.flags & NLM_F_REPLACE != 0
-        && let Some(group) = obj.replace_group()
-    {
-        // The object it replaced may have had another key.
-        map.retain(|k, o| *k == key || o.replace_group().as_ref() != Some(&group));
+}
+
+/// Starts a dump of `scope`, or restarts the running one over both parts:
+/// the inputs it buffered in the new part are older than the new dump.
+fn redump<T: Watched>(nl: &Netlink, dump: &mut Option<Dump<T>>, scope: Part) {
+    let (scope, mut kept) = match dump.take() {
+        Some(d) => (d.scope.union(scope), d.buffered),
+        None => (scope, Vec::new()),
+    };
+    kept.retain(|i| !scope.covers(input_part(i)));
+    let mut d = Dump::new(nl, scope);
+    d.buffered = kept;
+    *dump = Some(d);
+}
+
+/// The watch's task state.
+struct Runner<T: Watched> {
+    nl: Netlink,
+    shared: Arc<Mutex<Shared<T>>>,
+    dump: Option<Dump<T>>,
+    initial: bool,
+    lossy: bool,
+}
+
+impl<T: Watched> Runner<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared<T>> {
+        self.shared.lock().expect("watch lock")
     }
-    Some(match map.insert(key, obj.clone()) {
-        None => Change::Added(obj),
-        Some(old) => Change::Changed { old, new: obj },
-    })
+
+    /// Applies a live input, or buffers it when a dump of its part runs.
+    fn input(&mut self, input: Input<T>) {
+        if let Some(d) = &mut self.dump
+            && d.scope.overlaps(input_part(&input))
+        {
+            d.buffered.push(input);
+            return;
+        }
+        let mut s = self.lock();
+        match T::update(&s.cache, &input) {
+            Update::Nothing => {}
+            Update::Edit(remove, put) => {
+                let changes = s.cache.edit(remove, put);
+                emit(&mut s, changes);
+            }
+            Update::Resync(scope) => {
+                s.refreshes += 1;
+                drop(s);
+                redump(&self.nl, &mut self.dump, scope);
+            }
+        }
+    }
+
+    /// A finished dump: its part of the cache is replaced by what it
+    /// returned, with the buffered inputs replayed over it.
+    fn finish(&mut self, d: Dump<T>) {
+        let shared = self.shared.clone();
+        let mut s = shared.lock().expect("watch lock");
+        let old = s.cache.take_part(d.scope);
+        for o in d.fresh {
+            s.cache.insert(o);
+        }
+        let mut again: Option<Part> = None;
+        for input in d.buffered {
+            // A dump still to come covers it.
+            if again.is_some_and(|a| a.covers(input_part(&input))) {
+                continue;
+            }
+            match T::update(&s.cache, &input) {
+                Update::Nothing => {}
+                Update::Edit(remove, put) => {
+                    s.cache.edit(remove, put);
+                }
+                Update::Resync(scope) => {
+                    s.refreshes += 1;
+                    again = Some(again.map_or(scope, |a| a.union(scope)));
+                }
+            }
+        }
+        if !self.initial {
+            let changes = diff(old, &s.cache, d.scope);
+            emit(&mut s, changes);
+            if self.lossy && d.scope == Part::All {
+                s.resyncs += 1;
+                emit(&mut s, vec![Change::Resynced]);
+                self.lossy = false;
+            }
+        }
+        self.initial = false;
+        drop(s);
+        if let Some(scope) = again {
+            redump(&self.nl, &mut self.dump, scope);
+        }
+    }
 }
 
 async fn run<T: Watched>(
@@ -445,19 +600,14 @@ async fn run<T: Watched>(
     shared: Arc<Mutex<Shared<T>>>,
     activity: tw::Sender<Activity>,
 ) {
-    let mut generation = 0u64;
-    let mut dump: Option<BoxStream<'static, Result<T>>> = Some(T::dump(&nl));
-    let mut fresh: HashMap<T::Key, T> = HashMap::new();
-    let mut buffered: Vec<(T, bool)> = Vec::new();
-    let mut initial = true;
-    let mut lossy = false;
-    let bump = |generation: &mut u64, resyncing: bool| {
-        *generation += 1;
-        let _ = activity.send(Activity {
-            generation: *generation,
-            resyncing,
-        });
+    let mut r = Runner {
+        dump: Some(Dump::new(&nl, Part::All)),
+        nl,
+        shared,
+        initial: true,
+        lossy: false,
     };
+    let mut generation = 0u64;
     loop {
         tokio::select! {
             biased;
@@ -465,95 +615,66 @@ async fn run<T: Watched>(
                 let Some(ev) = ev else { break };
                 match ev {
                     Event::Lost => {
-                        shared.lock().expect("watch lock").losses += 1;
-                        lossy = true;
-                        // Restart the dump: the new snapshot covers whatever
-                        // was buffered or lost before it.
-                        dump = Some(T::dump(&nl));
-                        fresh.clear();
-                        buffered.clear();
-                    }
-                    ev if T::needs_resync(&ev) => {
-                        dump = Some(T::dump(&nl));
-                        fresh.clear();
-                        buffered.clear();
+                        r.lock().losses += 1;
+                        r.lossy = true;
+                        // The subscription discarded what was queued: the
+                        // new snapshot covers whatever was buffered or lost.
+                        redump(&r.nl, &mut r.dump, Part::All);
                     }
                     Event::Undecodable(e) => {
                         tracing::warn!(error = %e, "watch: undecodable event");
                     }
                     ev => {
-                        if let Some((obj, new)) = T::from_event(ev) {
-                            if dump.is_some() {
-                                buffered.push((obj, new));
-                            } else {
-                                let mut s = shared.lock().expect("watch lock");
-                                if let Some(c) = apply(&mut s.map, obj, new) {
-                                    emit(&mut s, c);
-                                }
-                            }
+                        if let Some(input) = T::classify(ev) {
+                            r.input(input);
                         }
                     }
                 }
-                bump(&mut generation, dump.is_some());
             }
-            item = async { dump.as_mut().expect("guarded").next().await }, if dump.is_some() => {
+            item = async { r.dump.as_mut().expect("guarded").stream.next().await }, if r.dump.is_some() => {
                 match item {
-                    Some(Ok(obj)) => {
-                        fresh.insert(obj.key(), obj);
-                    }
+                    Some(Ok(obj)) => r.dump.as_mut().expect("guarded").fresh.push(obj),
                     Some(Err(Error::DumpInterrupted)) => {
-                        dump = Some(T::dump(&nl));
-                        fresh.clear();
+                        let d = r.dump.as_mut().expect("guarded");
+                        d.stream = T::dump_part(&r.nl, d.scope);
+                        d.fresh.clear();
                     }
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "watch: dump failed");
-                        shared.lock().expect("watch lock").error = Some(e.to_string());
+                        r.lock().error = Some(e.to_string());
                         break;
                     }
                     None => {
-                        dump = None;
-                        for (obj, new) in buffered.drain(..) {
-                            apply(&mut fresh, obj, new);
-                        }
-                        let mut s = shared.lock().expect("watch lock");
-                        let old = std::mem::take(&mut s.map);
-                        if !initial {
-                            diff(&mut s, old, &fresh);
-                        }
-                        s.map = std::mem::take(&mut fresh);
-                        if !initial && lossy {
-                            s.resyncs += 1;
-                            emit(&mut s, Change::Resynced);
-                        }
-                        initial = false;
-                        lossy = false;
+                        let d = r.dump.take().expect("guarded");
+                        r.finish(d);
                     }
                 }
-                bump(&mut generation, dump.is_some());
             }
         }
+        generation += 1;
+        let _ = activity.send(Activity {
+            generation,
+            resyncing: r.dump.is_some(),
+        });
     }
 }
 
-/// Emits what changed between the old map and the rebuilt one.
-fn diff<T: Watched>(s: &mut Shared<T>, old: HashMap<T::Key, T>, new: &HashMap<T::Key, T>) {
+/// What changed in `scope` between the old objects and the cache.
+fn diff<T: Watched>(old: HashMap<T::Key, T>, new: &Cache<T>, scope: Part) -> Vec<Change<T>> {
     let mut old = old;
-    for (k, n) in new {
+    let mut out = Vec::new();
+    for (k, n) in new.map.iter().filter(|(_, o)| scope.covers(o.part())) {
         match old.remove(k) {
-            None => emit(s, Change::Added(n.clone())),
-            Some(o) if body(o.raw()) != body(n.raw()) => emit(
-                s,
-                Change::Changed {
-                    old: o,
-                    new: n.clone(),
-                },
-            ),
+            None => out.push(Change::Added(n.clone())),
+            Some(o) if body(o.raw()) != body(n.raw()) => out.push(Change::Changed {
+                old: o,
+                new: n.clone(),
+            }),
             Some(_) => {}
         }
     }
-    for (_, o) in old {
-        emit(s, Change::Removed(o));
-    }
+    out.extend(old.into_values().map(Change::Removed));
+    out
 }
 
 /// A message without its header: sequence numbers and flags differ between

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{TestNs, nth_addr};
@@ -13,8 +13,8 @@ use tokio_netlink::Netlink;
 use tokio_netlink::route::address::Address;
 use tokio_netlink::route::link::Link;
 use tokio_netlink::route::link::kinds::Veth;
-use tokio_netlink::route::route::Route;
-use tokio_netlink::watch::{Change, Watched};
+use tokio_netlink::route::route::{Nexthop, Route};
+use tokio_netlink::watch::{Change, RouteKey, Watch, Watched};
 
 async fn next_change<T: std::fmt::Debug>(
     changes: &mut (impl futures::Stream<Item = Change<T>> + Unpin),
@@ -227,4 +227,457 @@ async fn converges_while_reading_under_a_flood() {
             routes.resyncs()
         );
     }
+}
+
+/// What the route tests compare: type, nexthop object, and the next hops in
+/// the order a dump lists them.
+type RouteView = (u8, Option<u32>, Vec<Nexthop>);
+
+fn route_view(r: &Route) -> RouteView {
+    (u8::from(r.kind()), r.nhid(), r.nexthops())
+}
+
+/// Waits until the watch is idle, then checks that it holds exactly what a
+/// fresh dump gives, next hops included, and that the dump's keys are
+/// unique (else the cache could not hold it).
+async fn assert_routes_match(routes: &mut Watch<Route>, nl: &Netlink, step: &str) {
+    routes.quiesce(Duration::from_millis(200)).await;
+    let dump: Vec<Route> = Route::dump(nl).try_collect().await.expect("fresh dump");
+    let dumped: HashMap<RouteKey, RouteView> =
+        dump.iter().map(|r| (r.key(), route_view(r))).collect();
+    assert_eq!(dumped.len(), dump.len(), "{step}: a dump's keys collide");
+    let cached: HashMap<RouteKey, RouteView> = routes
+        .snapshot()
+        .iter()
+        .map(|r| (r.key(), route_view(r)))
+        .collect();
+    let show = |m: &HashMap<RouteKey, RouteView>| {
+        let mut v: Vec<String> = m.iter().map(|(k, r)| format!("{:?} {r:?}", k.1)).collect();
+        v.sort();
+        v
+    };
+    assert!(
+        cached == dumped,
+        "{step}: the watch ({} routes) differs from a dump ({})\nwatch: {:#?}\ndump: {:#?}",
+        cached.len(),
+        dumped.len(),
+        show(&cached),
+        show(&dumped)
+    );
+}
+
+/// A namespace with veth v0 (2001:db8:1::1/64, 192.0.2.1/24) up, to reach
+/// gateways 2001:db8:1::N and 192.0.2.N through.
+async fn gateways_ns() -> TestNs {
+    let ns = TestNs::new().await;
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "v1"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    ns.ip(&["link", "set", "v1", "up"]);
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:1::1/64",
+        "dev",
+        "v0",
+        "nodad",
+    ]);
+    ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "v0"]);
+    ns
+}
+
+/// `nexthop via 2001:db8:1::N dev v0` for each N.
+fn v6_hops(ns: &[u8]) -> Vec<String> {
+    ns.iter()
+        .flat_map(|n| {
+            [
+                "nexthop".to_string(),
+                "via".to_string(),
+                format!("2001:db8:1::{n}"),
+                "dev".to_string(),
+                "v0".to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn ip_with(ns: &TestNs, head: &[&str], tail: &[String]) {
+    let mut args: Vec<&str> = head.to_vec();
+    args.extend(tail.iter().map(String::as_str));
+    ns.ip(&args);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_multipath_next_hop_deletes_match_a_dump() {
+    let ns = gateways_ns().await;
+    let nl = ns.client();
+    let mut routes = nl.watch::<Route>().await.unwrap();
+    assert_routes_match(&mut routes, &nl, "initial").await;
+    // For 2 and 3 next hops, delete the first, the middle or the last one:
+    // the kernel keeps the others, and so must the watch.
+    let cases: &[(u8, u8)] = &[(2, 2), (2, 3), (3, 2), (3, 3), (3, 4)];
+    for (i, &(n, gone)) in cases.iter().enumerate() {
+        let dst = format!("2001:db8:{}::/64", 100 + i);
+        let hops: Vec<u8> = (2..2 + n).collect();
+        ip_with(&ns, &["-6", "route", "add", &dst], &v6_hops(&hops));
+        assert_routes_match(&mut routes, &nl, &format!("{dst} with {n} hops")).await;
+        let gw = format!("2001:db8:1::{gone}");
+        ns.ip(&["-6", "route", "del", &dst, "via", &gw, "dev", "v0"]);
+        let step = format!("{dst}: {n} hops, {gw} deleted");
+        assert_routes_match(&mut routes, &nl, &step).await;
+        assert!(
+            routes
+                .snapshot()
+                .iter()
+                .any(|r| r.destination().unwrap().to_string() == dst),
+            "{step}: the route is still there"
+        );
+    }
+    // Next hops deleted one by one down to none, and a route deleted whole.
+    ns.ip(&[
+        "-6",
+        "route",
+        "del",
+        "2001:db8:104::/64",
+        "via",
+        "2001:db8:1::2",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "104: down to one hop").await;
+    ns.ip(&[
+        "-6",
+        "route",
+        "del",
+        "2001:db8:104::/64",
+        "via",
+        "2001:db8:1::3",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "104: no hop left").await;
+    ns.ip(&["-6", "route", "del", "2001:db8:102::/64"]);
+    assert_routes_match(&mut routes, &nl, "102 deleted whole").await;
+    assert_eq!(routes.losses(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_append_prepend_and_replace_match_a_dump() {
+    let ns = gateways_ns().await;
+    let nl = ns.client();
+    let mut routes = nl.watch::<Route>().await.unwrap();
+    let dst = "2001:db8:9::/64";
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        dst,
+        "via",
+        "2001:db8:1::2",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "one hop").await;
+    ns.ip(&[
+        "-6",
+        "route",
+        "append",
+        dst,
+        "via",
+        "2001:db8:1::3",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "one hop appended").await;
+    // Appended as RTA_MULTIPATH, the kernel reports the route whole, in
+    // dump order: applied without a dump.
+    let before = routes.refreshes();
+    ip_with(&ns, &["-6", "route", "append", dst], &v6_hops(&[4, 5]));
+    assert_routes_match(&mut routes, &nl, "two hops appended").await;
+    assert_eq!(
+        routes.refreshes(),
+        before,
+        "a multipath append is applied as is"
+    );
+    ns.ip(&[
+        "-6",
+        "route",
+        "prepend",
+        dst,
+        "via",
+        "2001:db8:1::6",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "one hop prepended").await;
+    ns.ip(&[
+        "-6",
+        "route",
+        "del",
+        dst,
+        "via",
+        "2001:db8:1::2",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "first hop deleted after appends").await;
+    ns.ip(&[
+        "-6",
+        "route",
+        "replace",
+        dst,
+        "via",
+        "2001:db8:1::7",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "replaced by one hop").await;
+    ip_with(&ns, &["-6", "route", "replace", dst], &v6_hops(&[8, 9]));
+    assert_routes_match(&mut routes, &nl, "replaced by two hops").await;
+    // A device route beside the gateways at the same metric: a replace has
+    // two routes to choose from.
+    ns.ip(&["-6", "route", "append", dst, "dev", "v1"]);
+    assert_routes_match(&mut routes, &nl, "device route beside").await;
+    ns.ip(&[
+        "-6",
+        "route",
+        "replace",
+        dst,
+        "via",
+        "2001:db8:1::10",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "replace beside a device route").await;
+    ns.ip(&["-6", "route", "replace", dst, "dev", "v0"]);
+    assert_routes_match(&mut routes, &nl, "device route replaced").await;
+    // Another metric is another route.
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        dst,
+        "via",
+        "2001:db8:1::11",
+        "dev",
+        "v0",
+        "metric",
+        "7",
+    ]);
+    ns.ip(&[
+        "-6",
+        "route",
+        "append",
+        dst,
+        "via",
+        "2001:db8:1::12",
+        "dev",
+        "v0",
+        "metric",
+        "7",
+    ]);
+    assert_routes_match(&mut routes, &nl, "metric 7 beside").await;
+    ns.ip(&["-6", "route", "del", dst, "metric", "1024"]);
+    assert_routes_match(&mut routes, &nl, "metric 1024 deleted").await;
+    assert_eq!(routes.losses(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv4_multipath_append_and_replace_match_a_dump() {
+    let ns = gateways_ns().await;
+    let nl = ns.client();
+    let mut routes = nl.watch::<Route>().await.unwrap();
+    let dst = "10.9.0.0/24";
+    let hops = |ns: &[u8]| -> Vec<String> {
+        ns.iter()
+            .flat_map(|n| ["nexthop".into(), "via".into(), format!("192.0.2.{n}")])
+            .collect()
+    };
+    ip_with(&ns, &["route", "add", dst], &hops(&[2, 3]));
+    assert_routes_match(&mut routes, &nl, "two hops").await;
+    ns.ip(&["route", "append", dst, "via", "192.0.2.4"]);
+    assert_routes_match(&mut routes, &nl, "a route appended").await;
+    // A second multipath route with the same first next hop.
+    ip_with(&ns, &["route", "append", dst], &hops(&[2, 5]));
+    assert_routes_match(&mut routes, &nl, "same first hop appended").await;
+    ns.ip(&["route", "prepend", dst, "via", "192.0.2.6"]);
+    assert_routes_match(&mut routes, &nl, "a route prepended").await;
+    // Replace takes the place of the first of the four.
+    ns.ip(&["route", "replace", dst, "via", "192.0.2.7"]);
+    assert_routes_match(&mut routes, &nl, "replace among four").await;
+    ns.ip(&["route", "del", dst, "via", "192.0.2.4"]);
+    assert_routes_match(&mut routes, &nl, "one deleted").await;
+    ip_with(&ns, &["route", "del", dst], &hops(&[2, 3]));
+    assert_routes_match(&mut routes, &nl, "a multipath route deleted").await;
+    ns.ip(&["route", "flush", dst]);
+    assert_routes_match(&mut routes, &nl, "flushed").await;
+    ns.ip(&["route", "add", dst, "via", "192.0.2.2"]);
+    ns.ip(&["route", "replace", dst, "via", "192.0.2.3"]);
+    assert_routes_match(&mut routes, &nl, "replace of a single route").await;
+    assert_eq!(routes.losses(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nexthop_object_edits_match_a_dump() {
+    let ns = gateways_ns().await;
+    let nl = ns.client();
+    let mut routes = nl.watch::<Route>().await.unwrap();
+    ns.ip(&[
+        "nexthop",
+        "add",
+        "id",
+        "10",
+        "via",
+        "192.0.2.9",
+        "dev",
+        "v0",
+    ]);
+    ns.ip(&["route", "add", "10.7.0.0/24", "nhid", "10"]);
+    ns.ip(&[
+        "-6",
+        "nexthop",
+        "add",
+        "id",
+        "11",
+        "via",
+        "2001:db8:1::9",
+        "dev",
+        "v0",
+    ]);
+    ns.ip(&["-6", "route", "add", "2001:db8:7::/64", "nhid", "11"]);
+    ns.ip(&[
+        "nexthop",
+        "add",
+        "id",
+        "12",
+        "via",
+        "192.0.2.12",
+        "dev",
+        "v0",
+    ]);
+    ns.ip(&["nexthop", "add", "id", "13", "group", "10/12"]);
+    ns.ip(&["route", "add", "10.8.0.0/24", "nhid", "13"]);
+    ns.ip(&[
+        "-6",
+        "nexthop",
+        "add",
+        "id",
+        "14",
+        "via",
+        "2001:db8:1::14",
+        "dev",
+        "v0",
+    ]);
+    ns.ip(&["nexthop", "add", "id", "15", "group", "11/14"]);
+    ns.ip(&["-6", "route", "add", "2001:db8:8::/64", "nhid", "15"]);
+    assert_routes_match(&mut routes, &nl, "routes over nexthop objects").await;
+    ns.ip(&[
+        "nexthop",
+        "replace",
+        "id",
+        "12",
+        "via",
+        "192.0.2.13",
+        "dev",
+        "v0",
+    ]);
+    assert_routes_match(&mut routes, &nl, "a group member replaced").await;
+    // Gone from the kernel without an RTM_DELROUTE: 10.7.0.0/24, and 10.8's
+    // group shrinks.
+    ns.ip(&["nexthop", "del", "id", "10"]);
+    assert_routes_match(&mut routes, &nl, "nexthop 10 deleted").await;
+    ns.ip(&["nexthop", "del", "id", "11"]);
+    assert_routes_match(&mut routes, &nl, "nexthop 11 deleted").await;
+    ns.ip(&["nexthop", "del", "id", "15"]);
+    assert_routes_match(&mut routes, &nl, "group 15 deleted").await;
+    ns.ip(&["nexthop", "del", "id", "13"]);
+    assert_routes_match(&mut routes, &nl, "group 13 deleted").await;
+    assert!(
+        !routes.snapshot().iter().any(|r| r.nhid().is_some()),
+        "no route over a nexthop object is left"
+    );
+    assert_eq!(routes.losses(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_flushed_with_the_last_address_leave_the_watch() {
+    let ns = gateways_ns().await;
+    let nl = ns.client();
+    ns.ip(&["route", "add", "10.1.0.0/24", "via", "192.0.2.2"]);
+    ns.ip(&["route", "add", "10.3.0.0/24", "dev", "v0"]);
+    let mut routes = nl.watch::<Route>().await.unwrap();
+    // The kernel flushes both routes without an RTM_DELROUTE.
+    ns.ip(&["addr", "del", "192.0.2.1/24", "dev", "v0"]);
+    assert_routes_match(&mut routes, &nl, "last IPv4 address removed").await;
+    assert!(
+        !routes
+            .snapshot()
+            .iter()
+            .any(|r| r.destination().unwrap().to_string() == "10.1.0.0/24"),
+        "10.1.0.0/24 was flushed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_port_messages_stay_out_of_the_link_watch() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut links = nl.watch::<Link>().await.unwrap();
+    let mut changes = links.changes();
+    let steps: &[&[&str]] = &[
+        &["link", "add", "br0", "type", "bridge"],
+        &["link", "add", "v0", "type", "veth", "peer", "v1"],
+        &["link", "set", "v0", "master", "br0"],
+        &["link", "set", "br0", "up"],
+        &["link", "set", "v0", "up"],
+        &["link", "set", "v1", "up"],
+        &[
+            "link",
+            "set",
+            "v0",
+            "type",
+            "bridge_slave",
+            "cost",
+            "7",
+            "learning",
+            "off",
+        ],
+        &["link", "set", "v0", "down"],
+        &["link", "set", "v0", "up"],
+        &["link", "set", "v0", "nomaster"],
+        &["link", "set", "v0", "master", "br0"],
+    ];
+    for step in steps {
+        ns.ip(step);
+        links.quiesce(Duration::from_millis(200)).await;
+        let dump: Vec<Link> = Link::dump(&nl).try_collect().await.unwrap();
+        let view = |l: &Link| {
+            (
+                l.family_raw(),
+                l.name().to_owned(),
+                l.kind().map(str::to_owned),
+            )
+        };
+        let dumped: HashMap<u32, _> = dump.iter().map(|l| (l.key(), view(l))).collect();
+        let cached: HashMap<u32, _> = links
+            .snapshot()
+            .iter()
+            .map(|l| (l.key(), view(l)))
+            .collect();
+        assert_eq!(cached, dumped, "after {step:?}");
+        if let Some(v0) = links.snapshot().into_iter().find(|l| l.name() == "v0") {
+            assert_eq!(v0.kind(), Some("veth"), "after {step:?}");
+        }
+    }
+    drop(links);
+    let mut removed = Vec::new();
+    while let Some(c) = changes.next().await {
+        if let Change::Removed(l) = c {
+            removed.push(l.name().to_owned());
+        }
+    }
+    assert!(
+        removed.is_empty(),
+        "no link was deleted, yet Removed {removed:?}"
+    );
 }

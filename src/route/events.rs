@@ -35,6 +35,9 @@ pub enum Group {
     Ipv6Rule,
     /// RTNLGRP_NSID: namespace ids.
     Nsid,
+    /// RTNLGRP_NEXTHOP: nexthop objects (`ip nexthop`), delivered as
+    /// [`Event::Other`] (RTM_NEWNEXTHOP = 104, RTM_DELNEXTHOP = 105).
+    Nexthop,
     /// Any other group by number.
     Other(u32),
 }
@@ -52,6 +55,7 @@ impl Group {
             Group::Ipv6Route => 11,
             Group::Ipv6Rule => 19,
             Group::Nsid => 28,
+            Group::Nexthop => 32,
             Group::Other(n) => n,
         }
     }
@@ -152,6 +156,16 @@ impl Event {
             _ => Ok(Event::Other(raw)),
         };
         r.unwrap_or_else(Event::Undecodable)
+    }
+
+    /// The message's family byte (the first of its fixed header: AF_INET,
+    /// AF_INET6, AF_BRIDGE = 7 for a bridge port's link state or an FDB
+    /// entry…), for events that carry a message.
+    pub fn family(&self) -> Option<u8> {
+        self.raw()?
+            .bytes
+            .get(crate::conn::frame::HEADER_LEN)
+            .copied()
     }
 
     /// The raw message, for events that carry one.

@@ -137,6 +137,7 @@ pub struct Link {
 impl fmt::Debug for Link {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Link")
+            .field("family", &self.family_raw())
             .field("index", &self.index())
             .field("name", &self.name())
             .field("kind", &self.kind())
@@ -161,6 +162,21 @@ impl Link {
     #[inline]
     fn u32_attr(&self, ty: u16) -> Option<u32> {
         self.m.u32_attr(ty)
+    }
+
+    /// The message's family byte (ifi_family): 0 (AF_UNSPEC) for the link
+    /// itself; 7 (AF_BRIDGE) for the bridge-port state the kernel also sends
+    /// on RTNLGRP_LINK, which describes the port, not the whole link.
+    #[inline]
+    pub fn family_raw(&self) -> u8 {
+        self.m.fixed(0)
+    }
+
+    /// True for an AF_BRIDGE message: a bridge port's (or bridge's) state,
+    /// not the link itself; see [`Link::family_raw`].
+    #[inline]
+    pub fn is_bridge_port_info(&self) -> bool {
+        i32::from(self.family_raw()) == libc::AF_BRIDGE
     }
 
     /// The interface index.

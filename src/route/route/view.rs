@@ -36,6 +36,7 @@ pub(crate) const RTA_PREF: u16 = 20;
 pub(crate) const RTA_ENCAP_TYPE: u16 = 21;
 pub(crate) const RTA_ENCAP: u16 = 22;
 pub(crate) const RTA_UID: u16 = 25;
+pub(crate) const RTA_NH_ID: u16 = 30;
 
 pub(crate) const REQ: RequestKind = RequestKind {
     message_type: 26,
@@ -274,6 +275,18 @@ impl Route {
     pub fn encap_type(&self) -> Option<u16> {
         self.attr(RTA_ENCAP_TYPE)
             .and_then(|v| Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?)))
+    }
+
+    /// The nexthop object the route uses (`nhid`, RTA_NH_ID), if it uses
+    /// one; its gateways are still reported as next hops.
+    #[inline]
+    pub fn nhid(&self) -> Option<u32> {
+        self.u32_attr(RTA_NH_ID)
+    }
+
+    /// Every top-level attribute as `(type, value)`, in message order.
+    pub fn attributes(&self) -> impl Iterator<Item = (u16, &[u8])> {
+        self.m.attributes()
     }
 
     /// True when the next hops come in RTA_MULTIPATH (`ip` prints them as
