@@ -202,7 +202,7 @@ impl NlSocket {
         // readiness (from the home thread's reactor) is for when it is.
         match recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            r => return Poll::Ready(r),
+            r => return Poll::Ready(r.map(Received::whole)),
         }
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
