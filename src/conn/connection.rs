@@ -15,6 +15,8 @@ use tokio::sync::mpsc;
 /// First and longest wait before looking again for a reply not yet queued.
 const RETRY_MIN: Duration = Duration::from_micros(500);
 const RETRY_MAX: Duration = Duration::from_millis(50);
+/// Send buffer kept by an idle connection: one request's worth.
+const IDLE_KEEP: usize = 4096;
 
 use super::ConnStats;
 use super::batch::{BatchShared, Sink};
@@ -91,8 +93,9 @@ pub(crate) async fn run(
         }),
         sock,
         rx,
-        out: Vec::with_capacity(max_datagram),
-        small: Vec::with_capacity(super::socket::SMALL_BATCH),
+        // Grows as needed, let go when idle.
+        out: Vec::new(),
+        small: Vec::new(),
         handles_gone: false,
         draining: false,
         retry: None,
@@ -291,8 +294,12 @@ impl Connection {
         }
         if self.mux.in_flight() == 0 {
             // Nothing is due: the socket's receive space goes back until
-            // the next request (what the callers hold stays theirs).
+            // the next request (what the callers hold stays theirs), and so
+            // do buffers grown by a burst.
             self.sock.release_buffers();
+            if self.out.is_empty() && self.out.capacity() > IDLE_KEEP {
+                self.out = Vec::new();
+            }
         }
         self.deliver();
         Ok(progress)
