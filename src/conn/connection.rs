@@ -168,24 +168,19 @@ impl Connection {
             self.sock.try_recv_small(&mut self.small)?;
             let got = !self.small.is_empty();
             for d in self.small.drain(..) {
-                if d.cut {
-                    self.mux.receive_cut(&d.bytes, d.sender);
-                } else {
-                    self.mux.receive(&d.bytes, d.sender);
-                }
+                feed(&mut self.mux, &d);
             }
             return Ok(got);
         }
-        match self.sock.try_recv() {
-            Ok((datagram, sender)) => {
-                self.mux.receive(&datagram, sender);
+        match self.sock.try_recv_datagram() {
+            Ok(d) => {
+                feed(&mut self.mux, &d);
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
             Err(e) => Err(e),
         }
     }
-
     /// One round of work; `Ok(true)` if anything moved.
     fn poll_round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
@@ -329,6 +324,15 @@ impl Future for Connection {
                 Ok(false) => return Poll::Pending,
             }
         }
+    }
+}
+
+/// Hands a datagram to the multiplexer, saying whether it was cut.
+fn feed(mux: &mut Multiplexer<Sink>, d: &Received) {
+    if d.cut {
+        mux.receive_cut(&d.bytes, d.sender);
+    } else {
+        mux.receive(&d.bytes, d.sender);
     }
 }
 
