@@ -15,6 +15,8 @@ use tokio::sync::mpsc;
 /// First and longest wait before looking again for a reply not yet queued.
 const RETRY_MIN: Duration = Duration::from_micros(500);
 const RETRY_MAX: Duration = Duration::from_millis(50);
+/// Send buffer kept by an idle connection: one request's worth.
+const IDLE_KEEP: usize = 4096;
 
 use super::ConnStats;
 use super::batch::{BatchShared, Sink};
@@ -95,8 +97,9 @@ pub(crate) async fn run(
         }),
         sock,
         rx,
-        out: Vec::with_capacity(max_datagram),
-        small: Vec::with_capacity(super::socket::SMALL_BATCH),
+        // Grows as needed, let go when idle.
+        out: Vec::new(),
+        small: Vec::new(),
         handles_gone: false,
         draining: false,
         retry: None,
@@ -169,24 +172,19 @@ impl Connection {
             self.sock.try_recv_small(&mut self.small)?;
             let got = !self.small.is_empty();
             for d in self.small.drain(..) {
-                if d.cut {
-                    self.mux.receive_cut(&d.bytes, d.sender);
-                } else {
-                    self.mux.receive(&d.bytes, d.sender);
-                }
+                feed(&mut self.mux, &d);
             }
             return Ok(got);
         }
-        match self.sock.try_recv() {
-            Ok((datagram, sender)) => {
-                self.mux.receive(&datagram, sender);
+        match self.sock.try_recv_datagram() {
+            Ok(d) => {
+                feed(&mut self.mux, &d);
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
             Err(e) => Err(e),
         }
     }
-
     /// One round of work; `Ok(true)` if anything moved.
     fn poll_round(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
@@ -295,8 +293,12 @@ impl Connection {
         }
         if self.mux.in_flight() == 0 {
             // Nothing is due: the socket's receive space goes back until
-            // the next request (what the callers hold stays theirs).
+            // the next request (what the callers hold stays theirs), and so
+            // do buffers grown by a burst.
             self.sock.release_buffers();
+            if self.out.is_empty() && self.out.capacity() > IDLE_KEEP {
+                self.out = Vec::new();
+            }
         }
         self.deliver();
         Ok(progress)
@@ -326,6 +328,15 @@ impl Future for Connection {
                 Ok(false) => return Poll::Pending,
             }
         }
+    }
+}
+
+/// Hands a datagram to the multiplexer, saying whether it was cut.
+fn feed(mux: &mut Multiplexer<Sink>, d: &Received) {
+    if d.cut {
+        mux.receive_cut(&d.bytes, d.sender);
+    } else {
+        mux.receive(&d.bytes, d.sender);
     }
 }
 

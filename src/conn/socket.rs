@@ -216,7 +216,14 @@ impl NlSocket {
     /// Receives a datagram if one is queued, without waiting
     /// (`WouldBlock` when the socket is empty).
     pub fn try_recv(&mut self) -> io::Result<(Bytes, u32)> {
-        recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx).map(Received::whole)
+        self.try_recv_datagram().map(Received::whole)
+    }
+
+    /// Like [`try_recv`](Self::try_recv), saying whether the datagram was
+    /// cut: it never is unless it is longer than any the kernel makes
+    /// (the room of a block plus the spill region, over 4 MiB).
+    pub fn try_recv_datagram(&mut self) -> io::Result<Received> {
+        recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx)
     }
 
     /// True when acks are capped (NETLINK_CAP_ACK took effect), which
