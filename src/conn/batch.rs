@@ -191,7 +191,7 @@ impl<P: Protocol> Requester<P> {
             .collect();
         let count = requests.len();
         let shared = BatchShared::new(count);
-        let link = self.conn.link()?;
+        let link = self.conn.task()?;
         let first_id = self.conn.next_id.fetch_add(count as u64, Ordering::Relaxed);
         link.tx
             .send(Command::Batch {

@@ -36,7 +36,7 @@ pub(crate) struct ConnHandle {
     pub(super) protocol: isize,
     pub(super) netns: Option<Arc<OwnedFd>>,
     pub(super) config: Config,
-    link: Mutex<Option<Arc<Link>>>,
+    task: Mutex<Option<Arc<Running>>>,
     pub(super) pool: Mutex<Vec<NlSocket>>,
     pub(super) dumps_running: AtomicUsize,
     pub(super) next_id: AtomicU64,
@@ -45,12 +45,12 @@ pub(crate) struct ConnHandle {
 
 /// One run of the connection task: its command channel and what it shares.
 #[derive(Debug)]
-pub(super) struct Link {
+pub(super) struct Running {
     pub(super) tx: mpsc::UnboundedSender<Command>,
     pub(super) shared: Arc<TaskShared>,
 }
 
-impl Link {
+impl Running {
     pub(super) fn closed(&self) -> Error {
         match self.shared.open_errno.get() {
             Some(&errno) => Error::Io(io::Error::from_raw_os_error(errno)),
@@ -65,7 +65,7 @@ impl ConnHandle {
             protocol,
             netns,
             config,
-            link: Mutex::new(None),
+            task: Mutex::new(None),
             pool: Mutex::new(Vec::new()),
             dumps_running: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -77,12 +77,12 @@ impl ConnHandle {
     /// when the last one stopped (its socket failed, it could not open one,
     /// or it panicked): a client never stays dead. Requests that were in
     /// flight when it stopped fail with the reason; later ones reconnect.
-    pub(super) fn link(&self) -> Result<Arc<Link>> {
-        let mut slot = self.link.lock().expect("link lock");
-        if let Some(link) = slot.as_ref()
-            && !link.tx.is_closed()
+    pub(super) fn task(&self) -> Result<Arc<Running>> {
+        let mut slot = self.task.lock().expect("task lock");
+        if let Some(running) = slot.as_ref()
+            && !running.tx.is_closed()
         {
-            return Ok(link.clone());
+            return Ok(running.clone());
         }
         if let Some(old) = slot.take() {
             tracing::debug!(
@@ -114,17 +114,17 @@ impl ConnHandle {
         } else {
             super::home::spawn(task).map_err(Error::Io)?;
         }
-        let link = Arc::new(Link { tx, shared });
-        *slot = Some(link.clone());
-        Ok(link)
+        let running = Arc::new(Running { tx, shared });
+        *slot = Some(running.clone());
+        Ok(running)
     }
 
     /// The counters of the current connection task (a restarted one starts
     /// from zero).
     pub(super) fn shared(&self) -> Option<Arc<TaskShared>> {
-        self.link
+        self.task
             .lock()
-            .expect("link lock")
+            .expect("task lock")
             .as_ref()
             .map(|l| l.shared.clone())
     }
@@ -141,7 +141,7 @@ impl ConnHandle {
 
 /// How a request ended, as the caller sees it: `Some(reply)` for a get.
 pub(super) fn outcome_to_result(
-    link: &Link,
+    link: &Running,
     outcome: Outcome,
     rk: RequestKind,
 ) -> Result<Option<Bytes>> {
@@ -354,7 +354,7 @@ impl<P: Protocol> Requester<P> {
     }
 
     async fn submit(&self, bytes: Vec<u8>, kind: Kind, rk: RequestKind) -> Result<Option<Bytes>> {
-        let link = self.conn.link()?;
+        let link = self.conn.task()?;
         let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
         let (sink, reply) = oneshot::channel();
         link.tx
@@ -537,12 +537,12 @@ mod tests {
     async fn a_stopped_connection_is_replaced_by_the_next_request() {
         // Protocol 31 exists in no kernel: every connection task stops at once.
         let conn = ConnHandle::new(31, None, Config::default());
-        let first = conn.link().unwrap();
+        let first = conn.task().unwrap();
         while !first.tx.is_closed() {
             tokio::task::yield_now().await;
         }
         assert_eq!(first.closed().errno(), Some(libc::EPROTONOSUPPORT));
-        let second = conn.link().unwrap();
+        let second = conn.task().unwrap();
         assert!(
             !Arc::ptr_eq(&first, &second),
             "a new task, not the dead one"
@@ -550,8 +550,8 @@ mod tests {
         // While a task runs, requests share it.
         let nl = crate::Netlink::new();
         let rtnl = nl.rtnl();
-        let a = rtnl.conn.link().unwrap();
-        let b = rtnl.conn.link().unwrap();
+        let a = rtnl.conn.task().unwrap();
+        let b = rtnl.conn.task().unwrap();
         assert!(Arc::ptr_eq(&a, &b));
     }
 

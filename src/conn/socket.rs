@@ -200,16 +200,12 @@ impl NlSocket {
         // Try first: a dump's next chunk is made inside recvmsg, and a reply
         // is queued before sendmsg returns, so the socket is rarely empty;
         // readiness (from the home thread's reactor) is for when it is.
-        match recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            r => return Poll::Ready(r.map(Received::whole)),
-        }
         loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            match recv_datagram(guard.get_inner().as_raw_fd(), &mut self.rx) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+            match recv_datagram(self.fd.get_ref().as_raw_fd(), &mut self.rx) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r.map(Received::whole)),
             }
+            ready!(self.fd.poll_read_ready(cx))?.clear_ready();
         }
     }
 
