@@ -13,6 +13,7 @@
 //! subscription is read continuously, so the kernel's queue empties and
 //! later losses are reported again.
 
+mod cache;
 mod kinds;
 mod route;
 
@@ -31,6 +32,7 @@ use crate::conn::RawMessage;
 use crate::error::{Error, Result};
 use crate::route::events::{Event, Group};
 
+pub use cache::Cache;
 pub use kinds::{AddressKey, NeighbourKey};
 pub use route::RouteKey;
 
@@ -147,121 +149,6 @@ fn input_part<T: Watched>(input: &Input<T>) -> Part {
     match input {
         Input::New(o) | Input::Del(o) => o.part(),
         Input::Signal(_) => Part::All,
-    }
-}
-
-/// The objects of a watch, by key and by sibling set.
-#[derive(Debug)]
-pub struct Cache<T: Watched> {
-    map: HashMap<T::Key, T>,
-    siblings: HashMap<Vec<u8>, Vec<T::Key>>,
-}
-
-impl<T: Watched> Default for Cache<T> {
-    fn default() -> Self {
-        Cache {
-            map: HashMap::new(),
-            siblings: HashMap::new(),
-        }
-    }
-}
-
-impl<T: Watched> Cache<T> {
-    /// One object by key.
-    pub fn get(&self, key: &T::Key) -> Option<&T> {
-        self.map.get(key)
-    }
-
-    /// Every object.
-    pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.map.values()
-    }
-
-    /// The objects of one sibling set (see [`Watched::siblings`]).
-    pub fn siblings(&self, set: &[u8]) -> impl Iterator<Item = &T> {
-        self.siblings
-            .get(set)
-            .into_iter()
-            .flatten()
-            .filter_map(|k| self.map.get(k))
-    }
-
-    /// How many objects it holds.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// True when it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    fn insert(&mut self, obj: T) -> Option<T> {
-        let key = obj.key();
-        let set = obj.siblings();
-        let old = self.map.insert(key.clone(), obj);
-        if let Some(o) = &old {
-            self.unlink(&key, o.siblings());
-        }
-        if let Some(set) = set {
-            self.siblings.entry(set).or_default().push(key);
-        }
-        old
-    }
-
-    fn remove(&mut self, key: &T::Key) -> Option<T> {
-        let old = self.map.remove(key)?;
-        self.unlink(key, old.siblings());
-        Some(old)
-    }
-
-    fn unlink(&mut self, key: &T::Key, set: Option<Vec<u8>>) {
-        if let Some(set) = set
-            && let Some(keys) = self.siblings.get_mut(&set)
-        {
-            keys.retain(|k| k != key);
-            if keys.is_empty() {
-                self.siblings.remove(&set);
-            }
-        }
-    }
-
-    /// Removes `remove`, then puts `put`; returns the changes.
-    fn edit(&mut self, remove: Vec<T::Key>, put: Option<T>) -> Vec<Change<T>> {
-        let put_key = put.as_ref().map(Watched::key);
-        let mut changes = Vec::new();
-        let mut replaced = None;
-        for k in remove {
-            match self.remove(&k) {
-                Some(old) if put_key.as_ref() == Some(&k) => replaced = Some(old),
-                Some(old) => changes.push(Change::Removed(old)),
-                None => {}
-            }
-        }
-        if let Some(obj) = put {
-            changes.push(match self.insert(obj.clone()).or(replaced) {
-                None => Change::Added(obj),
-                Some(old) => Change::Changed { old, new: obj },
-            });
-        }
-        changes
-    }
-
-    /// Takes out the objects of `scope`.
-    fn take_part(&mut self, scope: Part) -> HashMap<T::Key, T> {
-        if scope == Part::All {
-            self.siblings.clear();
-            return std::mem::take(&mut self.map);
-        }
-        let keys: Vec<T::Key> = self
-            .map
-            .iter()
-            .filter(|(_, o)| scope.covers(o.part()))
-            .map(|(k, _)| k.clone())
-            .collect();
-        keys.into_iter()
-            .filter_map(|k| self.remove(&k).map(|o| (k, o)))
-            .collect()
     }
 }
 
@@ -683,4 +570,25 @@ fn body(raw: &RawMessage) -> &[u8] {
     raw.bytes
         .get(crate::conn::frame::HEADER_LEN..)
         .unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Part;
+
+    #[test]
+    fn parts_join_to_the_smallest_cover() {
+        let (t4, u4, t6) = (
+            Part::Table(2, 254),
+            Part::Table(2, 100),
+            Part::Table(10, 254),
+        );
+        assert_eq!(t4.union(t4), t4);
+        assert_eq!(t4.union(u4), Part::Family(2));
+        assert_eq!(Part::Family(2).union(u4), Part::Family(2));
+        assert_eq!(t4.union(t6), Part::All);
+        assert!(Part::Family(2).covers(t4) && !t4.covers(Part::Family(2)));
+        assert!(t4.overlaps(Part::Family(2)) && Part::All.overlaps(t6));
+        assert!(!t4.overlaps(u4) && !t4.overlaps(t6) && !Part::Family(10).overlaps(t4));
+    }
 }

@@ -262,3 +262,49 @@ async fn namespace_id_events() {
     }
     assert_eq!(nsid, Some(42));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_port_and_nexthop_events_carry_their_family() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut events = nl.events(&[Group::Link, Group::Nexthop]);
+    events.ready().await.unwrap();
+    ns.ip(&["link", "add", "br0", "type", "bridge"]);
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "v1"]);
+    ns.ip(&["link", "set", "v0", "master", "br0"]);
+    // The port's state as a port: AF_BRIDGE, on the link group.
+    expect(&mut events, "AF_BRIDGE NewLink of v0", |e| match e {
+        Event::NewLink(l) if l.name() == "v0" && l.is_bridge_port_info() => {
+            assert_eq!(l.family_raw(), 7);
+            assert_eq!(e.family(), Some(7));
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    ns.ip(&["link", "set", "v0", "up"]);
+    expect(&mut events, "AF_UNSPEC NewLink of v0", |e| match e {
+        Event::NewLink(l) if l.name() == "v0" && !l.is_bridge_port_info() => {
+            assert_eq!((l.family_raw(), e.family()), (0, Some(0)));
+            assert_eq!(l.kind(), Some("veth"));
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    ns.ip(&["nexthop", "add", "id", "5", "blackhole"]);
+    expect(&mut events, "RTM_NEWNEXTHOP", |e| match e {
+        Event::Other(m) if m.header.ty == 104 => {
+            assert!(e.family().is_some());
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    ns.ip(&["nexthop", "del", "id", "5"]);
+    expect(&mut events, "RTM_DELNEXTHOP", |e| match e {
+        Event::Other(m) if m.header.ty == 105 => Some(()),
+        _ => None,
+    })
+    .await;
+}
