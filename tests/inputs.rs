@@ -589,16 +589,27 @@ async fn random_input_never_panics() {
                     for _ in 0..rng.below(4) {
                         set = set.add_altname(&rng.string());
                     }
-                    set.alias(&s).address_str(&rng.string()).await
+                    set = set.alias(&s);
+                    if rng.below(4) == 0 {
+                        set = set.address_str(&rng.string());
+                    }
+                    set.await
                 }
                 2 => nl.link().add("v0", Veth::peer(&s)).await,
                 3 => nl.address().add("victim0", "10.5.0.1/24").label(&s).await,
                 4 => {
+                    // A weight out of 1..=256 now and then, not on most
+                    // routes: it would be refused before the count is.
+                    let bad = rng.below(8) == 0;
                     let mut r = nl.route().add("10.4.0.0/16").table(200);
                     for i in 0..n {
+                        let w = match bad {
+                            true => rng.below(300) as u16,
+                            false => 1 + rng.below(256) as u16,
+                        };
                         r = r.nexthop(
                             NexthopSpec::via(IpAddr::V4(Ipv4Addr::from(0x0a03_0000 + i as u32)))
-                                .weight(rng.below(300) as u16),
+                                .weight(w),
                         );
                     }
                     r.await
