@@ -163,10 +163,6 @@ impl AddressAdd {
             if fam != Family::V4 {
                 return Err(Error::invalid("label", "only IPv4 addresses have one"));
             }
-            check_string("label", l, IFNAME_MAX)?;
-            if l.is_empty() {
-                return Err(Error::invalid("label", "is empty"));
-            }
             m.attributes.push(AddressAttribute::Label(l.clone()));
         }
         if !self.ifa_flags.is_empty() {
@@ -203,18 +199,31 @@ impl AddressAdd {
         if let Err(e) = &self.prefix {
             return Err(e.clone_input());
         }
+        if let Some(l) = &self.label {
+            check_string("label", l, IFNAME_MAX)?;
+            if l.is_empty() {
+                return Err(Error::invalid("label", "is empty"));
+            }
+        }
+        let label_needs = |label: &str, name: &str| {
+            Error::invalid(
+                "label",
+                format!("{label:?} must begin with the interface name {name:?}"),
+            )
+        };
         let index = match (&self.label, &self.link) {
-            // Like iproute2: a label must begin with the device's name.
+            // Like iproute2: a label must begin with the name the device was
+            // given by, checked before any lookup.
+            (Some(label), LinkId::Name(n)) => {
+                if !label.starts_with(n.as_str()) {
+                    return Err(label_needs(label, n));
+                }
+                self.handle.links.index_of(&self.link).await?
+            }
             (Some(label), id) => {
                 let link = self.handle.links.get(id.clone()).await?;
                 if !label.starts_with(link.name()) {
-                    return Err(Error::invalid(
-                        "label",
-                        format!(
-                            "{label:?} must begin with the interface name {:?}",
-                            link.name()
-                        ),
-                    ));
+                    return Err(label_needs(label, link.name()));
                 }
                 link.index()
             }

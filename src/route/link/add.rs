@@ -144,6 +144,8 @@ impl Common {
 
 /// Resolves device names to indexes with one get each.
 pub(crate) async fn resolve(handle: &LinkHandle, refs: Vec<LinkId>) -> Result<KindCtx> {
+    // Every name first: a bad one fails before any request is sent.
+    refs.iter().try_for_each(LinkId::check)?;
     let mut ctx = KindCtx::default();
     for id in refs {
         if let LinkId::Name(n) = &id

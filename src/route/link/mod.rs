@@ -114,15 +114,29 @@ pub(crate) fn validate_name_max(field: &'static str, name: &str, max: usize) -> 
     Err(Error::invalid(field, format!("{name:?} {reason}")))
 }
 
+impl LinkId {
+    /// Refuses a name no link can have, as [`message_for`] does: for
+    /// callers that must check several before sending any request.
+    pub(crate) fn check(&self) -> Result<()> {
+        match self {
+            LinkId::Index(_) => Ok(()),
+            // IFLA_IFNAME holds at most 15 bytes: a longer name can only be
+            // an alternative name.
+            LinkId::Name(n) if n.len() > IFNAME_MAX => validate_name_max("name", n, ALTIFNAME_MAX),
+            LinkId::Name(n) => validate_name("name", n),
+        }
+    }
+}
+
 /// A link message addressing `id`: by index, or by IFLA_IFNAME.
 pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
+    id.check()?;
     let mut m = LinkMessage::default();
     match id {
         LinkId::Index(i) => m.header.index = *i,
-        // IFLA_IFNAME holds at most 15 bytes: a longer name can only be an
-        // alternative name, which IFLA_ALT_IFNAME looks up.
+        // A longer name than IFLA_IFNAME holds is looked up by
+        // IFLA_ALT_IFNAME.
         LinkId::Name(n) if n.len() > IFNAME_MAX => {
-            validate_name_max("name", n, ALTIFNAME_MAX)?;
             let mut v = n.as_bytes().to_vec();
             v.push(0);
             m.attributes.push(LinkAttribute::Other(DefaultNla::new(
@@ -130,10 +144,7 @@ pub(crate) fn message_for(id: &LinkId) -> Result<LinkMessage> {
                 v,
             )));
         }
-        LinkId::Name(n) => {
-            validate_name("name", n)?;
-            m.attributes.push(LinkAttribute::IfName(n.clone()));
-        }
+        LinkId::Name(n) => m.attributes.push(LinkAttribute::IfName(n.clone())),
     }
     Ok(m)
 }

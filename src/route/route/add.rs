@@ -363,6 +363,11 @@ impl RouteAdd {
         if let Some(e) = &self.error {
             return Err(e.clone_input());
         }
+        // Every device name before the first lookup.
+        self.dev
+            .iter()
+            .chain(self.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+            .try_for_each(LinkId::check)?;
         for m in &self.metrics {
             if let RouteMetric::CcAlgo(c) = m {
                 check_string("congctl", c, CONGCTL_MAX)?;

@@ -292,6 +292,11 @@ impl RouteGet {
     }
 
     async fn run(self) -> Result<Route> {
+        // Both device names before the first lookup.
+        self.iif
+            .iter()
+            .chain(&self.oif)
+            .try_for_each(LinkId::check)?;
         let fam = Family::of(&self.dst);
         let addr = |ip: IpAddr| match ip {
             IpAddr::V4(a) => RouteAddress::Inet(a),

@@ -241,6 +241,35 @@ impl RuleAdd {
         self
     }
 
+    /// Whether a delete names a rule: the kernel's rule_find treats a 0
+    /// table, action, tos, fwmark, ip protocol, port range and prefix
+    /// length as "any" (and ignores `not`), so those select nothing.
+    fn selects(&self) -> bool {
+        let h = &self.m.header;
+        let attr = |a: &RuleAttribute| match a {
+            RuleAttribute::Source(_) | RuleAttribute::Destination(_) => false,
+            RuleAttribute::Iifname(n) | RuleAttribute::Oifname(n) => !n.is_empty(),
+            RuleAttribute::FwMark(v) | RuleAttribute::FwMask(v) => *v != 0,
+            RuleAttribute::Table(t) => *t != 0,
+            // -1 is "unset".
+            RuleAttribute::SuppressPrefixLen(v) | RuleAttribute::SuppressIfGroup(v) => {
+                *v != u32::MAX
+            }
+            RuleAttribute::IpProtocol(p) => u8::from(*p) != 0,
+            RuleAttribute::SourcePortRange(r) | RuleAttribute::DestinationPortRange(r) => {
+                r.start != 0 || r.end != 0
+            }
+            RuleAttribute::L3MDev(on) => *on,
+            _ => true,
+        };
+        h.src_len != 0
+            || h.dst_len != 0
+            || h.tos != 0
+            || self.table.is_some_and(|t| t != 0)
+            || self.action.is_some_and(|a| a != RuleAction::Unspec)
+            || self.m.attributes.iter().any(attr)
+    }
+
     /// The request this builder stands for, checked but not sent: the
     /// message and its netlink flags, for [`Requester::ack_batch`].
     ///
@@ -252,16 +281,12 @@ impl RuleAdd {
         // As `ip rule del` without arguments: the kernel deletes the first
         // rule that matches what is given, and with nothing given that is
         // priority 0, `lookup local`, which local delivery needs.
-        let selects = !self.m.attributes.is_empty()
-            || self.table.is_some()
-            || self.action.is_some()
-            || self.m.header.tos != 0
-            || !self.m.header.flags.is_empty();
-        if self.del && !selects {
+        if self.del && !self.selects() {
             return Err(Error::invalid(
                 "selector",
                 "a rule delete needs at least one of priority, from, to, table, fwmark, \
-                 iif, oif, … (with none the kernel deletes the first rule, `lookup local`)",
+                 iif, oif, … other than the kernel's wildcards (table 0, fwmark 0, a /0 \
+                 prefix); with none the kernel deletes the first rule, `lookup local`",
             ));
         }
         let mut m = self.m;
