@@ -54,7 +54,12 @@ async fn links_larger_than_the_dump_buffer_are_listed_with_the_links_after_them(
     let nl = ns.client();
     // Ordinary links before and after the two large ones (a dump goes in
     // index order, and a lost entry took every later one with it).
-    for (a, b) in [("a0", "a1"), ("big0", "big1"), ("mid0", "mid1"), ("z0", "z1")] {
+    for (a, b) in [
+        ("a0", "a1"),
+        ("big0", "big1"),
+        ("mid0", "mid1"),
+        ("z0", "z1"),
+    ] {
         nl.link().add(a, Veth::peer(b)).await.unwrap();
     }
     let big = altnames("big0", MAX_ALTNAMES);
@@ -93,7 +98,10 @@ async fn links_larger_than_the_dump_buffer_are_listed_with_the_links_after_them(
         .try_collect()
         .await
         .unwrap();
-    let raw: Vec<Link> = raw.into_iter().map(|m| Link::from_raw(m).unwrap()).collect();
+    let raw: Vec<Link> = raw
+        .into_iter()
+        .map(|m| Link::from_raw(m).unwrap())
+        .collect();
     assert_eq!(names(&raw), want, "rtnl().dump_raw(GetLink)");
 
     let watch = nl.watch::<Link>().await.unwrap();
@@ -112,7 +120,10 @@ fn ip_route_gateways(ns: &TestNs, table: u32) -> Vec<Vec<String>> {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(line.repeat(2).as_bytes())?;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(line.repeat(2).as_bytes())?;
             c.wait_with_output()
         })
         .expect("run ip -batch");

@@ -25,8 +25,8 @@ pub mod multiplexer;
 pub mod subscription;
 
 pub(crate) mod connection;
-pub(crate) mod requester;
 pub(crate) mod prime;
+pub(crate) mod requester;
 pub(crate) mod socket;
 pub(crate) mod stream;
 
