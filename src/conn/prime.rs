@@ -7,14 +7,19 @@
 //! socket that has never received anything has 0 there, so the first chunk,
 //! which the kernel fills while `sendmsg` of the dump request runs, has
 //! room for only NLMSG_GOODSIZE (about 3.7 KiB with 4 KiB pages). An entry
-//! larger than that cannot go in it, and several dumps (IPv4 routes,
-//! addresses and links among them) then end with DONE 0 instead of an
-//! error: the entry and everything after it are lost without a word.
+//! larger than that cannot go in it, and the route and link dumps (among
+//! others) then end with DONE 0 instead of an error: the entry and
+//! everything after it are lost without a word.
 //!
 //! Receiving one datagram into a large buffer is enough for the kernel to
 //! learn our size: we send NLMSG_NOOP with NLM_F_ACK, which every netlink
 //! family acknowledges (`netlink_rcv_skb` acks control messages), and
 //! receive the ack with a buffer of [`PRIME_LEN`] bytes.
+//!
+//! What priming cannot fix: an entry larger than the 32 KiB cap in a dump
+//! with no minimum of its own (an IPv4 or IPv6 route with thousands of next
+//! hops) still ends the dump with DONE 0; the kernel offers no way to ask
+//! for more, nor reports the loss.
 
 use std::io;
 

@@ -369,4 +369,43 @@ mod tests {
             );
         }
     }
+
+    fn masks(m: &LinkMessage) -> Vec<Vec<LinkExtentMask>> {
+        m.attributes
+            .iter()
+            .filter_map(|a| match a {
+                LinkAttribute::ExtMask(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dump_requests_get_an_ext_mask_unless_they_name_one() {
+        let mut m = LinkMessage::default();
+        size_dump(&mut m);
+        assert_eq!(masks(&m), vec![vec![LinkExtentMask::Vf]]);
+        size_dump(&mut m);
+        assert_eq!(masks(&m).len(), 1, "added once");
+
+        let mut own = LinkMessage::default();
+        own.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        size_dump(&mut own);
+        assert_eq!(masks(&own), vec![vec![LinkExtentMask::SkipStats]]);
+    }
+
+    #[test]
+    fn route_protocol_prepares_only_link_dumps() {
+        use crate::conn::Protocol;
+        let mut link = RouteNetlinkMessage::GetLink(LinkMessage::default());
+        Route::prepare_dump(&mut link);
+        let RouteNetlinkMessage::GetLink(m) = &link else {
+            unreachable!()
+        };
+        assert_eq!(masks(m).len(), 1);
+        let mut addr = RouteNetlinkMessage::GetAddress(Default::default());
+        Route::prepare_dump(&mut addr);
+        assert_eq!(addr, RouteNetlinkMessage::GetAddress(Default::default()));
+    }
 }
