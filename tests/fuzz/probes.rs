@@ -11,6 +11,7 @@ use netlink_packet_core::{NetlinkDeserializable, NetlinkHeader};
 use tokio_netlink::RawMessage;
 use tokio_netlink::conn::dump::DumpReader;
 use tokio_netlink::conn::frame::{self, Frames};
+use tokio_netlink::conn::multiplexer::{Config as MxConfig, Kind, Multiplexer};
 use tokio_netlink::diag::{
     self, InetProtocol, InetSocket, NetlinkSocket, PacketSocket, UnixSocket,
 };
@@ -354,6 +355,41 @@ fn engine(bytes: &Bytes, f: &mut Vec<(&'static str, String)>) {
             }
             dbg(fr);
         }
+    });
+    probe("conn::multiplexer (receive)", f, || {
+        // A request in flight whose sequence number the message carries.
+        let mut mx = Multiplexer::new(MxConfig::default());
+        let seq = frame::Header::parse(bytes).map_or(0, |h| h.seq);
+        let mut req = vec![0u8; frame::HEADER_LEN];
+        frame::Header {
+            len: 16,
+            ty: 18,
+            flags: 5,
+            seq: 0,
+            pid: 0,
+        }
+        .write(&mut req);
+        for (id, kind) in [Kind::Ack, Kind::Get, Kind::GetAck].into_iter().enumerate() {
+            mx.submit(id as u64, req.clone(), kind, ());
+        }
+        let mut out = Vec::new();
+        mx.transmit(&mut out);
+        for s in 1..=3u32 {
+            let mut d = bytes.to_vec();
+            if d.len() >= 12 && seq == 0 {
+                frame::set_seq(&mut d, s);
+            }
+            mx.receive(&Bytes::from(d), 0);
+        }
+        keep(mx.completed().count());
+    });
+    probe("conn::multiplexer (submit, transmit)", f, || {
+        // The message as a request: the multiplexer writes its sequence
+        // number into whatever it is given.
+        let mut mx = Multiplexer::new(MxConfig::default());
+        mx.submit(1, bytes.clone(), Kind::Ack, ());
+        let mut out = Vec::new();
+        keep(mx.transmit(&mut out));
     });
     probe("conn::dump::DumpReader::step", f, || {
         let seq = frame::Header::parse(bytes).map_or(0, |h| h.seq);
