@@ -23,6 +23,17 @@ use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
 use tokio_netlink::xfrm::{self, Migrate, Policy, SadInfo, SpdInfo, State, XfrmEvent};
 
+thread_local! {
+    /// How many messages each view accepted: evidence that the mutations
+    /// reach past the length checks into the accessors.
+    pub static DECODED: std::cell::RefCell<std::collections::BTreeMap<&'static str, usize>> =
+        Default::default();
+}
+
+fn decoded(what: &'static str) {
+    DECODED.with(|d| *d.borrow_mut().entry(what).or_default() += 1);
+}
+
 /// Runs `f`; a panic becomes `Err(message at location)`.
 fn probe(name: &'static str, found: &mut Vec<(&'static str, String)>, f: impl FnOnce()) {
     if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
@@ -61,6 +72,7 @@ pub fn all(raw: &RawMessage) -> Vec<(&'static str, String)> {
 fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("Link", f, || {
         if let Ok(l) = Link::from_raw(raw.clone()) {
+            decoded("link");
             keep((l.index(), l.name(), l.link_type(), l.flags(), l.is_up()));
             keep((
                 l.operstate(),
@@ -95,6 +107,7 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("Address", f, || {
         if let Ok(a) = Address::from_raw(raw.clone()) {
+            decoded("address");
             keep((a.family(), a.prefix_len(), a.scope(), a.index(), a.flags()));
             keep((a.address(), a.peer(), a.prefix(), a.broadcast(), a.label()));
             keep((a.metric(), a.valid_lft(), a.preferred_lft()));
@@ -108,6 +121,7 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("Route", f, || {
         if let Ok(r) = Route::from_raw(raw.clone()) {
+            decoded("route");
             keep((r.family_raw(), r.family(), r.destination(), r.dst_len()));
             keep((r.source(), r.tos(), r.table(), r.protocol(), r.scope()));
             keep((r.kind(), r.flags(), r.gateway(), r.has_via(), r.oif()));
@@ -129,6 +143,7 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("Rule", f, || {
         if let Ok(r) = Rule::from_raw(raw.clone()) {
+            decoded("rule");
             keep((r.family(), r.source(), r.destination(), r.tos(), r.table()));
             keep((r.action(), r.invert(), r.flags(), r.priority(), r.goto()));
             keep((r.fwmark(), r.fwmask(), r.iif(), r.oif()));
@@ -148,6 +163,7 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("Neighbour", f, || {
         if let Ok(n) = Neighbour::from_raw(raw.clone()) {
+            decoded("neighbour");
             keep((n.family_raw(), n.is_fdb(), n.index(), n.state(), n.flags()));
             keep((n.destination(), n.lladdr(), n.mac(), n.vlan(), n.vni()));
             keep((n.port(), n.master()));
@@ -185,6 +201,7 @@ fn nl_header(raw: &RawMessage) -> NetlinkHeader {
 fn xfrm(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("xfrm::State::from_raw", f, || {
         if let Ok(s) = State::from_raw(raw) {
+            decoded("xfrm state");
             keep((s.id(), s.validate().is_ok()));
             for a in [&s.auth, &s.enc, &s.aead, &s.comp].into_iter().flatten() {
                 dbg(a.key_hex());
@@ -194,6 +211,7 @@ fn xfrm(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("xfrm::Policy::from_raw", f, || {
         if let Ok(pol) = Policy::from_raw(raw) {
+            decoded("xfrm policy");
             keep((pol.selector.to_string(), pol.selector.upspec_text()));
             keep((pol.validate().is_ok(), xfrm::PolicyId::from(&pol)));
         }
@@ -234,6 +252,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
             let Ok(s) = InetSocket::from_raw(raw.clone(), proto) else {
                 continue;
             };
+            decoded("diag inet");
             dbg((s.decode(), s.header(), s.protocol(), s.family(), s.state()));
             keep((s.state_name(), s.is_sctp_association(), s.local_addrs()));
             keep((
@@ -286,6 +305,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("diag::UnixSocket", f, || {
         if let Ok(s) = UnixSocket::from_raw(raw.clone()) {
+            decoded("diag unix");
             dbg((s.decode(), s.kind(), s.kind_name(), s.state(), s.inode()));
             keep((
                 s.cookie(),
@@ -304,6 +324,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("diag::NetlinkSocket", f, || {
         if let Ok(s) = NetlinkSocket::from_raw(raw.clone()) {
+            decoded("diag netlink");
             dbg((s.decode(), s.kind(), s.protocol(), s.state(), s.portid()));
             keep((s.dst_portid(), s.dst_group(), s.inode(), s.cookie()));
             keep((s.meminfo(), s.groups(), s.flags(), s.attributes().count()));
@@ -312,6 +333,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     });
     probe("diag::PacketSocket", f, || {
         if let Ok(s) = PacketSocket::from_raw(raw.clone()) {
+            decoded("diag packet");
             dbg((s.decode(), s.kind(), s.protocol(), s.inode(), s.cookie()));
             keep((s.info(), s.uid(), s.meminfo(), s.attributes().count()));
             dbg(&s);
