@@ -27,6 +27,9 @@ pub mod policy;
 pub mod state;
 pub mod types;
 
+#[cfg(test)]
+mod builder_tests;
+
 use netlink_packet_core::{DecodeError, NetlinkDeserializable, NetlinkHeader, NetlinkSerializable};
 
 use crate::client::Netlink;

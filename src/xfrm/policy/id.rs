@@ -77,7 +77,7 @@ impl PolicyId {
         self
     }
 
-    pub(super) fn emit(&self) -> Result<Vec<u8>> {
+    pub(crate) fn emit(&self) -> Result<Vec<u8>> {
         if let Some(c) = &self.sec_ctx {
             c.validate()?;
         }

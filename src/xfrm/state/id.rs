@@ -49,7 +49,7 @@ impl StateId {
         self
     }
 
-    pub(super) fn emit(&self) -> Vec<u8> {
+    pub(crate) fn emit(&self) -> Vec<u8> {
         let mut b = vec![0u8; SA_ID_LEN];
         let mut w = Wr(&mut b);
         w.addr(0, Some(self.dst));
@@ -105,7 +105,7 @@ impl AllocSpi {
         }
     }
 
-    pub(super) fn emit(&self) -> Result<Vec<u8>> {
+    pub(crate) fn emit(&self) -> Result<Vec<u8>> {
         if Family::of(&self.src) != Family::of(&self.dst) {
             return Err(Error::invalid("src/dst", "addresses of different families"));
         }
