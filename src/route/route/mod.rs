@@ -96,6 +96,15 @@ impl RouteHandle {
 
     /// Lists routes, filtered by the kernel where it can (table, protocol,
     /// type, output device, family) and checked here as well.
+    ///
+    /// A limit of the kernel, not of this crate: a single route whose
+    /// message is larger than a dump chunk (32 KiB; about 2,000 IPv4 or 1,100
+    /// IPv6 next hops) cannot be dumped at all. The kernel then ends the dump with
+    /// DONE and no error, so that route and every route after it in the
+    /// dump's order are missing. `ip route show` loses them the same way.
+    /// Such a route can still be read with [`get`](Self::get)
+    /// (`fibmatch`) and is reported by events; nexthop objects avoid the
+    /// size.
     pub fn list(&self) -> RouteList {
         RouteList {
             handle: self.clone(),
