@@ -209,18 +209,24 @@ struct Activity {
 pub struct Watch<T: Watched> {
     shared: Arc<Mutex<Shared<T>>>,
     activity: tw::Receiver<Activity>,
-    task: tokio::task::JoinHandle<()>,
+    task: Arc<Task>,
+}
+
+/// The watch's task, stopped when the last of the [`Watch`] and its
+/// [`Changes`] goes: `nl.watch().await?.changes()` drops the `Watch` at
+/// the `;`, and its changes must keep coming all the same.
+#[derive(Debug)]
+struct Task(tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl<T: Watched> Debug for Watch<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watch").field("len", &self.len()).finish()
-    }
-}
-
-impl<T: Watched> Drop for Watch<T> {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -276,11 +282,18 @@ impl<T: Watched> Watch<T> {
         self.lock().error.clone()
     }
 
-    /// The changes from now on (a second call takes them over).
+    /// The changes from now on (a second call takes them over). The
+    /// stream keeps the watch's task running even once this `Watch` is
+    /// dropped, and ends when the watch stops on an error
+    /// ([`Changes::error`] says which).
     pub fn changes(&mut self) -> Changes<T> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().changes = Some(tx);
-        Changes { rx }
+        Changes {
+            rx,
+            shared: self.shared.clone(),
+            _task: self.task.clone(),
+        }
     }
 
     /// Waits until nothing happened for `idle` and no resync is running.
@@ -302,12 +315,36 @@ impl<T: Watched> Watch<T> {
 }
 
 /// The stream of a watch's changes; see [`Watch::changes`].
-#[derive(Debug)]
-pub struct Changes<T> {
+pub struct Changes<T: Watched> {
     rx: mpsc::UnboundedReceiver<Change<T>>,
+    shared: Arc<Mutex<Shared<T>>>,
+    _task: Arc<Task>,
 }
 
-impl<T> Stream for Changes<T> {
+impl<T: Watched> Debug for Changes<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes").finish_non_exhaustive()
+    }
+}
+
+impl<T: Watched> Changes<T> {
+    /// The error that stopped the watch (and ended this stream), if one did.
+    pub fn error(&self) -> Option<String> {
+        self.shared.lock().expect("watch lock").error.clone()
+    }
+
+    /// One object of the watch's cache by key, as the cache holds it now.
+    pub fn get(&self, key: &T::Key) -> Option<T> {
+        self.shared
+            .lock()
+            .expect("watch lock")
+            .cache
+            .get(key)
+            .cloned()
+    }
+}
+
+impl<T: Watched> Stream for Changes<T> {
     type Item = Change<T>;
 
     fn poll_next(
@@ -339,7 +376,12 @@ impl Netlink {
             generation: 0,
             resyncing: true,
         });
-        let task = rt.spawn(run::<T>(self.clone(), events, shared.clone(), act_tx));
+        let task = Arc::new(Task(rt.spawn(run::<T>(
+            self.clone(),
+            events,
+            shared.clone(),
+            act_tx,
+        ))));
         // The initial load is the first resync.
         loop {
             if activity.changed().await.is_err() {
@@ -499,7 +541,10 @@ async fn run<T: Watched>(
         tokio::select! {
             biased;
             ev = events.next() => {
-                let Some(ev) = ev else { break };
+                let Some(ev) = ev else {
+                    r.lock().error = Some("the event subscription ended".into());
+                    break;
+                };
                 match ev {
                     Event::Lost => {
                         r.lock().losses += 1;
@@ -544,6 +589,8 @@ async fn run<T: Watched>(
             resyncing: r.dump.is_some(),
         });
     }
+    // Ends the change stream: a stopped watch must not look like a quiet one.
+    r.lock().changes = None;
 }
 
 /// What changed in `scope` between the old objects and the cache.

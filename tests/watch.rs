@@ -763,3 +763,26 @@ async fn neighbour_watch_holds_no_fdb_or_proxy_entries() {
             .any(|n| n.destination() == Some("192.0.2.7".parse().unwrap()))
     );
 }
+
+/// Issue #17 item 2: the one-liner drops the `Watch` at the `;`; its change
+/// stream must keep the watch running and yield the changes all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_of_a_dropped_watch_keep_coming() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut changes = nl.watch::<Link>().await.unwrap().changes();
+    nl.link().add("v0", Veth::peer("v1")).await.unwrap();
+    let mut added = HashSet::new();
+    while added.len() < 2 {
+        if let Change::Added(l) = next_change(&mut changes).await {
+            added.insert(l.name().to_owned());
+        }
+    }
+    assert_eq!(added, HashSet::from(["v0".to_string(), "v1".to_string()]));
+    let v0 = nl.link().get("v0").await.unwrap().index();
+    assert_eq!(
+        changes.get(&v0).map(|l| l.name().to_owned()).as_deref(),
+        Some("v0")
+    );
+    assert_eq!(changes.error(), None);
+}
