@@ -320,6 +320,86 @@ pub fn del_sync(name: &str) -> Result<()> {
     })
 }
 
+/// A named namespace that is deleted when the guard goes, also when the
+/// code holding it panics: for tests and for plugins that build a
+/// namespace and must not leave it behind on failure.
+///
+/// ```no_run
+/// # async fn f() -> tokio_netlink::Result<()> {
+/// let ns = tokio_netlink::netns::Scoped::add("blue").await?;
+/// let nl = ns.client()?;
+/// nl.link().set("lo").up().await?;
+/// // `ns` deleted here (or by `ns.del().await?` to see an error).
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Scoped {
+    name: Option<String>,
+}
+
+impl Scoped {
+    /// Creates the namespace `name` under `/run/netns` ([`add`]); an
+    /// `is_exists()` error if the name is taken (the guard never deletes a
+    /// namespace it did not create).
+    pub async fn add(name: &str) -> Result<Scoped> {
+        add(name).await?;
+        Ok(Scoped {
+            name: Some(name.to_owned()),
+        })
+    }
+
+    /// Creates a namespace with a name of its own, `PREFIX-PID-N`, unique
+    /// in this process.
+    pub async fn unique(prefix: &str) -> Result<Scoped> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let name = format!(
+                "{prefix}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            );
+            match Scoped::add(&name).await {
+                // Left over by an earlier process with the same pid.
+                Err(e) if e.is_exists() => continue,
+                r => return r,
+            }
+        }
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().expect("present until dropped")
+    }
+
+    /// The namespace's file, `/run/netns/NAME`.
+    pub fn path(&self) -> PathBuf {
+        Path::new(NETNS_RUN_DIR).join(self.name())
+    }
+
+    /// A client working in the namespace.
+    pub fn client(&self) -> Result<crate::Netlink> {
+        crate::Netlink::in_netns(self.name())
+    }
+
+    /// Deletes the namespace now, reporting a failure that `Drop` could
+    /// only log.
+    pub async fn del(mut self) -> Result<()> {
+        let name = self.name.take().expect("present until dropped");
+        del(&name).await
+    }
+}
+
+impl Drop for Scoped {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take()
+            && let Err(e) = del_sync(&name)
+        {
+            tracing::warn!(netns = %name, error = %e, "cannot delete scoped namespace");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

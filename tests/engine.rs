@@ -489,6 +489,8 @@ async fn namespaces_by_name_path_fd_and_pid() {
     let path = format!("/run/netns/{}", ns.name);
     assert!(has_marker(Netlink::in_netns(ns.name.as_str()).unwrap()).await);
     assert!(has_marker(Netlink::in_netns(std::path::PathBuf::from(&path)).unwrap()).await);
+    // As CNI passes it (CNI_NETNS): a string with '/' is a path.
+    assert!(has_marker(Netlink::in_netns(path.as_str()).unwrap()).await);
     let fd = std::os::fd::OwnedFd::from(std::fs::File::open(&path).unwrap());
     assert!(has_marker(Netlink::in_netns(fd).unwrap()).await);
     let mut child = std::process::Command::new("ip")
@@ -539,6 +541,39 @@ async fn netns_add_and_del() {
     assert!(!std::path::Path::new("/run/netns").join(&name).exists());
     let gone = Netlink::in_netns(name.as_str()).unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
+}
+
+/// Issue #17 item 3: a scoped namespace is deleted when its guard goes,
+/// also when the code holding it panics, and never one it did not create.
+#[tokio::test]
+async fn scoped_namespaces_go_with_their_guard_even_on_panic() {
+    use tokio_netlink::netns::Scoped;
+    let ns = Scoped::unique("tnl-scoped").await.unwrap();
+    let path = ns.path();
+    assert!(path.exists());
+    let lo = ns.client().unwrap().link().get("lo").await.unwrap();
+    assert_eq!(lo.index(), 1);
+    let taken = Scoped::add(ns.name()).await.unwrap_err();
+    assert!(taken.is_exists(), "{taken}");
+    // The failed add did not take the namespace over: it is still there.
+    assert!(path.exists());
+    drop(ns);
+    assert!(!path.exists(), "deleted on drop");
+
+    let ns = Scoped::unique("tnl-scoped").await.unwrap();
+    let path = ns.path();
+    let held = std::thread::spawn(move || {
+        let _ns = ns;
+        panic!("a plugin fails half-way");
+    })
+    .join();
+    assert!(held.is_err());
+    assert!(!path.exists(), "deleted while unwinding");
+
+    let ns = Scoped::unique("tnl-scoped").await.unwrap();
+    let path = ns.path();
+    ns.del().await.unwrap();
+    assert!(!path.exists(), "deleted by del()");
 }
 
 #[test]
