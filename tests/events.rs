@@ -308,3 +308,120 @@ async fn bridge_port_and_nexthop_events_carry_their_family() {
     })
     .await;
 }
+
+/// Issue #17 item 6: links and routes say whether they are new, replaced
+/// or changed, as the kernel announces it; addresses do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_link_and_route_events_tell_created_from_changed() {
+    use tokio_netlink::route::events::ChangeKind;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut events = nl.events(&[
+        Group::Link,
+        Group::Ipv4Route,
+        Group::Ipv6Route,
+        Group::Ipv4Address,
+    ]);
+    events.ready().await.unwrap();
+    // The next event for which `f` picks a value, with its change kind.
+    async fn next<T>(
+        events: &mut Events,
+        what: &str,
+        mut f: impl FnMut(&Event) -> Option<T>,
+    ) -> (T, ChangeKind) {
+        let mut kind = ChangeKind::Unknown;
+        let v = expect(events, what, |e| {
+            let v = f(e)?;
+            kind = e.change_kind();
+            Some(v)
+        })
+        .await;
+        (v, kind)
+    }
+    let link = |name: &'static str| {
+        move |e: &Event| match e {
+            Event::NewLink(l) if l.name() == name => Some(()),
+            _ => None,
+        }
+    };
+    nl.link().add("v0", Veth::peer("v1")).await.unwrap();
+    assert_eq!(
+        next(&mut events, "v0 added", link("v0")).await.1,
+        ChangeKind::Created
+    );
+    nl.link().set("v0").mtu(1400).await.unwrap();
+    assert_eq!(
+        next(&mut events, "v0 mtu", link("v0")).await.1,
+        ChangeKind::Changed
+    );
+    nl.link().set("v0").up().await.unwrap();
+    assert_eq!(
+        next(&mut events, "v0 up", link("v0")).await.1,
+        ChangeKind::Changed
+    );
+    ns.ip(&["addr", "add", "10.1.0.1/24", "dev", "v0"]);
+    let addr = next(&mut events, "address", |e| {
+        matches!(e, Event::NewAddress(_)).then_some(())
+    })
+    .await;
+    assert_eq!(addr.1, ChangeKind::Unknown);
+
+    let route = |dst: &'static str| {
+        move |e: &Event| match e {
+            Event::NewRoute(r)
+                if r.destination().map(|d| d.to_string()).as_deref() == Some(dst) =>
+            {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+    for (cmd, dst, want) in [
+        ("add 10.2.0.0/24 dev v0", "10.2.0.0/24", ChangeKind::Created),
+        (
+            "replace 10.2.0.0/24 dev v0 mtu 1300",
+            "10.2.0.0/24",
+            ChangeKind::Replaced,
+        ),
+        (
+            "replace 10.4.0.0/24 dev v0",
+            "10.4.0.0/24",
+            ChangeKind::Created,
+        ),
+        (
+            "-6 add 2001:db8::/64 dev v0",
+            "2001:db8::/64",
+            ChangeKind::Created,
+        ),
+        (
+            "-6 replace 2001:db8::/64 dev v0 mtu 1300",
+            "2001:db8::/64",
+            ChangeKind::Replaced,
+        ),
+        (
+            "-6 append 2001:db8::/64 via fe80::1 dev v0",
+            "2001:db8::/64",
+            ChangeKind::Appended,
+        ),
+    ] {
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        if args[0] == "-6" {
+            args.insert(1, "route");
+        } else {
+            args.insert(0, "route");
+        }
+        ns.ip(&args);
+        assert_eq!(
+            next(&mut events, cmd, route(dst)).await.1,
+            want,
+            "ip route {cmd}"
+        );
+    }
+    ns.ip(&["link", "del", "v0"]);
+    let gone = next(&mut events, "v0 deleted", |e| match e {
+        Event::DelLink(l) if l.name() == "v0" => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(gone.1, ChangeKind::Removed);
+}

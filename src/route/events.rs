@@ -97,7 +97,7 @@ impl Group {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
-    /// A link appeared or changed.
+    /// A link appeared or changed ([`Event::change_kind`] says which).
     NewLink(Link),
     /// A link went away.
     DelLink(Link),
@@ -105,7 +105,8 @@ pub enum Event {
     NewAddress(Address),
     /// An address was removed.
     DelAddress(Address),
-    /// A route was added or replaced.
+    /// A route was added, replaced or given another next hop
+    /// ([`Event::change_kind`] says which).
     NewRoute(Route),
     /// A route was removed.
     DelRoute(Route),
@@ -168,6 +169,65 @@ impl Event {
             .copied()
     }
 
+    /// Whether the object is new, replaced or changed, where the kernel
+    /// says so: for links (`ifi_change` is all ones when a link registers)
+    /// and routes (NLM_F_CREATE|NLM_F_EXCL, NLM_F_REPLACE, NLM_F_APPEND on
+    /// the notification). Addresses, rules and neighbours are announced
+    /// alike whether new or changed ([`ChangeKind::Unknown`]): a
+    /// [`watch`](crate::watch) keeps the previous state and tells them
+    /// apart.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) {
+    /// use futures::StreamExt;
+    /// use tokio_netlink::route::events::{ChangeKind, Event, Group};
+    /// let mut events = nl.events(&[Group::Link]);
+    /// while let Some(ev) = events.next().await {
+    ///     if let (Event::NewLink(l), ChangeKind::Created) = (&ev, ev.change_kind()) {
+    ///         println!("new link {}", l.name());
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn change_kind(&self) -> ChangeKind {
+        const F_REPLACE: u16 = 0x100;
+        const F_EXCL: u16 = 0x200;
+        const F_CREATE: u16 = 0x400;
+        const F_APPEND: u16 = 0x800;
+        match self {
+            Event::DelLink(_)
+            | Event::DelAddress(_)
+            | Event::DelRoute(_)
+            | Event::DelRule(_)
+            | Event::DelNeighbour(_)
+            | Event::DelNsid(_) => ChangeKind::Removed,
+            Event::NewLink(l) => {
+                // ifinfomsg.ifi_change, after family, pad, type, index, flags.
+                let at = crate::conn::frame::HEADER_LEN + 12;
+                match l.raw().bytes.get(at..at + 4) {
+                    Some(b) if b == [0xff; 4] => ChangeKind::Created,
+                    Some(_) => ChangeKind::Changed,
+                    None => ChangeKind::Unknown,
+                }
+            }
+            Event::NewRoute(r) => {
+                let f = r.raw().header.flags;
+                if f & F_REPLACE != 0 {
+                    ChangeKind::Replaced
+                } else if f & F_APPEND != 0 {
+                    // IPv6 announces a next hop added to a multipath route.
+                    ChangeKind::Appended
+                } else if f & (F_CREATE | F_EXCL) == F_CREATE | F_EXCL {
+                    ChangeKind::Created
+                } else {
+                    ChangeKind::Unknown
+                }
+            }
+            Event::NewNsid(_) => ChangeKind::Created,
+            _ => ChangeKind::Unknown,
+        }
+    }
+
     /// The raw message, for events that carry one.
     pub fn raw(&self) -> Option<&RawMessage> {
         Some(match self {
@@ -180,6 +240,26 @@ impl Event {
             Event::Lost | Event::Undecodable(_) => return None,
         })
     }
+}
+
+/// What a notification says happened to its object; see
+/// [`Event::change_kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// The object is new: a link registered, a route created.
+    Created,
+    /// A route replaced another (`ip route replace` of an existing route).
+    Replaced,
+    /// An IPv6 route got another next hop (`ip -6 route append`); the
+    /// message carries the added hop, not the whole route.
+    Appended,
+    /// An existing link changed (flags, mtu, name, master, …).
+    Changed,
+    /// The object went away.
+    Removed,
+    /// The kernel does not say whether the object is new or changed.
+    Unknown,
 }
 
 /// A stream of typed events; see [`Netlink::events`]. Dropping it closes
