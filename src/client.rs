@@ -1,7 +1,6 @@
 //! `Netlink`: one client per network namespace, opening one connection per
 //! protocol lazily.
 
-use std::any::TypeId;
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
@@ -160,7 +159,7 @@ impl Builder {
 struct Inner {
     netns: Option<Arc<OwnedFd>>,
     config: Config,
-    conns: Mutex<HashMap<TypeId, Arc<ConnHandle>>>,
+    conns: Mutex<HashMap<isize, Arc<ConnHandle>>>,
 }
 
 /// The client: cheap to clone, `Send + Sync`, one per network namespace.
@@ -220,7 +219,9 @@ impl Netlink {
             .conns
             .lock()
             .expect("conns lock")
-            .entry(TypeId::of::<P>())
+            // By protocol number: families with codecs of their own on one
+            // protocol (NETLINK_ROUTE's TC) share its connection.
+            .entry(P::PROTOCOL)
             .or_insert_with(|| {
                 Arc::new(ConnHandle::new(
                     P::PROTOCOL,

@@ -11,6 +11,7 @@ pub mod link;
 pub mod neighbour;
 pub mod route;
 pub mod rule;
+pub mod tc;
 
 use netlink_packet_route::RouteNetlinkMessage;
 
