@@ -34,13 +34,15 @@ pub mod diag;
 pub mod error;
 pub mod netns;
 pub mod route;
+pub mod types;
 pub mod watch;
 pub mod xfrm;
 
 pub use client::{Builder, Config, Netlink};
 pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};
-pub use error::{Error, KernelError, RequestKind, Result};
+pub use error::{Context, Error, KernelError, RequestKind, Result};
 pub use netns::NetnsTarget;
+pub use types::{IntoAddr, IntoPrefix};
 
 /// Re-export of netlink-packet-route, whose messages the route family uses.
 pub use netlink_packet_route;
