@@ -186,8 +186,18 @@ impl RouteList {
         match self.family {
             Some(f) => self.dump(f).left_stream(),
             None => {
-                let v6 = self.clone().dump(Family::V6);
-                self.dump(Family::V4).chain(v6).right_stream()
+                // A family without the table answers ENOENT ("FIB table
+                // does not exist"): for that family, no routes.
+                let table = self.table.unwrap_or(254);
+                let absent = move |r: &Result<Route>| {
+                    let gone = matches!(r, Err(e) if table != 0 && e.errno() == Some(libc::ENOENT));
+                    futures::future::ready(!gone)
+                };
+                let v6 = self.clone().dump(Family::V6).filter(absent);
+                self.dump(Family::V4)
+                    .filter(absent)
+                    .chain(v6)
+                    .right_stream()
             }
         }
     }
