@@ -444,11 +444,26 @@ async fn kernel_side_filters_match_ip() {
     assert_eq!(names(nl.route().list().dev("w0").await.unwrap()), both);
     assert!(both.contains(&"fe80::/64".to_owned()), "{both:?}");
     assert_eq!(
-        names(nl.route().list().dev("w0").family(Family::V4).await.unwrap()),
+        names(
+            nl.route()
+                .list()
+                .dev("w0")
+                .family(Family::V4)
+                .await
+                .unwrap()
+        ),
         jnames(&["route", "show", "dev", "w0"])
     );
     assert_eq!(
-        names(nl.route().list().dev("w0").family(Family::V4).await.unwrap()).len(),
+        names(
+            nl.route()
+                .list()
+                .dev("w0")
+                .family(Family::V4)
+                .await
+                .unwrap()
+        )
+        .len(),
         3
     );
 }

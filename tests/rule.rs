@@ -192,7 +192,10 @@ async fn ipv6_rules() {
             .all(|r| r.priority() != 1000)
     );
     let all = nl.rule().list().await.unwrap();
-    assert!(all.iter().any(|r| r.priority() == 1000 && r.family() == Family::V6));
+    assert!(
+        all.iter()
+            .any(|r| r.priority() == 1000 && r.family() == Family::V6)
+    );
     assert!(all.iter().any(|r| r.family() == Family::V4));
 }
 
