@@ -130,58 +130,39 @@ async fn addresses_as_text_and_every_prefix_type() {
         (&"192.0.2.9".into(), &"192.0.2.1".into())
     );
 
-    let prefixes: [(
-        Box<dyn Fn() -> tokio_netlink::route::route::RouteAdd>,
-        &str,
-        bool,
-    ); 6] = [
+    let r = nl.route();
+    let v4 = |a, b| Ipv4Addr::new(10, a, b, 0);
+    let prefixes = vec![
+        (r.add((v4(1, 0), 16)), "10.1.0.0/16", false),
         (
-            Box::new(|| nl.route().add((Ipv4Addr::new(10, 1, 0, 0), 16))),
-            "10.1.0.0/16",
-            false,
-        ),
-        (
-            Box::new(|| {
-                nl.route()
-                    .add((Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0), 48))
-            }),
+            r.add((Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0), 48)),
             "2001:db8:1::/48",
             true,
         ),
         (
-            Box::new(|| {
-                nl.route()
-                    .add(Ipv4Network::new(Ipv4Addr::new(10, 2, 0, 0), 16).unwrap())
-            }),
+            r.add(Ipv4Network::new(v4(2, 0), 16).unwrap()),
             "10.2.0.0/16",
             false,
         ),
         (
-            Box::new(|| {
-                nl.route()
-                    .add(Ipv6Network::new("2001:db8:2::".parse().unwrap(), 48).unwrap())
-            }),
+            r.add(Ipv6Network::new("2001:db8:2::".parse().unwrap(), 48).unwrap()),
             "2001:db8:2::/48",
             true,
         ),
         (
-            Box::new(|| {
-                nl.route().add(IpNetwork::V4(
-                    Ipv4Network::new(Ipv4Addr::new(10, 3, 0, 0), 16).unwrap(),
-                ))
-            }),
+            r.add(IpNetwork::V4(Ipv4Network::new(v4(3, 0), 16).unwrap())),
             "10.3.0.0/16",
             false,
         ),
         (
-            Box::new(|| nl.route().add(IpAddr::V4(Ipv4Addr::new(10, 4, 0, 1)))),
+            r.add(IpAddr::V4(Ipv4Addr::new(10, 4, 0, 1))),
             "10.4.0.1",
             false,
         ),
     ];
-    for (add, want, v6) in &prefixes {
-        add().kind(RouteType::BlackHole).await.unwrap();
-        let fam = if *v6 { "-6" } else { "-4" };
+    for (add, want, v6) in prefixes {
+        add.kind(RouteType::BlackHole).await.unwrap();
+        let fam = if v6 { "-6" } else { "-4" };
         let j = ns.ip_json(&[fam, "route", "show", "type", "blackhole"]);
         let dsts: Vec<_> = j
             .as_array()
