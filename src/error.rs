@@ -433,4 +433,70 @@ mod tests {
             "netlink connection closed: boom"
         );
     }
+
+    fn kernel(errno: i32, message: Option<&str>) -> Error {
+        Error::Kernel(KernelError {
+            errno,
+            message: message.map(str::to_owned),
+            offset: None,
+            request: RequestKind {
+                message_type: 25,
+                name: Some("RTM_DELROUTE"),
+            },
+        })
+    }
+
+    #[test]
+    fn context_reads_like_ip() {
+        let del = Context::new("route del", "10.99.0.0/16").missing("route");
+        let e = del.wrap(kernel(libc::ESRCH, None));
+        assert_eq!(e.to_string(), "route del 10.99.0.0/16: no such route");
+        assert_eq!(e.errno(), Some(libc::ESRCH));
+        assert!(e.is_not_found());
+        assert_eq!(e.operation(), Some("route del"));
+        assert_eq!(e.object(), Some("10.99.0.0/16"));
+        assert!(matches!(e.cause(), Error::Kernel(_)));
+        assert_eq!(e.kernel().map(|k| k.errno), Some(libc::ESRCH));
+
+        let add = Context::new("route add", "10.9.0.0/16 table 100");
+        let e = add.wrap(kernel(libc::EEXIST, Some("exists")));
+        assert_eq!(
+            e.to_string(),
+            "route add 10.9.0.0/16 table 100: File exists: exists"
+        );
+        assert_eq!(e.kernel_message(), Some("exists"));
+        // Without `missing`, ESRCH keeps strerror's words.
+        let e = add.wrap(kernel(libc::ESRCH, None));
+        assert_eq!(
+            e.to_string(),
+            "route add 10.9.0.0/16 table 100: No such process"
+        );
+        // The innermost context wins; input errors are not wrapped.
+        let e = add.wrap(del.wrap(kernel(libc::ESRCH, None)));
+        assert_eq!(e.operation(), Some("route del"));
+        let e = add.wrap(Error::invalid("via", "bad"));
+        assert!(e.context().is_none());
+        assert_eq!(
+            Context::new("xfrm policy flush", "").to_string(),
+            "xfrm policy flush"
+        );
+    }
+
+    #[test]
+    fn missing_links_name_the_setter() {
+        let Error::Kernel(k) = kernel(libc::ENODEV, None) else {
+            unreachable!()
+        };
+        let e = Error::Kernel(k.clone()).for_link(&LinkId::Name("cnio".into()), Some("master"));
+        assert_eq!(e.to_string(), "no such link \"cnio\" (master)");
+        assert_eq!(e.errno(), Some(libc::ENODEV));
+        assert_eq!(e.missing_link().map(|(_, f)| f), Some(Some("master")));
+        let e = Context::new("link set", "v0").wrap(e);
+        assert_eq!(e.to_string(), "link set v0: no such link \"cnio\" (master)");
+        let e = Error::Kernel(k).for_link(&LinkId::Index(7), None);
+        assert_eq!(e.to_string(), "no such link index 7");
+        // Only ENODEV means a missing link.
+        let e = kernel(libc::EPERM, None).for_link(&LinkId::Index(7), None);
+        assert!(matches!(e, Error::Kernel(_)));
+    }
 }

@@ -138,7 +138,9 @@ impl Netlink {
 }
 
 impl AddressHandle {
-    /// Lists addresses; filter by link and family (applied by the kernel).
+    /// Lists addresses, IPv4 and IPv6 (one AF_UNSPEC dump) unless
+    /// [`AddressList::family`] picks one; filter by link and family
+    /// (applied by the kernel).
     pub fn list(&self) -> AddressList {
         AddressList {
             handle: self.clone(),
@@ -207,7 +209,7 @@ impl AddressList {
         self
     }
 
-    /// Only this family.
+    /// Only this family (default: both).
     #[inline]
     pub fn family(mut self, family: Family) -> Self {
         self.family = Some(family);

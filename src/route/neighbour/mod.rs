@@ -92,7 +92,7 @@ impl Netlink {
     /// # async fn f() -> tokio_netlink::Result<()> {
     /// let nl = tokio_netlink::Netlink::new();
     /// nl.neighbour()
-    ///     .add("eth0", "192.0.2.7".parse().unwrap())
+    ///     .add("eth0", "192.0.2.7")
     ///     .lladdr("02:00:00:00:00:07".parse()?)
     ///     .await?;
     /// for n in nl.neighbour().list().dev("eth0").await? {
@@ -168,7 +168,7 @@ pub struct NeighbourList {
 }
 
 impl NeighbourList {
-    /// Only IPv4 or IPv6 entries.
+    /// Only IPv4 or IPv6 entries (default: both).
     #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);

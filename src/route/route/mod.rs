@@ -53,13 +53,13 @@ impl Netlink {
     /// let nl = tokio_netlink::Netlink::new();
     /// nl.route()
     ///     .add("198.51.100.0/24")
-    ///     .via("192.0.2.1".parse().unwrap())
+    ///     .via("192.0.2.1")
     ///     .table(100)
     ///     .await?;
     /// for r in nl.route().list().table(100).await? {
     ///     println!("{:?} via {:?}", r.destination(), r.gateway());
     /// }
-    /// let r = nl.route().get("198.51.100.7".parse().unwrap()).await;
+    /// let r = nl.route().get("198.51.100.7").await;
     /// # drop(r); Ok(()) }
     /// ```
     #[inline]
