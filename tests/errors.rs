@@ -98,6 +98,33 @@ async fn a_setters_missing_device_names_the_setter() {
         "link add v0.5: no such link \"nosuch\" (link)"
     );
     assert!(nl.link().get("v0.5").await.unwrap_err().is_not_found());
+
+    // Lookups for listings and `route get` say so too.
+    let e = nl.route().list().dev("zz9").await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "route show dev zz9: no such link \"zz9\" (dev)"
+    );
+    let e = nl.link().list().master("cnio").await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "link show master cnio: no such link \"cnio\" (master)"
+    );
+    let e = nl.route().get("192.0.2.9").oif("zz9").await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "route get 192.0.2.9: no such link \"zz9\" (oif)"
+    );
+    let e = nl
+        .neighbour()
+        .add("zz9", "192.0.2.9")
+        .lladdr("02:00:00:00:00:09".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "neighbour add 192.0.2.9 dev zz9: no such link \"zz9\""
+    );
 }
 
 #[tokio::test]

@@ -224,7 +224,13 @@ impl AddressList {
                 m.header.family = f.raw();
             }
             if let Some(l) = &self.link {
-                m.header.index = self.handle.links.lookup(l, Some("link")).await?;
+                let ctx = Context::new("address show", format!("dev {l}"));
+                m.header.index = self
+                    .handle
+                    .links
+                    .lookup(l, Some("link"))
+                    .await
+                    .within(&ctx)?;
             }
             let dump = self
                 .handle

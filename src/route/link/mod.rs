@@ -316,7 +316,8 @@ impl LinkList {
             let mut m = LinkMessage::default();
             if let Some(id) = &master {
                 let links = LinkHandle { rtnl: rtnl.clone() };
-                let idx = links.lookup(id, Some("master")).await?;
+                let ctx = Context::new("link show", format!("master {id}"));
+                let idx = links.lookup(id, Some("master")).await.within(&ctx)?;
                 m.attributes.push(LinkAttribute::Controller(idx));
             }
             if let Some(k) = &kind {

@@ -151,12 +151,10 @@ impl LinkSet {
 
     async fn run(self) -> Result<()> {
         let ctx = Context::new("link set", self.id.to_string());
-        let id = self.id.clone();
-        // The link's own request answers ENODEV when it vanished meanwhile.
-        self.apply()
-            .await
-            .map_err(|e| e.for_link(&id, None))
-            .within(&ctx)
+        // A missing link (or master) named by name is found missing by
+        // its lookup, which names it; a later ENODEV may be a master given
+        // by index, so it keeps the kernel's words.
+        self.apply().await.within(&ctx)
     }
 
     async fn apply(mut self) -> Result<()> {

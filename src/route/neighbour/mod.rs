@@ -21,7 +21,7 @@ use crate::client::Netlink;
 use crate::conn::mapped::MappedDump;
 use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
-use crate::error::{Error, RequestKind, Result};
+use crate::error::{Context, Error, RequestKind, Result, ResultExt};
 use crate::route::Route as Rtnl;
 use crate::route::address::Family;
 use crate::route::attrs::{self, Indexed};
@@ -210,7 +210,13 @@ impl NeighbourList {
             }
             let oif = match &self.dev {
                 Some(d) => {
-                    let i = self.handle.links.lookup(d, Some("dev")).await?;
+                    let ctx = Context::new("neighbour show", format!("dev {d}"));
+                    let i = self
+                        .handle
+                        .links
+                        .lookup(d, Some("dev"))
+                        .await
+                        .within(&ctx)?;
                     m.attributes.push(NeighbourAttribute::IfIndex(i));
                     Some(i)
                 }

@@ -219,7 +219,13 @@ impl RouteList {
             }
             let oif = match &self.dev {
                 Some(d) => {
-                    let i = self.handle.links.lookup(d, Some("dev")).await?;
+                    let ctx = Context::new("route show", format!("dev {d}"));
+                    let i = self
+                        .handle
+                        .links
+                        .lookup(d, Some("dev"))
+                        .await
+                        .within(&ctx)?;
                     m.attributes.push(RouteAttribute::Oif(i));
                     Some(i)
                 }
