@@ -7,7 +7,7 @@ use common::TestNs;
 use netlink_packet_route::route::RouteType;
 use tokio_netlink::route::link::LinkId;
 use tokio_netlink::route::link::kinds::{Bridge, Veth, Vlan};
-use tokio_netlink::xfrm::{Dir, PolicyId, Selector};
+use tokio_netlink::xfrm::{Dir, IpsecProto, PolicyId, Selector, StateId};
 use tokio_netlink::{Error, Netlink};
 
 /// A namespace with up veths v0/v1, 192.0.2.1/24 on v0.
@@ -205,6 +205,23 @@ async fn deletes_of_missing_objects_say_no_such() {
         "xfrm policy delete src 10.0.0.0/8 dst 10.1.0.0/16 dir out: no such policy"
     );
     assert!(e.is_not_found());
+    let sel = Selector::new("10.0.0.0/8", "10.1.0.0/16").unwrap();
+    let e = nl
+        .xfrm()
+        .get_policy(&PolicyId::by_selector(sel, Dir::In))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "xfrm policy get src 10.0.0.0/8 dst 10.1.0.0/16 dir in: no such policy"
+    );
+    let id = StateId::new("192.0.2.2".parse().unwrap(), IpsecProto::Esp, 0x1234);
+    let e = nl.xfrm().del_state(&id).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "xfrm state delete dst 192.0.2.2 proto esp spi 0x1234: no such state"
+    );
+    assert!(e.is_not_found(), "{e:?}");
 }
 
 #[tokio::test]
