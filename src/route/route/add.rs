@@ -18,7 +18,9 @@ use crate::conn::attrs::{NLA_VALUE_MAX, check_fits, check_string};
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::address::Family;
 use crate::route::link::LinkId;
-use crate::types::{IntoAddr, Taken, take};
+use crate::types::IntoAddr;
+
+use super::nexthop::NexthopSpec;
 
 /// What the builder does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,61 +48,6 @@ impl Op {
             Op::Append => 0x400 | 0x800,
             Op::Del => 0,
         }
-    }
-}
-
-/// One next hop of a multipath route (`nexthop via GW dev D weight W`).
-#[derive(Debug, Clone)]
-pub struct NexthopSpec {
-    /// The gateway, or why its text was refused (reported when the route's
-    /// builder runs: Error is not Clone, this is).
-    gateway: Option<Taken>,
-    dev: Option<LinkId>,
-    weight: u16,
-    onlink: bool,
-}
-
-impl NexthopSpec {
-    /// `nexthop via GW` (an address or its text; bad text fails the
-    /// route's request with `InvalidInput { field: "nexthop via", .. }`).
-    pub fn via(gateway: impl IntoAddr) -> Self {
-        NexthopSpec {
-            gateway: Some(take(gateway, "nexthop via")),
-            dev: None,
-            weight: 1,
-            onlink: false,
-        }
-    }
-
-    /// `nexthop dev D` (no gateway).
-    pub fn dev_only(dev: impl Into<LinkId>) -> Self {
-        NexthopSpec {
-            gateway: None,
-            dev: Some(dev.into()),
-            weight: 1,
-            onlink: false,
-        }
-    }
-
-    /// `dev D`.
-    #[inline]
-    pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
-        self.dev = Some(dev.into());
-        self
-    }
-
-    /// `weight W`, 1 to 256.
-    #[inline]
-    pub fn weight(mut self, w: u16) -> Self {
-        self.weight = w;
-        self
-    }
-
-    /// `onlink`.
-    #[inline]
-    pub fn onlink(mut self) -> Self {
-        self.onlink = true;
-        self
     }
 }
 

@@ -4,6 +4,7 @@
 mod add;
 mod del;
 pub mod names;
+mod nexthop;
 mod view;
 
 use std::future::{Future, IntoFuture};
@@ -16,8 +17,9 @@ use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
 };
 
-pub use add::{NexthopSpec, RouteAdd};
+pub use add::RouteAdd;
 pub use del::RouteDel;
+pub use nexthop::NexthopSpec;
 pub use view::{Nexthop, RTNH_F_ONLINK, Route};
 
 use add::Op;
