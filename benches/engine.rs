@@ -261,11 +261,18 @@ async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, mode: Mode) -> D
                     return futures::stream::iter(range)
                         .map(move |i| {
                             let dst = IpAddr::V4(nth_addr(i));
-                            let op = match add {
-                                true => routes.add((dst, 32)),
-                                false => routes.del((dst, 32)),
-                            };
-                            op.kind(RouteType::BlackHole).table(table).into_future()
+                            match add {
+                                true => routes
+                                    .add((dst, 32))
+                                    .kind(RouteType::BlackHole)
+                                    .table(table)
+                                    .into_future(),
+                                false => routes
+                                    .del((dst, 32))
+                                    .kind(RouteType::BlackHole)
+                                    .table(table)
+                                    .into_future(),
+                            }
                         })
                         .buffer_unordered(ACK_IN_FLIGHT)
                         .try_for_each(|()| async { Ok(()) })
@@ -278,11 +285,20 @@ async fn ours_ack(nl: Netlink, table: u32, n: usize, add: bool, mode: Mode) -> D
                         let mut batch = nl.batch();
                         for i in start..end {
                             let dst = IpAddr::V4(nth_addr(i));
-                            let op = match add {
-                                true => routes.add((dst, 32)),
-                                false => routes.del((dst, 32)),
+                            match add {
+                                true => batch.push(
+                                    routes
+                                        .add((dst, 32))
+                                        .kind(RouteType::BlackHole)
+                                        .table(table),
+                                ),
+                                false => batch.push(
+                                    routes
+                                        .del((dst, 32))
+                                        .kind(RouteType::BlackHole)
+                                        .table(table),
+                                ),
                             };
-                            batch.push(op.kind(RouteType::BlackHole).table(table));
                         }
                         for r in batch.send().await? {
                             r?;

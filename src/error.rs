@@ -1,7 +1,13 @@
 //! The crate's one error type.
+//!
+//! Errors of a request a builder sent carry a [`Context`]: the operation
+//! and its object in iproute2's words (`route add 10.9.0.0/16 table 100`),
+//! so a log line says what failed without the request's message type.
 
 use std::fmt;
 use std::io;
+
+use crate::route::link::LinkId;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,6 +62,115 @@ impl fmt::Display for KernelError {
 
 impl std::error::Error for KernelError {}
 
+/// What the caller asked for when an error happened: the operation and its
+/// object in iproute2's words, e.g. `route add` and `10.9.0.0/16 table 100`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    operation: &'static str,
+    object: String,
+    /// What a delete's ENOENT/ESRCH means ("route"): strerror's "No such
+    /// process" for a missing route misleads.
+    missing: Option<&'static str>,
+}
+
+impl Context {
+    /// A context for `operation` (`"route add"`) on `object`
+    /// (`"10.9.0.0/16 table 100"`, may be empty).
+    pub fn new(operation: &'static str, object: impl Into<String>) -> Context {
+        Context {
+            operation,
+            object: object.into(),
+            missing: None,
+        }
+    }
+
+    /// Reads ENOENT, ESRCH and EADDRNOTAVAIL as `no such NOUN` (deletes).
+    pub(crate) fn missing(mut self, noun: &'static str) -> Context {
+        self.missing = Some(noun);
+        self
+    }
+
+    /// The operation, e.g. `"route add"`.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The object, e.g. `"10.9.0.0/16 table 100"`.
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// `e` with this context. Input errors are returned as they are (they
+    /// name their field and are matched on), and an error that already has
+    /// a context keeps the innermost one.
+    pub(crate) fn wrap(&self, e: Error) -> Error {
+        match e {
+            Error::InvalidInput { .. } | Error::Failed { .. } => e,
+            source => Error::Failed {
+                context: Box::new(self.clone()),
+                source: Box::new(source),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.operation)?;
+        if !self.object.is_empty() {
+            write!(f, " {}", self.object)?;
+        }
+        Ok(())
+    }
+}
+
+/// strerror's text without io::Error's " (os error N)".
+fn strerror(errno: i32) -> String {
+    let s = io::Error::from_raw_os_error(errno).to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// The error under a context, as the context's tail: the kernel's errno in
+/// words (or `no such NOUN`) and its extended ACK, without the message type.
+struct Cause<'a>(&'a Context, &'a Error);
+
+impl fmt::Display for Cause<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::Kernel(k) = self.1 else {
+            return self.1.fmt(f);
+        };
+        match self.0.missing {
+            Some(noun) if matches!(k.errno, libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL) => {
+                write!(f, "no such {noun}")?
+            }
+            _ => f.write_str(&strerror(k.errno))?,
+        }
+        if let Some(m) = &k.message {
+            write!(f, ": {m}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `no such link "NAME"` and, for a setter's device, ` (FIELD)`.
+struct Missing<'a>(&'a LinkId, &'a Option<&'static str>);
+
+impl fmt::Display for Missing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            LinkId::Name(n) => write!(f, "no such link {n:?}")?,
+            LinkId::Index(i) => write!(f, "no such link index {i}")?,
+        }
+        if let Some(field) = self.1 {
+            write!(f, " ({field})")?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything that can go wrong in tokio-netlink.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -63,6 +178,31 @@ pub enum Error {
     /// The kernel refused the request.
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    /// A request made by a builder failed: `context` says what was asked
+    /// (`route add 10.9.0.0/16 table 100`), `source` why. Displayed as
+    /// `CONTEXT: CAUSE` on one line, e.g.
+    /// `route add 10.9.0.0/16 table 100: File exists`.
+    #[error("{context}: {}", Cause(context, source))]
+    Failed {
+        /// The operation and its object.
+        context: Box<Context>,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A device the request names does not exist: `no such link "eth9"`,
+    /// followed by the setter it came from (`(master)`) when it is not the
+    /// operation's own object.
+    #[error("{}", Missing(link, field))]
+    NoSuchLink {
+        /// The device as the caller named it.
+        link: LinkId,
+        /// The setter that named it (`"dev"`, `"master"`, `"link"`…), or
+        /// `None` for the operation's own device.
+        field: Option<&'static str>,
+        /// The kernel's answer to the lookup (ENODEV).
+        source: KernelError,
+    },
     /// Input refused before anything was sent.
     #[error("invalid {field}: {reason}")]
     InvalidInput {
@@ -120,7 +260,8 @@ impl Error {
     /// The errno behind this error, if there is one (kernel or system call).
     pub fn errno(&self) -> Option<i32> {
         match self {
-            Error::Kernel(k) => Some(k.errno),
+            Error::Failed { source, .. } => source.errno(),
+            Error::Kernel(k) | Error::NoSuchLink { source: k, .. } => Some(k.errno),
             Error::Io(e) | Error::Netns { source: e, .. } => e.raw_os_error(),
             _ => None,
         }
@@ -128,9 +269,65 @@ impl Error {
 
     /// The kernel's extended-ACK text, if it gave one.
     pub fn kernel_message(&self) -> Option<&str> {
-        match self {
-            Error::Kernel(k) => k.message.as_deref(),
+        self.kernel().and_then(|k| k.message.as_deref())
+    }
+
+    /// The kernel's answer, if the kernel refused (under any context).
+    pub fn kernel(&self) -> Option<&KernelError> {
+        match self.cause() {
+            Error::Kernel(k) | Error::NoSuchLink { source: k, .. } => Some(k),
             _ => None,
+        }
+    }
+
+    /// What was asked when this error happened, if a builder sent the
+    /// request (raw [`Requester`](crate::Requester) calls and input errors
+    /// have none).
+    pub fn context(&self) -> Option<&Context> {
+        match self {
+            Error::Failed { context, .. } => Some(context),
+            _ => None,
+        }
+    }
+
+    /// The operation that failed, e.g. `"address add"`.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.context().map(Context::operation)
+    }
+
+    /// The object of the operation that failed, e.g. `"10.6.1.1/24 dev eth9"`.
+    pub fn object(&self) -> Option<&str> {
+        self.context().map(Context::object)
+    }
+
+    /// The error without its context: what [`Error::Failed`] wraps, else
+    /// `self`.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Failed { source, .. } => source.cause(),
+            other => other,
+        }
+    }
+
+    /// The missing device and the setter that named it, if this is (or
+    /// wraps) [`Error::NoSuchLink`].
+    pub fn missing_link(&self) -> Option<(&LinkId, Option<&'static str>)> {
+        match self.cause() {
+            Error::NoSuchLink { link, field, .. } => Some((link, *field)),
+            _ => None,
+        }
+    }
+
+    /// Turns a lookup's "not found" into [`Error::NoSuchLink`] naming
+    /// `link` (and the setter `field`); other errors pass unchanged.
+    pub(crate) fn for_link(self, link: &LinkId, field: Option<&'static str>) -> Error {
+        match self {
+            Error::Kernel(k) if k.errno == libc::ENODEV => Error::NoSuchLink {
+                link: link.clone(),
+                field,
+                source: k,
+            },
+            other => other,
         }
     }
 
@@ -159,6 +356,7 @@ impl Error {
     pub(crate) fn clone_input(&self) -> Error {
         match self {
             Error::InvalidInput { field, reason } => Error::invalid(field, reason.clone()),
+            Error::Failed { source, .. } => source.clone_input(),
             other => Error::invalid("input", other.to_string()),
         }
     }
@@ -168,6 +366,18 @@ impl Error {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+/// Adds a [`Context`] to a result's error.
+pub(crate) trait ResultExt<T> {
+    /// The result, its error wrapped in `ctx` (see [`Context::wrap`]).
+    fn within(self, ctx: &Context) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for Result<T> {
+    fn within(self, ctx: &Context) -> Result<T> {
+        self.map_err(|e| ctx.wrap(e))
     }
 }
 
@@ -222,5 +432,71 @@ mod tests {
             Error::ConnectionClosed(Some("boom".into())).to_string(),
             "netlink connection closed: boom"
         );
+    }
+
+    fn kernel(errno: i32, message: Option<&str>) -> Error {
+        Error::Kernel(KernelError {
+            errno,
+            message: message.map(str::to_owned),
+            offset: None,
+            request: RequestKind {
+                message_type: 25,
+                name: Some("RTM_DELROUTE"),
+            },
+        })
+    }
+
+    #[test]
+    fn context_reads_like_ip() {
+        let del = Context::new("route del", "10.99.0.0/16").missing("route");
+        let e = del.wrap(kernel(libc::ESRCH, None));
+        assert_eq!(e.to_string(), "route del 10.99.0.0/16: no such route");
+        assert_eq!(e.errno(), Some(libc::ESRCH));
+        assert!(e.is_not_found());
+        assert_eq!(e.operation(), Some("route del"));
+        assert_eq!(e.object(), Some("10.99.0.0/16"));
+        assert!(matches!(e.cause(), Error::Kernel(_)));
+        assert_eq!(e.kernel().map(|k| k.errno), Some(libc::ESRCH));
+
+        let add = Context::new("route add", "10.9.0.0/16 table 100");
+        let e = add.wrap(kernel(libc::EEXIST, Some("exists")));
+        assert_eq!(
+            e.to_string(),
+            "route add 10.9.0.0/16 table 100: File exists: exists"
+        );
+        assert_eq!(e.kernel_message(), Some("exists"));
+        // Without `missing`, ESRCH keeps strerror's words.
+        let e = add.wrap(kernel(libc::ESRCH, None));
+        assert_eq!(
+            e.to_string(),
+            "route add 10.9.0.0/16 table 100: No such process"
+        );
+        // The innermost context wins; input errors are not wrapped.
+        let e = add.wrap(del.wrap(kernel(libc::ESRCH, None)));
+        assert_eq!(e.operation(), Some("route del"));
+        let e = add.wrap(Error::invalid("via", "bad"));
+        assert!(e.context().is_none());
+        assert_eq!(
+            Context::new("xfrm policy flush", "").to_string(),
+            "xfrm policy flush"
+        );
+    }
+
+    #[test]
+    fn missing_links_name_the_setter() {
+        let Error::Kernel(k) = kernel(libc::ENODEV, None) else {
+            unreachable!()
+        };
+        let e = Error::Kernel(k.clone()).for_link(&LinkId::Name("cnio".into()), Some("master"));
+        assert_eq!(e.to_string(), "no such link \"cnio\" (master)");
+        assert_eq!(e.errno(), Some(libc::ENODEV));
+        assert_eq!(e.missing_link().map(|(_, f)| f), Some(Some("master")));
+        let e = Context::new("link set", "v0").wrap(e);
+        assert_eq!(e.to_string(), "link set v0: no such link \"cnio\" (master)");
+        let e = Error::Kernel(k).for_link(&LinkId::Index(7), None);
+        assert_eq!(e.to_string(), "no such link index 7");
+        // Only ENODEV means a missing link.
+        let e = kernel(libc::EPERM, None).for_link(&LinkId::Index(7), None);
+        assert!(matches!(e, Error::Kernel(_)));
     }
 }

@@ -29,7 +29,7 @@ async fn ipv4_with_label_broadcast_and_lifetimes() {
     nl.address()
         .add("v0", "192.0.2.10/24")
         .label("v0:web")
-        .broadcast("192.0.2.255".parse().unwrap())
+        .broadcast("192.0.2.255")
         .lifetimes(3600, 1800)
         .await
         .unwrap();
@@ -74,7 +74,7 @@ async fn ipv6_flags_peer_replace_and_delete() {
         .unwrap();
     nl.address()
         .add("v0", "10.9.0.1/32")
-        .peer("10.9.0.2".parse().unwrap())
+        .peer("10.9.0.2")
         .scope(parse_scope("link").unwrap())
         .await
         .unwrap();
@@ -224,7 +224,7 @@ async fn bad_input_is_refused_clearly() {
     let e = nl
         .address()
         .add("v0", "10.0.0.1/24")
-        .peer("2001:db8::9".parse().unwrap())
+        .peer("2001:db8::9")
         .await
         .unwrap_err();
     assert!(

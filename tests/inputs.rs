@@ -454,7 +454,7 @@ fn string_methods(nl: &Netlink) -> Vec<Method> {
             .await),
         m!("route get iif", "name", Name, |nl, s| nl
             .route()
-            .get("10.6.0.1".parse().unwrap())
+            .get("10.6.0.1")
             .oif("lo")
             .iif(s)
             .await
@@ -467,7 +467,7 @@ fn string_methods(nl: &Netlink) -> Vec<Method> {
             .map(drop)),
         m!("neighbour add dev", "name", Name, |nl, s| nl
             .neighbour()
-            .add(s, "10.9.0.2".parse().unwrap())
+            .add(s, "10.9.0.2")
             .lladdr("02:00:00:00:00:01".parse()?)
             .await),
         m!("neighbour list dev", "name", Name, |nl, s| nl
@@ -643,7 +643,7 @@ async fn random_input_never_panics() {
                 }
                 _ => {
                     nl.neighbour()
-                        .add(s.as_str(), "10.5.0.9".parse().unwrap())
+                        .add(s.as_str(), "10.5.0.9")
                         .lladdr("02:00:00:00:00:09".parse().unwrap())
                         .await
                 }

@@ -1548,11 +1548,15 @@ async fn mtu_out_of_range_is_a_kernel_error_with_its_text() {
     for mtu in [max + 1, min - 1] {
         let e = nl.link().set("v0").mtu(mtu).await.unwrap_err();
         eprintln!("mtu {mtu}: {e}");
-        assert!(matches!(e, Error::Kernel(_)), "{e:?}");
+        assert!(matches!(e.cause(), Error::Kernel(_)), "{e:?}");
         assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+        assert_eq!((e.operation(), e.object()), (Some("link set"), Some("v0")));
         let text = e.kernel_message().expect("extended ack text");
         assert!(!text.is_empty());
-        assert!(e.to_string().starts_with("RTM_NEWLINK failed: "), "{e}");
+        assert!(
+            e.to_string().starts_with("link set v0: Invalid argument: "),
+            "{e}"
+        );
         assert!(e.to_string().ends_with(text), "{e}");
     }
     let e = nl.link().set("v0").mtu(max + 1).await.unwrap_err();

@@ -437,11 +437,35 @@ async fn kernel_side_filters_match_ip() {
         ),
         jnames(&["route", "show", "proto", "bgp"])
     );
+    // Without a family: IPv4 and IPv6, as `ip route` and `ip -6 route`.
+    let mut both = jnames(&["route", "show", "dev", "w0"]);
+    both.extend(jnames(&["-6", "route", "show", "dev", "w0"]));
+    both.sort();
+    assert_eq!(names(nl.route().list().dev("w0").await.unwrap()), both);
+    assert!(both.contains(&"fe80::/64".to_owned()), "{both:?}");
     assert_eq!(
-        names(nl.route().list().dev("w0").await.unwrap()),
+        names(
+            nl.route()
+                .list()
+                .dev("w0")
+                .family(Family::V4)
+                .await
+                .unwrap()
+        ),
         jnames(&["route", "show", "dev", "w0"])
     );
-    assert_eq!(names(nl.route().list().dev("w0").await.unwrap()).len(), 3);
+    assert_eq!(
+        names(
+            nl.route()
+                .list()
+                .dev("w0")
+                .family(Family::V4)
+                .await
+                .unwrap()
+        )
+        .len(),
+        3
+    );
 }
 
 #[tokio::test]

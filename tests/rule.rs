@@ -181,15 +181,22 @@ async fn ipv6_rules() {
     assert_eq!(j["src"], "2001:db8::");
     assert_eq!(j["srclen"], 32);
     assert_eq!(rule_at(&ns, true, 1001)["table"], "301");
-    // IPv4 listing does not show them.
+    // The IPv4 listing does not show them; the unfiltered one does.
     assert!(
         nl.rule()
             .list()
+            .family(Family::V4)
             .await
             .unwrap()
             .iter()
             .all(|r| r.priority() != 1000)
     );
+    let all = nl.rule().list().await.unwrap();
+    assert!(
+        all.iter()
+            .any(|r| r.priority() == 1000 && r.family() == Family::V6)
+    );
+    assert!(all.iter().any(|r| r.family() == Family::V4));
 }
 
 #[tokio::test]

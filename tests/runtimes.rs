@@ -109,7 +109,7 @@ fn dropping_a_runtime_while_a_listing_is_held_returns_and_the_listing_goes_on() 
         for i in 0..20_000u32 {
             batch.push(
                 nl.route()
-                    .add((nth_addr(i).into(), 32))
+                    .add((nth_addr(i), 32))
                     .kind(RouteType::BlackHole)
                     .table(100),
             );

@@ -117,13 +117,13 @@ async fn route_replace_and_address_changes() {
     nl.address().add("v0", "192.0.2.1/24").await.unwrap();
     nl.route()
         .add("198.51.100.0/24")
-        .via("192.0.2.2".parse().unwrap())
+        .via("192.0.2.2")
         .await
         .unwrap();
     // Replace changes the next hop, hence the key: the old entry must go.
     nl.route()
         .replace("198.51.100.0/24")
-        .via("192.0.2.3".parse().unwrap())
+        .via("192.0.2.3")
         .await
         .unwrap();
     settle(&mut routes, &nl, "routes", keys).await;

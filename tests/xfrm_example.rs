@@ -193,7 +193,7 @@ async fn bad_input_to_the_example_gives_clear_errors() {
         ),
         (
             "policy del src 10.0.0.0/24 dst 10.0.1.0/24 dir out",
-            "No such file or directory",
+            "xfrm policy delete src 10.0.0.0/24 dst 10.0.1.0/24 dir out: no such policy",
         ),
         (
             "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0 enc cbc(aes) 0x00",

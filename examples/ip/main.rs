@@ -102,10 +102,14 @@ pub fn fail(msg: impl Into<String>) -> Fail {
 
 impl From<tokio_netlink::Error> for Fail {
     /// Like ip: the kernel's extended-ACK text when it gave one, else
-    /// `RTNETLINK answers: <strerror>`.
+    /// `RTNETLINK answers: <strerror>` (the library's context, such as
+    /// `route add 10.9.0.0/16:`, is what ip does not print).
     fn from(e: tokio_netlink::Error) -> Fail {
-        let msg = match (&e, e.kernel_message(), e.errno()) {
-            (tokio_netlink::Error::Kernel(_), Some(m), _) => {
+        let Some(k) = e.kernel() else {
+            return fail(e.to_string());
+        };
+        let msg = match k.message.as_deref() {
+            Some(m) => {
                 let m = m.trim_end();
                 if m.ends_with('.') {
                     m.to_owned()
@@ -113,19 +117,13 @@ impl From<tokio_netlink::Error> for Fail {
                     format!("{m}.")
                 }
             }
-            (tokio_netlink::Error::Kernel(_), None, Some(errno)) => {
-                let s = std::io::Error::from_raw_os_error(errno).to_string();
+            None => {
+                let s = std::io::Error::from_raw_os_error(k.errno).to_string();
                 let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
                 format!("RTNETLINK answers: {s}")
             }
-            _ => e.to_string(),
         };
-        let code = if matches!(e, tokio_netlink::Error::Kernel(_)) {
-            2
-        } else {
-            1
-        };
-        Fail { msg, code }
+        Fail { msg, code: 2 }
     }
 }
 

@@ -236,11 +236,52 @@ pub async fn modify(nl: &Netlink, mut w: Words, opts: Opts, op: Op) -> Res<()> {
     };
     let prefix = prefix_arg(&dst, family)?;
     let h = nl.route();
+    let table = match table {
+        Some(t) => Some(parse_table(&t).map_err(|e| fail(e.to_string()))?),
+        // ip puts local, broadcast, nat and anycast routes in table local.
+        None if kind.is_some_and(|k| matches!(u8::from(k), 2 | 3 | 4 | 10)) => Some(255),
+        None => None,
+    };
     let mut b = match op {
         Op::Add => h.add(prefix),
         Op::Replace => h.replace(prefix),
         Op::Append => h.append(prefix),
-        Op::Del => h.del(prefix),
+        Op::Del => {
+            // A delete is selected by what identifies a route.
+            if onlink || mtu.is_some() || !hops.is_empty() {
+                return Err(fail("onlink, mtu and nexthop select no route to delete"));
+            }
+            let mut d = h.del(prefix);
+            if let Some(k) = kind {
+                d = d.kind(k);
+            }
+            if let Some(g) = gw {
+                d = d.via(g);
+            }
+            if let Some(dv) = dev {
+                d = d.dev(find(nl, &dv).await?.index());
+            }
+            if let Some(s) = src {
+                d = d.src(s);
+            }
+            if let Some(t) = table {
+                d = d.table(t);
+            }
+            if let Some(m) = metric {
+                d = d.metric(m);
+            }
+            if let Some(p) = proto {
+                d = d.protocol(p);
+            }
+            if let Some(s) = scope {
+                d = d.scope(s);
+            }
+            if let Some(t) = tos {
+                d = d.tos(t);
+            }
+            d.await?;
+            return Ok(());
+        }
     };
     if let Some(k) = kind {
         b = b.kind(k);
@@ -254,11 +295,8 @@ pub async fn modify(nl: &Netlink, mut w: Words, opts: Opts, op: Op) -> Res<()> {
     if let Some(s) = src {
         b = b.src(s);
     }
-    match table {
-        Some(t) => b = b.table(parse_table(&t).map_err(|e| fail(e.to_string()))?),
-        // ip puts local, broadcast, nat and anycast routes in table local.
-        None if kind.is_some_and(|k| matches!(u8::from(k), 2 | 3 | 4 | 10)) => b = b.table(255),
-        None => {}
+    if let Some(t) = table {
+        b = b.table(t);
     }
     if let Some(m) = metric {
         b = b.metric(m);

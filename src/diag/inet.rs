@@ -21,7 +21,7 @@ use super::values::{BbrInfo, DctcpInfo, MemInfo, SkMemInfo, SockOpt, UlpInfo, Ve
 use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error, states::States};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{self, Indexed};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 
 /// An inet transport protocol to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -797,6 +797,27 @@ impl InetQuery {
     /// [`Error::is_not_found`].
     pub async fn get(&self, id: SockId) -> Result<InetSocket> {
         let family = self.family_of(&id)?;
+        let ctx = self.context("sock get", &id, family);
+        self.lookup(id, family).await.within(&ctx)
+    }
+
+    /// `OPERATION PROTO LOCAL REMOTE` (`sock destroy tcp 10.0.0.1:80
+    /// 10.0.0.2:5555`), for errors.
+    fn context(&self, op: &'static str, id: &SockId, family: u8) -> Context {
+        let end = |a, p| SocketAddr::new(a, p);
+        Context::new(
+            op,
+            format!(
+                "{} {} {}",
+                self.protocol.name(),
+                end(id.src_addr(family), id.sport),
+                end(id.dst_addr(family), id.dport)
+            ),
+        )
+        .missing("socket")
+    }
+
+    async fn lookup(&self, id: SockId, family: u8) -> Result<InetSocket> {
         // udp_diag's exact lookup reads the id from the packet's side
         // (source = the socket's remote end), "for historical reasons".
         let id = match self.protocol {
@@ -822,12 +843,15 @@ impl InetQuery {
     /// fails with ECONNABORTED. Needs CAP_NET_ADMIN and
     /// CONFIG_INET_DIAG_DESTROY.
     pub async fn destroy(&self, id: SockId) -> Result<()> {
-        let mut req = self.request(self.family_of(&id)?, id, None)?;
+        let family = self.family_of(&id)?;
+        let ctx = self.context("sock destroy", &id, family);
+        let mut req = self.request(family, id, None).within(&ctx)?;
         req.ext = 0;
         self.handle
             .requester
             .ack(DiagMessage::Destroy(req), 0)
             .await
+            .within(&ctx)
     }
 
     /// Destroys every socket the listing matches (states, filter); returns

@@ -14,7 +14,7 @@ use super::values::SkMemInfo;
 use super::{DiagHandle, REQ_BY_FAMILY as REQ, decode_error};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{self, Indexed};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 
 /// UDIAG_SHOW_* bits: which attributes a unix listing asks for.
 #[allow(missing_docs)]
@@ -247,8 +247,9 @@ impl UnixQuery {
             show: self.show,
             cookie: [NO_COOKIE; 2],
         });
-        let raw = self.handle.requester.get_raw(req, 0).await?;
-        UnixSocket::from_raw(raw)
+        let ctx = Context::new("sock get", format!("unix ino {ino}")).missing("socket");
+        let raw = self.handle.requester.get_raw(req, 0).await.within(&ctx)?;
+        UnixSocket::from_raw(raw).within(&ctx)
     }
 }
 

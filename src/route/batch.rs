@@ -13,11 +13,11 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::client::Netlink;
 use crate::conn::Requester;
-use crate::error::Result;
+use crate::error::{Context, Result, ResultExt};
 use crate::route::Route;
 use crate::route::address::AddressAdd;
 use crate::route::neighbour::NeighbourAdd;
-use crate::route::route::RouteAdd;
+use crate::route::route::{RouteAdd, RouteDel};
 use crate::route::rule::RuleAdd;
 
 /// A checked request: the message and its netlink flags.
@@ -28,32 +28,33 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A builder that can go into a [`Batch`]: `RouteAdd`, `AddressAdd`,
-/// `NeighbourAdd`, `RuleAdd`.
+/// A builder that can go into a [`Batch`]: `RouteAdd`, `RouteDel`,
+/// `AddressAdd`, `NeighbourAdd`, `RuleAdd`.
 pub trait BatchOp: sealed::Sealed + Send + 'static {
-    /// The checked request (device names are looked up here).
+    /// What the change is, for its error, and its checked request (device
+    /// names are looked up when the request is prepared).
     #[doc(hidden)]
-    fn prepare(self) -> Prepare;
+    fn prepare(self) -> (Context, Prepare);
 }
 
 macro_rules! batch_op {
     ($($t:ty),*) => {$(
         impl sealed::Sealed for $t {}
         impl BatchOp for $t {
-            fn prepare(self) -> Prepare {
-                Box::pin(self.into_request())
+            fn prepare(self) -> (Context, Prepare) {
+                (self.context(), Box::pin(self.into_request()))
             }
         }
     )*};
 }
 
-batch_op!(RouteAdd, AddressAdd, NeighbourAdd, RuleAdd);
+batch_op!(RouteAdd, RouteDel, AddressAdd, NeighbourAdd, RuleAdd);
 
 /// Changes to send together; see [`Netlink::batch`].
 #[must_use = "nothing is sent until the batch is sent"]
 pub struct Batch {
     rtnl: Requester<Route>,
-    ops: Vec<Prepare>,
+    ops: Vec<(Context, Prepare)>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -76,7 +77,7 @@ impl Netlink {
     /// let mut batch = nl.batch();
     /// for i in 0..=255u8 {
     ///     let dst = std::net::Ipv4Addr::new(203, 0, 113, i);
-    ///     batch.push(nl.route().add((dst.into(), 32)).dev("eth0"));
+    ///     batch.push(nl.route().add((dst, 32)).dev("eth0"));
     /// }
     /// batch.push(nl.address().add("eth0", "192.0.2.1/24"));
     /// for result in batch.send().await? {
@@ -113,25 +114,29 @@ impl Batch {
     /// per change in the order they were pushed: a change refused before
     /// sending (bad input, unknown device) or by the kernel fails alone.
     /// The outer error is for the batch as a whole (connection closed,
-    /// timeout).
+    /// timeout). Each change's error carries its own context, as when the
+    /// builder is awaited alone (`route add 10.9.0.0/16: File exists`).
     pub async fn send(self) -> Result<Vec<Result<()>>> {
-        let mut results: Vec<Option<Result<()>>> = Vec::with_capacity(self.ops.len());
+        let mut results: Vec<(Context, Option<Result<()>>)> = Vec::with_capacity(self.ops.len());
         let mut requests = Vec::with_capacity(self.ops.len());
-        for op in self.ops {
+        for (ctx, op) in self.ops {
             match op.await {
                 Ok(r) => {
                     requests.push(r);
-                    results.push(None);
+                    results.push((ctx, None));
                 }
-                Err(e) => results.push(Some(Err(e))),
+                Err(e) => results.push((ctx, Some(Err(e)))),
             }
         }
         let mut sent = self.rtnl.ack_batch(requests).await?.into_iter();
         Ok(results
             .into_iter()
-            .map(|r| match r {
+            .map(|(ctx, r)| match r {
                 Some(refused) => refused,
-                None => sent.next().expect("one answer per request sent"),
+                None => sent
+                    .next()
+                    .expect("one answer per request sent")
+                    .within(&ctx),
             })
             .collect())
     }

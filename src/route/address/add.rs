@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::conn::attrs::check_string;
+use crate::error::{Context, ResultExt};
 use crate::route::link::IFNAME_MAX;
+use crate::types::{IntoAddr, Taken, take};
 
 /// Builder of `ip address add|replace`; `.await` it.
 #[must_use = "nothing is added until the builder is awaited"]
@@ -12,8 +14,8 @@ pub struct AddressAdd {
     link: LinkId,
     prefix: Result<(IpAddr, u8)>,
     flags: u16,
-    peer: Option<IpAddr>,
-    broadcast: Option<Ipv4Addr>,
+    peer: Option<Taken>,
+    broadcast: Option<Taken>,
     label: Option<String>,
     scope: Option<AddressScope>,
     ifa_flags: AddressFlags,
@@ -43,17 +45,17 @@ impl AddressAdd {
         }
     }
 
-    /// `peer ADDR` (point-to-point).
+    /// `peer ADDR` (point-to-point): an address or its text.
     #[inline]
-    pub fn peer(mut self, peer: IpAddr) -> Self {
-        self.peer = Some(peer);
+    pub fn peer(mut self, peer: impl IntoAddr) -> Self {
+        self.peer = Some(take(peer, "peer"));
         self
     }
 
-    /// `broadcast ADDR` (IPv4).
+    /// `broadcast ADDR` (IPv4): an address or its text.
     #[inline]
-    pub fn broadcast(mut self, b: Ipv4Addr) -> Self {
-        self.broadcast = Some(b);
+    pub fn broadcast(mut self, b: impl IntoAddr) -> Self {
+        self.broadcast = Some(take(b, "broadcast"));
         self
     }
 
@@ -131,7 +133,9 @@ impl AddressAdd {
         if let Some(s) = self.scope {
             m.header.scope = s;
         }
-        if let Some(p) = self.peer
+        let peer = self.peer.clone().transpose().map_err(|r| r.error())?;
+        let broadcast = self.broadcast.clone().transpose().map_err(|r| r.error())?;
+        if let Some(p) = peer
             && Family::of(&p) != fam
         {
             return Err(Error::invalid(
@@ -143,9 +147,9 @@ impl AddressAdd {
             Family::V4 => {
                 m.attributes.push(AddressAttribute::Local(ip));
                 m.attributes
-                    .push(AddressAttribute::Address(self.peer.unwrap_or(ip)));
+                    .push(AddressAttribute::Address(peer.unwrap_or(ip)));
             }
-            Family::V6 => match self.peer {
+            Family::V6 => match peer {
                 Some(p) => {
                     m.attributes.push(AddressAttribute::Local(ip));
                     m.attributes.push(AddressAttribute::Address(p));
@@ -153,7 +157,10 @@ impl AddressAdd {
                 None => m.attributes.push(AddressAttribute::Address(ip)),
             },
         }
-        if let Some(b) = self.broadcast {
+        if let Some(b) = broadcast {
+            let IpAddr::V4(b) = b else {
+                return Err(Error::invalid("broadcast", format!("{b} is not IPv4")));
+            };
             if fam != Family::V4 {
                 return Err(Error::invalid("broadcast", "only IPv4 addresses have one"));
             }
@@ -192,7 +199,17 @@ impl AddressAdd {
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
     pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
-        self.request().await
+        self.request().await.within(&self.context())
+    }
+
+    /// `address add|replace PREFIX dev LINK`, for errors.
+    pub(crate) fn context(&self) -> Context {
+        let op = if self.flags & 0x100 != 0 {
+            "address replace"
+        } else {
+            "address add"
+        };
+        Context::new(op, object(&self.prefix, &self.link))
     }
 
     async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
@@ -221,7 +238,7 @@ impl AddressAdd {
                 self.handle.links.index_of(&self.link).await?
             }
             (Some(label), id) => {
-                let link = self.handle.links.get(id.clone()).await?;
+                let link = (self.handle.links.fetch(id).await).map_err(|e| e.for_link(id, None))?;
                 if !label.starts_with(link.name()) {
                     return Err(label_needs(label, link.name()));
                 }
@@ -234,8 +251,9 @@ impl AddressAdd {
     }
 
     async fn run(self) -> Result<()> {
-        let (msg, flags) = self.request().await?;
-        self.handle.rtnl.ack(msg, flags).await
+        let ctx = self.context();
+        let (msg, flags) = self.request().await.within(&ctx)?;
+        self.handle.rtnl.ack(msg, flags).await.within(&ctx)
     }
 }
 

@@ -6,6 +6,9 @@ mod view;
 pub use add::AddressAdd;
 pub use view::Address;
 
+/// Moved to [`crate::types`], which every family shares.
+pub use crate::types::IntoPrefix;
+
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::net::{IpAddr, Ipv4Addr};
@@ -22,7 +25,7 @@ use crate::client::Netlink;
 use crate::conn::mapped::MappedDump;
 use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
-use crate::error::{Error, RequestKind, Result};
+use crate::error::{Context, Error, RequestKind, Result, ResultExt};
 use crate::route::Route;
 use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId};
@@ -62,6 +65,14 @@ impl Family {
     pub(crate) fn of(ip: &IpAddr) -> Family {
         if ip.is_ipv4() { Family::V4 } else { Family::V6 }
     }
+
+    /// 0.0.0.0 or `::`.
+    pub(crate) fn unspecified(self) -> IpAddr {
+        match self {
+            Family::V4 => Ipv4Addr::UNSPECIFIED.into(),
+            Family::V6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        }
+    }
 }
 
 /// `ip`'s name of a scope: global, site, link, host, nowhere, or a number.
@@ -90,50 +101,11 @@ pub fn parse_scope(s: &str) -> Result<AddressScope> {
     }))
 }
 
-/// An address with a prefix length, checked: the length must fit the family.
-pub trait IntoPrefix {
-    /// The address and its prefix length.
-    fn into_prefix(self) -> Result<(IpAddr, u8)>;
-}
-
-fn checked(ip: IpAddr, len: u8) -> Result<(IpAddr, u8)> {
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    if len > max {
-        return Err(Error::invalid(
-            "prefix",
-            format!("prefix length {len} is longer than {max} for {ip}"),
-        ));
-    }
-    Ok((ip, len))
-}
-
-impl IntoPrefix for IpNetwork {
-    fn into_prefix(self) -> Result<(IpAddr, u8)> {
-        checked(self.ip(), self.prefix())
-    }
-}
-
-impl IntoPrefix for (IpAddr, u8) {
-    fn into_prefix(self) -> Result<(IpAddr, u8)> {
-        checked(self.0, self.1)
-    }
-}
-
-impl IntoPrefix for &str {
-    /// `ADDR/LEN`, or a bare address (a host prefix).
-    fn into_prefix(self) -> Result<(IpAddr, u8)> {
-        let bad = || Error::invalid("prefix", format!("{self:?} is not ADDR[/LEN]"));
-        let (a, l) = match self.split_once('/') {
-            Some((a, l)) => (a, Some(l)),
-            None => (self, None),
-        };
-        let ip: IpAddr = a.parse().map_err(|_| bad())?;
-        let len = match l {
-            Some(l) => decimal::<u8>(l).ok_or_else(bad)?,
-            None if ip.is_ipv4() => 32,
-            None => 128,
-        };
-        checked(ip, len)
+/// `PREFIX dev LINK`: the object of an address error.
+fn object(prefix: &Result<(IpAddr, u8)>, link: &LinkId) -> String {
+    match prefix {
+        Ok((ip, len)) => format!("{ip}/{len} dev {link}"),
+        Err(_) => format!("dev {link}"),
     }
 }
 
@@ -166,7 +138,9 @@ impl Netlink {
 }
 
 impl AddressHandle {
-    /// Lists addresses; filter by link and family (applied by the kernel).
+    /// Lists addresses, IPv4 and IPv6 (one AF_UNSPEC dump) unless
+    /// [`AddressList::family`] picks one; filter by link and family
+    /// (applied by the kernel).
     pub fn list(&self) -> AddressList {
         AddressList {
             handle: self.clone(),
@@ -196,10 +170,16 @@ impl AddressHandle {
         )
     }
 
-    /// Deletes an address (`ip address del PREFIX dev LINK`).
+    /// Deletes an address (`ip address del PREFIX dev LINK`). A missing
+    /// address is `is_not_found()`, displayed as `no such address`.
     pub async fn del(&self, link: impl Into<LinkId>, prefix: impl IntoPrefix) -> Result<()> {
-        let (ip, len) = prefix.into_prefix()?;
-        let index = self.links.index_of(&link.into()).await?;
+        let (prefix, link) = (prefix.into_prefix(), link.into());
+        let ctx = Context::new("address del", object(&prefix, &link)).missing("address");
+        self.delete(prefix?, &link).await.within(&ctx)
+    }
+
+    async fn delete(&self, (ip, len): (IpAddr, u8), link: &LinkId) -> Result<()> {
+        let index = self.links.index_of(link).await?;
         let mut m = AddressMessage::default();
         m.header.family = Family::of(&ip).raw();
         m.header.prefix_len = len;
@@ -229,7 +209,7 @@ impl AddressList {
         self
     }
 
-    /// Only this family.
+    /// Only this family (default: both).
     #[inline]
     pub fn family(mut self, family: Family) -> Self {
         self.family = Some(family);
@@ -244,7 +224,13 @@ impl AddressList {
                 m.header.family = f.raw();
             }
             if let Some(l) = &self.link {
-                m.header.index = self.handle.links.index_of(l).await?;
+                let ctx = Context::new("address show", format!("dev {l}"));
+                m.header.index = self
+                    .handle
+                    .links
+                    .lookup(l, Some("link"))
+                    .await
+                    .within(&ctx)?;
             }
             let dump = self
                 .handle
@@ -269,40 +255,6 @@ impl IntoFuture for AddressList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes_are_checked() {
-        assert_eq!(
-            "10.0.0.1/24".into_prefix().unwrap(),
-            ("10.0.0.1".parse().unwrap(), 24)
-        );
-        assert_eq!("fe80::1".into_prefix().unwrap().1, 128);
-        for bad in [
-            "10.0.0.1/33",
-            "::1/129",
-            "nope/3",
-            "10.0.0.1/x",
-            "10.0.0.1/+8",
-            "10.0.0.1/",
-            "10.0.0.1/8\0",
-        ] {
-            let e = bad.into_prefix().unwrap_err();
-            assert!(
-                matches!(
-                    e,
-                    Error::InvalidInput {
-                        field: "prefix",
-                        ..
-                    }
-                ),
-                "{bad}"
-            );
-        }
-        let e = ("10.0.0.1".parse::<IpAddr>().unwrap(), 33)
-            .into_prefix()
-            .unwrap_err();
-        assert!(e.to_string().contains("33"), "{e}");
-    }
 
     #[test]
     fn scope_names() {

@@ -10,7 +10,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 
 use super::{LinkHandle, LinkId, validate_name};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::netns::NetnsTarget;
 
 /// NLM_F_CREATE | NLM_F_EXCL.
@@ -56,6 +56,13 @@ pub trait LinkKind: Send + Sync {
         Vec::new()
     }
 
+    /// The setter that names the devices of [`refs`](Self::refs), quoted
+    /// by the error when one does not exist: `"link"` (a lower device)
+    /// unless the kind says otherwise.
+    fn refs_field(&self) -> &'static str {
+        "link"
+    }
+
     /// Builds the request parts; refuse bad input here with
     /// [`Error::InvalidInput`].
     fn build(&self, ctx: &KindCtx) -> Result<KindParts>;
@@ -93,10 +100,10 @@ impl Common {
         }
     }
 
-    /// Devices to resolve before sending.
-    pub fn refs(&self) -> Vec<LinkId> {
+    /// Devices to resolve before sending, with the setter naming each.
+    pub fn refs(&self) -> Vec<(LinkId, Option<&'static str>)> {
         match &self.master {
-            Some(Some(m)) => vec![m.clone()],
+            Some(Some(m)) => vec![(m.clone(), Some("master"))],
             _ => Vec::new(),
         }
     }
@@ -142,16 +149,20 @@ impl Common {
     }
 }
 
-/// Resolves device names to indexes with one get each.
-pub(crate) async fn resolve(handle: &LinkHandle, refs: Vec<LinkId>) -> Result<KindCtx> {
+/// Resolves device names to indexes with one get each; a missing one is
+/// [`Error::NoSuchLink`] naming the setter it came from.
+pub(crate) async fn resolve(
+    handle: &LinkHandle,
+    refs: Vec<(LinkId, Option<&'static str>)>,
+) -> Result<KindCtx> {
     // Every name first: a bad one fails before any request is sent.
-    refs.iter().try_for_each(LinkId::check)?;
+    refs.iter().try_for_each(|(id, _)| id.check())?;
     let mut ctx = KindCtx::default();
-    for id in refs {
+    for (id, field) in refs {
         if let LinkId::Name(n) = &id
             && !ctx.names.contains_key(n)
         {
-            let i = handle.get(id.clone()).await?.index();
+            let i = handle.lookup(&id, field).await?;
             ctx.names.insert(n.clone(), i);
         }
     }
@@ -318,7 +329,12 @@ impl LinkAdd {
 
     common_setters!();
 
-    async fn run(mut self) -> Result<()> {
+    async fn run(self) -> Result<()> {
+        let ctx = Context::new("link add", self.name.clone());
+        self.create().await.within(&ctx)
+    }
+
+    async fn create(mut self) -> Result<()> {
         validate_name("name", &self.name)?;
         if let Some(e) = self.common.error.take() {
             return Err(e);
@@ -338,7 +354,13 @@ impl LinkAdd {
             .attributes
             .retain(|a| !matches!(a, LinkAttribute::IfAlias(_)));
         let up_after = self.kind.up_after_create()?;
-        let mut refs = self.kind.refs();
+        let field = self.kind.refs_field();
+        let mut refs: Vec<_> = self
+            .kind
+            .refs()
+            .into_iter()
+            .map(|id| (id, Some(field)))
+            .collect();
         refs.extend(self.common.refs());
         let ctx = resolve(&self.handle, refs).await?;
         let parts = self.kind.build(&ctx)?;

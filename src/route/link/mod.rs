@@ -23,7 +23,7 @@ use crate::client::Netlink;
 use crate::conn::Requester;
 use crate::conn::attrs::check_string;
 use crate::conn::mapped::MappedDump;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::Route;
 
 /// Names a link: by index or by name.
@@ -203,9 +203,19 @@ impl LinkHandle {
         }
     }
 
-    /// One link by index or name, with a single request (no dump).
+    /// One link by index or name, with a single request (no dump). A
+    /// missing link is [`Error::NoSuchLink`] under a `link get` context.
     pub async fn get(&self, id: impl Into<LinkId>) -> Result<Link> {
-        let m = message_for(&id.into())?;
+        let id = id.into();
+        let ctx = Context::new("link get", id.to_string());
+        self.fetch(&id)
+            .await
+            .map_err(|e| e.for_link(&id, None))
+            .within(&ctx)
+    }
+
+    pub(crate) async fn fetch(&self, id: &LinkId) -> Result<Link> {
+        let m = message_for(id)?;
         let raw = self
             .rtnl
             .get_raw(RouteNetlinkMessage::GetLink(m), 0)
@@ -213,11 +223,21 @@ impl LinkHandle {
         Link::from_raw(raw)
     }
 
-    /// The index of a link; no request when `id` is already an index.
+    /// The index of a link; no request when `id` is already an index. A
+    /// missing link is [`Error::NoSuchLink`].
     pub async fn index_of(&self, id: &LinkId) -> Result<u32> {
+        self.lookup(id, None).await
+    }
+
+    /// [`index_of`](Self::index_of) for a device named by the setter
+    /// `field` (`"dev"`, `"master"`…), which a missing link's error names.
+    pub(crate) async fn lookup(&self, id: &LinkId, field: Option<&'static str>) -> Result<u32> {
         match id {
             LinkId::Index(i) => Ok(*i),
-            LinkId::Name(_) => Ok(self.get(id.clone()).await?.index()),
+            LinkId::Name(_) => match self.fetch(id).await {
+                Ok(l) => Ok(l.index()),
+                Err(e) => Err(e.for_link(id, field)),
+            },
         }
     }
 
@@ -238,10 +258,17 @@ impl LinkHandle {
         LinkSet::new(self.clone(), id.into())
     }
 
-    /// Deletes a link (`ip link del`).
+    /// Deletes a link (`ip link del`); a missing one is
+    /// [`Error::NoSuchLink`] under a `link del` context.
     pub async fn del(&self, id: impl Into<LinkId>) -> Result<()> {
-        let m = message_for(&id.into())?;
-        self.rtnl.ack(RouteNetlinkMessage::DelLink(m), 0).await
+        let id = id.into();
+        let ctx = Context::new("link del", id.to_string());
+        let m = message_for(&id)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelLink(m), 0)
+            .await
+            .map_err(|e| e.for_link(&id, None))
+            .within(&ctx)
     }
 
     pub(crate) fn rtnl(&self) -> &Requester<Route> {
@@ -288,15 +315,9 @@ impl LinkList {
             }
             let mut m = LinkMessage::default();
             if let Some(id) = &master {
-                let idx = match id {
-                    LinkId::Index(i) => *i,
-                    LinkId::Name(_) => {
-                        let l = rtnl
-                            .get_raw(RouteNetlinkMessage::GetLink(message_for(id)?), 0)
-                            .await?;
-                        Link::from_raw(l)?.index()
-                    }
-                };
+                let links = LinkHandle { rtnl: rtnl.clone() };
+                let ctx = Context::new("link show", format!("master {id}"));
+                let idx = links.lookup(id, Some("master")).await.within(&ctx)?;
                 m.attributes.push(LinkAttribute::Controller(idx));
             }
             if let Some(k) = &kind {

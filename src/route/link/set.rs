@@ -10,7 +10,7 @@ use netlink_packet_route::link::{
 
 use super::add::{Common, common_setters, resolve};
 use super::{ALTIFNAME_MAX, LinkHandle, LinkId, validate_name, validate_name_max};
-use crate::error::Result;
+use crate::error::{Context, Result, ResultExt};
 
 /// Bridge-port settings (`ip link set DEV type bridge_slave …`).
 #[derive(Debug, Clone, Default)]
@@ -149,7 +149,15 @@ impl LinkSet {
         m
     }
 
-    async fn run(mut self) -> Result<()> {
+    async fn run(self) -> Result<()> {
+        let ctx = Context::new("link set", self.id.to_string());
+        // A missing link (or master) named by name is found missing by
+        // its lookup, which names it; a later ENODEV may be a master given
+        // by index, so it keeps the kernel's words.
+        self.apply().await.within(&ctx)
+    }
+
+    async fn apply(mut self) -> Result<()> {
         // All input is checked before the first request: a bad altname must
         // not leave the other changes half made.
         if let Some(e) = self.common.error.take() {
@@ -158,7 +166,7 @@ impl LinkSet {
         for n in self.altnames_add.iter().chain(&self.altnames_del) {
             validate_name_max("altname", n, ALTIFNAME_MAX)?;
         }
-        let mut refs = vec![self.id.clone()];
+        let mut refs = vec![(self.id.clone(), None)];
         refs.extend(self.common.refs());
         let ctx = resolve(&self.handle, refs).await?;
         let index = ctx.index(&self.id)?;

@@ -1,6 +1,8 @@
 //! `ip neigh add|replace|del` and `bridge fdb`: the builder.
 
 use super::*;
+use crate::error::{Context, ResultExt};
+use crate::types::Taken;
 
 /// Builder of `ip neigh add|replace|del` and `bridge fdb add|append|del`;
 /// `.await` it.
@@ -14,7 +16,7 @@ pub struct NeighbourAdd {
     lladdr: Option<MacAddr>,
     state: Option<NeighbourState>,
     flags: NeighbourFlags,
-    fdb_dst: Option<IpAddr>,
+    fdb_dst: Option<Taken>,
     vlan: Option<u16>,
     vni: Option<u32>,
     port: Option<u16>,
@@ -86,10 +88,11 @@ impl NeighbourAdd {
         self
     }
 
-    /// FDB `dst ADDR`: the remote VTEP of a vxlan entry.
+    /// FDB `dst ADDR`: the remote VTEP of a vxlan entry, an address or
+    /// its text.
     #[inline]
-    pub fn dst(mut self, a: IpAddr) -> Self {
-        self.fdb_dst = Some(a);
+    pub fn dst(mut self, a: impl IntoAddr) -> Self {
+        self.fdb_dst = Some(take(a, "dst"));
         self
     }
 
@@ -127,7 +130,33 @@ impl NeighbourAdd {
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
     pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
-        self.request().await
+        self.request().await.within(&self.context())
+    }
+
+    /// `neighbour add ADDR dev D`, `fdb add MAC dev D`…, for errors.
+    pub(crate) fn context(&self) -> Context {
+        let fdb = matches!(self.target, Target::Mac(_));
+        let op = match (fdb, self.op) {
+            (false, Op::Add) => "neighbour add",
+            (false, Op::Replace) => "neighbour replace",
+            (false, Op::Append) => "neighbour append",
+            (false, Op::Del) => "neighbour del",
+            (true, Op::Add) => "fdb add",
+            (true, Op::Replace) => "fdb replace",
+            (true, Op::Append) => "fdb append",
+            (true, Op::Del) => "fdb del",
+        };
+        let what = match &self.target {
+            Target::Ip(ip) => ip.to_string(),
+            Target::Mac(m) => m.to_string(),
+            Target::Refused(_) => "?".into(),
+        };
+        let ctx = Context::new(op, format!("{what} dev {}", self.dev));
+        match (self.op, fdb) {
+            (Op::Del, false) => ctx.missing("neighbour"),
+            (Op::Del, true) => ctx.missing("fdb entry"),
+            _ => ctx,
+        }
     }
 
     async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
@@ -144,13 +173,18 @@ impl NeighbourAdd {
                 format!("{v} does not fit in 24 bits"),
             ));
         }
+        // Before the lookup, as every other input check.
+        if let Some(Err(r)) = &self.fdb_dst {
+            return Err(r.error());
+        }
         let index = self.handle.links.index_of(&self.dev).await?;
         let mut m = NeighbourMessage::default();
         m.header.ifindex = index;
         m.header.flags = self.flags;
         let proxy = self.flags.contains(NeighbourFlags::Proxy);
-        match self.target {
-            Target::Ip(ip) => {
+        match &self.target {
+            Target::Refused(r) => return Err(r.error()),
+            &Target::Ip(ip) => {
                 m.header.family = Family::of(&ip).raw();
                 m.attributes
                     .push(NeighbourAttribute::Destination(Self::addr(ip)));
@@ -175,7 +209,7 @@ impl NeighbourAdd {
                 m.header.family = AddressFamily::Bridge;
                 m.attributes
                     .push(NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()));
-                if let Some(d) = self.fdb_dst {
+                if let Some(Ok(d)) = self.fdb_dst {
                     m.attributes
                         .push(NeighbourAttribute::Destination(Self::addr(d)));
                 }
@@ -197,7 +231,7 @@ impl NeighbourAdd {
                 }
             }
         }
-        if let (Target::Ip(_), Some(mac)) = (self.target, self.lladdr) {
+        if let (Target::Ip(_), Some(mac)) = (&self.target, self.lladdr) {
             m.attributes
                 .push(NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()));
         }
@@ -214,8 +248,9 @@ impl NeighbourAdd {
     }
 
     async fn run(self) -> Result<()> {
-        let (msg, flags) = self.request().await?;
-        self.handle.rtnl.ack(msg, flags).await
+        let ctx = self.context();
+        let (msg, flags) = self.request().await.within(&ctx)?;
+        self.handle.rtnl.ack(msg, flags).await.within(&ctx)
     }
 }
 

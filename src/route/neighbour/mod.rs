@@ -21,11 +21,12 @@ use crate::client::Netlink;
 use crate::conn::mapped::MappedDump;
 use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
-use crate::error::{Error, RequestKind, Result};
+use crate::error::{Context, Error, RequestKind, Result, ResultExt};
 use crate::route::Route as Rtnl;
 use crate::route::address::Family;
 use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId, MacAddr};
+use crate::types::{IntoAddr, Refused, take};
 
 const RTM_NEWNEIGH: u16 = 28;
 const NDA_DST: u16 = 1;
@@ -91,7 +92,7 @@ impl Netlink {
     /// # async fn f() -> tokio_netlink::Result<()> {
     /// let nl = tokio_netlink::Netlink::new();
     /// nl.neighbour()
-    ///     .add("eth0", "192.0.2.7".parse().unwrap())
+    ///     .add("eth0", "192.0.2.7")
     ///     .lladdr("02:00:00:00:00:07".parse()?)
     ///     .await?;
     /// for n in nl.neighbour().list().dev("eth0").await? {
@@ -108,19 +109,21 @@ impl Netlink {
 }
 
 impl NeighbourHandle {
-    /// `ip neigh add ADDR dev D …` (default state permanent, as `ip`).
-    pub fn add(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
-        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Add)
+    /// `ip neigh add ADDR dev D …` (default state permanent, as `ip`); the
+    /// address is an `IpAddr` or its text.
+    pub fn add(&self, dev: impl Into<LinkId>, addr: impl IntoAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::ip(addr), Op::Add)
     }
 
     /// `ip neigh replace ADDR dev D …`.
-    pub fn replace(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
-        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Replace)
+    pub fn replace(&self, dev: impl Into<LinkId>, addr: impl IntoAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::ip(addr), Op::Replace)
     }
 
-    /// `ip neigh del ADDR dev D` (add `.proxy()` for a proxy entry).
-    pub fn del(&self, dev: impl Into<LinkId>, addr: IpAddr) -> NeighbourAdd {
-        NeighbourAdd::new(self.clone(), dev.into(), Target::Ip(addr), Op::Del)
+    /// `ip neigh del ADDR dev D` (add `.proxy()` for a proxy entry). A
+    /// missing entry is `is_not_found()`, displayed as `no such neighbour`.
+    pub fn del(&self, dev: impl Into<LinkId>, addr: impl IntoAddr) -> NeighbourAdd {
+        NeighbourAdd::new(self.clone(), dev.into(), Target::ip(addr), Op::Del)
     }
 
     /// `bridge fdb add MAC dev D …` (choose `.master()` or `.self_()`).
@@ -138,7 +141,8 @@ impl NeighbourHandle {
         NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Del)
     }
 
-    /// Lists neighbours (IPv4 and IPv6 unless filtered), or FDB entries
+    /// Lists neighbours (IPv4 and IPv6, in one AF_UNSPEC dump, unless
+    /// [`NeighbourList::family`] picks one), or FDB entries
     /// with [`NeighbourList::fdb`], or proxy entries with
     /// [`NeighbourList::proxy`].
     pub fn list(&self) -> NeighbourList {
@@ -164,7 +168,7 @@ pub struct NeighbourList {
 }
 
 impl NeighbourList {
-    /// Only IPv4 or IPv6 entries.
+    /// Only IPv4 or IPv6 entries (default: both).
     #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
@@ -206,7 +210,13 @@ impl NeighbourList {
             }
             let oif = match &self.dev {
                 Some(d) => {
-                    let i = self.handle.links.index_of(d).await?;
+                    let ctx = Context::new("neighbour show", format!("dev {d}"));
+                    let i = self
+                        .handle
+                        .links
+                        .lookup(d, Some("dev"))
+                        .await
+                        .within(&ctx)?;
                     m.attributes.push(NeighbourAttribute::IfIndex(i));
                     Some(i)
                 }
@@ -238,10 +248,21 @@ impl IntoFuture for NeighbourList {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Target {
     Ip(IpAddr),
     Mac(MacAddr),
+    /// Address text that did not parse, reported when the builder runs.
+    Refused(Refused),
+}
+
+impl Target {
+    fn ip(a: impl IntoAddr) -> Target {
+        match take(a, "address") {
+            Ok(ip) => Target::Ip(ip),
+            Err(r) => Target::Refused(r),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,9 +15,12 @@ use netlink_packet_route::route::{
 use super::RouteHandle;
 use super::names::parse_table;
 use crate::conn::attrs::{NLA_VALUE_MAX, check_fits, check_string};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::address::Family;
 use crate::route::link::LinkId;
+use crate::types::IntoAddr;
+
+use super::nexthop::NexthopSpec;
 
 /// What the builder does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,15 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Add => "route add",
+            Op::Replace => "route replace",
+            Op::Append => "route append",
+            Op::Del => "route del",
+        }
+    }
+
     fn flags(self) -> u16 {
         match self {
             Op::Add => 0x400 | 0x200,
@@ -36,58 +48,6 @@ impl Op {
             Op::Append => 0x400 | 0x800,
             Op::Del => 0,
         }
-    }
-}
-
-/// One next hop of a multipath route (`nexthop via GW dev D weight W`).
-#[derive(Debug, Clone)]
-pub struct NexthopSpec {
-    gateway: Option<IpAddr>,
-    dev: Option<LinkId>,
-    weight: u16,
-    onlink: bool,
-}
-
-impl NexthopSpec {
-    /// `nexthop via GW`.
-    pub fn via(gateway: IpAddr) -> Self {
-        NexthopSpec {
-            gateway: Some(gateway),
-            dev: None,
-            weight: 1,
-            onlink: false,
-        }
-    }
-
-    /// `nexthop dev D` (no gateway).
-    pub fn dev_only(dev: impl Into<LinkId>) -> Self {
-        NexthopSpec {
-            gateway: None,
-            dev: Some(dev.into()),
-            weight: 1,
-            onlink: false,
-        }
-    }
-
-    /// `dev D`.
-    #[inline]
-    pub fn dev(mut self, dev: impl Into<LinkId>) -> Self {
-        self.dev = Some(dev.into());
-        self
-    }
-
-    /// `weight W`, 1 to 256.
-    #[inline]
-    pub fn weight(mut self, w: u16) -> Self {
-        self.weight = w;
-        self
-    }
-
-    /// `onlink`.
-    #[inline]
-    pub fn onlink(mut self) -> Self {
-        self.onlink = true;
-        self
     }
 }
 
@@ -119,6 +79,9 @@ pub struct RouteAdd {
     handle: RouteHandle,
     op: Op,
     dst: Result<(IpAddr, u8)>,
+    /// `"default"` without a family: IPv4 unless the rest says IPv6.
+    any_default: bool,
+    family: Option<Family>,
     gateway: Option<IpAddr>,
     dev: Option<LinkId>,
     prefsrc: Option<IpAddr>,
@@ -149,11 +112,14 @@ const SEG6_SEGMENTS_MAX: usize = 127;
 const CONGCTL_MAX: usize = 15;
 
 impl RouteAdd {
-    pub(crate) fn new(handle: RouteHandle, op: Op, dst: Result<(IpAddr, u8)>) -> Self {
+    pub(crate) fn new(handle: RouteHandle, op: Op, dst: impl crate::types::IntoPrefix) -> Self {
+        let any_default = dst.is_any_default();
         RouteAdd {
             handle,
             op,
-            dst,
+            dst: dst.into_prefix(),
+            any_default,
+            family: None,
             gateway: None,
             dev: None,
             prefsrc: None,
@@ -177,10 +143,23 @@ impl RouteAdd {
         self.error.get_or_insert(e);
     }
 
-    /// `via GW` (an IPv6 gateway on an IPv4 route is sent as RTA_VIA).
+    /// `via GW`: an address or its text (an IPv6 gateway on an IPv4 route
+    /// is sent as RTA_VIA; on `"default"` it makes the route IPv6).
     #[inline]
-    pub fn via(mut self, gw: IpAddr) -> Self {
-        self.gateway = Some(gw);
+    pub fn via(mut self, gw: impl IntoAddr) -> Self {
+        match gw.into_addr("via") {
+            Ok(a) => self.gateway = Some(a),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// `-4`/`-6`: the family of a `"default"` destination (otherwise taken
+    /// from the gateway or source, else IPv4 as `ip route add default`);
+    /// a prefix of the other family is refused.
+    #[inline]
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = Some(f);
         self
     }
 
@@ -191,10 +170,13 @@ impl RouteAdd {
         self
     }
 
-    /// `src A`: preferred source address.
+    /// `src A`: preferred source address, an address or its text.
     #[inline]
-    pub fn src(mut self, a: IpAddr) -> Self {
-        self.prefsrc = Some(a);
+    pub fn src(mut self, a: impl IntoAddr) -> Self {
+        match a.into_addr("src") {
+            Ok(a) => self.prefsrc = Some(a),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
@@ -374,9 +356,18 @@ impl RouteAdd {
             }
         }
         let (ip, len) = match &self.dst {
+            Ok(_) if self.any_default => (self.default_family().unspecified(), 0),
             Ok(d) => *d,
             Err(e) => return Err(e.clone_input()),
         };
+        if let Some(f) = self.family
+            && f != Family::of(&ip)
+        {
+            return Err(Error::invalid(
+                "family",
+                format!("{ip}/{len} is not of the family {f:?}"),
+            ));
+        }
         let net = ipnetwork::IpNetwork::new(ip, len)
             .map_err(|e| Error::invalid("prefix", e.to_string()))?;
         if net.network() != ip {
@@ -441,7 +432,7 @@ impl RouteAdd {
         }
         if let Some(d) = &self.dev {
             m.attributes
-                .push(RouteAttribute::Oif(links.index_of(d).await?));
+                .push(RouteAttribute::Oif(links.lookup(d, Some("dev")).await?));
         }
         if let Some(s) = self.prefsrc {
             if Family::of(&s) != fam {
@@ -483,8 +474,10 @@ impl RouteAdd {
                 if nh.onlink {
                     h.flags = RouteNextHopFlags::Onlink;
                 }
-                if let Some(gw) = nh.gateway {
-                    h.attributes.push(gateway_attr(fam, gw)?);
+                match &nh.gateway {
+                    Some(Ok(gw)) => h.attributes.push(gateway_attr(fam, *gw)?),
+                    Some(Err(e)) => return Err(e.error()),
+                    None => {}
                 }
                 hops.push(h);
             }
@@ -502,7 +495,7 @@ impl RouteAdd {
             }
             for (h, nh) in hops.iter_mut().zip(&self.nexthops) {
                 if let Some(d) = &nh.dev {
-                    h.interface_index = links.index_of(d).await?;
+                    h.interface_index = links.lookup(d, Some("nexthop dev")).await?;
                 }
             }
             m.attributes.push(RouteAttribute::MultiPath(hops));
@@ -530,7 +523,7 @@ impl RouteAdd {
     /// let mut requests = Vec::new();
     /// for i in 0..=255u8 {
     ///     let dst = std::net::Ipv4Addr::new(10, 7, 0, i);
-    ///     let add = nl.route().add((dst.into(), 32)).kind(RouteType::BlackHole).table(100);
+    ///     let add = nl.route().add((dst, 32)).kind(RouteType::BlackHole).table(100);
     ///     requests.push(add.into_request().await?);
     /// }
     /// for result in nl.rtnl().ack_batch(requests).await? {
@@ -541,7 +534,49 @@ impl RouteAdd {
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
     pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
-        self.request().await
+        self.request().await.within(&self.context())
+    }
+
+    /// The family `"default"` stands for: the one set, else the gateway's
+    /// (the first next hop's), else the source's, else IPv4.
+    fn default_family(&self) -> Family {
+        let nh = self
+            .nexthops
+            .iter()
+            .find_map(|n| n.gateway.as_ref().and_then(|g| g.as_ref().ok()));
+        self.family
+            .or(self.gateway.as_ref().or(nh).map(Family::of))
+            .or(self.prefsrc.as_ref().map(Family::of))
+            .unwrap_or(Family::V4)
+    }
+
+    /// `route add PREFIX [via GW] [dev D] [table T] [metric M]`, for errors.
+    pub(crate) fn context(&self) -> Context {
+        use std::fmt::Write;
+        let mut o = match &self.dst {
+            Ok(_) if self.any_default => "default".to_owned(),
+            Ok((_, 0)) => "default".to_owned(),
+            Ok((ip, len)) => format!("{ip}/{len}"),
+            Err(_) => "?".to_owned(),
+        };
+        if let Some(g) = self.gateway {
+            let _ = write!(o, " via {g}");
+        }
+        if let Some(d) = &self.dev {
+            let _ = write!(o, " dev {d}");
+        }
+        if let Ok(Some(t)) = self.table {
+            let _ = write!(o, " table {t}");
+        }
+        if let Some(m) = self.metric {
+            let _ = write!(o, " metric {m}");
+        }
+        let ctx = Context::new(self.op.name(), o);
+        if self.op == Op::Del {
+            ctx.missing("route")
+        } else {
+            ctx
+        }
     }
 
     async fn request(&self) -> Result<(RouteNetlinkMessage, u16)> {
@@ -555,8 +590,9 @@ impl RouteAdd {
     }
 
     async fn run(self) -> Result<()> {
-        let (msg, flags) = self.request().await?;
-        self.handle.rtnl.ack(msg, flags).await
+        let ctx = self.context();
+        let (msg, flags) = self.request().await.within(&ctx)?;
+        self.handle.rtnl.ack(msg, flags).await.within(&ctx)
     }
 }
 

@@ -2,20 +2,24 @@
 #![allow(clippy::module_inception)]
 
 mod add;
+mod del;
 pub mod names;
+mod nexthop;
 mod view;
 
 use std::future::{Future, IntoFuture};
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
 };
 
-pub use add::{NexthopSpec, RouteAdd};
+pub use add::RouteAdd;
+pub use del::RouteDel;
+pub use nexthop::NexthopSpec;
 pub use view::{Nexthop, RTNH_F_ONLINK, Route};
 
 use add::Op;
@@ -25,10 +29,11 @@ use crate::client::Netlink;
 use crate::conn::Requester;
 use crate::conn::mapped::MappedDump;
 use crate::conn::requester::retry_interrupted;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::Route as Rtnl;
-use crate::route::address::{Family, IntoPrefix};
+use crate::route::address::Family;
 use crate::route::link::{LinkHandle, LinkId};
+use crate::types::{IntoAddr, IntoPrefix, Taken, take};
 
 /// RTM_F_FIB_MATCH: return the matching FIB entry, not the resolved route.
 const RTM_F_FIB_MATCH: u32 = 0x2000;
@@ -50,13 +55,13 @@ impl Netlink {
     /// let nl = tokio_netlink::Netlink::new();
     /// nl.route()
     ///     .add("198.51.100.0/24")
-    ///     .via("192.0.2.1".parse().unwrap())
+    ///     .via("192.0.2.1")
     ///     .table(100)
     ///     .await?;
     /// for r in nl.route().list().table(100).await? {
     ///     println!("{:?} via {:?}", r.destination(), r.gateway());
     /// }
-    /// let r = nl.route().get("198.51.100.7".parse().unwrap()).await;
+    /// let r = nl.route().get("198.51.100.7").await;
     /// # drop(r); Ok(()) }
     /// ```
     #[inline]
@@ -69,40 +74,45 @@ impl Netlink {
 }
 
 impl RouteHandle {
-    /// `ip route add PREFIX …` (fails with `is_exists()` if present).
+    /// `ip route add PREFIX …` (fails with `is_exists()` if present). The
+    /// prefix is any [`IntoPrefix`]: `"10.0.0.0/8"`, `"default"`, a tuple,
+    /// an ipnetwork type.
     #[inline]
     pub fn add(&self, dst: impl IntoPrefix) -> RouteAdd {
-        RouteAdd::new(self.clone(), Op::Add, dst.into_prefix())
+        RouteAdd::new(self.clone(), Op::Add, dst)
     }
 
     /// `ip route replace PREFIX …`.
     #[inline]
     pub fn replace(&self, dst: impl IntoPrefix) -> RouteAdd {
-        RouteAdd::new(self.clone(), Op::Replace, dst.into_prefix())
+        RouteAdd::new(self.clone(), Op::Replace, dst)
     }
 
     /// `ip route append PREFIX …` (adds a route beside existing ones).
     #[inline]
     pub fn append(&self, dst: impl IntoPrefix) -> RouteAdd {
-        RouteAdd::new(self.clone(), Op::Append, dst.into_prefix())
+        RouteAdd::new(self.clone(), Op::Append, dst)
     }
 
     /// `ip route del PREFIX …`: set what identifies the route (table, type,
-    /// gateway, metric…) on the builder. A missing route is `is_not_found()`.
+    /// gateway, metric…) on the builder. A missing route is `is_not_found()`,
+    /// displayed as `route del PREFIX: no such route`.
     #[inline]
-    pub fn del(&self, dst: impl IntoPrefix) -> RouteAdd {
-        RouteAdd::new(self.clone(), Op::Del, dst.into_prefix())
+    pub fn del(&self, dst: impl IntoPrefix) -> RouteDel {
+        RouteDel(RouteAdd::new(self.clone(), Op::Del, dst))
     }
 
     /// Lists routes, filtered by the kernel where it can (table, protocol,
-    /// type, output device, family) and checked here as well.
+    /// type, output device, family) and checked here as well. Without
+    /// [`RouteList::family`] it lists IPv4 and then IPv6 routes (unlike
+    /// `ip route`, which shows IPv4 only), so a reconciler sees both.
     ///
     /// A limit of the kernel, not of this crate: a single route whose
-    /// message is larger than a dump chunk (32 KiB; about 2,000 IPv4 or 1,100
-    /// IPv6 next hops) cannot be dumped at all. The kernel then ends the dump with
-    /// DONE and no error, so that route and every route after it in the
-    /// dump's order are missing. `ip route show` loses them the same way.
-    /// Such a route can still be read with [`get`](Self::get)
+    /// message is larger than a dump chunk (32 KiB; about 2,000 IPv4 or
+    /// 1,100 IPv6 next hops) cannot be dumped at all. The kernel then ends
+    /// the dump with DONE and no error, so that route and every route after
+    /// it in the dump's order are missing. `ip route show` loses them the
+    /// same way. Such a route can still be read with [`get`](Self::get)
     /// (`fibmatch`) and is reported by events; nexthop objects avoid the
     /// size.
     pub fn list(&self) -> RouteList {
@@ -116,11 +126,12 @@ impl RouteHandle {
         }
     }
 
-    /// `ip route get ADDR`: one request, the kernel's answer.
-    pub fn get(&self, dst: IpAddr) -> RouteGet {
+    /// `ip route get ADDR`: one request, the kernel's answer. The address
+    /// is an `IpAddr` or its text.
+    pub fn get(&self, dst: impl IntoAddr) -> RouteGet {
         RouteGet {
             handle: self.clone(),
-            dst,
+            dst: take(dst, "to"),
             from: None,
             iif: None,
             oif: None,
@@ -144,7 +155,7 @@ pub struct RouteList {
 }
 
 impl RouteList {
-    /// Only IPv4 or IPv6 routes (default: IPv4, as `ip route`).
+    /// Only IPv4 or IPv6 routes (default: both, IPv4 first).
     #[inline]
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
@@ -181,8 +192,29 @@ impl RouteList {
 
     /// The routes as a stream, decoded lazily as they arrive.
     pub fn stream(self) -> impl Stream<Item = Result<Route>> + Send + 'static {
+        // Two dumps rather than one AF_UNSPEC dump, which would also return
+        // multicast (RTNL_FAMILY_IPMR) and MPLS routes.
+        match self.family {
+            Some(f) => self.dump(f).left_stream(),
+            None => {
+                // A family without the table answers ENOENT ("FIB table
+                // does not exist"): for that family, no routes.
+                let table = self.table.unwrap_or(254);
+                let absent = move |r: &Result<Route>| {
+                    let gone = matches!(r, Err(e) if table != 0 && e.errno() == Some(libc::ENOENT));
+                    futures::future::ready(!gone)
+                };
+                let v6 = self.clone().dump(Family::V6).filter(absent);
+                self.dump(Family::V4)
+                    .filter(absent)
+                    .chain(v6)
+                    .right_stream()
+            }
+        }
+    }
+
+    fn dump(self, fam: Family) -> impl Stream<Item = Result<Route>> + Send + 'static {
         MappedDump::new(async move {
-            let fam = self.family.unwrap_or(Family::V4);
             let mut m = RouteMessage::default();
             m.header.address_family = fam.raw();
             // `ip route show` means the main table.
@@ -198,7 +230,13 @@ impl RouteList {
             }
             let oif = match &self.dev {
                 Some(d) => {
-                    let i = self.handle.links.index_of(d).await?;
+                    let ctx = Context::new("route show", format!("dev {d}"));
+                    let i = self
+                        .handle
+                        .links
+                        .lookup(d, Some("dev"))
+                        .await
+                        .within(&ctx)?;
                     m.attributes.push(RouteAttribute::Oif(i));
                     Some(i)
                 }
@@ -242,8 +280,8 @@ impl IntoFuture for RouteList {
 #[must_use = "nothing is asked until the builder is awaited"]
 pub struct RouteGet {
     handle: RouteHandle,
-    dst: IpAddr,
-    from: Option<IpAddr>,
+    dst: Taken,
+    from: Option<Taken>,
     iif: Option<LinkId>,
     oif: Option<LinkId>,
     mark: Option<u32>,
@@ -252,10 +290,10 @@ pub struct RouteGet {
 }
 
 impl RouteGet {
-    /// `from ADDR`.
+    /// `from ADDR`: an address or its text.
     #[inline]
-    pub fn from(mut self, a: IpAddr) -> Self {
-        self.from = Some(a);
+    pub fn from(mut self, a: impl IntoAddr) -> Self {
+        self.from = Some(take(a, "from"));
         self
     }
 
@@ -300,13 +338,31 @@ impl RouteGet {
         self
     }
 
+    fn context(&self) -> Context {
+        let to = match &self.dst {
+            Ok(a) => a.to_string(),
+            Err(_) => "?".into(),
+        };
+        Context::new("route get", to)
+    }
+
     async fn run(self) -> Result<Route> {
+        let ctx = self.context();
+        self.ask().await.within(&ctx)
+    }
+
+    async fn ask(self) -> Result<Route> {
+        let dst = self.dst.clone().map_err(|r| r.error())?;
+        let from = match &self.from {
+            Some(f) => Some(f.clone().map_err(|r| r.error())?),
+            None => None,
+        };
         // Both device names before the first lookup.
         self.iif
             .iter()
             .chain(&self.oif)
             .try_for_each(LinkId::check)?;
-        let fam = Family::of(&self.dst);
+        let fam = Family::of(&dst);
         let addr = |ip: IpAddr| match ip {
             IpAddr::V4(a) => RouteAddress::Inet(a),
             IpAddr::V6(a) => RouteAddress::Inet6(a),
@@ -314,25 +370,26 @@ impl RouteGet {
         let mut m = RouteMessage::default();
         m.header.address_family = fam.raw();
         m.header.destination_prefix_length = if fam == Family::V4 { 32 } else { 128 };
-        m.attributes
-            .push(RouteAttribute::Destination(addr(self.dst)));
-        if let Some(f) = self.from {
+        m.attributes.push(RouteAttribute::Destination(addr(dst)));
+        if let Some(f) = from {
             if Family::of(&f) != fam {
                 return Err(Error::invalid(
                     "from",
-                    format!("{f} is not of the family of {}", self.dst),
+                    format!("{f} is not of the family of {dst}"),
                 ));
             }
             m.header.source_prefix_length = m.header.destination_prefix_length;
             m.attributes.push(RouteAttribute::Source(addr(f)));
         }
         if let Some(d) = &self.iif {
-            m.attributes
-                .push(RouteAttribute::Iif(self.handle.links.index_of(d).await?));
+            m.attributes.push(RouteAttribute::Iif(
+                self.handle.links.lookup(d, Some("iif")).await?,
+            ));
         }
         if let Some(d) = &self.oif {
-            m.attributes
-                .push(RouteAttribute::Oif(self.handle.links.index_of(d).await?));
+            m.attributes.push(RouteAttribute::Oif(
+                self.handle.links.lookup(d, Some("oif")).await?,
+            ));
         }
         if let Some(mk) = self.mark {
             m.attributes.push(RouteAttribute::Mark(mk));

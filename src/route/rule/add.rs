@@ -1,6 +1,7 @@
 //! `ip rule add|del`: the builder.
 
 use super::*;
+use crate::error::{Context, ResultExt};
 
 /// Builder of `ip rule add|del`; `.await` it.
 #[must_use = "nothing happens until the builder is awaited"]
@@ -274,7 +275,40 @@ impl RuleAdd {
     /// message and its netlink flags, for [`Requester::ack_batch`].
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
-    pub async fn into_request(mut self) -> Result<(RouteNetlinkMessage, u16)> {
+    pub async fn into_request(self) -> Result<(RouteNetlinkMessage, u16)> {
+        let ctx = self.context();
+        self.request().within(&ctx)
+    }
+
+    /// `rule add|del [priority P] [from A] [to B] [iif D] [oif D]
+    /// [fwmark M] [table T]`, for errors.
+    pub(crate) fn context(&self) -> Context {
+        use std::fmt::Write;
+        let h = &self.m.header;
+        let mut o = String::new();
+        for a in &self.m.attributes {
+            let _ = match a {
+                RuleAttribute::Priority(p) => write!(o, " priority {p}"),
+                RuleAttribute::Source(ip) => write!(o, " from {ip}/{}", h.src_len),
+                RuleAttribute::Destination(ip) => write!(o, " to {ip}/{}", h.dst_len),
+                RuleAttribute::Iifname(d) => write!(o, " iif {d}"),
+                RuleAttribute::Oifname(d) => write!(o, " oif {d}"),
+                RuleAttribute::FwMark(m) => write!(o, " fwmark {m:#x}"),
+                _ => Ok(()),
+            };
+        }
+        if let Some(t) = self.table {
+            let _ = write!(o, " table {t}");
+        }
+        let o = o.trim_start().to_owned();
+        if self.del {
+            Context::new("rule del", o).missing("rule")
+        } else {
+            Context::new("rule add", o)
+        }
+    }
+
+    fn request(mut self) -> Result<(RouteNetlinkMessage, u16)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -323,8 +357,9 @@ impl RuleAdd {
 
     async fn run(self) -> Result<()> {
         let rtnl = self.handle.rtnl.clone();
-        let (msg, flags) = self.into_request().await?;
-        rtnl.ack(msg, flags).await
+        let ctx = self.context();
+        let (msg, flags) = self.request().within(&ctx)?;
+        rtnl.ack(msg, flags).await.within(&ctx)
     }
 }
 

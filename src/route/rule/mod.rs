@@ -88,11 +88,12 @@ impl RuleHandle {
         RuleAdd::new(self.clone(), true)
     }
 
-    /// Lists the rules of a family (IPv4 by default, as `ip rule`).
+    /// Lists rules: IPv4 and then IPv6 ones unless [`RuleList::family`]
+    /// picks one (`ip rule` shows IPv4 only).
     pub fn list(&self) -> RuleList {
         RuleList {
             handle: self.clone(),
-            family: Family::V4,
+            family: None,
         }
     }
 }
@@ -102,21 +103,33 @@ impl RuleHandle {
 #[must_use = "a listing does nothing until awaited or streamed"]
 pub struct RuleList {
     handle: RuleHandle,
-    family: Family,
+    family: Option<Family>,
 }
 
 impl RuleList {
-    /// IPv4 or IPv6 rules.
+    /// Only IPv4 or IPv6 rules (default: both, IPv4 first).
     #[inline]
     pub fn family(mut self, f: Family) -> Self {
-        self.family = f;
+        self.family = Some(f);
         self
     }
 
     /// The rules as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<Rule>> + Send + 'static {
+        // Two dumps rather than one AF_UNSPEC dump, which would also return
+        // the multicast routing rules (RTNL_FAMILY_IPMR).
+        match self.family {
+            Some(f) => self.dump(f).left_stream(),
+            None => {
+                let v6 = self.dump(Family::V6);
+                self.dump(Family::V4).chain(v6).right_stream()
+            }
+        }
+    }
+
+    fn dump(&self, fam: Family) -> impl Stream<Item = Result<Rule>> + Send + use<> {
         let mut m = RuleMessage::default();
-        m.header.family = self.family.raw();
+        m.header.family = fam.raw();
         self.handle
             .rtnl
             .dump_raw(RouteNetlinkMessage::GetRule(m), 0)

@@ -8,7 +8,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use super::{DefaultAction, DefaultPolicy, Policy, PolicyId, SpdInfo};
 use crate::conn::requester::retry_interrupted;
-use crate::error::Result;
+use crate::error::{Context, Result, ResultExt};
 use crate::xfrm::types::{Rd, pad4};
 use crate::xfrm::{CREATE_EXCL, XfrmHandle, decode_error, message, msg};
 
@@ -41,30 +41,61 @@ impl IntoFuture for PolicyList {
     }
 }
 
+/// `SELECTOR dir DIR` (or `index N dir DIR`): a policy error's object.
+fn object(id: &PolicyId) -> String {
+    if id.index != 0 {
+        format!("index {} dir {}", id.index, id.dir)
+    } else {
+        format!("{} dir {}", id.selector, id.dir)
+    }
+}
+
 impl XfrmHandle {
-    /// `ip xfrm policy add`: fails with EEXIST if the policy exists.
+    /// `ip xfrm policy add`: fails with EEXIST if the policy exists. Errors
+    /// read `xfrm policy add SELECTOR dir DIR: CAUSE`.
     pub async fn add_policy(&self, p: &Policy) -> Result<()> {
-        let b = p.emit()?;
-        self.req.ack(message(msg::NEWPOLICY, b), CREATE_EXCL).await
+        let ctx = Context::new("xfrm policy add", format!("{} dir {}", p.selector, p.dir));
+        let b = p.emit().within(&ctx)?;
+        self.req
+            .ack(message(msg::NEWPOLICY, b), CREATE_EXCL)
+            .await
+            .within(&ctx)
     }
 
     /// `ip xfrm policy update`: adds or replaces.
     pub async fn update_policy(&self, p: &Policy) -> Result<()> {
-        let b = p.emit()?;
-        self.req.ack(message(msg::UPDPOLICY, b), 0).await
+        let ctx = Context::new(
+            "xfrm policy update",
+            format!("{} dir {}", p.selector, p.dir),
+        );
+        let b = p.emit().within(&ctx)?;
+        self.req
+            .ack(message(msg::UPDPOLICY, b), 0)
+            .await
+            .within(&ctx)
     }
 
-    /// `ip xfrm policy delete`.
+    /// `ip xfrm policy delete`; a missing policy is `is_not_found()`,
+    /// displayed as `no such policy`.
     pub async fn del_policy(&self, id: &PolicyId) -> Result<()> {
-        let b = id.emit()?;
-        self.req.ack(message(msg::DELPOLICY, b), 0).await
+        let ctx = Context::new("xfrm policy delete", object(id)).missing("policy");
+        let b = id.emit().within(&ctx)?;
+        self.req
+            .ack(message(msg::DELPOLICY, b), 0)
+            .await
+            .within(&ctx)
     }
 
-    /// `ip xfrm policy get`.
+    /// `ip xfrm policy get`; a missing policy is `is_not_found()`.
     pub async fn get_policy(&self, id: &PolicyId) -> Result<Policy> {
-        let b = id.emit()?;
-        let raw = self.req.get_raw(message(msg::GETPOLICY, b), 0).await?;
-        Policy::from_raw(&raw)
+        let ctx = Context::new("xfrm policy get", object(id)).missing("policy");
+        let b = id.emit().within(&ctx)?;
+        let raw = self
+            .req
+            .get_raw(message(msg::GETPOLICY, b), 0)
+            .await
+            .within(&ctx)?;
+        Policy::from_raw(&raw).within(&ctx)
     }
 
     /// `ip xfrm policy list`.
@@ -76,7 +107,11 @@ impl XfrmHandle {
 
     /// `ip xfrm policy flush` (main policies).
     pub async fn flush_policies(&self) -> Result<()> {
-        self.req.ack(message(msg::FLUSHPOLICY, Vec::new()), 0).await
+        let ctx = Context::new("xfrm policy flush", "");
+        self.req
+            .ack(message(msg::FLUSHPOLICY, Vec::new()), 0)
+            .await
+            .within(&ctx)
     }
 
     /// `ip xfrm policy count`.

@@ -8,7 +8,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use super::{AllocSpi, State, StateId};
 use crate::conn::requester::retry_interrupted;
-use crate::error::Result;
+use crate::error::{Context, Result, ResultExt};
 use crate::xfrm::types::{IpsecProto, Rd, attrs, pad4, push_fixed};
 use crate::xfrm::{CREATE_EXCL, XfrmHandle, attr, decode_error, message, msg};
 
@@ -82,29 +82,58 @@ impl IntoFuture for StateList {
     }
 }
 
+/// `src S dst D proto P spi 0xN`: a state error's object.
+fn object(s: &State) -> String {
+    format!(
+        "src {} dst {} proto {} spi {:#x}",
+        s.src, s.dst, s.proto, s.spi
+    )
+}
+
+/// `dst D proto P spi 0xN`: the object of an error about a state by id.
+fn id_object(id: &StateId) -> String {
+    format!("dst {} proto {} spi {:#x}", id.dst, id.proto, id.spi)
+}
+
 impl XfrmHandle {
-    /// `ip xfrm state add`: fails with EEXIST if the state exists.
+    /// `ip xfrm state add`: fails with EEXIST if the state exists. Errors
+    /// read `xfrm state add src S dst D proto P spi N: CAUSE`.
     pub async fn add_state(&self, s: &State) -> Result<()> {
-        let b = s.emit()?;
-        self.req.ack(message(msg::NEWSA, b), CREATE_EXCL).await
+        let ctx = Context::new("xfrm state add", object(s));
+        let b = s.emit().within(&ctx)?;
+        self.req
+            .ack(message(msg::NEWSA, b), CREATE_EXCL)
+            .await
+            .within(&ctx)
     }
 
     /// `ip xfrm state update`: replaces an existing state (or completes a
     /// larval one from `allocspi`).
     pub async fn update_state(&self, s: &State) -> Result<()> {
-        let b = s.emit()?;
-        self.req.ack(message(msg::UPDSA, b), 0).await
+        let ctx = Context::new("xfrm state update", object(s)).missing("state");
+        let b = s.emit().within(&ctx)?;
+        self.req.ack(message(msg::UPDSA, b), 0).await.within(&ctx)
     }
 
-    /// `ip xfrm state delete`.
+    /// `ip xfrm state delete`; a missing state is `is_not_found()`,
+    /// displayed as `no such state`.
     pub async fn del_state(&self, id: &StateId) -> Result<()> {
-        self.req.ack(message(msg::DELSA, id.emit()), 0).await
+        let ctx = Context::new("xfrm state delete", id_object(id)).missing("state");
+        self.req
+            .ack(message(msg::DELSA, id.emit()), 0)
+            .await
+            .within(&ctx)
     }
 
-    /// `ip xfrm state get`.
+    /// `ip xfrm state get`; a missing state is `is_not_found()`.
     pub async fn get_state(&self, id: &StateId) -> Result<State> {
-        let raw = self.req.get_raw(message(msg::GETSA, id.emit()), 0).await?;
-        State::from_raw(&raw)
+        let ctx = Context::new("xfrm state get", id_object(id)).missing("state");
+        let raw = self
+            .req
+            .get_raw(message(msg::GETSA, id.emit()), 0)
+            .await
+            .within(&ctx)?;
+        State::from_raw(&raw).within(&ctx)
     }
 
     /// `ip xfrm state list`.

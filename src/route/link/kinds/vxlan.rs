@@ -107,6 +107,10 @@ impl LinkKind for Vxlan {
         self.dev.iter().cloned().collect()
     }
 
+    fn refs_field(&self) -> &'static str {
+        "dev"
+    }
+
     fn build(&self, ctx: &KindCtx) -> Result<KindParts> {
         if self.id >= 1 << 24 {
             return Err(Error::invalid(

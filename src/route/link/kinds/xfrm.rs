@@ -32,6 +32,10 @@ impl LinkKind for Xfrm {
         self.dev.iter().cloned().collect()
     }
 
+    fn refs_field(&self) -> &'static str {
+        "dev"
+    }
+
     fn build(&self, ctx: &KindCtx) -> Result<KindParts> {
         if self.if_id == 0 {
             return Err(Error::invalid("if_id", "must not be 0"));

@@ -1,0 +1,279 @@
+//! Addresses and prefixes as every family takes them: [`IntoAddr`] for a
+//! single address, [`IntoPrefix`] for an address with a prefix length.
+//! Both accept `ip`'s text as well as the std and ipnetwork types, and
+//! refuse bad text with [`Error::InvalidInput`] naming the setter.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
+
+use crate::error::{Error, Result};
+use crate::route::route::names::decimal;
+
+/// An address: `IpAddr`, `Ipv4Addr`, `Ipv6Addr` or text (`"192.0.2.1"`,
+/// `"2001:db8::1"`).
+pub trait IntoAddr {
+    /// The address; bad text is [`Error::InvalidInput`] naming `field`.
+    fn into_addr(self, field: &'static str) -> Result<IpAddr>;
+}
+
+impl IntoAddr for IpAddr {
+    fn into_addr(self, _: &'static str) -> Result<IpAddr> {
+        Ok(self)
+    }
+}
+
+impl IntoAddr for Ipv4Addr {
+    fn into_addr(self, _: &'static str) -> Result<IpAddr> {
+        Ok(self.into())
+    }
+}
+
+impl IntoAddr for Ipv6Addr {
+    fn into_addr(self, _: &'static str) -> Result<IpAddr> {
+        Ok(self.into())
+    }
+}
+
+impl IntoAddr for &str {
+    fn into_addr(self, field: &'static str) -> Result<IpAddr> {
+        self.parse()
+            .map_err(|_| Error::invalid(field, format!("{self:?} is not an IPv4 or IPv6 address")))
+    }
+}
+
+impl IntoAddr for String {
+    fn into_addr(self, field: &'static str) -> Result<IpAddr> {
+        self.as_str().into_addr(field)
+    }
+}
+
+impl IntoAddr for &String {
+    fn into_addr(self, field: &'static str) -> Result<IpAddr> {
+        self.as_str().into_addr(field)
+    }
+}
+
+/// Input a setter refused, kept for when the builder runs: unlike
+/// [`Error`] it is `Clone`, for builders that derive it.
+#[derive(Debug, Clone)]
+pub(crate) struct Refused {
+    field: &'static str,
+    reason: String,
+}
+
+impl Refused {
+    /// The error to report.
+    pub(crate) fn error(&self) -> Error {
+        Error::invalid(self.field, self.reason.clone())
+    }
+}
+
+/// An address as a setter keeps it: parsed, or why not.
+pub(crate) type Taken = std::result::Result<IpAddr, Refused>;
+
+/// `a` parsed for the setter `field`.
+pub(crate) fn take(a: impl IntoAddr, field: &'static str) -> Taken {
+    a.into_addr(field).map_err(|e| match e {
+        Error::InvalidInput { field, reason } => Refused { field, reason },
+        other => Refused {
+            field,
+            reason: other.to_string(),
+        },
+    })
+}
+
+/// An address with a prefix length, checked: the length must fit the
+/// family. Text is `ADDR/LEN`, a bare address (a host prefix), or
+/// `"default"` (`0.0.0.0/0`, or `::/0` where the builder knows the family
+/// is IPv6, as `ip route add default via 2001:db8::1`).
+pub trait IntoPrefix {
+    /// The address and its prefix length.
+    fn into_prefix(self) -> Result<(IpAddr, u8)>;
+
+    /// True for the family-less `"default"`, whose family a route builder
+    /// takes from its other settings (IPv4 unless they say otherwise).
+    fn is_any_default(&self) -> bool {
+        false
+    }
+}
+
+fn checked(ip: IpAddr, len: u8) -> Result<(IpAddr, u8)> {
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    if len > max {
+        return Err(Error::invalid(
+            "prefix",
+            format!("prefix length {len} is longer than {max} for {ip}"),
+        ));
+    }
+    Ok((ip, len))
+}
+
+impl IntoPrefix for IpNetwork {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.ip(), self.prefix())
+    }
+}
+
+impl IntoPrefix for Ipv4Network {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.ip().into(), self.prefix())
+    }
+}
+
+impl IntoPrefix for Ipv6Network {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.ip().into(), self.prefix())
+    }
+}
+
+impl IntoPrefix for (IpAddr, u8) {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.0, self.1)
+    }
+}
+
+impl IntoPrefix for (Ipv4Addr, u8) {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.0.into(), self.1)
+    }
+}
+
+impl IntoPrefix for (Ipv6Addr, u8) {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        checked(self.0.into(), self.1)
+    }
+}
+
+impl IntoPrefix for IpAddr {
+    /// A host prefix: /32 or /128.
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        Ok((self, if self.is_ipv4() { 32 } else { 128 }))
+    }
+}
+
+impl IntoPrefix for &str {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        if self == "default" {
+            return Ok((Ipv4Addr::UNSPECIFIED.into(), 0));
+        }
+        let bad = || Error::invalid("prefix", format!("{self:?} is not ADDR[/LEN] or default"));
+        let (a, l) = match self.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (self, None),
+        };
+        let ip: IpAddr = a.parse().map_err(|_| bad())?;
+        let len = match l {
+            Some(l) => decimal::<u8>(l).ok_or_else(bad)?,
+            None if ip.is_ipv4() => 32,
+            None => 128,
+        };
+        checked(ip, len)
+    }
+
+    fn is_any_default(&self) -> bool {
+        *self == "default"
+    }
+}
+
+impl IntoPrefix for String {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        self.as_str().into_prefix()
+    }
+
+    fn is_any_default(&self) -> bool {
+        self.as_str().is_any_default()
+    }
+}
+
+impl IntoPrefix for &String {
+    fn into_prefix(self) -> Result<(IpAddr, u8)> {
+        self.as_str().into_prefix()
+    }
+
+    fn is_any_default(&self) -> bool {
+        self.as_str().is_any_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_checked() {
+        assert_eq!(
+            "10.0.0.1/24".into_prefix().unwrap(),
+            ("10.0.0.1".parse().unwrap(), 24)
+        );
+        assert_eq!("fe80::1".into_prefix().unwrap().1, 128);
+        for bad in [
+            "10.0.0.1/33",
+            "::1/129",
+            "nope/3",
+            "10.0.0.1/x",
+            "10.0.0.1/+8",
+            "10.0.0.1/",
+            "10.0.0.1/8\0",
+            "Default",
+        ] {
+            let e = bad.into_prefix().unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "prefix",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+        let e = ("10.0.0.1".parse::<IpAddr>().unwrap(), 33)
+            .into_prefix()
+            .unwrap_err();
+        assert!(e.to_string().contains("33"), "{e}");
+    }
+
+    #[test]
+    fn every_prefix_form() {
+        let v4 = Ipv4Addr::new(10, 1, 0, 0);
+        let v6: Ipv6Addr = "2001:db8::".parse().unwrap();
+        let want4 = (IpAddr::V4(v4), 16);
+        let want6 = (IpAddr::V6(v6), 48);
+        assert_eq!((v4, 16).into_prefix().unwrap(), want4);
+        assert_eq!((v6, 48).into_prefix().unwrap(), want6);
+        let n4 = Ipv4Network::new(v4, 16).unwrap();
+        assert_eq!(n4.into_prefix().unwrap(), want4);
+        let n6 = Ipv6Network::new(v6, 48).unwrap();
+        assert_eq!(n6.into_prefix().unwrap(), want6);
+        assert_eq!(IpNetwork::V6(n6).into_prefix().unwrap(), want6);
+        assert_eq!(IpAddr::V4(v4).into_prefix().unwrap().1, 32);
+        assert_eq!(IpAddr::V6(v6).into_prefix().unwrap().1, 128);
+        assert!((v4, 33).into_prefix().is_err());
+        assert_eq!(
+            "default".into_prefix().unwrap(),
+            (Ipv4Addr::UNSPECIFIED.into(), 0)
+        );
+        assert!("default".is_any_default());
+        assert!(!"0.0.0.0/0".is_any_default());
+    }
+
+    #[test]
+    fn addresses_name_their_field() {
+        assert_eq!(
+            "192.0.2.1".into_addr("via").unwrap().to_string(),
+            "192.0.2.1"
+        );
+        assert_eq!(
+            Ipv6Addr::LOCALHOST.into_addr("src").unwrap(),
+            IpAddr::from(Ipv6Addr::LOCALHOST)
+        );
+        let e = "192.0.2.300".into_addr("via").unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { field: "via", .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "invalid via: \"192.0.2.300\" is not an IPv4 or IPv6 address"
+        );
+    }
+}
