@@ -794,6 +794,10 @@ async fn bad_tc_input_gives_clear_errors() {
     // gives one).
     let e = t.qdisc().add("nosuch0", Htb::new()).await.unwrap_err();
     assert!(e.is_not_found(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        r#"qdisc add dev nosuch0 root htb: no such link "nosuch0""#
+    );
     t.qdisc().add("v0", Htb::new()).handle("1:").await.unwrap();
     let e = t
         .qdisc()
@@ -802,6 +806,10 @@ async fn bad_tc_input_gives_clear_errors() {
         .await
         .unwrap_err();
     assert!(e.is_exists(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "qdisc add dev v0 root handle 1: htb: File exists: Exclusivity flag on, cannot modify"
+    );
     let e = t
         .class()
         .add("v0", "2:1", HtbClass::new(Rate::mbit(1)))
@@ -819,8 +827,14 @@ async fn bad_tc_input_gives_clear_errors() {
         .await
         .unwrap_err();
     assert!(e.errno().is_some(), "a class on a classless qdisc: {e}");
+    assert_eq!(e.operation(), Some("class add"));
+    assert_eq!(e.object(), Some("dev v1 classid 3:1 htb"));
     let e = t.class().del("v0", "1:99").await.unwrap_err();
     assert!(e.is_not_found(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "class del dev v0 classid 1:99: no such class"
+    );
     let e = t
         .qdisc()
         .change("v1", Htb::new())
@@ -828,8 +842,17 @@ async fn bad_tc_input_gives_clear_errors() {
         .await
         .unwrap_err();
     assert!(e.errno().is_some(), "change to another kind: {e}");
+    assert!(
+        e.to_string()
+            .ends_with("Invalid qdisc name: must match existing qdisc"),
+        "{e}"
+    );
     let e = t.qdisc().del("v1").parent("ingress").await.unwrap_err();
     assert!(e.errno().is_some(), "no ingress qdisc: {e}");
+    assert_eq!(
+        e.to_string(),
+        "qdisc del dev v1 parent ingress: no such qdisc: Cannot find specified qdisc on specified device"
+    );
     // Nothing half-done: the qdiscs are as they were.
     assert_eq!(t.qdisc().get("v1").await.unwrap().kind(), "tbf");
     assert_eq!(t.class().list("v0").await.unwrap().len(), 0);

@@ -13,7 +13,7 @@ use super::{Handle, Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, str_of};
 use crate::conn::requester::retry_interrupted;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
 
 const NLM_F_REPLACE: u16 = 0x100;
@@ -145,6 +145,30 @@ impl ClassChange {
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
     pub async fn into_request(self) -> Result<(TcMessage, u16)> {
+        let ctx = self.context();
+        self.request().await.within(&ctx)
+    }
+
+    /// `class add dev D [parent P] classid ID KIND`, for errors.
+    fn context(&self) -> Context {
+        let op = match self.flags {
+            0 => "class change",
+            f if f & NLM_F_REPLACE != 0 => "class replace",
+            _ => "class add",
+        };
+        let mut o = format!("dev {}", self.dev);
+        if let Ok(Some(p)) = &self.parent {
+            o.push_str(&format!(" parent {p}"));
+        }
+        if let Ok(id) = &self.classid {
+            o.push_str(&format!(" classid {id}"));
+        }
+        o.push(' ');
+        o.push_str(self.kind.name());
+        Context::new(op, o)
+    }
+
+    async fn request(self) -> Result<(TcMessage, u16)> {
         let flags = self.flags;
         let classid = self.classid?;
         let parent = self
@@ -167,8 +191,9 @@ impl ClassChange {
 
     async fn run(self) -> Result<()> {
         let tc = self.tc.clone();
-        let (m, flags) = self.into_request().await?;
-        tc.req.ack(m, flags).await
+        let ctx = self.context();
+        let (m, flags) = self.request().await.within(&ctx)?;
+        tc.req.ack(m, flags).await.within(&ctx)
     }
 }
 
@@ -192,6 +217,15 @@ pub struct ClassDel {
 
 impl ClassDel {
     async fn run(self) -> Result<()> {
+        let mut o = format!("dev {}", self.dev);
+        if let Ok(id) = &self.classid {
+            o.push_str(&format!(" classid {id}"));
+        }
+        let ctx = Context::new("class del", o).missing("class");
+        self.send().await.within(&ctx)
+    }
+
+    async fn send(self) -> Result<()> {
         let classid = class_id(self.classid)?;
         let ifindex = self.tc.ifindex(&self.dev).await?;
         let w = Writer::new(TcMsg {
@@ -236,9 +270,10 @@ impl ClassList {
 
     /// The classes as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<Class>> + Send + 'static {
+        let ctx = Context::new("class show", format!("dev {}", self.dev));
         futures::stream::once(async move {
             let parent = self.parent?;
-            let ifindex = self.tc.ifindex(&self.dev).await?;
+            let ifindex = self.tc.ifindex(&self.dev).await.within(&ctx)?;
             // The kernel filters by the parent's qdisc (its major number);
             // a class parent is checked here, as `tc` does.
             let w = Writer::new(TcMsg {

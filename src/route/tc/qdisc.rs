@@ -13,7 +13,7 @@ use super::{Handle, Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, str_of, u32_of};
 use crate::conn::requester::retry_interrupted;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
 
 const NLM_F_ACK: u16 = 0x4;
@@ -157,6 +157,32 @@ impl QdiscChange {
     ///
     /// [`Requester::ack_batch`]: crate::conn::Requester::ack_batch
     pub async fn into_request(self) -> Result<(TcMessage, u16)> {
+        let ctx = self.context();
+        self.request().await.within(&ctx)
+    }
+
+    /// `qdisc add dev D [parent P] [handle H] KIND`, for errors.
+    fn context(&self) -> Context {
+        let op = match self.flags {
+            0 => "qdisc change",
+            f if f & NLM_F_REPLACE != 0 => "qdisc replace",
+            _ => "qdisc add",
+        };
+        let mut o = format!("dev {}", self.dev);
+        match &self.parent {
+            Ok(Some(Parent::Root)) | Ok(None) if !self.kind.is_ingress() => o.push_str(" root"),
+            Ok(Some(p)) => o.push_str(&format!(" parent {p}")),
+            _ => {}
+        }
+        if let Ok(Some(h)) = &self.handle {
+            o.push_str(&format!(" handle {h}"));
+        }
+        o.push(' ');
+        o.push_str(self.kind.name());
+        Context::new(op, o)
+    }
+
+    async fn request(self) -> Result<(TcMessage, u16)> {
         let flags = self.flags;
         let ifindex = self.tc.ifindex(&self.dev).await?;
         let ingress = self.kind.is_ingress();
@@ -202,8 +228,9 @@ impl QdiscChange {
 
     async fn run(self) -> Result<()> {
         let tc = self.tc.clone();
-        let (m, flags) = self.into_request().await?;
-        tc.req.ack(m, flags).await
+        let ctx = self.context();
+        let (m, flags) = self.request().await.within(&ctx)?;
+        tc.req.ack(m, flags).await.within(&ctx)
     }
 }
 
@@ -241,6 +268,12 @@ impl QdiscDel {
     }
 
     async fn run(self) -> Result<()> {
+        let ctx =
+            place_context("qdisc del", &self.dev, &self.parent, &self.handle).missing("qdisc");
+        self.send().await.within(&ctx)
+    }
+
+    async fn send(self) -> Result<()> {
         let ifindex = self.tc.ifindex(&self.dev).await?;
         let w = Writer::new(TcMsg {
             ifindex,
@@ -290,6 +323,12 @@ impl QdiscGet {
     }
 
     async fn run(self) -> Result<Qdisc> {
+        let ctx =
+            place_context("qdisc get", &self.dev, &self.parent, &self.handle).missing("qdisc");
+        self.send().await.within(&ctx)
+    }
+
+    async fn send(self) -> Result<Qdisc> {
         let ifindex = self.tc.ifindex(&self.dev).await?;
         let w = Writer::new(TcMsg {
             ifindex,
@@ -315,6 +354,28 @@ impl IntoFuture for QdiscGet {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
     }
+}
+
+/// `OP dev D [parent P] [handle H]`, for errors.
+fn place_context(
+    op: &'static str,
+    dev: &LinkId,
+    parent: &Result<Parent>,
+    handle: &Result<Handle>,
+) -> Context {
+    let mut o = format!("dev {dev}");
+    match parent {
+        Ok(Parent::Handle(h)) if h.is_unspec() => {}
+        Ok(Parent::Root) => o.push_str(" root"),
+        Ok(p) => o.push_str(&format!(" parent {p}")),
+        Err(_) => {}
+    }
+    if let Ok(h) = handle
+        && !h.is_unspec()
+    {
+        o.push_str(&format!(" handle {h}"));
+    }
+    Context::new(op, o)
 }
 
 /// A qdisc listing; see [`QdiscOps::list`]. `.await` for a `Vec`, or
@@ -343,9 +404,15 @@ impl QdiscList {
 
     /// The qdiscs as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<Qdisc>> + Send + 'static {
+        let ctx = Context::new(
+            "qdisc show",
+            self.dev
+                .as_ref()
+                .map_or(String::new(), |d| format!("dev {d}")),
+        );
         futures::stream::once(async move {
             let ifindex = match &self.dev {
-                Some(d) => Some(self.tc.ifindex(d).await?),
+                Some(d) => Some(self.tc.ifindex(d).await.within(&ctx)?),
                 None => None,
             };
             let mut w = Writer::new(TcMsg {
