@@ -11,7 +11,7 @@
 # veth pairs and lo, an IPv4 address on each `va` end); 10,000 TCP sockets
 # (a Python listener with 5,000 connections to itself); 10,000 XFRM
 # policies. Each command runs REPEATS times, alternating ours and theirs,
-# with stdout to /dev/null; the table gives the best wall time and the
+# stdout read through a pipe; the table gives the best wall time and the
 # peak RSS (getrusage of the child) of each, and ours / theirs. Goals are
 # printed, never asserted. The host's own networking is never touched, and
 # the namespaces go away on exit, failure or Ctrl-C.
@@ -44,6 +44,9 @@ trap 'exit 130' INT TERM
 for t in ip ss python3; do
     command -v "$t" >/dev/null || { echo "tools.sh: $t is missing" >&2; exit 1; }
 done
+# GNU time gives each command's own peak RSS (a child of Python would
+# inherit Python's high-water mark from before its exec).
+[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 
 echo "building the examples (release)…" >&2
 cargo build --release --quiet --example ip --example ss --example xfrm
@@ -122,26 +125,28 @@ ip -n "$NS_XFRM" -batch "$TMP/xfrm.batch"
 } >"$TMP/cases"
 [ -n "${SKIP_SS:-}" ] && echo "(ss -tan skipped: SKIP_SS is set)" >&2
 
-python3 - "$TMP/cases" "$REPEATS" <<'EOF'
-import os, subprocess, sys, time
+python3 - "$TMP/cases" "$REPEATS" "$TMP/rss" <<'EOF'
+import subprocess, sys, time
 
 cases = [l.rstrip("\n").split("|") for l in open(sys.argv[1]) if l.strip()]
 repeats = int(sys.argv[2])
+rss_file = sys.argv[3]
 
 def run(cmd):
     """Wall time (s), peak RSS (KiB) and the line count of one run."""
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd.split()
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd.split(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = 0
     for chunk in iter(lambda: p.stdout.read(1 << 16), b""):
         lines += chunk.count(b"\n")
     err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
+    p.wait()
     wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"{cmd!r} failed ({p.returncode}): {err.decode(errors='replace')}")
-    return wall, ru.ru_maxrss, lines
+    rss = int(open(rss_file).read().split()[-1])
+    return wall, rss, lines
 
 rows = []
 for name, goal, rss_goal, ours, _, _, theirs in cases:

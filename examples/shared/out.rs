@@ -84,6 +84,43 @@ pub fn uint(w: &mut impl Write, mut n: u64) -> io::Result<()> {
     w.write_all(&buf[i..])
 }
 
+/// `n` in decimal, in `buf`.
+pub fn uint_str(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+const SPACES: &[u8; 64] = b"                                                                ";
+
+fn spaces(w: &mut impl Write, mut n: usize) -> io::Result<()> {
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// `s` padded with spaces to `width` (`{:<width}`).
+pub fn left(w: &mut impl Write, s: &[u8], width: usize) -> io::Result<()> {
+    w.write_all(s)?;
+    spaces(w, width.saturating_sub(s.len()))
+}
+
+/// `s` after spaces up to `width` (`{:>width}`).
+pub fn right(w: &mut impl Write, s: &[u8], width: usize) -> io::Result<()> {
+    spaces(w, width.saturating_sub(s.len()))?;
+    w.write_all(s)
+}
+
 /// A signed number in decimal.
 pub fn int(w: &mut impl Write, n: i64) -> io::Result<()> {
     if n < 0 {
