@@ -204,10 +204,15 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             let mut st = std::pin::pin!(x.policies().stream());
             while let Some(p) = st.next().await {
                 let p = p.map_err(e)?;
-                out.obj(
-                    || text::policy(&p, o.stats, &names),
-                    || json::policy(&p, o.stats, &names),
-                )?;
+                if o.json || o.stats {
+                    out.obj(
+                        || text::policy(&p, o.stats, &names),
+                        || json::policy(&p, o.stats, &names),
+                    )?;
+                } else {
+                    text::policy_to(&mut out.out, &p, &names)
+                        .map_err(|err| e(out::exit_if_pipe(err)))?;
+                }
             }
         }
         ("policy", "count") => {
