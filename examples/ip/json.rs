@@ -93,7 +93,7 @@ impl Names {
     /// Every link's index, name and flags, from one streamed dump.
     pub async fn load(nl: &tokio_netlink::Netlink) -> crate::Res<Names> {
         let mut names = Names::default();
-        let mut st = std::pin::pin!(nl.link().list().stream());
+        let mut st = std::pin::pin!(crate::link::dump(nl));
         while let Some(l) = st.try_next().await? {
             names.insert(&l);
         }
