@@ -200,17 +200,23 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             )?;
         }
         ("policy", "list" | "show") => {
-            let names = Names::load(&nl).await?;
+            // Link names only once a policy names a device (rare).
+            let mut loaded: Option<Names> = None;
+            let none = Names::default();
             let mut st = std::pin::pin!(x.policies().stream());
             while let Some(p) = st.next().await {
                 let p = p.map_err(e)?;
+                if p.selector.ifindex > 0 && loaded.is_none() {
+                    loaded = Some(Names::load(&nl).await?);
+                }
+                let names = loaded.as_ref().unwrap_or(&none);
                 if o.json || o.stats {
                     out.obj(
-                        || text::policy(&p, o.stats, &names),
-                        || json::policy(&p, o.stats, &names),
+                        || text::policy(&p, o.stats, names),
+                        || json::policy(&p, o.stats, names),
                     )?;
                 } else {
-                    text::policy_to(&mut out.out, &p, &names)
+                    text::policy_to(&mut out.out, &p, names)
                         .map_err(|err| e(out::exit_if_pipe(err)))?;
                 }
             }
