@@ -8,9 +8,13 @@
 //! object per line with `ip -j`'s field names and an "event" field. Lost
 //! events print a line starting with `LOST`.
 
-use std::collections::HashMap;
+#[path = "shared/out.rs"]
+mod out;
 
-use futures::StreamExt;
+use std::collections::HashMap;
+use std::io::Write;
+
+use futures::{FutureExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_netlink::Netlink;
 use tokio_netlink::route::address::{Family, scope_name};
@@ -225,20 +229,34 @@ async fn run(args: Args) -> Result<(), String> {
         .iter()
         .map(|l| (l.index(), l.name().to_owned()))
         .collect();
-    while let Some(ev) = events.next().await {
+    let mut w = out::stdout();
+    let io = |e: std::io::Error| out::exit_if_pipe(e).to_string();
+    loop {
+        // Write events while they come back to back; flush once the next
+        // one would have to be waited for.
+        let ev = match events.next().now_or_never() {
+            Some(ev) => ev,
+            None => {
+                w.flush().map_err(io)?;
+                events.next().await
+            }
+        };
+        let Some(ev) = ev else { break };
         match &ev {
             Event::NewLink(l) => {
                 names.insert(l.index(), l.name().to_owned());
             }
             Event::Lost => {
-                if args.json {
-                    println!("{}", json!({"event": "LOST"}));
+                let line: &[u8] = if args.json {
+                    b"{\"event\":\"LOST\"}\n"
                 } else {
-                    println!("LOST: the kernel dropped events (ENOBUFS)");
-                }
+                    b"LOST: the kernel dropped events (ENOBUFS)\n"
+                };
+                w.write_all(line).map_err(io)?;
                 continue;
             }
             Event::Undecodable(e) => {
+                w.flush().map_err(io)?;
                 eprintln!("undecodable event: {e}");
                 continue;
             }
@@ -248,14 +266,18 @@ async fn run(args: Args) -> Result<(), String> {
             continue;
         };
         if args.json {
-            println!("{v}");
+            serde_json::to_writer(&mut w, &v)
+                .map_err(std::io::Error::from)
+                .map_err(io)?;
         } else {
-            println!("{}", to_text(&v));
+            w.write_all(to_text(&v).as_bytes()).map_err(io)?;
         }
+        w.write_all(b"\n").map_err(io)?;
         if let Event::DelLink(l) = &ev {
             names.remove(&l.index());
         }
     }
+    w.flush().map_err(io)?;
     Ok(())
 }
 

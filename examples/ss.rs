@@ -11,9 +11,14 @@
 //! (INET_DIAG_REQ_BYTECODE; device names are looked up in the namespace
 //! listed) and applies to inet sockets.
 
+#[path = "shared/out.rs"]
+mod out;
+
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use futures::TryStreamExt;
+use out::Out;
 use serde_json::{Value, json};
 use tokio_netlink::Netlink;
 use tokio_netlink::diag::{
@@ -89,16 +94,21 @@ fn parse_args() -> Opts {
     o
 }
 
-fn addr(a: std::net::SocketAddr) -> String {
-    let host = match a {
-        std::net::SocketAddr::V4(v) => v.ip().to_string(),
-        std::net::SocketAddr::V6(v) => format!("[{}]", v.ip()),
+/// `ADDR:PORT` (`[ADDR]:PORT` for IPv6, `*` for port 0) into `buf`.
+fn addr(buf: &mut Vec<u8>, a: std::net::SocketAddr) -> &[u8] {
+    buf.clear();
+    // Writes to a Vec cannot fail.
+    let _ = match a {
+        std::net::SocketAddr::V4(v) => out::ip4(buf, *v.ip()),
+        std::net::SocketAddr::V6(v) => write!(buf, "[{}]", v.ip()),
     };
     if a.port() == 0 {
-        format!("{host}:*")
+        buf.extend_from_slice(b":*");
     } else {
-        format!("{host}:{}", a.port())
+        buf.push(b':');
+        let _ = out::uint(buf, a.port().into());
     }
+    buf
 }
 
 fn skmem(m: &SkMemInfo) -> String {
@@ -217,31 +227,39 @@ fn unix_json(s: &UnixSocket) -> Value {
     })
 }
 
-fn print_inet(o: &Opts, s: &InetSocket) {
+/// Scratch buffers reused from line to line.
+#[derive(Default)]
+struct Scratch {
+    local: Vec<u8>,
+    peer: Vec<u8>,
+}
+
+fn print_inet(w: &mut Out, o: &Opts, s: &InetSocket, b: &mut Scratch) -> io::Result<()> {
     if o.json {
-        println!("{}", inet_json(s));
-        return;
+        serde_json::to_writer(&mut *w, &inet_json(s))?;
+        return w.write_all(b"\n");
     }
-    let mut line = format!(
-        "{:<6}{:<11}{:<7}{:<7}{:>22} {:<22}",
-        if s.is_sctp_association() {
-            "`-"
-        } else {
-            s.protocol().name()
-        },
-        s.state_name(),
-        s.rqueue(),
-        s.wqueue(),
-        addr(s.local()),
-        addr(s.remote())
-    );
+    // "{:<6}{:<11}{:<7}{:<7}{:>22} {:<22}", without `fmt`.
+    let netid = if s.is_sctp_association() {
+        "`-"
+    } else {
+        s.protocol().name()
+    };
+    let mut n = [0u8; 20];
+    out::left(w, netid.as_bytes(), 6)?;
+    out::left(w, s.state_name().as_bytes(), 11)?;
+    out::left(w, out::uint_str(&mut n, s.rqueue().into()), 7)?;
+    out::left(w, out::uint_str(&mut n, s.wqueue().into()), 7)?;
+    out::right(w, addr(&mut b.local, s.local()), 22)?;
+    w.write_all(b" ")?;
+    out::left(w, addr(&mut b.peer, s.remote()), 22)?;
     if o.extended {
         if s.uid() != 0 {
-            line.push_str(&format!(" uid:{}", s.uid()));
+            write!(w, " uid:{}", s.uid())?;
         }
-        line.push_str(&format!(" ino:{} sk:{:x}", s.inode(), s.cookie()));
+        write!(w, " ino:{} sk:{:x}", s.inode(), s.cookie())?;
     }
-    println!("{line}");
+    w.write_all(b"\n")?;
     let mut extra = Vec::new();
     if o.mem
         && let Some(m) = s.skmeminfo()
@@ -254,16 +272,18 @@ fn print_inet(o: &Opts, s: &InetSocket) {
         extra.push(info_text(s, &t));
     }
     if !extra.is_empty() {
-        println!("\t {}", extra.join(" "));
+        writeln!(w, "\t {}", extra.join(" "))?;
     }
+    Ok(())
 }
 
-fn print_unix(o: &Opts, s: &UnixSocket) {
+fn print_unix(w: &mut Out, o: &Opts, s: &UnixSocket) -> io::Result<()> {
     if o.json {
-        println!("{}", unix_json(s));
-        return;
+        serde_json::to_writer(&mut *w, &unix_json(s))?;
+        return w.write_all(b"\n");
     }
-    let mut line = format!(
+    write!(
+        w,
         "{:<6}{:<11}{:<7}{:<7}{:>22} {:<10} {:>5} {}",
         s.kind_name(),
         state_name(s.state()),
@@ -273,16 +293,24 @@ fn print_unix(o: &Opts, s: &UnixSocket) {
         s.inode(),
         "*",
         s.peer().unwrap_or(0)
-    );
+    )?;
     if o.extended {
-        line.push_str(&format!(" ino:{} sk:{:x}", s.inode(), s.cookie()));
+        write!(w, " ino:{} sk:{:x}", s.inode(), s.cookie())?;
     }
-    println!("{line}");
+    w.write_all(b"\n")?;
     if o.mem
         && let Some(m) = s.meminfo()
     {
-        println!("\t {}", skmem(&m));
+        writeln!(w, "\t {}", skmem(&m))?;
     }
+    Ok(())
+}
+
+/// A failed write to stdout: quiet exit 0 on EPIPE (`ss | head`).
+fn io_err(e: io::Error) -> tokio_netlink::Error {
+    let e = out::exit_if_pipe(e);
+    eprintln!("ss: stdout: {e}");
+    std::process::exit(1)
 }
 
 async fn run(o: Opts) -> tokio_netlink::Result<()> {
@@ -310,11 +338,15 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
     if o.mem || o.json {
         ext = ext | Extensions::SKMEMINFO;
     }
+    let mut w = out::stdout();
+    let mut scratch = Scratch::default();
     if !o.json {
-        println!(
+        writeln!(
+            w,
             "{:<6}{:<11}{:<7}{:<7}{:>22} {:<22}",
             "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"
-        );
+        )
+        .map_err(io_err)?;
     }
     let mut protos = Vec::new();
     if o.tcp {
@@ -337,12 +369,13 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
         let mut st = q.stream();
         loop {
             match st.try_next().await {
-                Ok(Some(s)) => print_inet(&o, &s),
+                Ok(Some(s)) => print_inet(&mut w, &o, &s, &mut scratch).map_err(io_err)?,
                 Ok(None) => break,
                 // Bad input (an unknown device in the filter) is the user's
                 // to fix, not a protocol the kernel lacks: stop.
                 Err(e @ tokio_netlink::Error::InvalidInput { .. }) => return Err(e),
                 Err(e) => {
+                    w.flush().map_err(io_err)?;
                     eprintln!("ss: {} sockets: {e}", p.name());
                     break;
                 }
@@ -356,9 +389,10 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
         }
         let mut st = q.stream();
         while let Some(s) = st.try_next().await? {
-            print_unix(&o, &s);
+            print_unix(&mut w, &o, &s).map_err(io_err)?;
         }
     }
+    w.flush().map_err(io_err)?;
     Ok(())
 }
 

@@ -313,3 +313,32 @@ async fn errors_look_like_ip() {
         assert!(o.stdout.is_empty(), "{line:?} printed {:?}", o.stdout);
     }
 }
+
+/// Strings are escaped per RFC 8259 by the example's own JSON writer: an
+/// alias with quotes, a backslash, controls and non-ASCII reads back as
+/// set, in `link show` and in `addr show`.
+#[tokio::test]
+async fn json_strings_are_escaped() {
+    let ns = TestNs::new().await;
+    script(&ns, "link add e0 type veth peer name e1");
+    let alias = "a \"quoted\" \\ back\tslash \u{1} \u{1f} \u{7f} é ü";
+    let o = run(&ns, &["link", "set", "dev", "e0", "alias", alias]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for args in [&["link", "show"][..], &["-d", "link", "show"][..]] {
+        let all = ex_json(&ns, args);
+        let e0 = all
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|l| l["ifname"] == "e0")
+            .expect("e0 listed");
+        assert_eq!(e0["ifalias"], alias, "{args:?}");
+    }
+    // Byte for byte as serde_json escapes it.
+    let raw = run(&ns, &["-j", "link", "show"]).stdout;
+    let want = serde_json::to_string(alias).expect("serialize");
+    assert!(raw.contains(&format!("\"ifalias\":{want}")), "{raw}");
+    // `addr show` prints no alias, but must still be valid JSON.
+    let all = ex_json(&ns, &["addr", "show"]);
+    assert!(all.as_array().is_some_and(|a| a.len() >= 3), "{all}");
+}

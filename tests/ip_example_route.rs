@@ -428,3 +428,53 @@ async fn errors_look_like_ip() {
     let e = nl.route().del("10.99.0.0/16").await.unwrap_err();
     assert!(e.is_not_found(), "{e:?}");
 }
+
+/// `ip route show … | head -1`: the reader goes away after one line, while
+/// the example still has thousands to write; it must exit 0 without a word
+/// (no panic on EPIPE), in text and in JSON.
+#[tokio::test]
+async fn a_closed_pipe_ends_the_listing_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let ns = TestNs::new().await;
+    links(&ns);
+    let lines: String = (0..20_000u32)
+        .map(|i| {
+            format!(
+                "route add 10.{}.{}.0/24 via 192.0.2.2 table 300\n",
+                i >> 8,
+                i & 255
+            )
+        })
+        .collect();
+    ns.ip_batch(&lines);
+    for json in [false, true] {
+        let mut args = vec!["-n", ns.name.as_str()];
+        if json {
+            args.push("-j");
+        }
+        args.extend(["route", "show", "table", "300"]);
+        let mut child = Command::new(common::ip_example::example())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the example");
+        let mut first = Vec::new();
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_until(if json { b'}' } else { b'\n' }, &mut first)
+            .expect("read");
+        assert!(!first.is_empty(), "no output before the pipe closed");
+        drop(out); // like `head` exiting
+        let o = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "json {json}: exit {:?}: {err}",
+            o.status
+        );
+        assert!(err.is_empty(), "json {json}: wrote to stderr: {err}");
+    }
+}

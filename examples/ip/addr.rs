@@ -1,46 +1,198 @@
 //! `ip address show | add | del`.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr};
 
+use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 use tokio_netlink::Netlink;
+use tokio_netlink::netlink_packet_route::address::AddressScope;
 use tokio_netlink::route::address::{Address, Family, IntoPrefix, parse_scope, scope_name};
 
-use crate::link::{dev_arg, find, listing, netns_names, output};
+use crate::link::{Links, Listing, NO_NAMES, dev_arg, find, netns_names};
+use crate::out::{self, Json};
 use crate::{Opts, Res, Words, fail, json, text};
 
-/// `ip addr show [dev NAME]`: each link with its `addr_info`.
+/// `ip addr show [dev NAME]`: each link with its `addr_info`. The
+/// addresses are loaded first (sorted by link), then the links stream.
 pub async fn show(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
     let dev = dev_arg(&mut w)?;
     if let Some(extra) = w.next() {
         return Err(fail(format!("Garbage instead of arguments \"{extra}\".")));
     }
-    let (links, names) = listing(nl, dev.as_deref()).await?;
-    let ns = netns_names(nl, &links, opts).await;
-    let mut by_link: HashMap<u32, Vec<Address>> = HashMap::new();
-    for a in nl.address().list().await? {
-        by_link.entry(a.index()).or_default().push(a);
-    }
-    let objs = links
-        .iter()
-        .map(|l| {
-            let mut o = json::link(l, &names, false, opts.details);
-            let addrs = by_link.remove(&l.index()).unwrap_or_default();
-            o.insert("addr_info".into(), addrs.iter().map(addr_json).collect());
-            Value::Object(o)
-        })
-        .collect();
-    output(objs, opts, |v| {
-        let o = v.as_object().expect("object");
-        let mut s = text::link(o, &ns);
-        for a in o["addr_info"].as_array().into_iter().flatten() {
-            s.push('\n');
-            s.push_str(&text::addr(a.as_object().expect("object")));
+    let mut links = Links::open(nl, dev.as_deref()).await?;
+    let mut addrs: Vec<Address> = nl.address().list().stream().try_collect().await?;
+    addrs.sort_by_key(Address::index); // stable: the kernel's order per link
+    let mut o = Listing::new(opts)?;
+    let mut ns: Option<HashMap<i32, String>> = None;
+    while let Some(l) = links.next().await? {
+        if !opts.json && ns.is_none() && l.netnsid().is_some() {
+            ns = Some(netns_names(nl).await);
         }
-        s
-    });
-    Ok(())
+        let names = &links.names;
+        let ns = ns.as_ref().unwrap_or(&NO_NAMES);
+        let lo = addrs.partition_point(|a| a.index() < l.index());
+        let hi = addrs.partition_point(|a| a.index() <= l.index());
+        let mine = &addrs[lo..hi];
+        if opts.details {
+            let mut m = json::link(&l, names, false, true);
+            m.insert("addr_info".into(), mine.iter().map(addr_json).collect());
+            o.value(&Value::Object(m), |v| {
+                let o = v.as_object().expect("object");
+                let mut s = text::link(o, ns);
+                for a in o["addr_info"].as_array().into_iter().flatten() {
+                    s.push('\n');
+                    s.push_str(&text::addr(a.as_object().expect("object")));
+                }
+                s
+            })?;
+        } else if opts.json {
+            let j = &mut o.j;
+            j.begin_obj()?;
+            json::link_fields(j, &l, names, false)?;
+            j.key("addr_info")?;
+            j.begin_arr()?;
+            for a in mine {
+                addr_fields(j, a)?;
+            }
+            j.end_arr()?;
+            j.end_obj()?;
+        } else {
+            let w = &mut o.j.w;
+            json::link_text(w, &l, names, ns, false)?;
+            for a in mine {
+                addr_text(w, a)?;
+            }
+            w.write_all(b"\n")?;
+        }
+    }
+    o.finish()
+}
+
+/// `ip`'s name of a scope, without allocating for the usual ones.
+fn write_scope(w: &mut impl Write, s: AddressScope) -> io::Result<()> {
+    match u8::from(s) {
+        0 => w.write_all(b"global"),
+        200 => w.write_all(b"site"),
+        253 => w.write_all(b"link"),
+        254 => w.write_all(b"host"),
+        255 => w.write_all(b"nowhere"),
+        n => out::uint(w, n.into()),
+    }
+}
+
+/// Calls `f` with the flag names `ip` prints for an address, in order
+/// (see [`addr_flag_names`]); returns the bits left.
+fn each_addr_flag(
+    flags: u32,
+    v6: bool,
+    mut f: impl FnMut(&'static str) -> io::Result<()>,
+) -> io::Result<u32> {
+    let mut rest = flags;
+    for (mask, name) in IFA_FLAGS {
+        if mask == 0x80 {
+            if flags & mask == 0 {
+                f("dynamic")?;
+            }
+        } else if rest & mask != 0 {
+            f(if mask == 0x01 && v6 {
+                "temporary"
+            } else {
+                name
+            })?;
+        }
+        rest &= !mask;
+    }
+    Ok(rest)
+}
+
+/// One `addr_info` entry of `ip -j addr show` (see [`addr_json`]).
+fn addr_fields<W: Write>(j: &mut Json<W>, a: &Address) -> io::Result<()> {
+    let v6 = a.family() == Family::V6;
+    j.begin_obj()?;
+    j.kv_str("family", if v6 { "inet6" } else { "inet" })?;
+    if let Some(ip) = a.address() {
+        j.key("local")?;
+        j.ip(ip)?;
+    }
+    if let Some(p) = a.peer() {
+        j.key("address")?;
+        j.ip(p)?;
+    }
+    j.kv_uint("prefixlen", a.prefix_len().into())?;
+    if let Some(m) = a.metric() {
+        j.kv_uint("metric", m.into())?;
+    }
+    if let Some(b) = a.broadcast() {
+        j.key("broadcast")?;
+        j.ip(b.into())?;
+    }
+    j.key("scope")?;
+    j.quoted(|w| write_scope(w, a.scope()))?;
+    let rest = each_addr_flag(a.flags().bits(), v6, |n| {
+        j.key(n)?;
+        j.bool(true)
+    })?;
+    if rest != 0 {
+        j.key("ifa_flags")?;
+        j.display(format_args!("{rest:02x}"))?;
+    }
+    if let Some(l) = a.label() {
+        j.kv_str("label", l)?;
+    }
+    j.kv_uint("valid_life_time", a.valid_lft().unwrap_or(u32::MAX).into())?;
+    j.kv_uint(
+        "preferred_life_time",
+        a.preferred_lft().unwrap_or(u32::MAX).into(),
+    )?;
+    j.end_obj()
+}
+
+/// The two lines `ip addr show` prints for an address, after a newline.
+fn addr_text(w: &mut impl Write, a: &Address) -> io::Result<()> {
+    let v6 = a.family() == Family::V6;
+    w.write_all(if v6 { b"\n    inet6 " } else { b"\n    inet " })?;
+    match a.address() {
+        Some(ip) => out::ip(w, ip)?,
+        None => w.write_all(b"?")?,
+    }
+    if let Some(p) = a.peer() {
+        w.write_all(b" peer ")?;
+        out::ip(w, p)?;
+    }
+    w.write_all(b"/")?;
+    out::uint(w, a.prefix_len().into())?;
+    w.write_all(b" ")?;
+    if let Some(m) = a.metric() {
+        write!(w, "metric {m} ")?;
+    }
+    if let Some(b) = a.broadcast() {
+        w.write_all(b"brd ")?;
+        out::ip4(w, b)?;
+        w.write_all(b" ")?;
+    }
+    w.write_all(b"scope ")?;
+    write_scope(w, a.scope())?;
+    w.write_all(b" ")?;
+    let rest = each_addr_flag(a.flags().bits(), v6, |f| {
+        w.write_all(f.as_bytes())?;
+        w.write_all(b" ")
+    })?;
+    if rest != 0 {
+        write!(w, "flags {rest:02x} ")?;
+    }
+    if let Some(l) = a.label() {
+        w.write_all(l.as_bytes())?;
+    }
+    let lft = |w: &mut dyn Write, v: Option<u32>| match v.unwrap_or(u32::MAX) {
+        u32::MAX => w.write_all(b"forever"),
+        v => write!(w, "{v}sec"),
+    };
+    w.write_all(b"\n       valid_lft ")?;
+    lft(w, a.valid_lft())?;
+    w.write_all(b" preferred_lft ")?;
+    lft(w, a.preferred_lft())
 }
 
 /// A prefix and the device, in any order (`dev` before or after).

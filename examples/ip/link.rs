@@ -1,7 +1,12 @@
 //! `ip link show | del | set`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
@@ -10,6 +15,7 @@ use tokio_netlink::route::link::Link;
 use tokio_netlink::{Netlink, NetnsTarget};
 
 use crate::json::{self, Names};
+use crate::out::{self, Json, Out};
 use crate::{Opts, Res, Words, fail, text};
 
 /// A device by name, failing as `ip` does when there is none.
@@ -31,37 +37,90 @@ pub fn dev_arg(w: &mut Words) -> Res<Option<String>> {
     }
 }
 
-/// Every link (for names), and those selected by `dev`.
-pub async fn listing(nl: &Netlink, dev: Option<&str>) -> Res<(Vec<Link>, Names)> {
-    let wanted = match dev {
-        Some(d) => Some(nl.link().get(d).await.map_err(|e| {
-            if e.is_not_found() {
-                fail(format!("Device \"{d}\" does not exist."))
-            } else {
-                e.into()
+/// Every link as a lazy view, without the statistics (RTEXT_FILTER_SKIP_STATS
+/// beside iproute2's RTEXT_FILTER_VF): nothing here prints them, and they
+/// are half of the kernel's work for a veth (IFLA_STATS64 and the IPv6
+/// SNMP counters).
+pub fn dump(nl: &Netlink) -> impl Stream<Item = tokio_netlink::Result<Link>> + Send + 'static {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::ExtMask(vec![
+        LinkExtentMask::Vf,
+        LinkExtentMask::SkipStats,
+    ]));
+    nl.rtnl()
+        .dump_raw(RouteNetlinkMessage::GetLink(m), 0)
+        .map(|r| r.and_then(Link::from_raw))
+}
+
+/// The links of a dump, in order, as soon as the names their lines print
+/// are known: a link whose lower device or master comes later in the dump
+/// (a veth before its peer) waits for it, so only a few are ever held.
+/// The names table is filled as the dump goes by.
+pub struct Links {
+    st: Pin<Box<dyn Stream<Item = tokio_netlink::Result<Link>> + Send>>,
+    pub names: Names,
+    held: VecDeque<Link>,
+    done: bool,
+    /// Only this index (`dev NAME`).
+    only: Option<u32>,
+}
+
+impl Links {
+    /// Every link, or the one `dev` names.
+    pub async fn open(nl: &Netlink, dev: Option<&str>) -> Res<Links> {
+        let only = match dev {
+            Some(d) => Some(
+                nl.link()
+                    .get(d)
+                    .await
+                    .map_err(|e| {
+                        if e.is_not_found() {
+                            fail(format!("Device \"{d}\" does not exist."))
+                        } else {
+                            e.into()
+                        }
+                    })?
+                    .index(),
+            ),
+            None => None,
+        };
+        Ok(Links {
+            st: Box::pin(dump(nl)),
+            names: Names::default(),
+            held: VecDeque::new(),
+            done: false,
+            only,
+        })
+    }
+
+    /// The next link to print (its names are in `self.names`).
+    pub async fn next(&mut self) -> Res<Option<Link>> {
+        loop {
+            if let Some(h) = self.held.front()
+                && (self.done || json::names_known(h, &self.names))
+            {
+                return Ok(self.held.pop_front());
             }
-        })?),
-        None => None,
-    };
-    let links = nl.link().list().await?;
-    let names = Names::new(&links);
-    let links = match wanted {
-        Some(w) => links
-            .into_iter()
-            .filter(|l| l.index() == w.index())
-            .collect(),
-        None => links,
-    };
-    Ok((links, names))
+            if self.done {
+                return Ok(None);
+            }
+            match self.st.try_next().await? {
+                Some(l) => {
+                    self.names.insert(&l);
+                    if self.only.is_none_or(|i| i == l.index()) {
+                        self.held.push_back(l);
+                    }
+                }
+                None => self.done = true,
+            }
+        }
+    }
 }
 
 /// Names of namespaces under /run/netns by the id this namespace gives them,
 /// for `link-netns NAME` (ip's text output); empty unless needed.
-pub async fn netns_names(nl: &Netlink, links: &[Link], opts: Opts) -> HashMap<i32, String> {
+pub async fn netns_names(nl: &Netlink) -> HashMap<i32, String> {
     let mut out = HashMap::new();
-    if opts.json || links.iter().all(|l| l.netnsid().is_none()) {
-        return out;
-    }
     let Ok(dir) = std::fs::read_dir("/run/netns") else {
         return out;
     };
@@ -85,14 +144,41 @@ pub async fn netns_names(nl: &Netlink, links: &[Link], opts: Opts) -> HashMap<i3
     out
 }
 
-/// Prints `objs` as a JSON array, or each through `text`.
-pub fn output(objs: Vec<Value>, opts: Opts, text: impl Fn(&Value) -> String) {
-    if opts.json {
-        println!("{}", Value::Array(objs));
-    } else {
-        for o in &objs {
-            println!("{}", text(o));
+/// Prints one object per item of a listing as it arrives: a JSON array
+/// written incrementally, or the text lines.
+pub struct Listing {
+    pub j: Json<Out>,
+    json: bool,
+}
+
+impl Listing {
+    pub fn new(opts: Opts) -> Res<Listing> {
+        let mut j = Json::new(out::stdout());
+        if opts.json {
+            j.begin_arr()?;
         }
+        Ok(Listing { j, json: opts.json })
+    }
+
+    /// One object made by serde_json (the rarely used paths), or its text.
+    pub fn value(&mut self, v: &Value, text: impl FnOnce(&Value) -> String) -> Res<()> {
+        if self.json {
+            self.j.value(v)?;
+        } else {
+            self.j.w.write_all(text(v).as_bytes())?;
+            self.j.w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Closes the array; flushes.
+    pub fn finish(mut self) -> Res<()> {
+        if self.json {
+            self.j.end_arr()?;
+            self.j.w.write_all(b"\n")?;
+        }
+        self.j.w.flush()?;
+        Ok(())
     }
 }
 
@@ -102,17 +188,33 @@ pub async fn show(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
     if let Some(extra) = w.next() {
         return Err(fail(format!("Garbage instead of arguments \"{extra}\".")));
     }
-    let (links, names) = listing(nl, dev.as_deref()).await?;
-    let ns = netns_names(nl, &links, opts).await;
-    let objs = links
-        .iter()
-        .map(|l| Value::Object(json::link(l, &names, true, opts.details)))
-        .collect();
-    output(objs, opts, |v| {
-        text::link(v.as_object().expect("object"), &ns)
-    });
-    Ok(())
+    let mut links = Links::open(nl, dev.as_deref()).await?;
+    let mut o = Listing::new(opts)?;
+    let mut ns: Option<HashMap<i32, String>> = None;
+    while let Some(l) = links.next().await? {
+        if !opts.json && ns.is_none() && l.netnsid().is_some() {
+            ns = Some(netns_names(nl).await);
+        }
+        let names = &links.names;
+        let ns = ns.as_ref().unwrap_or(&NO_NAMES);
+        if opts.details {
+            let v = Value::Object(json::link(&l, names, true, true));
+            o.value(&v, |v| text::link(v.as_object().expect("object"), ns))?;
+        } else if opts.json {
+            o.j.begin_obj()?;
+            json::link_fields(&mut o.j, &l, names, true)?;
+            o.j.end_obj()?;
+        } else {
+            json::link_text(&mut o.j.w, &l, names, ns, true)?;
+            o.j.w.write_all(b"\n")?;
+        }
+    }
+    o.finish()
 }
+
+/// No namespace names (JSON output, or no link in another namespace).
+pub static NO_NAMES: std::sync::LazyLock<HashMap<i32, String>> =
+    std::sync::LazyLock::new(HashMap::new);
 
 /// `ip link del [dev] NAME`.
 pub async fn del(nl: &Netlink, mut w: Words) -> Res<()> {

@@ -53,6 +53,8 @@ mod json;
 mod kinds;
 mod link;
 mod neigh;
+#[path = "../shared/out.rs"]
+mod out;
 mod route;
 mod route_out;
 mod rule;
@@ -124,6 +126,18 @@ impl From<tokio_netlink::Error> for Fail {
             }
         };
         Fail { msg, code: 2 }
+    }
+}
+
+impl From<std::io::Error> for Fail {
+    /// A write to stdout failed: quietly exit 0 when the reader went away
+    /// (`ip … | head`), else report it.
+    fn from(e: std::io::Error) -> Fail {
+        let e = out::exit_if_pipe(e);
+        Fail {
+            msg: e.to_string(),
+            code: 1,
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use tokio_netlink::route::link::MacAddr;
 use tokio_netlink::route::neighbour::{Neighbour, parse_state, state_names};
 
 use crate::json::{Names, ll_addr};
-use crate::link::{find, output};
+use futures::TryStreamExt;
+
+use crate::link::{Listing, find};
 use crate::{Opts, Res, Words, addr_arg, fail};
 
 /// What `neigh add|replace|del` does.
@@ -71,21 +73,20 @@ pub async fn show(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
     if let Some(f) = opts.family {
         list = list.family(f);
     }
-    let names = Names::new(&nl.link().list().await?);
-    let objs = list
-        .await?
-        .iter()
-        .filter(|n| {
-            let (st, fl) = (u32::from(n.state()), n.flags().bits());
-            st & states != 0
-                || fl & (NTF_PROXY | NTF_EXT_LEARNED) != 0
-                || (st == 0 && states & NUD_NONE_BIT != 0)
-        })
-        .filter(|n| !proxy || n.flags().bits() & NTF_PROXY != 0)
-        .map(|n| Value::Object(neigh_json(n, &names, dev)))
-        .collect();
-    output(objs, opts, |v| text(v.as_object().expect("object")));
-    Ok(())
+    let names = Names::load(nl).await?;
+    let mut o = Listing::new(opts)?;
+    let mut st = std::pin::pin!(list.stream());
+    while let Some(n) = st.try_next().await? {
+        let (st, fl) = (u32::from(n.state()), n.flags().bits());
+        let wanted = st & states != 0
+            || fl & (NTF_PROXY | NTF_EXT_LEARNED) != 0
+            || (st == 0 && states & NUD_NONE_BIT != 0);
+        if wanted && (!proxy || fl & NTF_PROXY != 0) {
+            let v = Value::Object(neigh_json(&n, &names, dev));
+            o.value(&v, |v| text(v.as_object().expect("object")))?;
+        }
+    }
+    o.finish()
 }
 
 /// One entry as `ip -j neigh show` prints it; `dev_given` leaves out `dev`.

@@ -2,7 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde_json::Value;
+use std::io::Write;
+use std::pin::pin;
+
+use futures::TryStreamExt;
 use tokio_netlink::Netlink;
 use tokio_netlink::netlink_packet_route::route::{
     RouteMetric, RouteProtocol, RouteScope, RouteType,
@@ -12,8 +15,8 @@ use tokio_netlink::route::route::names::{parse_protocol, parse_table, parse_type
 use tokio_netlink::route::route::{NexthopSpec, Route};
 
 use crate::json::Names;
-use crate::link::{find, output};
-use crate::route_out::{self, Shown};
+use crate::link::{Listing, find};
+use crate::route_out::{Routes, Shown};
 use crate::{Opts, Res, Words, addr_arg, fail, family_name, family_of};
 
 /// What `route add|replace|append|del` does.
@@ -64,7 +67,7 @@ fn via_arg(w: &mut Words, family: Option<Family>) -> Res<IpAddr> {
 
 /// All links by index, to name devices as `ip` does.
 async fn names(nl: &Netlink) -> Res<Names> {
-    Ok(Names::new(&nl.link().list().await?))
+    Names::load(nl).await
 }
 
 /// `ip route show [table T|all] [proto P] [type T] [dev D] [[exact] PREFIX]`.
@@ -129,22 +132,26 @@ pub async fn show(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
         _ => vec![Family::V4],
     };
     let names = names(nl).await?;
-    let mut objs = Vec::new();
+    let mut routes = Routes::new(&names, shown);
+    let mut o = Listing::new(opts)?;
     for f in families {
-        for r in list.clone().family(f).await? {
+        let mut st = pin!(list.clone().family(f).stream());
+        while let Some(r) = st.try_next().await? {
             let keep = exact.is_none_or(|(ip, len)| {
                 r.dst_len() == len && r.destination().is_some_and(|d| d.ip() == ip)
             });
             // ip hides cached (cloned) routes unless asked for them.
             if keep && r.flags() & 0x200 == 0 {
-                objs.push(Value::Object(route_out::route(&r, &names, shown)));
+                if opts.json {
+                    routes.json(&mut o.j, &r)?;
+                } else {
+                    routes.text(&mut o.j.w, &r)?;
+                    o.j.w.write_all(b"\n")?;
+                }
             }
         }
     }
-    output(objs, opts, |v| {
-        route_out::text(v.as_object().expect("object"))
-    });
-    Ok(())
+    o.finish()
 }
 
 /// One `nexthop …` group.
@@ -370,9 +377,13 @@ pub async fn get(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
         details: opts.details,
         ..Shown::default()
     };
-    let o = Value::Object(route_out::route(&r, &names, shown));
-    output(vec![o], opts, |v| {
-        route_out::text(v.as_object().expect("object"))
-    });
-    Ok(())
+    let mut routes = Routes::new(&names, shown);
+    let mut o = Listing::new(opts)?;
+    if opts.json {
+        routes.json(&mut o.j, &r)?;
+    } else {
+        routes.text(&mut o.j.w, &r)?;
+        o.j.w.write_all(b"\n")?;
+    }
+    o.finish()
 }

@@ -1,10 +1,9 @@
-//! A route as `ip -j route` prints it (`print_route`), and the text line
-//! `ip route` prints, rendered from that object.
+//! A route as `ip -j route` prints it (`print_route`), and the line
+//! `ip route` prints, written straight from the route's view.
 
-use std::fmt::Write;
+use std::io::{self, Write};
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
 use tokio_netlink::netlink_packet_route::address::AddressScope;
 use tokio_netlink::netlink_packet_route::route::RouteMetric;
 use tokio_netlink::route::address::scope_name;
@@ -12,6 +11,7 @@ use tokio_netlink::route::route::names::{protocol_name, table_name, type_name};
 use tokio_netlink::route::route::{Nexthop, Route};
 
 use crate::json::Names;
+use crate::out::{self, Json};
 
 const RTM_F_CLONED: u32 = 0x200;
 const AF_INET: u8 = 2;
@@ -59,158 +59,6 @@ const CACHE_FLAGS: [(u32, &str); 14] = [
     (0x0008_0000, "proxy"),
 ];
 
-fn flags(f: u32) -> Value {
-    let names = RT_FLAGS.iter().filter(|(b, _)| f & b != 0);
-    names.map(|(_, n)| Value::from(*n)).collect()
-}
-
-/// `ADDR/LEN`, or the bare address for a host prefix.
-fn prefix(ip: IpAddr, len: u8) -> String {
-    let host = if ip.is_ipv4() { 32 } else { 128 };
-    if len == host {
-        ip.to_string()
-    } else {
-        format!("{ip}/{len}")
-    }
-}
-
-/// `gateway`, or a `via` object when the gateway's family is not the
-/// route's (RTA_VIA).
-fn gateway(o: &mut Map<String, Value>, gw: IpAddr, v4_route: bool) {
-    if gw.is_ipv4() == v4_route {
-        o.insert("gateway".into(), gw.to_string().into());
-    } else {
-        let fam = if gw.is_ipv4() { "inet" } else { "inet6" };
-        let via = serde_json::json!({"family": fam, "host": gw.to_string()});
-        o.insert("via".into(), via);
-    }
-}
-
-/// `metrics: [{mtu: …}]` as `print_rta_metrics` writes them.
-fn metrics(m: &[RouteMetric]) -> Option<Value> {
-    let mut o = Map::new();
-    for m in m {
-        let (k, v): (&str, Value) = match m {
-            RouteMetric::Mtu(v) => ("mtu", (*v).into()),
-            RouteMetric::Window(v) => ("window", (*v).into()),
-            RouteMetric::Rtt(v) => ("rtt", (v / 8).into()),
-            RouteMetric::RttVar(v) => ("rttvar", (v / 4).into()),
-            RouteMetric::SsThresh(v) => ("ssthresh", (*v).into()),
-            RouteMetric::Cwnd(v) => ("cwnd", (*v).into()),
-            RouteMetric::Advmss(v) => ("advmss", (*v).into()),
-            RouteMetric::Reordering(v) => ("reordering", (*v).into()),
-            RouteMetric::Hoplimit(v) if *v != u32::MAX => ("hoplimit", (*v).into()),
-            RouteMetric::InitCwnd(v) => ("initcwnd", (*v).into()),
-            RouteMetric::Features(v) => ("features", (*v).into()),
-            RouteMetric::RtoMin(v) => ("rto_min", (*v).into()),
-            RouteMetric::InitRwnd(v) => ("initrwnd", (*v).into()),
-            RouteMetric::QuickAck(v) => ("quickack", (*v).into()),
-            RouteMetric::CcAlgo(s) => ("congestion", s.clone().into()),
-            RouteMetric::FastopenNoCookie(v) => ("fastopen_no_cookie", (*v).into()),
-            _ => continue,
-        };
-        o.insert(k.into(), v);
-    }
-    (!o.is_empty()).then(|| Value::Array(vec![Value::Object(o)]))
-}
-
-fn nexthop(n: &Nexthop, names: &Names, v4_route: bool) -> Value {
-    let mut o = Map::new();
-    if let Some(gw) = n.gateway {
-        gateway(&mut o, gw, v4_route);
-    }
-    o.insert("dev".into(), names.name(n.oif.unwrap_or(0)).into());
-    o.insert("weight".into(), n.weight.into());
-    o.insert("flags".into(), flags(n.flags));
-    Value::Object(o)
-}
-
-/// One route as `ip -j route show` / `ip -j route get` prints it.
-pub fn route(r: &Route, names: &Names, shown: Shown) -> Map<String, Value> {
-    let mut o = Map::new();
-    let put = |o: &mut Map<String, Value>, k: &str, v: Value| {
-        o.insert(k.to_owned(), v);
-    };
-    let kind = u8::from(r.kind());
-    if kind != 1 || shown.details {
-        put(&mut o, "type", type_name(kind).into());
-    }
-    let dst = match r.destination() {
-        Some(d) if r.dst_len() > 0 => prefix(d.ip(), d.prefix()),
-        _ => "default".into(),
-    };
-    put(&mut o, "dst", dst.into());
-    if let Some(s) = r.source() {
-        put(&mut o, "from", prefix(s.ip(), s.prefix()).into());
-    }
-    if r.tos() != 0 {
-        put(&mut o, "tos", format!("0x{:02x}", r.tos()).into());
-    }
-    let v4 = r.family_raw() == AF_INET;
-    if let Some(gw) = r.gateway() {
-        gateway(&mut o, gw, v4);
-    }
-    if let Some(i) = r.oif().filter(|_| !shown.dev) {
-        put(&mut o, "dev", names.name(i).into());
-    }
-    let table = r.table();
-    if table != 0 && (table != 254 || shown.details) && !shown.table {
-        put(&mut o, "table", table_name(table).into());
-    }
-    let cloned = r.flags() & RTM_F_CLONED != 0;
-    if !cloned {
-        let p = u8::from(r.protocol());
-        if (p != 3 || shown.details) && !shown.protocol {
-            put(&mut o, "protocol", protocol_name(p).into());
-        }
-        let s = u8::from(r.scope());
-        if s != 0 || shown.details {
-            put(&mut o, "scope", scope_name(AddressScope::from(s)).into());
-        }
-    }
-    if let Some(s) = r.prefsrc() {
-        put(&mut o, "prefsrc", s.to_string().into());
-    }
-    if let Some(m) = r.metric() {
-        put(&mut o, "metric", m.into());
-    }
-    put(&mut o, "flags", flags(r.flags()));
-    if let Some(m) = r.mark().filter(|&m| m != 0) {
-        put(&mut o, "mark", m.into());
-    }
-    if let Some(u) = r.uid() {
-        put(&mut o, "uid", u.into());
-    }
-    if v4 && cloned {
-        let f = r.flags() & !0xffff;
-        let c = CACHE_FLAGS.iter().filter(|(b, _)| f & b != 0);
-        put(&mut o, "cache", c.map(|(_, n)| Value::from(*n)).collect());
-    }
-    if let Some(e) = r.expires() {
-        put(&mut o, "expires", e.into());
-    }
-    if let Some(m) = metrics(&r.metrics()) {
-        put(&mut o, "metrics", m);
-    }
-    if let Some(i) = r.iif() {
-        put(&mut o, "iif", names.name(i).into());
-    }
-    if let Some(p) = r.pref() {
-        let p = match u8::from(p) {
-            3 => "low".into(),
-            0 => "medium".into(),
-            1 => "high".into(),
-            n => Value::from(n),
-        };
-        put(&mut o, "pref", p);
-    }
-    if r.is_multipath() {
-        let hops = r.nexthops().iter().map(|n| nexthop(n, names, v4)).collect();
-        put(&mut o, "nexthops", Value::Array(hops));
-    }
-    o
-}
-
 /// The `metrics` keys in RTAX_* order.
 const METRIC_ORDER: [&str; 16] = [
     "mtu",
@@ -231,114 +79,418 @@ const METRIC_ORDER: [&str; 16] = [
     "fastopen_no_cookie",
 ];
 
-fn s<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Value::as_str)
+/// Names looked up once per value, not once per route (table names come
+/// from files).
+#[derive(Default)]
+struct Cache {
+    types: Vec<Option<Box<str>>>,
+    protos: Vec<Option<Box<str>>>,
+    scopes: Vec<Option<Box<str>>>,
+    tables: Vec<(u32, Box<str>)>,
 }
 
-/// `via GW ` / `via inet6 GW `, `dev D `, then the flag words.
-fn hop_text(out: &mut String, o: &Map<String, Value>) {
-    if let Some(g) = s(o, "gateway") {
-        let _ = write!(out, "via {g} ");
+fn cached(v: &mut Vec<Option<Box<str>>>, i: u8, f: impl FnOnce() -> String) -> &str {
+    if v.is_empty() {
+        v.resize(256, None);
     }
-    if let Some(Value::Object(v)) = o.get("via") {
-        let _ = write!(
-            out,
-            "via {} {} ",
-            s(v, "family").unwrap_or("?"),
-            s(v, "host").unwrap_or("?")
-        );
-    }
+    v[i as usize].get_or_insert_with(|| f().into())
 }
 
-fn flag_words(out: &mut String, o: &Map<String, Value>) {
-    for f in o
-        .get("flags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let _ = write!(out, "{} ", f.as_str().unwrap_or("?"));
-    }
-}
-
-/// The lines `ip route` prints for a route object.
-pub fn text(o: &Map<String, Value>) -> String {
-    let mut out = String::new();
-    let word = |out: &mut String, key: &str, label: &str| {
-        if let Some(v) = o.get(key) {
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            let _ = write!(out, "{label}{v} ");
-        }
-    };
-    word(&mut out, "type", "");
-    word(&mut out, "dst", "");
-    word(&mut out, "from", "from ");
-    word(&mut out, "tos", "tos ");
-    hop_text(&mut out, o);
-    word(&mut out, "dev", "dev ");
-    word(&mut out, "table", "table ");
-    word(&mut out, "protocol", "proto ");
-    word(&mut out, "scope", "scope ");
-    word(&mut out, "prefsrc", "src ");
-    word(&mut out, "metric", "metric ");
-    flag_words(&mut out, o);
-    match o.get("mark").and_then(Value::as_u64) {
-        Some(m) if m >= 16 => {
-            let _ = write!(out, "mark 0x{m:x} ");
-        }
-        Some(m) => {
-            let _ = write!(out, "mark {m} ");
-        }
-        None => {}
-    }
-    word(&mut out, "uid", "uid ");
-    if let Some(c) = o.get("cache").and_then(Value::as_array) {
-        out.push_str("\n    cache ");
-        if !c.is_empty() {
-            let c: Vec<&str> = c.iter().filter_map(Value::as_str).collect();
-            let _ = write!(out, "<{}> ", c.join(","));
-        }
-    }
-    if let Some(e) = o.get("expires") {
-        let _ = write!(out, "expires {e}sec ");
-    }
-    if let Some(Value::Object(m)) = o.get("metrics").and_then(|m| m.get(0)) {
-        // In RTAX_* order, as ip prints them.
-        for k in METRIC_ORDER {
-            let Some(v) = m.get(k) else { continue };
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            match k {
-                "rtt" | "rttvar" | "rto_min" => write!(out, "{k} {v}ms "),
-                "congestion" => write!(out, "congctl {v} "),
-                _ => write!(out, "{k} {v} "),
+impl Cache {
+    fn table(&mut self, id: u32) -> &str {
+        let k = match self.tables.iter().position(|(i, _)| *i == id) {
+            Some(k) => k,
+            None => {
+                self.tables.push((id, table_name(id).into()));
+                self.tables.len() - 1
             }
-            .ok();
+        };
+        &self.tables[k].1
+    }
+}
+
+/// A route's values as `ip` names them, shared by both outputs.
+pub struct Routes<'a> {
+    pub names: &'a Names,
+    pub shown: Shown,
+    cache: Cache,
+}
+
+/// A metric as `print_rta_metrics` writes it: key, value.
+enum MetricVal<'m> {
+    N(u32),
+    S(&'m str),
+}
+
+fn metric(m: &RouteMetric) -> Option<(&'static str, MetricVal<'_>)> {
+    use MetricVal::N;
+    Some(match m {
+        RouteMetric::Mtu(v) => ("mtu", N(*v)),
+        RouteMetric::Window(v) => ("window", N(*v)),
+        RouteMetric::Rtt(v) => ("rtt", N(v / 8)),
+        RouteMetric::RttVar(v) => ("rttvar", N(v / 4)),
+        RouteMetric::SsThresh(v) => ("ssthresh", N(*v)),
+        RouteMetric::Cwnd(v) => ("cwnd", N(*v)),
+        RouteMetric::Advmss(v) => ("advmss", N(*v)),
+        RouteMetric::Reordering(v) => ("reordering", N(*v)),
+        RouteMetric::Hoplimit(v) if *v != u32::MAX => ("hoplimit", N(*v)),
+        RouteMetric::InitCwnd(v) => ("initcwnd", N(*v)),
+        RouteMetric::Features(v) => ("features", N(*v)),
+        RouteMetric::RtoMin(v) => ("rto_min", N(*v)),
+        RouteMetric::InitRwnd(v) => ("initrwnd", N(*v)),
+        RouteMetric::QuickAck(v) => ("quickack", N(*v)),
+        RouteMetric::CcAlgo(s) => ("congestion", MetricVal::S(s)),
+        RouteMetric::FastopenNoCookie(v) => ("fastopen_no_cookie", N(*v)),
+        _ => return None,
+    })
+}
+
+/// The metrics `ip` prints, the last of each key winning (as in a map).
+fn metric_list(m: &[RouteMetric]) -> Vec<(&'static str, MetricVal<'_>)> {
+    let mut out: Vec<(&'static str, MetricVal<'_>)> = Vec::new();
+    for (k, v) in m.iter().filter_map(metric) {
+        match out.iter_mut().find(|(o, _)| *o == k) {
+            Some(e) => e.1 = v,
+            None => out.push((k, v)),
         }
-    }
-    word(&mut out, "iif", "iif ");
-    if let Some(p) = o.get("pref") {
-        let _ = write!(
-            out,
-            "pref {}",
-            p.as_str().map_or_else(|| p.to_string(), str::to_owned)
-        );
-    }
-    for h in o
-        .get("nexthops")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let h = h.as_object().expect("object");
-        out.push_str("\n\tnexthop ");
-        hop_text(&mut out, h);
-        let _ = write!(
-            out,
-            "dev {} weight {} ",
-            s(h, "dev").unwrap_or("?"),
-            h["weight"]
-        );
-        flag_words(&mut out, h);
     }
     out
+}
+
+/// `ADDR/LEN`, or the bare address for a host prefix.
+fn prefix(w: &mut impl Write, ip: IpAddr, len: u8) -> io::Result<()> {
+    out::ip(w, ip)?;
+    let host = if ip.is_ipv4() { 32 } else { 128 };
+    if len != host {
+        w.write_all(b"/")?;
+        out::uint(w, len.into())?;
+    }
+    Ok(())
+}
+
+fn fam(gw: IpAddr) -> &'static str {
+    if gw.is_ipv4() { "inet" } else { "inet6" }
+}
+
+fn pref_name(p: u8) -> Option<&'static str> {
+    match p {
+        3 => Some("low"),
+        0 => Some("medium"),
+        1 => Some("high"),
+        _ => None,
+    }
+}
+
+impl<'a> Routes<'a> {
+    pub fn new(names: &'a Names, shown: Shown) -> Routes<'a> {
+        Routes {
+            names,
+            shown,
+            cache: Cache::default(),
+        }
+    }
+
+    fn table_shown(&self, r: &Route) -> Option<u32> {
+        let t = r.table();
+        (t != 0 && (t != 254 || self.shown.details) && !self.shown.table).then_some(t)
+    }
+
+    fn protocol_shown(&self, r: &Route) -> Option<u8> {
+        let p = u8::from(r.protocol());
+        let cloned = r.flags() & RTM_F_CLONED != 0;
+        (!cloned && (p != 3 || self.shown.details) && !self.shown.protocol).then_some(p)
+    }
+
+    fn scope_shown(&self, r: &Route) -> Option<u8> {
+        let s = u8::from(r.scope());
+        let cloned = r.flags() & RTM_F_CLONED != 0;
+        (!cloned && (s != 0 || self.shown.details)).then_some(s)
+    }
+
+    fn kind_shown(&self, r: &Route) -> Option<u8> {
+        let k = u8::from(r.kind());
+        (k != 1 || self.shown.details).then_some(k)
+    }
+
+    /// `gateway`, or a `via` object when the gateway's family is not the
+    /// route's (RTA_VIA).
+    fn gateway_json<W: Write>(j: &mut Json<W>, gw: IpAddr, v4_route: bool) -> io::Result<()> {
+        if gw.is_ipv4() == v4_route {
+            j.key("gateway")?;
+            j.ip(gw)
+        } else {
+            j.key("via")?;
+            j.begin_obj()?;
+            j.kv_str("family", fam(gw))?;
+            j.key("host")?;
+            j.ip(gw)?;
+            j.end_obj()
+        }
+    }
+
+    fn flags_json<W: Write>(j: &mut Json<W>, f: u32) -> io::Result<()> {
+        j.key("flags")?;
+        j.begin_arr()?;
+        for (_, n) in RT_FLAGS.iter().filter(|(b, _)| f & b != 0) {
+            j.str(n)?;
+        }
+        j.end_arr()
+    }
+
+    /// One route as `ip -j route show` / `ip -j route get` prints it.
+    pub fn json<W: Write>(&mut self, j: &mut Json<W>, r: &Route) -> io::Result<()> {
+        j.begin_obj()?;
+        if let Some(k) = self.kind_shown(r) {
+            j.kv_str("type", cached(&mut self.cache.types, k, || type_name(k)))?;
+        }
+        j.key("dst")?;
+        match r.destination() {
+            Some(d) if r.dst_len() > 0 => j.quoted(|w| prefix(w, d.ip(), d.prefix()))?,
+            _ => j.str("default")?,
+        }
+        if let Some(s) = r.source() {
+            j.key("from")?;
+            j.quoted(|w| prefix(w, s.ip(), s.prefix()))?;
+        }
+        if r.tos() != 0 {
+            j.key("tos")?;
+            j.display(format_args!("0x{:02x}", r.tos()))?;
+        }
+        let v4 = r.family_raw() == AF_INET;
+        if let Some(gw) = r.gateway() {
+            Self::gateway_json(j, gw, v4)?;
+        }
+        if let Some(i) = r.oif().filter(|_| !self.shown.dev) {
+            j.key("dev")?;
+            self.names.json(j, i)?;
+        }
+        if let Some(t) = self.table_shown(r) {
+            j.kv_str("table", self.cache.table(t))?;
+        }
+        if let Some(p) = self.protocol_shown(r) {
+            j.kv_str(
+                "protocol",
+                cached(&mut self.cache.protos, p, || protocol_name(p)),
+            )?;
+        }
+        if let Some(s) = self.scope_shown(r) {
+            let name = cached(&mut self.cache.scopes, s, || {
+                scope_name(AddressScope::from(s))
+            });
+            j.kv_str("scope", name)?;
+        }
+        if let Some(s) = r.prefsrc() {
+            j.key("prefsrc")?;
+            j.ip(s)?;
+        }
+        if let Some(m) = r.metric() {
+            j.kv_uint("metric", m.into())?;
+        }
+        Self::flags_json(j, r.flags())?;
+        if let Some(m) = r.mark().filter(|&m| m != 0) {
+            j.kv_uint("mark", m.into())?;
+        }
+        if let Some(u) = r.uid() {
+            j.kv_uint("uid", u.into())?;
+        }
+        if v4 && r.flags() & RTM_F_CLONED != 0 {
+            let f = r.flags() & !0xffff;
+            j.key("cache")?;
+            j.begin_arr()?;
+            for (_, n) in CACHE_FLAGS.iter().filter(|(b, _)| f & b != 0) {
+                j.str(n)?;
+            }
+            j.end_arr()?;
+        }
+        if let Some(e) = r.expires() {
+            j.kv_uint("expires", e.into())?;
+        }
+        let metrics = r.metrics();
+        let ms = metric_list(&metrics);
+        if !ms.is_empty() {
+            j.key("metrics")?;
+            j.begin_arr()?;
+            j.begin_obj()?;
+            for (k, v) in ms {
+                j.key(k)?;
+                match v {
+                    MetricVal::N(n) => j.uint(n.into())?,
+                    MetricVal::S(s) => j.str(s)?,
+                }
+            }
+            j.end_obj()?;
+            j.end_arr()?;
+        }
+        if let Some(i) = r.iif() {
+            j.key("iif")?;
+            self.names.json(j, i)?;
+        }
+        if let Some(p) = r.pref() {
+            let p = u8::from(p);
+            j.key("pref")?;
+            match pref_name(p) {
+                Some(n) => j.str(n)?,
+                None => j.uint(p.into())?,
+            }
+        }
+        if r.is_multipath() {
+            j.key("nexthops")?;
+            j.begin_arr()?;
+            for n in r.nexthops() {
+                self.nexthop_json(j, &n, v4)?;
+            }
+            j.end_arr()?;
+        }
+        j.end_obj()
+    }
+
+    fn nexthop_json<W: Write>(&self, j: &mut Json<W>, n: &Nexthop, v4: bool) -> io::Result<()> {
+        j.begin_obj()?;
+        if let Some(gw) = n.gateway {
+            Self::gateway_json(j, gw, v4)?;
+        }
+        j.key("dev")?;
+        self.names.json(j, n.oif.unwrap_or(0))?;
+        j.kv_uint("weight", n.weight.into())?;
+        Self::flags_json(j, n.flags)?;
+        j.end_obj()
+    }
+
+    /// `via GW ` / `via inet6 GW `.
+    fn gateway_text(w: &mut impl Write, gw: IpAddr, v4_route: bool) -> io::Result<()> {
+        if gw.is_ipv4() == v4_route {
+            w.write_all(b"via ")?;
+        } else {
+            write!(w, "via {} ", fam(gw))?;
+        }
+        out::ip(w, gw)?;
+        w.write_all(b" ")
+    }
+
+    fn flags_text(w: &mut impl Write, f: u32) -> io::Result<()> {
+        for (_, n) in RT_FLAGS.iter().filter(|(b, _)| f & b != 0) {
+            w.write_all(n.as_bytes())?;
+            w.write_all(b" ")?;
+        }
+        Ok(())
+    }
+
+    /// The lines `ip route` prints for a route (without the last newline).
+    pub fn text(&mut self, w: &mut impl Write, r: &Route) -> io::Result<()> {
+        if let Some(k) = self.kind_shown(r) {
+            w.write_all(cached(&mut self.cache.types, k, || type_name(k)).as_bytes())?;
+            w.write_all(b" ")?;
+        }
+        match r.destination() {
+            Some(d) if r.dst_len() > 0 => prefix(w, d.ip(), d.prefix())?,
+            _ => w.write_all(b"default")?,
+        }
+        w.write_all(b" ")?;
+        if let Some(s) = r.source() {
+            w.write_all(b"from ")?;
+            prefix(w, s.ip(), s.prefix())?;
+            w.write_all(b" ")?;
+        }
+        if r.tos() != 0 {
+            write!(w, "tos 0x{:02x} ", r.tos())?;
+        }
+        let v4 = r.family_raw() == AF_INET;
+        if let Some(gw) = r.gateway() {
+            Self::gateway_text(w, gw, v4)?;
+        }
+        if let Some(i) = r.oif().filter(|_| !self.shown.dev) {
+            w.write_all(b"dev ")?;
+            self.names.text(w, i)?;
+            w.write_all(b" ")?;
+        }
+        if let Some(t) = self.table_shown(r) {
+            write!(w, "table {} ", self.cache.table(t))?;
+        }
+        if let Some(p) = self.protocol_shown(r) {
+            let name = cached(&mut self.cache.protos, p, || protocol_name(p));
+            write!(w, "proto {name} ")?;
+        }
+        if let Some(s) = self.scope_shown(r) {
+            let name = cached(&mut self.cache.scopes, s, || {
+                scope_name(AddressScope::from(s))
+            });
+            write!(w, "scope {name} ")?;
+        }
+        if let Some(s) = r.prefsrc() {
+            w.write_all(b"src ")?;
+            out::ip(w, s)?;
+            w.write_all(b" ")?;
+        }
+        if let Some(m) = r.metric() {
+            w.write_all(b"metric ")?;
+            out::uint(w, m.into())?;
+            w.write_all(b" ")?;
+        }
+        Self::flags_text(w, r.flags())?;
+        match r.mark().filter(|&m| m != 0) {
+            Some(m) if m >= 16 => write!(w, "mark 0x{m:x} ")?,
+            Some(m) => write!(w, "mark {m} ")?,
+            None => {}
+        }
+        if let Some(u) = r.uid() {
+            write!(w, "uid {u} ")?;
+        }
+        if v4 && r.flags() & RTM_F_CLONED != 0 {
+            let f = r.flags() & !0xffff;
+            w.write_all(b"\n    cache ")?;
+            let mut c = CACHE_FLAGS.iter().filter(|(b, _)| f & b != 0).peekable();
+            if c.peek().is_some() {
+                w.write_all(b"<")?;
+                for (k, (_, n)) in c.enumerate() {
+                    if k > 0 {
+                        w.write_all(b",")?;
+                    }
+                    w.write_all(n.as_bytes())?;
+                }
+                w.write_all(b"> ")?;
+            }
+        }
+        if let Some(e) = r.expires() {
+            write!(w, "expires {e}sec ")?;
+        }
+        let metrics = r.metrics();
+        let ms = metric_list(&metrics);
+        // In RTAX_* order, as ip prints them.
+        for k in METRIC_ORDER {
+            let Some((_, v)) = ms.iter().find(|(m, _)| *m == k) else {
+                continue;
+            };
+            match (k, v) {
+                ("rtt" | "rttvar" | "rto_min", MetricVal::N(n)) => write!(w, "{k} {n}ms ")?,
+                ("congestion", MetricVal::S(s)) => write!(w, "congctl {s} ")?,
+                (_, MetricVal::N(n)) => write!(w, "{k} {n} ")?,
+                (_, MetricVal::S(s)) => write!(w, "{k} {s} ")?,
+            }
+        }
+        if let Some(i) = r.iif() {
+            w.write_all(b"iif ")?;
+            self.names.text(w, i)?;
+            w.write_all(b" ")?;
+        }
+        if let Some(p) = r.pref() {
+            let p = u8::from(p);
+            match pref_name(p) {
+                Some(n) => write!(w, "pref {n}")?,
+                None => write!(w, "pref {p}")?,
+            }
+        }
+        if r.is_multipath() {
+            for n in r.nexthops() {
+                w.write_all(b"\n\tnexthop ")?;
+                if let Some(gw) = n.gateway {
+                    Self::gateway_text(w, gw, v4)?;
+                }
+                w.write_all(b"dev ")?;
+                self.names.text(w, n.oif.unwrap_or(0))?;
+                write!(w, " weight {} ", n.weight)?;
+                Self::flags_text(w, n.flags)?;
+            }
+        }
+        Ok(())
+    }
 }

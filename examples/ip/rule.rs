@@ -9,7 +9,9 @@ use tokio_netlink::route::address::Family;
 use tokio_netlink::route::route::names::{table_name, type_name};
 use tokio_netlink::route::rule::Rule;
 
-use crate::link::output;
+use futures::TryStreamExt;
+
+use crate::link::Listing;
 use crate::{Opts, Res, Words, fail, parse_u32};
 
 /// `ip rule show` (IPv4 unless `-6`).
@@ -18,10 +20,13 @@ pub async fn show(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
         return Err(fail(format!("Garbage instead of arguments \"{extra}\".")));
     }
     let fam = opts.family.unwrap_or(Family::V4);
-    let rules = nl.rule().list().family(fam).await?;
-    let objs = rules.iter().map(|r| Value::Object(rule_json(r))).collect();
-    output(objs, opts, |v| text(v.as_object().expect("object")));
-    Ok(())
+    let mut o = Listing::new(opts)?;
+    let mut st = std::pin::pin!(nl.rule().list().family(fam).stream());
+    while let Some(r) = st.try_next().await? {
+        let v = Value::Object(rule_json(&r));
+        o.value(&v, |v| text(v.as_object().expect("object")))?;
+    }
+    o.finish()
 }
 
 /// `inet_proto_n2a` for the common protocols.

@@ -37,7 +37,11 @@
 
 mod args;
 mod json;
+#[path = "../shared/out.rs"]
+mod out;
 mod text;
+
+use std::io::Write;
 
 use std::collections::HashMap;
 
@@ -47,6 +51,7 @@ use tokio_netlink::Netlink;
 use tokio_netlink::xfrm::{DefaultAction, Group, IpsecProto, PolicyId, XfrmEvent, XfrmHandle};
 
 use args::Args;
+use out::Out;
 
 type R<T> = Result<T, String>;
 
@@ -94,39 +99,66 @@ impl Names {
     }
 }
 
-/// Prints one object: a JSON line or `ip`'s text. A closed stdout (a pager
-/// or `head` that quit) ends the program quietly, as it does `ip`.
-fn emit(o: &Opts, text: String, json: serde_json::Value) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let r = if o.json {
-        writeln!(out, "{json}")
-    } else {
-        out.write_all(text.as_bytes())
-    };
-    if r.and_then(|()| out.flush()).is_err() {
-        std::process::exit(0);
+/// Where the objects go: one buffered stdout, flushed at the end (and by
+/// `Drop` on an error). A closed stdout (a pager or `head` that quit) ends
+/// the program quietly, as it does `ip`.
+struct Emit {
+    out: Out,
+    json: bool,
+}
+
+impl Emit {
+    fn new(o: &Opts) -> Emit {
+        Emit {
+            out: out::stdout(),
+            json: o.json,
+        }
+    }
+
+    /// One object: a JSON line or `ip`'s text; only the one printed is made.
+    fn obj(
+        &mut self,
+        text: impl FnOnce() -> String,
+        json: impl FnOnce() -> serde_json::Value,
+    ) -> R<()> {
+        let r = if self.json {
+            serde_json::to_writer(&mut self.out, &json())
+                .map_err(std::io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"))
+        } else {
+            self.out.write_all(text().as_bytes())
+        };
+        r.map_err(|err| e(out::exit_if_pipe(err)))
+    }
+
+    fn flush(&mut self) -> R<()> {
+        self.out.flush().map_err(|err| e(out::exit_if_pipe(err)))
     }
 }
 
 async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
     let x = nl.xfrm();
+    let mut out = Emit::new(o);
     let object = a.next().ok_or("state, policy or monitor?")?;
     let cmd = a.next().unwrap_or_else(|| "list".into());
     match (object.as_str(), cmd.as_str()) {
         ("state", "list" | "show" | "get") => {
             let names = Names::load(&nl).await?;
-            let states = if cmd == "get" {
-                vec![x.get_state(&args::state_id(&mut a)?).await.map_err(e)?]
+            if cmd == "get" {
+                let s = x.get_state(&args::state_id(&mut a)?).await.map_err(e)?;
+                out.obj(
+                    || text::state(&s, o.stats, &names),
+                    || json::state(&s, o.stats, &names),
+                )?;
             } else {
-                x.states().await.map_err(e)?
-            };
-            for s in &states {
-                emit(
-                    o,
-                    text::state(s, o.stats, &names),
-                    json::state(s, o.stats, &names),
-                );
+                let mut st = std::pin::pin!(x.states().stream());
+                while let Some(s) = st.next().await {
+                    let s = s.map_err(e)?;
+                    out.obj(
+                        || text::state(&s, o.stats, &names),
+                        || json::state(&s, o.stats, &names),
+                    )?;
+                }
             }
         }
         ("state", "count") => {
@@ -136,11 +168,10 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             } else {
                 String::new()
             };
-            emit(
-                o,
-                format!("\t SAD count {}{buckets}\n", i.count),
-                json!({"count": i.count, "hash_count": i.hash_count, "hash_max": i.hash_max}),
-            );
+            out.obj(
+                || format!("\t SAD count {}{buckets}\n", i.count),
+                || json!({"count": i.count, "hash_count": i.hash_count, "hash_max": i.hash_max}),
+            )?;
         }
         ("state", "flush") => {
             let proto = match a.next().as_deref() {
@@ -163,20 +194,31 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             let spec = args::alloc_spi(&mut a)?;
             let s = x.alloc_spi(&spec).await.map_err(e)?;
             let names = Names::default();
-            emit(
-                o,
-                text::state(&s, o.stats, &names),
-                json::state(&s, o.stats, &names),
-            );
+            out.obj(
+                || text::state(&s, o.stats, &names),
+                || json::state(&s, o.stats, &names),
+            )?;
         }
         ("policy", "list" | "show") => {
-            let names = Names::load(&nl).await?;
-            for p in x.policies().await.map_err(e)? {
-                emit(
-                    o,
-                    text::policy(&p, o.stats, &names),
-                    json::policy(&p, o.stats, &names),
-                );
+            // Link names only once a policy names a device (rare).
+            let mut loaded: Option<Names> = None;
+            let none = Names::default();
+            let mut st = std::pin::pin!(x.policies().stream());
+            while let Some(p) = st.next().await {
+                let p = p.map_err(e)?;
+                if p.selector.ifindex > 0 && loaded.is_none() {
+                    loaded = Some(Names::load(&nl).await?);
+                }
+                let names = loaded.as_ref().unwrap_or(&none);
+                if o.json || o.stats {
+                    out.obj(
+                        || text::policy(&p, o.stats, names),
+                        || json::policy(&p, o.stats, names),
+                    )?;
+                } else {
+                    text::policy_to(&mut out.out, &p, names)
+                        .map_err(|err| e(out::exit_if_pipe(err)))?;
+                }
             }
         }
         ("policy", "count") => {
@@ -189,18 +231,21 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             } else {
                 String::new()
             };
-            emit(
-                o,
-                format!(
-                    "\t SPD IN  {} OUT {} FWD {}{sock}\n",
-                    i.in_count, i.out_count, i.fwd_count
-                ),
-                json!({
-                    "in": i.in_count, "out": i.out_count, "fwd": i.fwd_count,
-                    "in_socket": i.in_socket_count, "out_socket": i.out_socket_count,
-                    "fwd_socket": i.fwd_socket_count,
-                }),
-            );
+            out.obj(
+                || {
+                    format!(
+                        "\t SPD IN  {} OUT {} FWD {}{sock}\n",
+                        i.in_count, i.out_count, i.fwd_count
+                    )
+                },
+                || {
+                    json!({
+                        "in": i.in_count, "out": i.out_count, "fwd": i.fwd_count,
+                        "in_socket": i.in_socket_count, "out_socket": i.out_socket_count,
+                        "fwd_socket": i.fwd_socket_count,
+                    })
+                },
+            )?;
         }
         ("policy", "flush") => x.flush_policies().await.map_err(e)?,
         ("policy", "getdefault") => {
@@ -210,16 +255,17 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
                 DefaultAction::Accept => "accept",
                 DefaultAction::Unspec => "unspec",
             };
-            emit(
-                o,
-                format!(
-                    "Default policies:\n in:  {}\n fwd: {}\n out: {}\n",
-                    n(d.input),
-                    n(d.forward),
-                    n(d.output)
-                ),
-                json!({"in": n(d.input), "fwd": n(d.forward), "out": n(d.output)}),
-            );
+            out.obj(
+                || {
+                    format!(
+                        "Default policies:\n in:  {}\n fwd: {}\n out: {}\n",
+                        n(d.input),
+                        n(d.forward),
+                        n(d.output)
+                    )
+                },
+                || json!({"in": n(d.input), "fwd": n(d.forward), "out": n(d.output)}),
+            )?;
         }
         ("policy", "add") => x
             .add_policy(&args::policy(&mut a, &nl).await?.0)
@@ -242,26 +288,25 @@ async fn run(nl: Netlink, o: &Opts, mut a: Args) -> R<()> {
             if cmd == "get" {
                 let names = Names::load(&nl).await?;
                 let p = x.get_policy(&id).await.map_err(e)?;
-                emit(
-                    o,
-                    text::policy(&p, o.stats, &names),
-                    json::policy(&p, o.stats, &names),
-                );
+                out.obj(
+                    || text::policy(&p, o.stats, &names),
+                    || json::policy(&p, o.stats, &names),
+                )?;
             } else {
                 x.del_policy(&id).await.map_err(e)?;
             }
         }
-        ("monitor", _) => monitor(&nl, &x, o).await?,
+        ("monitor", _) => monitor(&nl, &x, o.stats, &mut out).await?,
         (o, c) => return Err(format!("unknown command {o} {c}")),
     }
     if let Some(w) = a.next() {
         return Err(format!("unexpected argument {w:?}"));
     }
-    Ok(())
+    out.flush()
 }
 
 /// `ip xfrm monitor`: every group, one event after the other.
-async fn monitor(nl: &Netlink, x: &XfrmHandle, o: &Opts) -> R<()> {
+async fn monitor(nl: &Netlink, x: &XfrmHandle, stats: bool, out: &mut Emit) -> R<()> {
     let mut m = x.monitor(&Group::all());
     m.ready().await.map_err(e)?;
     let mut names = Names::load(nl).await?;
@@ -271,10 +316,12 @@ async fn monitor(nl: &Netlink, x: &XfrmHandle, o: &Opts) -> R<()> {
             continue;
         }
         names.cover(nl, &json::indexes(&ev)).await;
-        let Some(j) = json::event(&ev, o.stats, &names) else {
+        let Some(j) = json::event(&ev, stats, &names) else {
             continue;
         };
-        emit(o, text::event(&ev, o.stats, &names), j);
+        out.obj(|| text::event(&ev, stats, &names), || j)?;
+        // Each event as it comes (the next may be a while).
+        out.flush()?;
     }
     Ok(())
 }

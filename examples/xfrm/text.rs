@@ -2,6 +2,7 @@
 //! the two can be compared line by line.
 
 use std::fmt::Write;
+use std::io;
 use std::net::IpAddr;
 
 use tokio_netlink::xfrm::{
@@ -453,4 +454,79 @@ pub fn event(ev: &XfrmEvent, stats: bool, names: &Names) -> String {
         XfrmEvent::Lost => "LOST: the kernel dropped events (ENOBUFS)\n".into(),
         other => format!("{other:?}\n"),
     }
+}
+
+/// An address of a selector or template, `0.0.0.0` / `::` when unset.
+fn any_ip(w: &mut impl io::Write, a: Option<IpAddr>, v6: bool) -> io::Result<()> {
+    match a {
+        Some(a) => crate::out::ip(w, a),
+        None => w.write_all(if v6 { b"::" } else { b"0.0.0.0" }),
+    }
+}
+
+/// [`policy`] without `-s`, written straight to `w` (the listing's hot
+/// path: no `String` per policy).
+pub fn policy_to(w: &mut impl io::Write, p: &Policy, names: &Names) -> io::Result<()> {
+    use crate::out::uint;
+    use tokio_netlink::route::address::Family;
+    let sel = &p.selector;
+    let v6 = sel.family == Some(Family::V6);
+    w.write_all(b"src ")?;
+    any_ip(w, sel.src, v6)?;
+    w.write_all(b"/")?;
+    uint(w, sel.src_len.into())?;
+    w.write_all(b" dst ")?;
+    any_ip(w, sel.dst, v6)?;
+    w.write_all(b"/")?;
+    uint(w, sel.dst_len.into())?;
+    w.write_all(b" ")?;
+    if sel.proto != 0 {
+        w.write_all(sel.upspec_text().as_bytes())?;
+    }
+    if sel.ifindex > 0 {
+        write!(w, "dev {} ", names.name(sel.ifindex as u32))?;
+    }
+    write!(w, "\n\tdir {} ", p.dir)?;
+    if p.action != PolicyAction::Allow {
+        write!(w, "action {} ", p.action)?;
+    }
+    let ptype: &[u8] = if p.policy_type == Some(1) {
+        b" ptype sub "
+    } else {
+        b" ptype main "
+    };
+    w.write_all(b"priority ")?;
+    uint(w, p.priority.into())?;
+    w.write_all(ptype)?;
+    if p.flags != 0 {
+        write!(w, "flag {}", flag_names(u32::from(p.flags), &POLICY_FLAGS))?;
+    }
+    w.write_all(b"\n")?;
+    if let Some(c) = &p.sec_ctx {
+        writeln!(w, "\tsecurity context {c} ")?;
+    }
+    if let Some(m) = p.mark {
+        writeln!(w, "\tmark {m} ")?;
+    }
+    for t in &p.templates {
+        let v6 = t.family == Some(Family::V6);
+        w.write_all(b"\ttmpl src ")?;
+        any_ip(w, t.src, v6)?;
+        w.write_all(b" dst ")?;
+        any_ip(w, t.dst, v6)?;
+        write!(w, "\n\t\tproto {} ", t.proto)?;
+        if t.spi != 0 {
+            write!(w, "spi {:#010x} ", t.spi)?;
+        }
+        w.write_all(b"reqid ")?;
+        uint(w, t.reqid.into())?;
+        writeln!(w, " mode {}", t.mode)?;
+        if t.level == Level::Use {
+            w.write_all(b"\t\tlevel use \n")?;
+        }
+    }
+    if let Some(id) = p.if_id {
+        writeln!(w, "\tif_id {id:#x}")?;
+    }
+    Ok(())
 }
