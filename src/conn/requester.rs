@@ -16,7 +16,7 @@ use netlink_packet_core::{NetlinkDeserializable, NetlinkHeader, NetlinkSerializa
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Sink;
-use super::connection::{self, Command, TaskShared};
+use super::connection::{self, Command, Core, Inline, TaskShared};
 use super::frame::{F_ACK, F_DUMP, F_REQUEST, HEADER_LEN, Header, Status};
 use super::multiplexer::{Kind, Outcome};
 use super::socket::{self, NlSocket};
@@ -353,19 +353,50 @@ impl<P: Protocol> Requester<P> {
         s
     }
 
+    /// Runs one request: inline on the caller's thread when the socket is
+    /// free (no thread crossing), else through the connection task.
     async fn submit(&self, bytes: Vec<u8>, kind: Kind, rk: RequestKind) -> Result<Option<Bytes>> {
         let link = self.conn.task()?;
         let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
-        let (sink, reply) = oneshot::channel();
-        link.tx
-            .send(Command::Submit {
-                id,
-                bytes,
-                kind,
-                ty: rk.message_type,
-                sink: Sink::One(sink),
-            })
-            .map_err(|_| link.closed())?;
+        // The inline attempt completes within this first poll, or hands the
+        // request over to the task before returning: no await point lies
+        // inside it, so a dropped future never leaves it half done.
+        let mut handed = None;
+        let bytes = match link.shared.core.get() {
+            Some(core) => {
+                let inline =
+                    Core::try_inline(core, &link.shared, id, bytes, kind, &link.tx, || {
+                        let (sink, reply) = oneshot::channel();
+                        handed = Some(reply);
+                        Sink::One(sink)
+                    });
+                match inline {
+                    Inline::Done(outcome) => return outcome_to_result(&link, outcome, rk),
+                    Inline::HandedOver => None,
+                    Inline::Busy(bytes) => Some(bytes),
+                }
+            }
+            None => Some(bytes),
+        };
+        let reply = match (bytes, handed) {
+            (_, Some(reply)) => reply,
+            (Some(bytes), None) => {
+                let (sink, reply) = oneshot::channel();
+                link.tx
+                    .send(Command::Submit {
+                        id,
+                        bytes,
+                        kind,
+                        ty: rk.message_type,
+                        sink: Sink::One(sink),
+                    })
+                    .map_err(|_| link.closed())?;
+                reply
+            }
+            // `try_inline` takes a sink whenever it hands over; should it
+            // ever not, nobody would answer: fail rather than wait forever.
+            (None, None) => return Err(link.closed()),
+        };
         let mut guard = CancelGuard {
             tx: &link.tx,
             id,
