@@ -81,6 +81,8 @@ pub(crate) struct Core {
     open: bool,
     /// A socket error an inline caller met, for the task to stop with.
     failed: Option<io::Error>,
+    /// Requests completed inline, for the stats.
+    inline_done: u64,
 }
 
 /// How an inline attempt ended.
@@ -146,6 +148,7 @@ impl Core {
         let outcome = match mine {
             Some(done) => {
                 log_done(&done);
+                c.inline_done += 1;
                 Some(done.outcome)
             }
             None => {
@@ -263,6 +266,7 @@ impl Core {
         st.overruns = s.overruns;
         st.datagrams_sent = s.datagrams_sent;
         st.requests_sent = s.requests_sent;
+        st.requests_inline = self.inline_done;
     }
 }
 
@@ -309,6 +313,7 @@ pub(crate) async fn run(
         draining: false,
         open: true,
         failed: None,
+        inline_done: 0,
     }));
     let _ = shared.core.set(core.clone());
     let conn = Connection {
