@@ -5,7 +5,7 @@
 //! Goals are reported, never asserted; a run whose results fail their
 //! correctness checks panics instead of printing a number.
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -177,48 +177,131 @@ async fn ours_get(nl: Netlink, warm: usize, n: usize, how: GetHow) -> Vec<u64> {
     lat
 }
 
+/// Where the awaiting caller runs: in the `block_on` body (how most
+/// programs are written: a `#[tokio::main]` body) or inside `tokio::spawn`.
+#[derive(Clone, Copy)]
+enum Place {
+    Body,
+    Spawned,
+}
+
+/// Runs `f` to completion from `place` on a fresh runtime, current-thread
+/// or with two workers.
+fn run_at<T: Send + 'static>(
+    multi: bool,
+    place: Place,
+    f: impl Future<Output = T> + Send + 'static,
+) -> T {
+    let rt = if multi {
+        multi_thread()
+    } else {
+        current_thread()
+    };
+    match place {
+        Place::Body => rt.block_on(f),
+        Place::Spawned => rt.block_on(async { tokio::spawn(f).await.expect("benchmark task") }),
+    }
+}
+
+/// Rounds of the `get` benchmark: every variant once per round, in an
+/// order rotated each round, so that load from other processes spreads
+/// over all of them; each figure is the median over the rounds.
+const GET_ROUNDS: usize = 5;
+
+/// The median of each of [mean, p50, p99] over rounds.
+fn median_stats(runs: &[[f64; 3]]) -> [f64; 3] {
+    [0, 1, 2].map(|k| {
+        let mut v: Vec<f64> = runs.iter().map(|r| r[k]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    })
+}
+
 fn bench_get(scale: f64, sum: &mut Summary) {
+    use {GetHow::*, Place::*};
     let (warm, n) = (scaled(1_000, scale), scaled(20_000, scale));
     let ns = Ns::new();
-    let raw = lat_stats(ns.run_in(|| raw_get(warm, n, false)));
-    let raw_decode = lat_stats(ns.run_in(|| raw_get(warm, n, true)));
-    let ct = |d| lat_stats(current_thread().block_on(ours_get(ns.client(), warm, n, d)));
-    let mt = |d| lat_stats(on_multi_thread(ours_get(ns.client(), warm, n, d)));
-    let (ct, ct_raw, ct_view) = (ct(GetHow::Decoded), ct(GetHow::Raw), ct(GetHow::LinkView));
-    let (mt, mt_raw, mt_view) = (mt(GetHow::Decoded), mt(GetHow::Raw), mt(GetHow::LinkView));
-    let mt_io = lat_stats(on_multi_thread(ours_get(
-        ns.client_io_thread(),
-        warm,
-        n,
-        GetHow::Raw,
-    )));
+    /// What each variant runs: raw (with decode or not), or ours with the
+    /// runtime (multi-thread or not), the calling place, the request and
+    /// whether on an `io_thread` client.
+    #[derive(Clone, Copy)]
+    enum V {
+        Raw(bool),
+        Ours(bool, Place, GetHow, bool),
+    }
+    #[rustfmt::skip]
+    let variants = [
+        ("raw netlink-sys (blocking)", V::Raw(false), "", "raw"),
+        ("  raw + netlink-packet-route decode", V::Raw(true), "", "raw_decode"),
+        ("ours current-thread, block_on body, get_raw", V::Ours(false, Body, Raw, false), "<=1.15", "current_thread_undecoded"),
+        ("  the same inside tokio::spawn", V::Ours(false, Spawned, Raw, false), "<=1.15", "current_thread_spawned_undecoded"),
+        ("  link().get(1), lazy view", V::Ours(false, Body, LinkView, false), "", "current_thread_link_view"),
+        ("  get, full decode (cf. raw + decode)", V::Ours(false, Body, Decoded, false), "", "current_thread"),
+        ("ours multi-thread (2 workers), block_on body, get_raw", V::Ours(true, Body, Raw, false), "<=1.3", "multi_thread_undecoded"),
+        ("  the same inside tokio::spawn", V::Ours(true, Spawned, Raw, false), "<=1.3", "multi_thread_spawned_undecoded"),
+        ("  link().get(1), lazy view", V::Ours(true, Body, LinkView, false), "", "multi_thread_link_view"),
+        ("  get, full decode", V::Ours(true, Body, Decoded, false), "", "multi_thread"),
+        ("  get, full decode, inside tokio::spawn", V::Ours(true, Spawned, Decoded, false), "", "multi_thread_spawned"),
+        ("  inside tokio::spawn, get_raw, io_thread", V::Ours(true, Spawned, Raw, true), "", "multi_thread_io_thread"),
+    ];
+    let mut runs = vec![Vec::new(); variants.len()];
+    for round in 0..GET_ROUNDS {
+        for k in 0..variants.len() {
+            let v = (k + round) % variants.len();
+            let lat = match variants[v].1 {
+                V::Raw(decode) => ns.run_in(|| raw_get(warm, n, decode)),
+                V::Ours(multi, place, how, io) => {
+                    let nl = if io {
+                        ns.client_io_thread()
+                    } else {
+                        ns.client()
+                    };
+                    run_at(multi, place, ours_get(nl, warm, n, how))
+                }
+            };
+            runs[v].push(lat_stats(lat));
+        }
+    }
+    let stats: Vec<[f64; 3]> = runs.iter().map(|r| median_stats(r)).collect();
+    let (raw, raw_decode) = (stats[0], stats[1]);
     let ip = ns.ip(&["-batch", "-"], &"link show lo\n".repeat(n));
     let ip = ip.as_secs_f64() * 1e6 / n as f64;
 
     let mut rows = Vec::new();
-    #[rustfmt::skip]
-    let lines = [
-        ("raw netlink-sys (blocking)", raw, "", "raw"),
-        ("  raw + netlink-packet-route decode", raw_decode, "", "raw_decode"),
-        ("ours current-thread, get_raw", ct_raw, "<=1.3", "current_thread_undecoded"),
-        ("  link().get(1), lazy view", ct_view, "<=1.3", "current_thread_link_view"),
-        ("  get, full decode (cf. raw + decode)", ct, "", "current_thread"),
-        ("ours multi-thread (2 workers), get_raw", mt_raw, "<=2", "multi_thread_undecoded"),
-        ("  link().get(1), lazy view", mt_view, "<=2", "multi_thread_link_view"),
-        ("  get, full decode", mt, "", "multi_thread"),
-        ("  ours multi-thread, get_raw, io_thread", mt_io, "", "multi_thread_io_thread"),
-    ];
-    for (name, [mean, p50, p99], goal, metric) in lines {
-        let r = mean / raw[0];
-        rows.push(format!("{name}|{mean:.2}|{p50:.2}|{p99:.2}|{r:.2}x|{goal}"));
-        sum.add(format!("get.{metric}.mean_us"), mean, "us", r, goal);
-        sum.add(format!("get.{metric}.p99_us"), p99, "us", p99 / raw[2], "");
+    for ((name, v, goal, metric), [mean, p50, p99]) in variants.iter().zip(&stats) {
+        // A decoding variant is compared with the raw loop that decodes too.
+        let base = match v {
+            V::Raw(true) | V::Ours(_, _, Decoded, _) => raw_decode,
+            _ => raw,
+        };
+        let (r, r50) = (mean / base[0], p50 / base[1]);
+        rows.push(format!(
+            "{name}|{mean:.2}|{p50:.2}|{p99:.2}|{r:.2}x|{r50:.2}x|{goal}"
+        ));
+        sum.add(format!("get.{metric}.mean_us"), *mean, "us", r, goal);
+        sum.add(format!("get.{metric}.p50_us"), *p50, "us", r50, goal);
+        sum.add(
+            format!("get.{metric}.p99_us"),
+            *p99,
+            "us",
+            p99 / base[2],
+            "",
+        );
     }
     let r = ip / raw[0];
-    rows.push(format!("iproute2 ip -batch (wall/n)|{ip:.2}|-|-|{r:.2}x|"));
+    rows.push(format!(
+        "iproute2 ip -batch (wall/n)|{ip:.2}|-|-|{r:.2}x|-|"
+    ));
     sum.add("get.iproute2.mean_us".into(), ip, "us", r, "");
-    let title = format!("get: RTM_GETLINK lo by index, {n} sequential awaits after {warm} warm-up");
-    print_table(&title, "variant|mean µs|p50 µs|p99 µs|mean/raw|goal", &rows);
+    let title = format!(
+        "get: RTM_GETLINK lo by index, {n} sequential awaits after {warm} warm-up \
+         (median of {GET_ROUNDS} rounds; decoding variants vs raw + decode)"
+    );
+    print_table(
+        &title,
+        "variant|mean µs|p50 µs|p99 µs|mean/raw|p50/raw|goal",
+        &rows,
+    );
 }
 
 // ---------------------------------------------------------------- ack
@@ -434,6 +517,116 @@ fn bench_ack(scale: f64, sum: &mut Summary) {
     println!("ours (2 workers, last round): {n} requests in {dgrams} datagrams ({per:.1} each)");
 }
 
+// ---------------------------------------------------------------- sequential acks
+
+/// Route adds one at a time on a blocking socket: each sent, then its ack
+/// read. The floor for a caller that awaits every request.
+fn raw_ack_sequential(table: u32, n: usize) -> Duration {
+    let sock = raw_socket();
+    let mut req = Vec::with_capacity(256);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let t0 = Instant::now();
+    for i in 0..n {
+        let seq = i as u32 + 1;
+        req.clear();
+        let (msg, flags) = route(i, table, true);
+        encode_into(&mut req, &msg, F_REQUEST | F_ACK | flags, seq);
+        sock.send(&req, 0).expect("send");
+        recv(&sock, &mut buf);
+        let (ty, got, msg) = messages(&buf).next().expect("an ack");
+        assert!(ty == NLMSG_ERROR && got == seq, "reply {ty} seq {got}");
+        assert_eq!(error_code(msg), 0, "route add failed");
+    }
+    t0.elapsed()
+}
+
+/// `n` route adds awaited one at a time by one caller, through
+/// `rtnl().ack` or (`typed`) the `route().add()` builder, after a get that
+/// opens the socket.
+async fn ours_ack_sequential(nl: Netlink, table: u32, n: usize, typed: bool) -> Duration {
+    let (rtnl, routes) = (nl.rtnl(), nl.route());
+    rtnl.get_raw(get_lo(), 0).await.expect("warm-up get");
+    let t0 = Instant::now();
+    for i in 0..n {
+        if typed {
+            let dst = IpAddr::V4(nth_addr(i));
+            let add = routes
+                .add((dst, 32))
+                .kind(RouteType::BlackHole)
+                .table(table);
+            add.await.expect("route add");
+        } else {
+            let (msg, flags) = route(i, table, true);
+            rtnl.ack(msg, flags).await.expect("route add");
+        }
+    }
+    t0.elapsed()
+}
+
+const SEQ_ROUNDS: usize = 3;
+
+fn bench_seq(scale: f64, sum: &mut Summary) {
+    use Place::*;
+    let n = scaled(100_000, scale);
+    let ns = Ns::new();
+    #[rustfmt::skip]
+    let variants: [(&str, &str, &str); 8] = [
+        ("raw netlink-sys, 64 per sendmsg", "", "raw"),
+        ("raw netlink-sys, one at a time", "", "raw_sequential"),
+        ("ours current-thread, block_on body", "<=1.5", "current_thread"),
+        ("  the same inside tokio::spawn", "<=1.5", "current_thread_spawned"),
+        ("  route().add() builder, block_on body", "", "current_thread_route_add"),
+        ("ours multi-thread (2 workers), block_on body", "<=1.5", "multi_thread"),
+        ("  the same inside tokio::spawn", "<=1.5", "multi_thread_spawned"),
+        ("  route().add() builder, block_on body", "", "multi_thread_route_add"),
+    ];
+    let mut times = vec![Vec::new(); variants.len()];
+    for round in 0..SEQ_ROUNDS {
+        for k in 0..variants.len() {
+            let v = (k + round) % variants.len();
+            let table = 3000 + 10 * round as u32 + v as u32;
+            let ours = |multi, place, typed| {
+                run_at(
+                    multi,
+                    place,
+                    ours_ack_sequential(ns.client(), table, n, typed),
+                )
+            };
+            let d = match v {
+                0 => ns.run_in(|| raw_ack(table, n, true)),
+                1 => ns.run_in(|| raw_ack_sequential(table, n)),
+                2 => ours(false, Body, false),
+                3 => ours(false, Spawned, false),
+                4 => ours(false, Body, true),
+                5 => ours(true, Body, false),
+                6 => ours(true, Spawned, false),
+                _ => ours(true, Body, true),
+            };
+            check_and_empty(&ns, table, n, variants[v].0);
+            times[v].push(d);
+        }
+    }
+    let med: Vec<Duration> = times.into_iter().map(median).collect();
+    let (raw, raw_seq) = (med[0], med[1]);
+    let mut rows = Vec::new();
+    for ((name, goal, metric), d) in variants.iter().zip(&med) {
+        let (r, rs) = (ms(*d) / ms(raw), ms(*d) / ms(raw_seq));
+        let per = d.as_secs_f64() * 1e6 / n as f64;
+        rows.push(format!(
+            "{name}|{:.1}|{per:.2}|{r:.2}x|{rs:.2}x|{goal}",
+            ms(*d)
+        ));
+        sum.add(format!("seq.{metric}.time_ms"), ms(*d), "ms", r, goal);
+    }
+    let title =
+        format!("seq: {n} blackhole /32 route adds awaited one at a time (median of {SEQ_ROUNDS})");
+    print_table(
+        &title,
+        "variant|time ms|µs each|time/raw|time/raw one at a time|goal",
+        &rows,
+    );
+}
+
 // ---------------------------------------------------------------- dump
 
 /// One timed dump: total, time to first item, and RSS around it.
@@ -617,8 +810,12 @@ fn main() {
         eprintln!("the engine benchmarks create network namespaces: run them as root");
         std::process::exit(1);
     }
-    let benches: [(&str, BenchFn); 3] =
-        [("get", bench_get), ("ack", bench_ack), ("dump", bench_dump)];
+    let benches: [(&str, BenchFn); 4] = [
+        ("get", bench_get),
+        ("seq", bench_seq),
+        ("ack", bench_ack),
+        ("dump", bench_dump),
+    ];
     let mut sum = Summary::default();
     println!("BENCH_SCALE={scale}");
     for (name, run) in benches {

@@ -782,3 +782,176 @@ async fn ack_succeeds_when_a_long_echo_or_reply_comes_first() {
         .unwrap_err();
     assert!(again.is_exists(), "{again}");
 }
+
+/// Sixteen bridges named `inl<k>` with ifindex `200 + k`.
+fn add_indexed_links(ns: &TestNs) -> u32 {
+    const LINKS: u32 = 16;
+    let batch: String = (0..LINKS)
+        .map(|k| format!("link add inl{k} index {} type bridge\n", 200 + k))
+        .collect();
+    ns.ip_batch(&batch);
+    LINKS
+}
+
+/// Gets link `k` and checks that the reply is that link's, not another
+/// request's.
+async fn get_checked(rtnl: &tokio_netlink::Requester<tokio_netlink::route::Route>, k: u32) {
+    let l = rtnl.get(get_link(200 + k), 0).await.expect("get link");
+    assert_eq!(link_name(&l), Some(format!("inl{k}")), "misrouted reply");
+}
+
+/// Sequential, concurrent, cancelled and failing gets mixed, from tasks and
+/// from the `block_on` body at once: whichever path each takes (inline on
+/// the caller's thread, or multiplexed by the connection task), every
+/// reply reaches its own caller.
+async fn mixed_gets_each_reach_their_caller(nl: Netlink, links: u32) {
+    let mut handles = Vec::new();
+    for t in 0..8u32 {
+        let rtnl = nl.rtnl();
+        handles.push(tokio::spawn(async move {
+            let mut x = 0x9e37_79b9u32.wrapping_mul(t + 1);
+            for _ in 0..400 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let k = x % links;
+                match x % 7 {
+                    0..=2 => get_checked(&rtnl, k).await,
+                    3 => {
+                        let ks: Vec<u32> = (0..4).map(|j| (k + j * 3) % links).collect();
+                        futures::future::join_all(ks.iter().map(|&k| get_checked(&rtnl, k))).await;
+                    }
+                    4 => {
+                        // Dropped at a random point, or after its first poll.
+                        let wait = Duration::from_micros(u64::from(x % 50));
+                        let _ = tokio::time::timeout(wait, get_checked(&rtnl, k)).await;
+                        let mut f = std::pin::pin!(get_checked(&rtnl, k));
+                        let _ = futures::poll!(f.as_mut());
+                    }
+                    5 => {
+                        let e = rtnl.get(get_link(900 + k), 0).await.unwrap_err();
+                        assert_eq!(e.errno(), Some(libc::ENODEV), "{e}");
+                    }
+                    _ => tokio::task::yield_now().await,
+                }
+            }
+        }));
+    }
+    // The block_on body asks too, one at a time, while the tasks run.
+    let rtnl = nl.rtnl();
+    for i in 0..2000 {
+        get_checked(&rtnl, i % links).await;
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    // The cancelled requests were all answered by the kernel: nothing stays.
+    let mut waited = 0;
+    while rtnl.stats().pending != 0 {
+        assert!(waited < 500, "pending entries leak: {:?}", rtnl.stats());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let st = rtnl.stats();
+    assert_eq!((st.unroutable, st.overruns), (0, 0), "{st:?}");
+    assert!(
+        st.requests_inline < st.requests_sent,
+        "some were multiplexed: {st:?}"
+    );
+    // And a sequential request after all of it is answered correctly, on
+    // the caller's thread.
+    get_checked(&rtnl, 3).await;
+    assert_eq!(rtnl.stats().requests_inline, st.requests_inline + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_and_multiplexed_gets_each_reach_their_caller_multi_thread() {
+    let ns = TestNs::new().await;
+    let links = add_indexed_links(&ns);
+    mixed_gets_each_reach_their_caller(ns.client(), links).await;
+}
+
+#[tokio::test]
+async fn inline_and_multiplexed_gets_each_reach_their_caller_current_thread() {
+    let ns = TestNs::new().await;
+    let links = add_indexed_links(&ns);
+    mixed_gets_each_reach_their_caller(ns.client(), links).await;
+}
+
+#[test]
+fn inline_requests_from_many_runtimes_share_one_connection() {
+    // Callers on plain threads, each with a runtime of its own, one at a
+    // time and at once; a runtime dropped mid-way takes nothing with it.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ns = rt.block_on(TestNs::new());
+    let links = add_indexed_links(&ns);
+    let nl = ns.client();
+    rt.block_on(get_checked(&nl.rtnl(), 0));
+    drop(rt);
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let nl = nl.clone();
+            s.spawn(move || {
+                for round in 0..3 {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    let rtnl = nl.rtnl();
+                    rt.block_on(async {
+                        for i in 0..200 {
+                            get_checked(&rtnl, (t + round + i) % links).await;
+                        }
+                    });
+                }
+                // No runtime at all: the futures are plain futures.
+                futures::executor::block_on(get_checked(&nl.rtnl(), t));
+            });
+        }
+    });
+    let st = nl.rtnl().stats();
+    assert_eq!(st.unroutable, 0);
+    assert_eq!(st.requests_sent, 1 + 4 * (3 * 200 + 1), "{st:?}");
+    // One caller at a time, from a runtime or none: every request inline.
+    let rtnl = nl.rtnl();
+    for i in 0..100 {
+        futures::executor::block_on(get_checked(&rtnl, i % links));
+    }
+    let after = rtnl.stats();
+    assert_eq!(after.requests_inline - st.requests_inline, 100, "{after:?}");
+}
+
+#[tokio::test]
+async fn sequential_requests_run_inline_and_concurrent_ones_coalesce() {
+    let ns = TestNs::new().await;
+    let links = add_indexed_links(&ns);
+    let nl = ns.client();
+    let rtnl = nl.rtnl();
+    get_checked(&rtnl, 0).await;
+    let before = rtnl.stats();
+    for i in 0..200 {
+        get_checked(&rtnl, i % links).await;
+        let (m, f) = add_blackhole(nth_addr(i), 600);
+        rtnl.ack(m, f).await.expect("add route");
+    }
+    let seq = rtnl.stats();
+    assert_eq!(seq.requests_inline - before.requests_inline, 400, "{seq:?}");
+    assert_eq!(seq.datagrams_sent - before.datagrams_sent, 400);
+    // Futures made together are not run one by one inline (a send and a
+    // receive each), even on one thread: they go through the task, which
+    // sends them in few datagrams.
+    let acks = futures::future::join_all((0..256).map(|i| {
+        let (m, f) = add_blackhole(nth_addr(1000 + i), 600);
+        rtnl.ack(m, f)
+    }))
+    .await;
+    assert!(acks.iter().all(|r| r.is_ok()));
+    let burst = rtnl.stats();
+    assert_eq!(burst.requests_inline, seq.requests_inline, "{burst:?}");
+    let datagrams = burst.datagrams_sent - seq.datagrams_sent;
+    assert!(datagrams < 16, "256 acks took {datagrams} datagrams");
+    assert_eq!(count_routes(&nl, 600).await, 456);
+}

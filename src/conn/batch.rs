@@ -27,6 +27,10 @@ pub(crate) enum Sink {
     One(oneshot::Sender<Outcome>),
     /// One request of a batch.
     Batch(BatchSlot),
+    /// A request its caller runs inline: it takes the outcome itself, under
+    /// the lock it holds from submit to completion or hand-over, so nothing
+    /// is ever delivered here.
+    Inline,
 }
 
 impl Sink {
@@ -36,6 +40,7 @@ impl Sink {
                 let _ = tx.send(outcome);
             }
             Sink::Batch(slot) => slot.send(outcome),
+            Sink::Inline => {}
         }
     }
 }

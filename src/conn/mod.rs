@@ -101,6 +101,9 @@ pub struct ConnStats {
     pub datagrams_sent: u64,
     /// Requests sent on the request socket.
     pub requests_sent: u64,
+    /// Of those, requests their caller ran inline: sent and answered on the
+    /// caller's own thread, with no thread crossing (the socket was free).
+    pub requests_inline: u64,
     /// Dumps currently running (each on its own socket).
     pub dumps_running: usize,
     /// Idle dump sockets kept for reuse.

@@ -224,6 +224,49 @@ impl<S> Multiplexer<S> {
         self.entries.is_empty()
     }
 
+    /// True when the replies in flight should be received in batches of
+    /// small slots: every one is an ack (bounded in size) and there are
+    /// several. A single ack is read on its own: zeroing the slots of a
+    /// whole batch would cost more than the one datagram.
+    pub fn receive_acks_in_batches(&self) -> bool {
+        self.in_flight_replies == 0 && self.in_flight > 1
+    }
+
+    /// True when a caller may run its request inline (send it and read its
+    /// reply itself, on its own thread): nothing else is queued or in flight,
+    /// not even a cancelled request still awaiting the kernel, so every
+    /// reply the caller reads until its own completes can only be its own
+    /// (or something to drop).
+    pub fn can_run_inline(&self) -> bool {
+        self.entries.is_empty() && self.done.is_empty()
+    }
+
+    /// Gives pending request `id` a new sink: an inline caller that must
+    /// wait hands its request over to the driver. Returns the old sink, or
+    /// `Err(sink)` when `id` is not pending (it has completed: its outcome
+    /// is among [`completed`](Self::completed)).
+    pub fn hand_over(&mut self, id: u64, sink: S) -> Result<S, S> {
+        let Some(entry) = self
+            .by_id
+            .get(&id)
+            .and_then(|seq| self.entries.get_mut(seq))
+        else {
+            return Err(sink);
+        };
+        match entry.sink.as_mut() {
+            Some(old) => Ok(std::mem::replace(old, sink)),
+            // Cancelled: the caller is gone, nobody to hand over to.
+            None => Err(sink),
+        }
+    }
+
+    /// Takes the completion of request `seq` out of those not yet collected
+    /// (an inline caller picks its own and leaves the rest to be delivered).
+    pub fn take_completed(&mut self, seq: u32) -> Option<Completed<S>> {
+        let at = self.done.iter().position(|c| c.seq == seq)?;
+        Some(self.done.swap_remove(at))
+    }
+
     fn alloc_seq(&mut self) -> u32 {
         loop {
             let seq = self.next_seq;

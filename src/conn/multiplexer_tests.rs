@@ -455,3 +455,112 @@ fn a_cut_message_for_no_request_is_counted() {
     m.receive_cut(&cut(&d, 30), 0);
     assert_eq!(m.stats().unroutable, 3);
 }
+
+// ---------------------------------------------------------------- inline
+
+#[test]
+fn inline_runs_only_on_an_idle_multiplexer() {
+    let mut m = Multiplexer::new(Config::default());
+    assert!(m.can_run_inline());
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    assert!(!m.can_run_inline(), "queued");
+    let mut out = Vec::new();
+    m.transmit(&mut out);
+    assert!(!m.can_run_inline(), "in flight");
+    // A cancelled request in flight keeps its number reserved, and so keeps
+    // an inline caller off the socket: that caller would read its reply.
+    m.cancel(1);
+    assert!(!m.can_run_inline(), "cancelled, still awaiting the kernel");
+    m.receive(&Bytes::from(error(a, 0, 16, None)), 0);
+    assert_eq!(m.stats().late_dropped, 1);
+    assert!(m.can_run_inline());
+    // A completion not yet collected is not idle either.
+    let b = m.submit(2, req(16), Kind::Ack, 2);
+    m.transmit(&mut out);
+    m.receive(&Bytes::from(error(b, 0, 16, None)), 0);
+    assert!(m.is_idle() && !m.can_run_inline());
+    assert_eq!(done(&mut m), vec![(2, Outcome::Ack)]);
+    assert!(m.can_run_inline());
+}
+
+#[test]
+fn an_inline_caller_takes_its_own_completion_and_leaves_the_rest() {
+    let mut m = Multiplexer::new(Config::default());
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    let b = m.submit(2, req(16), Kind::Ack, 2);
+    let mut out = Vec::new();
+    m.transmit(&mut out);
+    let mut d = error(b, 0, 16, None);
+    d.extend(error(a, -1, 16, None));
+    m.receive(&Bytes::from(d), 0);
+    let mine = m.take_completed(b).expect("b completed");
+    assert_eq!((mine.sink, mine.outcome, mine.seq), (2, Outcome::Ack, b));
+    assert!(m.take_completed(b).is_none(), "taken once");
+    let rest: Vec<_> = m.completed().map(|c| c.seq).collect();
+    assert_eq!(rest, vec![a]);
+}
+
+#[test]
+fn a_handed_over_request_is_delivered_to_its_new_sink() {
+    let mut m = Multiplexer::new(Config::default());
+    // 0 stands for "inline": the caller reads itself; 100 for the task's sink.
+    let g = m.submit(7, msg(18, F_REQUEST, 0, &[0; 16]), Kind::Get, 0);
+    let mut out = Vec::new();
+    m.transmit(&mut out);
+    assert!(m.take_completed(g).is_none(), "no reply yet");
+    assert_eq!(m.hand_over(7, 100), Ok(0), "the inline sink comes back");
+    m.receive(&Bytes::from(msg(16, 0, g, &[1; 16])), 0);
+    let r: Vec<_> = m.completed().map(|c| (c.sink, c.seq)).collect();
+    assert_eq!(r, vec![(100, g)]);
+    // Nothing to hand over once completed, or once cancelled.
+    assert_eq!(m.hand_over(7, 101), Err(101));
+    let s = m.submit(8, req(16), Kind::Ack, 0);
+    m.transmit(&mut out);
+    m.cancel(8);
+    assert_eq!(m.hand_over(8, 102), Err(102));
+    m.receive(&Bytes::from(error(s, 0, 16, None)), 0);
+    assert_eq!(
+        m.completed().count(),
+        0,
+        "a cancelled request's reply is dropped"
+    );
+}
+
+#[test]
+fn a_late_reply_to_an_abandoned_request_never_reaches_the_next_one() {
+    let mut m = Multiplexer::new(Config::default());
+    let mut out = Vec::new();
+    // Inline request 1 is handed over, then its caller goes away.
+    let a = m.submit(1, req(16), Kind::Ack, 1);
+    m.transmit(&mut out);
+    out.clear();
+    m.hand_over(1, 10).unwrap();
+    m.cancel(1);
+    assert!(!m.can_run_inline());
+    // The next caller goes through the driver; it gets a new number, and
+    // the reply to the abandoned one, arriving first, is dropped.
+    let b = m.submit(2, req(16), Kind::Ack, 2);
+    assert_ne!(a, b);
+    m.transmit(&mut out);
+    m.receive(&Bytes::from(error(a, -17, 16, None)), 0);
+    assert_eq!(m.completed().count(), 0);
+    m.receive(&Bytes::from(error(b, 0, 16, None)), 0);
+    assert_eq!(done(&mut m), vec![(2, Outcome::Ack)]);
+    assert_eq!(m.stats().late_dropped, 1);
+    assert!(m.can_run_inline());
+}
+
+#[test]
+fn a_single_ack_is_not_received_in_batches() {
+    let mut m = Multiplexer::new(Config::default());
+    let mut out = Vec::new();
+    m.submit(1, req(16), Kind::Ack, 1);
+    m.transmit(&mut out);
+    assert!(!m.receive_acks_in_batches(), "one ack: one datagram");
+    m.submit(2, req(16), Kind::Ack, 2);
+    m.transmit(&mut out);
+    assert!(m.receive_acks_in_batches(), "a burst of acks");
+    m.submit(3, msg(18, F_REQUEST, 0, &[0; 16]), Kind::Get, 3);
+    m.transmit(&mut out);
+    assert!(!m.receive_acks_in_batches(), "a reply of any size is due");
+}

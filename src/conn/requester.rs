@@ -16,7 +16,7 @@ use netlink_packet_core::{NetlinkDeserializable, NetlinkHeader, NetlinkSerializa
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Sink;
-use super::connection::{self, Command, TaskShared};
+use super::connection::{self, Command, Core, Inline, TaskShared};
 use super::frame::{F_ACK, F_DUMP, F_REQUEST, HEADER_LEN, Header, Status};
 use super::multiplexer::{Kind, Outcome};
 use super::socket::{self, NlSocket};
@@ -41,6 +41,29 @@ pub(crate) struct ConnHandle {
     pub(super) dumps_running: AtomicUsize,
     pub(super) next_id: AtomicU64,
     dump_seq: AtomicU32,
+    /// Request futures alive (`ack`, `get`, `get_raw`, `send`), counted from
+    /// their creation, before they are first polled. A request runs inline
+    /// only while it is the only one: many futures made together (a
+    /// `join_all`, `buffer_unordered`) go through the task, which coalesces
+    /// them into few datagrams, where running them one by one inline would
+    /// cost a send and a receive each.
+    alive: AtomicUsize,
+}
+
+/// One alive request future, for [`ConnHandle::alive`].
+struct Alive<'a>(&'a AtomicUsize);
+
+impl<'a> Alive<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Alive(count)
+    }
+}
+
+impl Drop for Alive<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One run of the connection task: its command channel and what it shares.
@@ -70,6 +93,7 @@ impl ConnHandle {
             dumps_running: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             dump_seq: AtomicU32::new(1),
+            alive: AtomicUsize::new(0),
         }
     }
 
@@ -353,19 +377,52 @@ impl<P: Protocol> Requester<P> {
         s
     }
 
+    /// Runs one request: inline on the caller's thread when it is the only
+    /// request future alive and the socket is free (no thread crossing),
+    /// else through the connection task.
     async fn submit(&self, bytes: Vec<u8>, kind: Kind, rk: RequestKind) -> Result<Option<Bytes>> {
         let link = self.conn.task()?;
         let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
-        let (sink, reply) = oneshot::channel();
-        link.tx
-            .send(Command::Submit {
-                id,
-                bytes,
-                kind,
-                ty: rk.message_type,
-                sink: Sink::One(sink),
-            })
-            .map_err(|_| link.closed())?;
+        // The inline attempt completes within this first poll, or hands the
+        // request over to the task before returning: no await point lies
+        // inside it, so a dropped future never leaves it half done.
+        let mut handed = None;
+        let alone = self.conn.alive.load(Ordering::Relaxed) <= 1;
+        let bytes = match link.shared.core.get() {
+            Some(core) if alone => {
+                let inline =
+                    Core::try_inline(core, &link.shared, id, bytes, kind, &link.tx, || {
+                        let (sink, reply) = oneshot::channel();
+                        handed = Some(reply);
+                        Sink::One(sink)
+                    });
+                match inline {
+                    Inline::Done(outcome) => return outcome_to_result(&link, outcome, rk),
+                    Inline::HandedOver => None,
+                    Inline::Busy(bytes) => Some(bytes),
+                }
+            }
+            _ => Some(bytes),
+        };
+        let reply = match (bytes, handed) {
+            (_, Some(reply)) => reply,
+            (Some(bytes), None) => {
+                let (sink, reply) = oneshot::channel();
+                link.tx
+                    .send(Command::Submit {
+                        id,
+                        bytes,
+                        kind,
+                        ty: rk.message_type,
+                        sink: Sink::One(sink),
+                    })
+                    .map_err(|_| link.closed())?;
+                reply
+            }
+            // `try_inline` takes a sink whenever it hands over; should it
+            // ever not, nobody would answer: fail rather than wait forever.
+            (None, None) => return Err(link.closed()),
+        };
         let mut guard = CancelGuard {
             tx: &link.tx,
             id,
@@ -382,17 +439,40 @@ impl<P: Protocol> Requester<P> {
         outcome_to_result(&link, outcome.map_err(|_| link.closed())?, rk)
     }
 
+    /// Counts `f` among the request futures alive from now until it ends or
+    /// is dropped, polled or not (see [`ConnHandle::alive`]).
+    fn counted<'a, T>(
+        &'a self,
+        f: impl Future<Output = T> + Send + 'a,
+    ) -> impl Future<Output = T> + Send + 'a {
+        let alive = Alive::new(&self.conn.alive);
+        async move {
+            let _alive = alive;
+            f.await
+        }
+    }
+
     /// Sends `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` and resolves when
     /// the kernel acknowledges it (or with the kernel's error).
-    pub async fn ack(&self, msg: P::Message, flags: u16) -> Result<()> {
-        let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode::<P>(&msg, flags | F_REQUEST | F_ACK)?;
-        self.submit(bytes, Kind::Ack, rk).await.map(|_| ())
+    pub fn ack(&self, msg: P::Message, flags: u16) -> impl Future<Output = Result<()>> + Send + '_ {
+        self.counted(async move {
+            let rk = request_kind::<P>(msg.message_type());
+            let bytes = encode::<P>(&msg, flags | F_REQUEST | F_ACK)?;
+            self.submit(bytes, Kind::Ack, rk).await.map(|_| ())
+        })
     }
 
     /// Sends `msg` with NLM_F_REQUEST | `flags` and returns the kernel's
     /// reply, undecoded. With NLM_F_ACK in `flags` it resolves at the ack.
-    pub async fn get_raw(&self, msg: P::Message, flags: u16) -> Result<RawMessage> {
+    pub fn get_raw(
+        &self,
+        msg: P::Message,
+        flags: u16,
+    ) -> impl Future<Output = Result<RawMessage>> + Send + '_ {
+        self.counted(self.get_raw_uncounted(msg, flags))
+    }
+
+    async fn get_raw_uncounted(&self, msg: P::Message, flags: u16) -> Result<RawMessage> {
         let rk = request_kind::<P>(msg.message_type());
         let kind = if flags & F_ACK != 0 {
             Kind::GetAck
@@ -413,19 +493,31 @@ impl<P: Protocol> Requester<P> {
     }
 
     /// Like [`get_raw`](Self::get_raw), decoded.
-    pub async fn get(&self, msg: P::Message, flags: u16) -> Result<P::Message> {
-        let rk = request_kind::<P>(msg.message_type());
-        let raw = self.get_raw(msg, flags).await?;
-        decode::<P>(&raw, rk)
+    pub fn get(
+        &self,
+        msg: P::Message,
+        flags: u16,
+    ) -> impl Future<Output = Result<P::Message>> + Send + '_ {
+        self.counted(async move {
+            let rk = request_kind::<P>(msg.message_type());
+            let raw = self.get_raw_uncounted(msg, flags).await?;
+            decode::<P>(&raw, rk)
+        })
     }
 
     /// Fire-and-forget: sends `msg` with NLM_F_REQUEST | `flags` and resolves
     /// once it is handed to the kernel. Errors the kernel sends back are
     /// counted in [`ConnStats::unroutable`].
-    pub async fn send(&self, msg: P::Message, flags: u16) -> Result<()> {
-        let rk = request_kind::<P>(msg.message_type());
-        let bytes = encode::<P>(&msg, flags | F_REQUEST)?;
-        self.submit(bytes, Kind::NoReply, rk).await.map(|_| ())
+    pub fn send(
+        &self,
+        msg: P::Message,
+        flags: u16,
+    ) -> impl Future<Output = Result<()>> + Send + '_ {
+        self.counted(async move {
+            let rk = request_kind::<P>(msg.message_type());
+            let bytes = encode::<P>(&msg, flags | F_REQUEST)?;
+            self.submit(bytes, Kind::NoReply, rk).await.map(|_| ())
+        })
     }
 
     /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of

@@ -246,6 +246,12 @@ impl NlSocket {
         self.rx.release();
     }
 
+    /// Sends one datagram now, without readiness (`WouldBlock` when the
+    /// send buffer is full): what an inline caller does on its own thread.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<()> {
+        send_datagram(self.fd.get_ref().as_raw_fd(), buf)
+    }
+
     /// Sends one datagram to the kernel.
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<()>> {
         loop {
