@@ -1,25 +1,108 @@
 //! # tokio-netlink
 //!
-//! An async netlink client for tokio: configure and observe Linux networking
-//! by awaiting requests and streaming dumps.
+//! An async netlink client for tokio: configure and observe Linux
+//! networking by awaiting requests, streaming dumps and subscribing to
+//! changes, in iproute2's vocabulary.
 //!
-//! This release provides the engine every family stands on:
+//! ## A tour
 //!
-//! - [`Netlink`], a cheap cloneable client per network namespace
-//!   ([`Netlink::in_netns`]), with [`netns::add`] / [`netns::del`];
-//! - [`Requester`], the raw per-protocol handle: [`Requester::ack`],
-//!   [`Requester::get`], [`Requester::dump`] (a `Stream`), fire-and-forget
-//!   [`Requester::send`];
-//! - one [`Error`] type carrying the kernel's errno and extended-ACK text,
-//!   and, for a builder's request, its [`Context`]: the operation and its
-//!   object in iproute2's words (`route add 10.9.0.0/16 table 100: File
-//!   exists`, `address add 10.6.1.1/24 dev eth9: no such link "eth9"`);
-//! - [`IntoAddr`] and [`IntoPrefix`] ([`types`]): addresses and prefixes as
-//!   std or ipnetwork types or as `ip`'s text, `"default"` included.
+//! One [`Netlink`] client per network namespace (cheap to clone); each
+//! family hangs off it as a handle:
+//!
+//! | `ip` / `tc` / `ss` | handle | module |
+//! |---|---|---|
+//! | `ip link` | [`Netlink::link`] | [`route::link`] (kinds in [`route::link::kinds`]) |
+//! | `ip address` | [`Netlink::address`] | [`route::address`] |
+//! | `ip route` | [`Netlink::route`] | [`route::route`] |
+//! | `ip rule` | [`Netlink::rule`] | [`route::rule`] |
+//! | `ip neigh`, `bridge fdb` | [`Netlink::neighbour`] | [`route::neighbour`] |
+//! | `tc qdisc`, `tc class` | [`Netlink::tc`] | [`route::tc`] |
+//! | `ip monitor` | [`Netlink::events`] | [`route::events`] |
+//! | a cache kept equal to the kernel's | [`Netlink::watch`] | [`watch`] |
+//! | `ip xfrm` | [`Netlink::xfrm`] | [`xfrm`] |
+//! | `ss` | [`Netlink::diag`] | [`diag`] |
+//! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
+//! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
+//!
+//! What a CNI plugin does (a namespace, a veth into it, an address, a
+//! default route):
+//!
+//! ```no_run
+//! use tokio_netlink::route::link::kinds::Veth;
+//! use tokio_netlink::{Netlink, netns};
+//!
+//! # async fn f() -> tokio_netlink::Result<()> {
+//! let host = Netlink::new();
+//! let ns = netns::Scoped::add("pod1").await?; // deleted when `ns` goes
+//! host.link().add("veth-pod1", Veth::peer("eth0").peer_netns(ns.name())).up().await?;
+//! let pod = ns.client()?;
+//! pod.link().set("eth0").up().await?;
+//! pod.address().add("eth0", "10.22.0.5/24").await?;
+//! pod.route().add("default").via("10.22.0.1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Listings are lazily decoded views; `.await` one for a `Vec`, or take
+//! its `stream()` to handle a million routes in flat memory:
+//!
+//! ```no_run
+//! # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+//! use futures::TryStreamExt;
+//! let mut routes = nl.route().list().table(100).stream();
+//! while let Some(r) = routes.try_next().await? {
+//!     println!("{:?} via {:?}", r.destination(), r.gateway());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! One [`Error`]. A builder's failure names the operation and its object
+//! in iproute2's words and carries the kernel's extended-ACK text:
+//! `route add 10.9.0.0/16 table 100: File exists`, `address add
+//! 10.6.1.1/24 dev eth9: no such link "eth9"`, `qdisc add dev v0 root
+//! handle 1: htb: File exists: Exclusivity flag on, cannot modify`. Ask it
+//! [`Error::errno`], [`Error::is_not_found`], [`Error::is_exists`],
+//! [`Error::context`]. Input refused before anything is sent is
+//! [`Error::InvalidInput`] naming the field; no input panics.
+//!
+//! ## Events or watch
+//!
+//! [`Netlink::events`] streams the kernel's notifications as typed
+//! [`route::events::Event`]s ([`Event::change_kind`](route::events::Event::change_kind)
+//! tells new from changed where the kernel says). When the kernel drops
+//! notifications (a slow reader), the stream yields `Event::Lost` and the
+//! state must be dumped again. [`Netlink::watch`] does that for you: a cache
+//! of links, addresses, routes or neighbours kept equal to the kernel's,
+//! with `Added` / `Changed` / `Removed` changes and resyncs after losses.
+//! Use events to react, a watch to hold state.
+//!
+//! ## Namespaces
+//!
+//! [`Netlink::in_netns`] takes a name under /run/netns, a path (CNI's
+//! `CNI_NETNS`), a pid or an fd ([`NetnsTarget`]); [`netns::add`],
+//! [`netns::del`] and [`netns::Scoped`] manage named namespaces. Sockets are
+//! opened in the namespace from a short-lived thread; no tokio worker ever
+//! changes namespace.
+//!
+//! ## Runtime and permissions
+//!
+//! Requests, dumps and events work from any tokio runtime (current- or
+//! multi-thread) and from none: connections live on the crate's own I/O
+//! thread, so a runtime that idles or is dropped never stalls a client.
+//! [`Netlink::watch`] runs a task and needs a runtime
+//! ([`Error::NoRuntime`] otherwise). Changing the system needs
+//! CAP_NET_ADMIN (root); reading mostly does not.
+//!
+//! ## The raw path
+//!
+//! [`Requester`] sends any message of a [`Protocol`] and returns replies
+//! undecoded ([`RawMessage`]) or decoded; [`netlink_packet_route`] and
+//! [`netlink_packet_core`] are re-exported for it:
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use netlink_packet_route::{RouteNetlinkMessage, link::LinkMessage};
+//! use tokio_netlink::netlink_packet_route::{RouteNetlinkMessage, link::LinkMessage};
 //!
 //! # async fn f() -> tokio_netlink::Result<()> {
 //! let nl = tokio_netlink::Netlink::new();
@@ -49,6 +132,9 @@ pub use error::{Context, Error, KernelError, RequestKind, Result};
 pub use netns::NetnsTarget;
 pub use types::{IntoAddr, IntoPrefix};
 
+/// Re-export of netlink-packet-core, the framing the raw path needs
+/// ([`Protocol::Message`] implements its traits).
+pub use netlink_packet_core;
 /// Re-export of netlink-packet-route, whose messages the route family uses.
 pub use netlink_packet_route;
 

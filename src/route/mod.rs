@@ -1,5 +1,6 @@
 //! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, traffic
-//! control. Messages come from netlink-packet-route.
+//! control (`tc`). Messages come from netlink-packet-route, except TC's,
+//! which have a codec of their own ([`tc`]).
 
 pub mod address;
 pub mod batch;
