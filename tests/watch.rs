@@ -699,9 +699,11 @@ async fn bridge_port_messages_stay_out_of_the_link_watch() {
             assert_eq!(v0.kind(), Some("veth"), "after {step:?}");
         }
     }
+    // The change stream outlives the watch (it keeps the task running):
+    // take what it has until it goes quiet.
     drop(links);
     let mut removed = Vec::new();
-    while let Some(c) = changes.next().await {
+    while let Ok(Some(c)) = tokio::time::timeout(Duration::from_millis(300), changes.next()).await {
         if let Change::Removed(l) = c {
             removed.push(l.name().to_owned());
         }
