@@ -30,8 +30,16 @@ use tokio_netlink::route::events::{Event, Group};
 
 // ---------------------------------------------------------------- messages
 
+/// The request the library sends (and iproute2): IFLA_EXT_MASK with
+/// RTEXT_FILTER_VF, which makes the kernel size its dump buffers from the
+/// largest link. The raw loop sends it too, so both ask the same work of
+/// the kernel.
 fn get_links() -> RouteNetlinkMessage {
-    RouteNetlinkMessage::GetLink(LinkMessage::default())
+    use netlink_packet_route::link::{LinkAttribute, LinkExtentMask};
+    let mut m = LinkMessage::default();
+    m.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));
+    RouteNetlinkMessage::GetLink(m)
 }
 
 // ---------------------------------------------------------------- raw netlink-sys
