@@ -857,3 +857,58 @@ async fn bad_tc_input_gives_clear_errors() {
     assert_eq!(t.qdisc().get("v1").await.unwrap().kind(), "tbf");
     assert_eq!(t.class().list("v0").await.unwrap().len(), 0);
 }
+
+/// Qdisc and class changes arrive as typed events on RTNLGRP_TC, made by
+/// the library or by `tc`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qdisc_and_class_changes_are_typed_events() {
+    use futures::StreamExt;
+    use tokio_netlink::route::events::{ChangeKind, Event, Group};
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let t = nl.tc();
+    let mut events = nl.events(&[Group::Tc]);
+    events.ready().await.unwrap();
+    // The next TC event, as (what, kind, handle, change kind).
+    let mut next = async || loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("stream open");
+        let k = ev.change_kind();
+        match ev {
+            Event::NewQdisc(q) => return ("qdisc", q.kind().to_owned(), q.handle().to_string(), k),
+            Event::DelQdisc(q) => return ("qdisc", q.kind().to_owned(), q.handle().to_string(), k),
+            Event::NewClass(c) => {
+                return ("class", c.kind().to_owned(), c.classid().to_string(), k);
+            }
+            Event::DelClass(c) => {
+                return ("class", c.kind().to_owned(), c.classid().to_string(), k);
+            }
+            _ => {}
+        }
+    };
+    t.qdisc().add("v0", Htb::new()).handle("1:").await.unwrap();
+    let e = next().await;
+    assert_eq!((e.0, e.1.as_str(), e.2.as_str()), ("qdisc", "htb", "1:"));
+    assert_ne!(e.3, ChangeKind::Removed);
+    t.class()
+        .add("v0", "1:10", HtbClass::new(Rate::mbit(1)))
+        .await
+        .unwrap();
+    let e = next().await;
+    assert_eq!((e.0, e.1.as_str(), e.2.as_str()), ("class", "htb", "1:10"));
+    tc(&ns, &["class", "del", "dev", "v0", "classid", "1:10"]);
+    let e = next().await;
+    assert_eq!(
+        (e.0, e.2.as_str(), e.3),
+        ("class", "1:10", ChangeKind::Removed)
+    );
+    tc(&ns, &["qdisc", "del", "dev", "v0", "root"]);
+    let e = next().await;
+    assert_eq!(
+        (e.0, e.1.as_str(), e.3),
+        ("qdisc", "htb", ChangeKind::Removed)
+    );
+}

@@ -13,6 +13,7 @@ use crate::route::link::Link;
 use crate::route::neighbour::Neighbour;
 use crate::route::route::Route;
 use crate::route::rule::Rule;
+use crate::route::tc::{Class, Qdisc};
 
 /// A NETLINK_ROUTE multicast group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +36,9 @@ pub enum Group {
     Ipv6Rule,
     /// RTNLGRP_NSID: namespace ids.
     Nsid,
+    /// RTNLGRP_TC: qdiscs and classes (filters and actions arrive as
+    /// [`Event::Other`]).
+    Tc,
     /// RTNLGRP_NEXTHOP: nexthop objects (`ip nexthop`), delivered as
     /// [`Event::Other`] (RTM_NEWNEXTHOP = 104, RTM_DELNEXTHOP = 105).
     Nexthop,
@@ -48,6 +52,7 @@ impl Group {
         match self {
             Group::Link => 1,
             Group::Neighbour => 3,
+            Group::Tc => 4,
             Group::Ipv4Address => 5,
             Group::Ipv4Route => 7,
             Group::Ipv4Rule => 8,
@@ -61,7 +66,7 @@ impl Group {
     }
 
     /// Every group with a typed event: links, addresses, routes, rules,
-    /// neighbours, namespace ids.
+    /// neighbours, namespace ids, traffic control.
     pub fn all() -> Vec<Group> {
         vec![
             Group::Link,
@@ -73,6 +78,7 @@ impl Group {
             Group::Ipv4Rule,
             Group::Ipv6Rule,
             Group::Nsid,
+            Group::Tc,
         ]
     }
 
@@ -118,6 +124,14 @@ pub enum Event {
     NewNeighbour(Neighbour),
     /// A neighbour or FDB entry was removed.
     DelNeighbour(Neighbour),
+    /// A qdisc was added or changed (`tc qdisc add|replace|change`).
+    NewQdisc(Qdisc),
+    /// A qdisc was deleted.
+    DelQdisc(Qdisc),
+    /// A class was added or changed.
+    NewClass(Class),
+    /// A class was deleted.
+    DelClass(Class),
     /// A namespace id was assigned.
     NewNsid(RawMessage),
     /// A namespace id was released.
@@ -151,6 +165,10 @@ impl Event {
             28 => Neighbour::from_raw(raw).map(Event::NewNeighbour),
             29 => Neighbour::from_raw(raw).map(Event::DelNeighbour),
             32 => Rule::from_raw(raw).map(Event::NewRule),
+            36 => Qdisc::from_raw(raw).map(Event::NewQdisc),
+            37 => Qdisc::from_raw(raw).map(Event::DelQdisc),
+            40 => Class::from_raw(raw).map(Event::NewClass),
+            41 => Class::from_raw(raw).map(Event::DelClass),
             33 => Rule::from_raw(raw).map(Event::DelRule),
             88 => Ok(Event::NewNsid(raw)),
             89 => Ok(Event::DelNsid(raw)),
@@ -200,6 +218,8 @@ impl Event {
             | Event::DelRoute(_)
             | Event::DelRule(_)
             | Event::DelNeighbour(_)
+            | Event::DelQdisc(_)
+            | Event::DelClass(_)
             | Event::DelNsid(_) => ChangeKind::Removed,
             Event::NewLink(l) => {
                 // ifinfomsg.ifi_change, after family, pad, type, index, flags.
@@ -236,6 +256,8 @@ impl Event {
             Event::NewRoute(r) | Event::DelRoute(r) => r.raw(),
             Event::NewRule(r) | Event::DelRule(r) => r.raw(),
             Event::NewNeighbour(n) | Event::DelNeighbour(n) => n.raw(),
+            Event::NewQdisc(q) | Event::DelQdisc(q) => q.raw(),
+            Event::NewClass(c) | Event::DelClass(c) => c.raw(),
             Event::NewNsid(m) | Event::DelNsid(m) | Event::Other(m) => m,
             Event::Lost | Event::Undecodable(_) => return None,
         })
