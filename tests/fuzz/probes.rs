@@ -21,6 +21,7 @@ use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
 use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
+use tokio_netlink::route::tc::{Class, Qdisc};
 use tokio_netlink::xfrm::{self, Migrate, Policy, SadInfo, SpdInfo, State, XfrmEvent};
 
 thread_local! {
@@ -173,6 +174,25 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("Neighbour::message", f, || {
         if let Ok(n) = Neighbour::from_raw(raw.clone()) {
             dbg(n.message());
+        }
+    });
+    probe("Qdisc", f, || {
+        if let Ok(q) = Qdisc::from_raw(raw.clone()) {
+            decoded("qdisc");
+            keep((q.ifindex(), q.handle(), q.parent(), q.refcnt(), q.kind()));
+            keep((q.stats(), q.htb_direct_packets(), q.ingress_block()));
+            keep((q.egress_block(), q.offloaded(), q.xstats_raw()));
+            dbg(q.options());
+            dbg(&q);
+        }
+    });
+    probe("Class", f, || {
+        if let Ok(c) = Class::from_raw(raw.clone()) {
+            decoded("class");
+            keep((c.ifindex(), c.classid(), c.parent(), c.leaf(), c.kind()));
+            keep((c.stats(), c.htb_xstats()));
+            dbg(c.options());
+            dbg(&c);
         }
     });
     probe("route::events::Event::from_raw", f, || {

@@ -210,6 +210,47 @@ async fn route_dumps(nl: &Netlink, out: &mut Vec<Seed>) {
     for n in nl.neighbour().list().fdb().await.unwrap() {
         out.push(seed("fdb", n.raw()));
     }
+    tc_seeds(nl, out).await;
+}
+
+/// Qdiscs and classes of every typed kind, with their options and stats.
+async fn tc_seeds(nl: &Netlink, out: &mut Vec<Seed>) {
+    use std::time::Duration;
+    use tokio_netlink::route::tc::{Fifo, Htb, HtbClass, QdiscKind, Rate, Tbf};
+    let t = nl.tc();
+    t.qdisc()
+        .add("v0", Htb::new().default_class(0x10))
+        .handle("1:")
+        .await
+        .unwrap();
+    let big = HtbClass::new("5gbit".parse().unwrap()).ceil("10gbit".parse().unwrap());
+    t.class().add("v0", "1:1", big).await.unwrap();
+    t.class()
+        .add("v0", "1:10", HtbClass::new(Rate::mbit(1)))
+        .parent("1:1")
+        .await
+        .unwrap();
+    let fifo = QdiscKind::Pfifo(Fifo::limit(10));
+    t.qdisc()
+        .add("v0", fifo)
+        .parent("1:10")
+        .handle("10:")
+        .await
+        .unwrap();
+    t.qdisc().add("v0", QdiscKind::Clsact).await.unwrap();
+    let tbf =
+        Tbf::new("10gbit".parse().unwrap(), 1 << 20).peakrate("20gbit".parse().unwrap(), 9000);
+    t.qdisc()
+        .add("v1", tbf.latency(Duration::from_millis(5)))
+        .await
+        .unwrap();
+    t.qdisc().add("v1", QdiscKind::Ingress).await.unwrap();
+    for q in t.qdisc().list().await.unwrap() {
+        out.push(seed("qdisc", q.raw()));
+    }
+    for c in t.class().list("v0").await.unwrap() {
+        out.push(seed("class", c.raw()));
+    }
 }
 
 async fn xfrm_seeds(ns: &TestNs, nl: &Netlink, out: &mut Vec<Seed>) {
