@@ -857,3 +857,63 @@ async fn bad_tc_input_gives_clear_errors() {
     assert_eq!(t.qdisc().get("v1").await.unwrap().kind(), "tbf");
     assert_eq!(t.class().list("v0").await.unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn filter_requests_are_what_tc_sends() {
+    use tokio_netlink::route::tc::{Control, Gact, Mirred, MirredAction, U32};
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let v1 = nl.link().get("v1").await.unwrap().index();
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    let f = U32::new()
+        .match_ip_src("10.0.0.0".parse().unwrap(), 8)
+        .classid(Handle::new(1, 1))
+        .action(Gact {
+            control: Control::Drop,
+            index: 5,
+        })
+        .action(Mirred::new(MirredAction::EgressRedirect, v1));
+    let (ours, flags) = nl
+        .tc()
+        .filter()
+        .add("v0", f)
+        .parent(Parent::Ingress)
+        .prio(10)
+        .protocol("ip")
+        .into_request()
+        .await
+        .unwrap();
+    let args = [
+        "filter",
+        "add",
+        "dev",
+        "v0",
+        "ingress",
+        "pref",
+        "10",
+        "protocol",
+        "ip",
+        "u32",
+        "match",
+        "ip",
+        "src",
+        "10.0.0.0/8",
+        "classid",
+        "1:1",
+        "action",
+        "gact",
+        "drop",
+        "index",
+        "5",
+        "action",
+        "mirred",
+        "egress",
+        "redirect",
+        "dev",
+        "v1",
+    ];
+    let (tc_flags, theirs) = tc_request(&ns, &args, 44);
+    assert_eq!(flags | NLM_F_REQUEST | NLM_F_ACK, tc_flags);
+    assert_eq!(ours.payload, theirs, "bytes of tc {args:?}");
+}
