@@ -858,6 +858,118 @@ async fn bad_tc_input_gives_clear_errors() {
     assert_eq!(t.class().list("v0").await.unwrap().len(), 0);
 }
 
+#[tokio::test]
+async fn filter_requests_are_what_tc_sends() {
+    use tokio_netlink::route::tc::{Control, Gact, Mirred, MirredAction, U32};
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let v1 = nl.link().get("v1").await.unwrap().index();
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    let f = U32::new()
+        .match_ip_src("10.0.0.0".parse().unwrap(), 8)
+        .classid(Handle::new(1, 1))
+        .action(Gact {
+            control: Control::Drop,
+            index: 5,
+        })
+        .action(Mirred::new(MirredAction::EgressRedirect, v1));
+    let (ours, flags) = nl
+        .tc()
+        .filter()
+        .add("v0", f)
+        .parent(Parent::Ingress)
+        .prio(10)
+        .protocol("ip")
+        .into_request()
+        .await
+        .unwrap();
+    let args = [
+        "filter",
+        "add",
+        "dev",
+        "v0",
+        "ingress",
+        "pref",
+        "10",
+        "protocol",
+        "ip",
+        "u32",
+        "match",
+        "ip",
+        "src",
+        "10.0.0.0/8",
+        "classid",
+        "1:1",
+        "action",
+        "gact",
+        "drop",
+        "index",
+        "5",
+        "action",
+        "mirred",
+        "egress",
+        "redirect",
+        "dev",
+        "v1",
+    ];
+    let (tc_flags, theirs) = tc_request(&ns, &args, 44);
+    assert_eq!(flags | NLM_F_REQUEST | NLM_F_ACK, tc_flags);
+    assert_eq!(ours.payload, theirs, "bytes of tc {args:?}");
+}
+
+#[tokio::test]
+async fn u32_filter_with_mirred_round_trips_and_matches_tc() {
+    use tokio_netlink::route::tc::{FilterKind, Mirred, MirredAction, U32, U32Handle};
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let v1 = nl.link().get("v1").await.unwrap().index();
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    let f = U32::new()
+        .match_ip_dport(80, 0xffff)
+        .unwrap()
+        .action(Mirred::new(MirredAction::EgressRedirect, v1));
+    let t = nl.tc();
+    t.filter()
+        .add("v0", f.clone())
+        .parent(Parent::Ingress)
+        .prio(10)
+        .protocol("ip")
+        .await
+        .unwrap();
+    let all = t.filter().list("v0").parent(Parent::Ingress).await.unwrap();
+    let node = all
+        .iter()
+        .find(|x| U32Handle::from_raw(x.handle()).node() != 0)
+        .expect("the key node");
+    assert_eq!(
+        (node.prio(), node.protocol().to_string()),
+        (10, "ip".into())
+    );
+    let mut want = f;
+    want.ht = Some("800:".parse().unwrap());
+    // The kernel reports TCA_CLS_FLAGS_NOT_IN_HW on a software filter.
+    want.flags = 8;
+    if let tokio_netlink::route::tc::Action::Mirred(m) = &mut want.actions[0] {
+        m.index = 1;
+    }
+    assert_eq!(node.options(), FilterKind::U32(want));
+    let text = tc(&ns, &["filter", "show", "dev", "v0", "ingress"]);
+    assert!(text.contains("match 00000050/0000ffff at 20"), "{text}");
+    assert!(text.contains("Egress Redirect to device v1"), "{text}");
+    let e = t
+        .filter()
+        .add("v0", U32::new().match_ip_dport(1, 0xffff).unwrap())
+        .parent("7:")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().starts_with("filter add dev v0 parent 7: u32"),
+        "{e}"
+    );
+}
+
 /// Qdisc and class changes arrive as typed events on RTNLGRP_TC, made by
 /// the library or by `tc`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 pub(crate) const H_ROOT: u32 = 0xFFFF_FFFF;
 /// `TC_H_INGRESS` (also `TC_H_CLSACT`).
 pub(crate) const H_INGRESS: u32 = 0xFFFF_FFF1;
+/// `TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)`: a filter at ingress.
+pub(crate) const H_FILTER_INGRESS: u32 = 0xFFFF_FFF2;
+/// `TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)`: a filter at egress.
+pub(crate) const H_FILTER_EGRESS: u32 = 0xFFFF_FFF3;
 
 /// A qdisc handle or class id: a 16-bit major and a 16-bit minor number
 /// (`tc`'s `MAJ:MIN`, both hex). A qdisc's handle has minor 0 (`1:`).
@@ -134,6 +138,27 @@ impl Parent {
             Parent::Root => H_ROOT,
             Parent::Ingress | Parent::Egress => H_INGRESS,
             Parent::Handle(h) => h.raw(),
+        }
+    }
+
+    /// The `tcm_parent` of a filter: the clsact/ingress hooks are
+    /// `ffff:fff2` (ingress) and `ffff:fff3` (egress).
+    pub(crate) fn raw_filter(self) -> u32 {
+        match self {
+            Parent::Root => H_ROOT,
+            Parent::Ingress => H_FILTER_INGRESS,
+            Parent::Egress => H_FILTER_EGRESS,
+            Parent::Handle(h) => h.raw(),
+        }
+    }
+
+    /// A filter's parent as the kernel reports it.
+    pub(crate) fn of_filter(raw: u32) -> Parent {
+        match raw {
+            H_ROOT => Parent::Root,
+            H_FILTER_INGRESS => Parent::Ingress,
+            H_FILTER_EGRESS => Parent::Egress,
+            h => Parent::Handle(Handle(h)),
         }
     }
 
@@ -280,5 +305,9 @@ mod tests {
             Parent::Handle(Handle::new(1, 0x10))
         );
         assert_eq!("1:10".parse::<Parent>().unwrap().to_string(), "1:10");
+        assert_eq!(Parent::Ingress.raw_filter(), 0xFFFF_FFF2);
+        assert_eq!(Parent::Egress.raw_filter(), 0xFFFF_FFF3);
+        assert_eq!(Parent::of_filter(0xFFFF_FFF3), Parent::Egress);
+        assert_eq!(Parent::of_filter(0xFFFF_FFF2), Parent::Ingress);
     }
 }

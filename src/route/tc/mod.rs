@@ -25,7 +25,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod action;
 pub mod class;
+pub mod filter;
 mod handle;
 pub mod kinds;
 pub mod qdisc;
@@ -33,9 +35,14 @@ mod stats;
 mod units;
 mod wire;
 
+pub use action::{Action, ActionStats, Control, Gact, Mirred, MirredAction};
 pub use class::{Class, ClassChange, ClassDel, ClassList, ClassOps};
+pub use filter::{EtherType, Filter, FilterChange, FilterDel, FilterGet, FilterList, FilterOps};
 pub use handle::{Handle, IntoHandle, IntoParent, Parent};
-pub use kinds::{ClassKind, Fifo, Htb, HtbClass, HtbXstats, QdiscKind, Tbf};
+pub use kinds::{
+    ClassKind, Fifo, FilterKind, Htb, HtbClass, HtbXstats, QdiscKind, Tbf, U32, U32Handle, U32Key,
+    U32Offset,
+};
 pub use qdisc::{Qdisc, QdiscChange, QdiscDel, QdiscGet, QdiscList, QdiscOps};
 pub use stats::Stats;
 pub use units::{Rate, format_size, parse_size, parse_time};
@@ -55,6 +62,9 @@ pub(crate) mod msg {
     pub const NEWTCLASS: u16 = 40;
     pub const DELTCLASS: u16 = 41;
     pub const GETTCLASS: u16 = 42;
+    pub const NEWTFILTER: u16 = 44;
+    pub const DELTFILTER: u16 = 45;
+    pub const GETTFILTER: u16 = 46;
 }
 
 /// One TC message, undecoded: its type and the bytes after the netlink
@@ -117,6 +127,9 @@ pub(crate) const fn request_kind(ty: u16) -> RequestKind {
             msg::NEWTCLASS => "RTM_NEWTCLASS",
             msg::DELTCLASS => "RTM_DELTCLASS",
             msg::GETTCLASS => "RTM_GETTCLASS",
+            msg::NEWTFILTER => "RTM_NEWTFILTER",
+            msg::DELTFILTER => "RTM_DELTFILTER",
+            msg::GETTFILTER => "RTM_GETTFILTER",
             _ => "TC request",
         }),
     }
@@ -160,6 +173,11 @@ impl TcHandle {
     /// `tc class …`.
     pub fn class(&self) -> ClassOps {
         ClassOps { tc: self.clone() }
+    }
+
+    /// `tc filter …`.
+    pub fn filter(&self) -> FilterOps {
+        FilterOps { tc: self.clone() }
     }
 
     /// The raw requester underneath, for TC requests this API does not

@@ -21,6 +21,7 @@ pub(crate) mod tca {
     pub const RATE: u16 = 5;
     pub const STATS2: u16 = 7;
     pub const DUMP_INVISIBLE: u16 = 10;
+    pub const CHAIN: u16 = 11;
     pub const HW_OFFLOAD: u16 = 12;
     pub const INGRESS_BLOCK: u16 = 13;
     pub const EGRESS_BLOCK: u16 = 14;

@@ -3,9 +3,11 @@
 
 mod htb;
 mod tbf;
+mod u32;
 
 pub use htb::{Htb, HtbClass, HtbXstats};
 pub use tbf::Tbf;
+pub use u32::{U32, U32Handle, U32Key, U32Offset};
 
 use super::wire::{Rd, Writer, tca};
 use crate::error::Result;
@@ -190,6 +192,61 @@ impl ClassKind {
         match (kind, options.and_then(HtbClass::decode)) {
             ("htb", Some(c)) => ClassKind::Htb(c),
             _ => ClassKind::Other {
+                kind: kind.to_owned(),
+                options: options.map(<[u8]>::to_vec),
+            },
+        }
+    }
+}
+
+/// A filter kind with its options (`tc filter add … KIND OPTIONS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FilterKind {
+    /// `u32`.
+    U32(U32),
+    /// Any other kind, with its TCA_OPTIONS value as the kernel reports it
+    /// (sent back unchanged).
+    Other {
+        /// The kind's name (`TCA_KIND`).
+        kind: String,
+        /// The TCA_OPTIONS value, if any.
+        options: Option<Vec<u8>>,
+    },
+}
+
+impl From<U32> for FilterKind {
+    fn from(v: U32) -> FilterKind {
+        FilterKind::U32(v)
+    }
+}
+
+impl FilterKind {
+    /// The kind's name, as `tc` spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            FilterKind::U32(_) => "u32",
+            FilterKind::Other { kind, .. } => kind,
+        }
+    }
+
+    /// Appends TCA_OPTIONS (TCA_KIND is written by the filter builder,
+    /// after TCA_CHAIN, as `tc` orders them).
+    pub(crate) fn encode(&self, w: &mut Writer) -> Result<()> {
+        match self {
+            FilterKind::U32(u) => u.encode(w),
+            FilterKind::Other { options, .. } => match options {
+                Some(o) => w.attr("options", tca::OPTIONS, o),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The kind named `kind` with the options the kernel reported.
+    pub(crate) fn decode(kind: &str, options: Option<&[u8]>) -> FilterKind {
+        match (kind, options) {
+            ("u32", Some(o)) => FilterKind::U32(U32::decode(o)),
+            _ => FilterKind::Other {
                 kind: kind.to_owned(),
                 options: options.map(<[u8]>::to_vec),
             },
