@@ -6,7 +6,7 @@
 //! NETLINK_SOCK_DIAG connection. Replies are lazy views ([`InetSocket`],
 //! [`UnixSocket`], [`NetlinkSocket`], [`PacketSocket`], [`TcpInfo`]) over
 //! the received bytes. What a listing needs is here; the codec (the
-//! [`Diag`](raw::Diag) protocol, [`DiagMessage`](raw::DiagMessage), request
+//! [`raw::Diag`] protocol, [`raw::DiagMessage`], request
 //! and reply structs, attribute numbers) is in [`raw`], for the
 //! [`requester`](DiagHandle::requester) path.
 //!
