@@ -21,9 +21,9 @@ use futures::TryStreamExt;
 use out::Out;
 use serde_json::{Value, json};
 use tokio_netlink::Netlink;
+use tokio_netlink::diag::raw::state_name;
 use tokio_netlink::diag::{
     Extensions, Filter, InetProtocol, InetSocket, SkMemInfo, States, TcpInfo, UnixSocket,
-    state_name,
 };
 
 #[derive(Default)]

@@ -130,7 +130,7 @@ pub use client::{Builder, Config, Netlink};
 pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};
 pub use error::{Context, Error, KernelError, RequestKind, Result};
 pub use netns::NetnsTarget;
-pub use types::{IntoAddr, IntoPrefix};
+pub use types::{Family, IntoAddr, IntoPrefix};
 
 /// Re-export of netlink-packet-core, the framing the raw path needs
 /// ([`Protocol::Message`] implements its traits).

@@ -1,14 +1,51 @@
 //! Addresses and prefixes as every family takes them: [`IntoAddr`] for a
 //! single address, [`IntoPrefix`] for an address with a prefix length.
 //! Both accept `ip`'s text as well as the std and ipnetwork types, and
-//! refuse bad text with [`Error::InvalidInput`] naming the setter.
+//! refuse bad text with [`Error::InvalidInput`] naming the setter;
+//! [`Family`], the address family every family shares.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netlink_packet_route::AddressFamily;
 
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 
 use crate::error::{Error, Result};
 use crate::route::route::names::decimal;
+
+/// An address family: IPv4 (AF_INET) or IPv6 (AF_INET6), as routes,
+/// rules, neighbours, addresses and XFRM take it (also at
+/// `route::address::Family`, its old path). Socket diagnostics have their
+/// own [`diag::Family`](crate::diag::Family), which adds `Both` (one
+/// listing over two dumps, as `ss` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 (AF_INET).
+    V4,
+    /// IPv6 (AF_INET6).
+    V6,
+}
+
+impl Family {
+    pub(crate) fn raw(self) -> AddressFamily {
+        match self {
+            Family::V4 => AddressFamily::Inet,
+            Family::V6 => AddressFamily::Inet6,
+        }
+    }
+
+    pub(crate) fn of(ip: &IpAddr) -> Family {
+        if ip.is_ipv4() { Family::V4 } else { Family::V6 }
+    }
+
+    /// 0.0.0.0 or `::`.
+    pub(crate) fn unspecified(self) -> IpAddr {
+        match self {
+            Family::V4 => Ipv4Addr::UNSPECIFIED.into(),
+            Family::V6 => Ipv6Addr::UNSPECIFIED.into(),
+        }
+    }
+}
 
 /// An address: `IpAddr`, `Ipv4Addr`, `Ipv6Addr` or text (`"192.0.2.1"`,
 /// `"2001:db8::1"`).

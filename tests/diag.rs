@@ -443,7 +443,11 @@ async fn unix_sockets_match_ss() {
             .find(|l| l[5] == s.inode().to_string())
             .unwrap_or_else(|| panic!("{s:?} not in\n{text}"));
         assert_eq!(l[0], s.kind_name());
-        assert_eq!(l[1], tokio_netlink::diag::state_name(s.state()), "{l:?}");
+        assert_eq!(
+            l[1],
+            tokio_netlink::diag::raw::state_name(s.state()),
+            "{l:?}"
+        );
         assert_eq!(l[2], s.rqueue().unwrap().to_string(), "{l:?}");
         assert_eq!(l[3], s.wqueue().unwrap().to_string(), "{l:?}");
         assert_eq!(l[4], s.path().unwrap_or_else(|| "*".into()), "{l:?}");

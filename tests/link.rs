@@ -17,11 +17,11 @@ use futures::TryStreamExt;
 use netlink_packet_core::Nla;
 use netlink_packet_route::link::{
     BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoMacVlan, InfoMacVtap, InfoPortData,
-    InfoVxlan, MacVlanMode, State,
+    InfoVxlan, MacVlanMode,
 };
 use serde_json::Value;
 use tokio_netlink::route::link::kinds::{Bridge, Ifb, Macvlan, MacvlanMode, Macvtap, Veth, Vxlan};
-use tokio_netlink::route::link::{BridgePort, Link, MacAddr, TunTap};
+use tokio_netlink::route::link::{BridgePort, Link, MacAddr, OperState, TunTap};
 use tokio_netlink::{Error, Netlink, NetnsTarget};
 
 // ---------------------------------------------------------------- helpers
@@ -83,19 +83,6 @@ fn json_flags(ip: &Value) -> BTreeSet<String> {
         .map(|f| f.as_str().expect("flag string").to_owned())
         .filter(|f| f != "M-DOWN")
         .collect()
-}
-
-fn operstate_name(s: State) -> String {
-    match s {
-        State::Unknown => "UNKNOWN".into(),
-        State::NotPresent => "NOTPRESENT".into(),
-        State::Down => "DOWN".into(),
-        State::LowerLayerDown => "LOWERLAYERDOWN".into(),
-        State::Testing => "TESTING".into(),
-        State::Dormant => "DORMANT".into(),
-        State::Up => "UP".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -185,7 +172,7 @@ async fn agree(nl: &Netlink, link: &Link, ip: &Value) {
     );
     assert_eq!(
         ip["operstate"].as_str(),
-        Some(operstate_name(link.operstate()).as_str()),
+        Some(link.operstate().to_string().as_str()),
         "{who} operstate"
     );
     assert_eq!(
@@ -311,7 +298,7 @@ async fn wait_for(nl: &Netlink, name: &str, what: &str, ok: impl Fn(&Link) -> bo
     panic!("{name} never became {what}");
 }
 
-async fn wait_operstate(nl: &Netlink, name: &str, want: State) -> Link {
+async fn wait_operstate(nl: &Netlink, name: &str, want: OperState) -> Link {
     wait_for(nl, name, &format!("{want:?}"), |l| l.operstate() == want).await
 }
 
@@ -575,8 +562,8 @@ async fn add_veth_with_peer_settings() {
         .up()
         .await
         .expect("add veth");
-    wait_operstate(&nl, "v0", State::Up).await;
-    wait_operstate(&nl, "v1", State::Up).await;
+    wait_operstate(&nl, "v0", OperState::Up).await;
+    wait_operstate(&nl, "v1", OperState::Up).await;
 
     let (v0, ip0) = both(&ns, &nl, "v0").await;
     let (v1, ip1) = both(&ns, &nl, "v1").await;
@@ -623,8 +610,8 @@ async fn add_veth_peer_directly_in_another_namespace() {
         .expect("veth across namespaces by fd");
 
     // Both ends of the first pair are up: let their state settle first.
-    wait_operstate(&nl1, "a0", State::Up).await;
-    wait_operstate(&nl2, "b0", State::Up).await;
+    wait_operstate(&nl1, "a0", OperState::Up).await;
+    wait_operstate(&nl2, "b0", OperState::Up).await;
     for (a, b) in [("a0", "b0"), ("a1", "b1")] {
         assert!(!ip_has(&ns1, b), "{b} must not be in the first namespace");
         assert!(!ip_has(&ns2, a), "{a} must not be in the second namespace");
@@ -652,7 +639,7 @@ async fn add_veth_peer_directly_in_another_namespace() {
     assert_eq!(nl2.link().get("b1").await.unwrap().mtu(), Some(1400));
     let b1 = nl2.link().get("b1").await.unwrap();
     assert!(!b1.is_up());
-    assert_eq!(b1.operstate(), State::Down);
+    assert_eq!(b1.operstate(), OperState::Down);
 }
 
 #[tokio::test]
@@ -1027,22 +1014,22 @@ async fn set_up_and_down() {
     assert_eq!(ip["operstate"], "DOWN");
 
     nl.link().set("v0").up().await.expect("v0 up");
-    let l = wait_operstate(&nl, "v0", State::LowerLayerDown).await;
+    let l = wait_operstate(&nl, "v0", OperState::LowerLayerDown).await;
     assert!(l.is_up());
     let (_, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).contains("NO-CARRIER"));
 
     let v1 = nl.link().get("v1").await.unwrap().index();
     nl.link().set(v1).up().await.expect("v1 up by index");
-    wait_operstate(&nl, "v0", State::Up).await;
-    wait_operstate(&nl, "v1", State::Up).await;
+    wait_operstate(&nl, "v0", OperState::Up).await;
+    wait_operstate(&nl, "v1", OperState::Up).await;
     let (_, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).is_superset(&BTreeSet::from(["UP".into(), "LOWER_UP".into()])));
     both(&ns, &nl, "v1").await;
 
     nl.link().set("v1").down().await.expect("v1 down");
-    wait_operstate(&nl, "v0", State::LowerLayerDown).await;
-    wait_operstate(&nl, "v1", State::Down).await;
+    wait_operstate(&nl, "v0", OperState::LowerLayerDown).await;
+    wait_operstate(&nl, "v1", OperState::Down).await;
     let (v1, ip) = both(&ns, &nl, "v1").await;
     assert!(!v1.is_up());
     assert!(!json_flags(&ip).contains("UP"));

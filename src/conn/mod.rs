@@ -4,6 +4,7 @@
 //! - [`multiplexer`]: the sans-I/O rules for acks and gets pipelined on one
 //!   socket (sequence numbers, routing, send window, cancellation, ENOBUFS).
 //! - [`dump`]: the sans-I/O rules of one dump.
+//! - [`flags`]: the NLM_F_* flags for the raw [`Requester`] methods.
 //! - `socket`, `connection`, `requester`, `batch`, `stream`, `mapped`: the
 //!   I/O around them. The connection task only moves bytes between the
 //!   socket and the multiplexer; `stream` runs a dump on a socket of its own;
@@ -19,6 +20,7 @@
 pub(crate) mod attrs;
 pub(crate) mod batch;
 pub mod dump;
+pub mod flags;
 pub mod frame;
 pub(crate) mod mapped;
 pub mod multiplexer;

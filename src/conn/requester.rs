@@ -453,7 +453,9 @@ impl<P: Protocol> Requester<P> {
     }
 
     /// Sends `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` and resolves when
-    /// the kernel acknowledges it (or with the kernel's error).
+    /// the kernel acknowledges it (or with the kernel's error). `flags` are
+    /// [`conn::flags`](crate::conn::flags), e.g. `flags::CREATE |
+    /// flags::EXCL` for an add.
     pub fn ack(&self, msg: P::Message, flags: u16) -> impl Future<Output = Result<()>> + Send + '_ {
         self.counted(async move {
             let rk = request_kind::<P>(msg.message_type());
@@ -464,6 +466,7 @@ impl<P: Protocol> Requester<P> {
 
     /// Sends `msg` with NLM_F_REQUEST | `flags` and returns the kernel's
     /// reply, undecoded. With NLM_F_ACK in `flags` it resolves at the ack.
+    /// `flags` are [`conn::flags`](crate::conn::flags) (often 0).
     pub fn get_raw(
         &self,
         msg: P::Message,
@@ -522,6 +525,7 @@ impl<P: Protocol> Requester<P> {
 
     /// Dumps with NLM_F_REQUEST | NLM_F_DUMP | `flags`, as a stream of
     /// undecoded messages (zero-copy slices of the received datagrams).
+    /// `flags` are [`conn::flags`](crate::conn::flags) (often 0).
     pub fn dump_raw(&self, mut msg: P::Message, flags: u16) -> RawDump {
         P::prepare_dump(&mut msg);
         let rk = request_kind::<P>(msg.message_type());

@@ -5,7 +5,10 @@
 //! [`Netlink::diag`] gives a [`DiagHandle`] on the client's own
 //! NETLINK_SOCK_DIAG connection. Replies are lazy views ([`InetSocket`],
 //! [`UnixSocket`], [`NetlinkSocket`], [`PacketSocket`], [`TcpInfo`]) over
-//! the received bytes; the codec ([`DiagMessage`]) is this crate's own.
+//! the received bytes. What a listing needs is here; the codec (the
+//! [`raw::Diag`] protocol, [`raw::DiagMessage`], request
+//! and reply structs, attribute numbers) is in [`raw`], for the
+//! [`requester`](DiagHandle::requester) path.
 //!
 //! ```no_run
 //! # async fn f() -> tokio_netlink::Result<()> {
@@ -32,20 +35,9 @@ mod unix;
 mod values;
 
 pub use bytecode::{Cgroup, Cmp, Filter};
-pub use codec::{
-    DiagMessage, INET_DIAG_REQ_BYTECODE, INET_DIAG_REQ_PROTOCOL, INET_DIAG_REQ_SK_BPF_STORAGES,
-    InetRequest, InetRequestAttr, NO_COOKIE, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, SimpleRequest,
-    SockId,
-};
-pub use inet::{
-    Extensions, Family, InetProtocol, InetQuery, InetSocket, Timer, sctp_state_name, state_name,
-};
+pub use codec::SockId;
+pub use inet::{Extensions, Family, InetProtocol, InetQuery, InetSocket, Timer};
 pub use other::{NetlinkQuery, NetlinkSocket, PacketQuery, PacketSocket};
-pub use replies::{
-    InetAttr, InetHeader, InetReply, NetlinkAttr, NetlinkDiagHeader, NetlinkReply, PacketAttr,
-    PacketHeader, PacketReply, UnixAttr, UnixHeader, UnixReply, inet_attr, netlink_attr,
-    packet_attr, unix_attr,
-};
 pub use states::{States, state};
 pub use tcp_info::TcpInfo;
 pub use unix::{UnixQuery, UnixSocket, show as unix_show};
@@ -54,26 +46,62 @@ pub use values::{
     UlpInfo, VegasInfo,
 };
 
-use crate::client::Netlink;
-use crate::conn::{Protocol, Requester};
-use crate::error::{Error, RequestKind, Result};
+pub mod raw {
+    //! The codec underneath [`DiagHandle`](super::DiagHandle), for requests
+    //! its queries do not build: the [`Diag`] protocol and its
+    //! [`DiagMessage`], the request structs, reply headers and attributes
+    //! as the kernel lays them out (`linux/inet_diag.h`, `unix_diag.h`,
+    //! `netlink_diag.h`, `packet_diag.h`), the attribute numbers and the
+    //! state names.
+    //!
+    //! ```no_run
+    //! use tokio_netlink::diag::raw::{DiagMessage, SOCK_DIAG_BY_FAMILY};
+    //! # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    //! let q = nl.diag().tcp().v4();
+    //! let requests: Vec<DiagMessage> = q.requests()?;
+    //! for r in requests {
+    //!     let replies = nl.diag().requester().dump_all(r, 0).await?;
+    //!     println!("{} replies to SOCK_DIAG_BY_FAMILY ({SOCK_DIAG_BY_FAMILY})", replies.len());
+    //! }
+    //! # Ok(()) }
+    //! ```
 
-/// The NETLINK_SOCK_DIAG protocol (4).
-#[derive(Debug, Clone, Copy)]
-pub struct Diag;
+    pub use super::codec::{
+        DiagMessage, INET_DIAG_REQ_BYTECODE, INET_DIAG_REQ_PROTOCOL, INET_DIAG_REQ_SK_BPF_STORAGES,
+        InetRequest, InetRequestAttr, NO_COOKIE, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, SimpleRequest,
+    };
+    pub use super::inet::{sctp_state_name, state_name};
+    pub use super::replies::{
+        InetAttr, InetHeader, InetReply, NetlinkAttr, NetlinkDiagHeader, NetlinkReply, PacketAttr,
+        PacketHeader, PacketReply, UnixAttr, UnixHeader, UnixReply, inet_attr, netlink_attr,
+        packet_attr, unix_attr,
+    };
 
-impl Protocol for Diag {
-    type Message = DiagMessage;
-    const PROTOCOL: isize = netlink_sys::protocols::NETLINK_SOCK_DIAG;
+    use crate::conn::Protocol;
 
-    fn message_name(ty: u16) -> Option<&'static str> {
-        match ty {
-            SOCK_DIAG_BY_FAMILY => Some("SOCK_DIAG_BY_FAMILY"),
-            SOCK_DESTROY => Some("SOCK_DESTROY"),
-            _ => None,
+    /// The NETLINK_SOCK_DIAG protocol (4).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Diag;
+
+    impl Protocol for Diag {
+        type Message = DiagMessage;
+        const PROTOCOL: isize = netlink_sys::protocols::NETLINK_SOCK_DIAG;
+
+        fn message_name(ty: u16) -> Option<&'static str> {
+            match ty {
+                SOCK_DIAG_BY_FAMILY => Some("SOCK_DIAG_BY_FAMILY"),
+                SOCK_DESTROY => Some("SOCK_DESTROY"),
+                _ => None,
+            }
         }
     }
 }
+
+use raw::{Diag, SOCK_DIAG_BY_FAMILY};
+
+use crate::client::Netlink;
+use crate::conn::Requester;
+use crate::error::{Error, RequestKind, Result};
 
 pub(crate) const REQ_BY_FAMILY: RequestKind = RequestKind {
     message_type: SOCK_DIAG_BY_FAMILY,

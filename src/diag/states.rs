@@ -25,7 +25,14 @@ pub mod state {
 impl States {
     /// Every state (`ss -a`).
     pub const ALL: States = States(!0);
-    /// LISTEN and CLOSE (`ss -l`: listeners and unconnected datagram sockets).
+    /// LISTEN only: TCP (and SCTP) listeners, without the unconnected
+    /// UDP and raw sockets [`States::LISTENING`] also takes.
+    pub const LISTEN: States = States(1 << state::LISTEN);
+    /// LISTEN and CLOSE: what `ss -l` (and `ss state listening`) shows.
+    /// ss asks for both because a datagram socket that is bound but not
+    /// connected is in CLOSE, so `ss -lu` lists UDP servers; for TCP it
+    /// adds nothing a listing returns (a bound TCP socket that does not
+    /// listen is not dumped). For listeners only, use [`States::LISTEN`].
     pub const LISTENING: States = States((1 << state::LISTEN) | (1 << state::CLOSE));
     /// What `ss` shows by default: everything but LISTEN, CLOSE, TIME_WAIT
     /// and SYN_RECV.

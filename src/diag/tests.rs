@@ -5,6 +5,7 @@ use bytes::Bytes;
 use netlink_packet_core::{NetlinkDeserializable, NetlinkSerializable};
 
 use super::codec::*;
+use super::raw::*;
 use super::*;
 use crate::conn::RawMessage;
 use crate::conn::frame::{F_REQUEST, HEADER_LEN, Header};

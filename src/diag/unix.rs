@@ -38,7 +38,7 @@ impl fmt::Debug for UnixSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnixSocket")
             .field("kind", &self.kind_name())
-            .field("state", &super::state_name(self.state()))
+            .field("state", &super::inet::state_name(self.state()))
             .field("inode", &self.inode())
             .field("path", &self.path())
             .field("peer", &self.peer())

@@ -13,19 +13,21 @@ use std::net::IpAddr;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use ipnetwork::IpNetwork;
 
 use super::{Cache, Input, NLM_F_REPLACE, Part, Update, Watched};
 use crate::client::Netlink;
 use crate::conn::RawMessage;
 use crate::error::Result;
-use crate::route::address::Family;
 use crate::route::events::{Event, Group};
 use crate::route::route::Route;
+use crate::types::Family;
 
 const AF_INET: u8 = libc::AF_INET as u8;
 const AF_INET6: u8 = libc::AF_INET6 as u8;
 /// RTM_F_CLONED: a cached clone (`ip route get`), not a FIB entry.
 const RTM_F_CLONED: u32 = 0x200;
+const RTN_UNICAST: u8 = 1;
 /// The RTNH_F_* flags that are configuration (pervasive, onlink); the
 /// others (dead, linkdown, offload, trap) change without a notification.
 const RTNH_F_CONFIG: u8 = 0x06;
@@ -38,11 +40,114 @@ const RTA_TABLE: u16 = 15;
 const RTM_NEWNEXTHOP: u16 = 104;
 const RTM_DELNEXTHOP: u16 = 105;
 
-/// Identity of a route: opaque bytes (family, table, destination and
-/// source prefixes, tos, metric, type, nexthop object; for IPv4 also every
-/// other attribute, since IPv4 keeps routes that differ only there side by
-/// side), then the first next hop as a dump lists it.
-pub type RouteKey = (Vec<u8>, Option<IpAddr>, Option<u32>);
+/// Identity of a route in a [`Watch<Route>`](super::Watch): family,
+/// table, destination and source prefixes, tos, metric, type, nexthop
+/// object and the first next hop as a dump lists it (gateway, device). For
+/// IPv4 it also holds every other attribute (opaque), since IPv4 keeps
+/// routes that differ only there side by side. Displayed in `ip route`'s
+/// words (`10.0.0.0/24 table 100 metric 10 via 192.0.2.1 dev #3`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouteKey {
+    family: u8,
+    table: u32,
+    destination: Option<IpNetwork>,
+    source: Option<IpNetwork>,
+    tos: u8,
+    metric: u32,
+    route_type: u8,
+    nhid: Option<u32>,
+    /// IPv4: the header's protocol, scope, type and configuration flags,
+    /// and every attribute but those above.
+    rest: Vec<u8>,
+    gateway: Option<IpAddr>,
+    oif: Option<u32>,
+}
+
+impl RouteKey {
+    /// The address family: IPv4 or IPv6 (`None` for another family).
+    pub fn family(&self) -> Option<Family> {
+        family(self.family)
+    }
+
+    /// The AF_* number.
+    pub fn family_raw(&self) -> u8 {
+        self.family
+    }
+
+    /// The routing table (254 is `main`).
+    pub fn table(&self) -> u32 {
+        self.table
+    }
+
+    /// The destination prefix (`None`: `default`).
+    pub fn destination(&self) -> Option<IpNetwork> {
+        self.destination
+    }
+
+    /// The source prefix (`from`), if any.
+    pub fn source(&self) -> Option<IpNetwork> {
+        self.source
+    }
+
+    /// The TOS (DSCP) selector.
+    pub fn tos(&self) -> u8 {
+        self.tos
+    }
+
+    /// The metric (priority); 0 when the route has none.
+    pub fn metric(&self) -> u32 {
+        self.metric
+    }
+
+    /// The route type (RTN_*: 1 unicast, 2 local, 6 blackhole, …).
+    pub fn route_type(&self) -> u8 {
+        self.route_type
+    }
+
+    /// The nexthop object (`nhid`), if the route uses one.
+    pub fn nhid(&self) -> Option<u32> {
+        self.nhid
+    }
+
+    /// The first next hop's gateway (`via`).
+    pub fn gateway(&self) -> Option<IpAddr> {
+        self.gateway
+    }
+
+    /// The first next hop's device index (`dev`).
+    pub fn oif(&self) -> Option<u32> {
+        self.oif
+    }
+}
+
+impl std::fmt::Display for RouteKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.destination {
+            Some(d) => write!(f, "{d}")?,
+            None => f.write_str("default")?,
+        }
+        if let Some(s) = self.source {
+            write!(f, " from {s}")?;
+        }
+        if self.tos != 0 {
+            write!(f, " tos {:#x}", self.tos)?;
+        }
+        write!(f, " table {} metric {}", self.table, self.metric)?;
+        if self.route_type != RTN_UNICAST {
+            write!(f, " type {}", self.route_type)?;
+        }
+        if let Some(id) = self.nhid {
+            write!(f, " nhid {id}")?;
+        }
+        if let Some(g) = self.gateway {
+            write!(f, " via {g}")?;
+        }
+        if let Some(o) = self.oif {
+            write!(f, " dev #{o}")?;
+        }
+        Ok(())
+    }
+}
 
 /// Family, table, destination and source prefixes, tos and metric: the
 /// routes an IPv4 or IPv6 replace chooses from, and the IPv6 routes one
@@ -133,21 +238,24 @@ impl Watched for Route {
     }
     type Key = RouteKey;
     fn key(&self) -> RouteKey {
-        let mut k = siblings_of(self);
-        k.push(u8::from(self.kind()));
-        k.extend_from_slice(&self.nhid().map_or([0xff; 5], |id| {
-            let b = id.to_ne_bytes();
-            [0, b[0], b[1], b[2], b[3]]
-        }));
+        let mut rest = Vec::new();
         if self.family_raw() == AF_INET {
-            ipv4_identity(self, &mut k);
+            ipv4_identity(self, &mut rest);
         }
         let first = self.nexthops().into_iter().next();
-        (
-            k,
-            first.as_ref().and_then(|n| n.gateway),
-            first.and_then(|n| n.oif),
-        )
+        RouteKey {
+            family: self.family_raw(),
+            table: self.table(),
+            destination: self.destination(),
+            source: self.source(),
+            tos: self.tos(),
+            metric: self.metric().unwrap_or(0),
+            route_type: u8::from(self.kind()),
+            nhid: self.nhid(),
+            rest,
+            gateway: first.as_ref().and_then(|n| n.gateway),
+            oif: first.and_then(|n| n.oif),
+        }
     }
     fn siblings(&self) -> Option<Vec<u8>> {
         Some(siblings_of(self))

@@ -11,7 +11,7 @@ use super::state::{SA_ID_LEN, SA_INFO_LEN};
 use super::types::Algorithm;
 use super::*;
 use crate::error::Result;
-use crate::route::address::Family;
+use crate::types::Family;
 
 struct Rng(u64);
 

@@ -10,7 +10,7 @@ use super::types::{
 };
 use super::{XfrmHandle, attr, decode_error, message, msg};
 use crate::error::{Error, Result};
-use crate::route::address::Family;
+use crate::types::Family;
 
 /// `sizeof(struct xfrm_user_migrate)`.
 pub(crate) const MIGRATE_LEN: usize = 76;

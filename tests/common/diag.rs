@@ -175,7 +175,7 @@ pub fn ss_addr(a: SocketAddr) -> String {
 /// (state name, local, remote) of a socket as `ss -n` writes them.
 pub fn key_of(s: &InetSocket) -> (String, String, String) {
     (
-        tokio_netlink::diag::state_name(s.state()).to_string(),
+        tokio_netlink::diag::raw::state_name(s.state()).to_string(),
         ss_addr(s.local()),
         ss_addr(s.remote()),
     )

@@ -313,7 +313,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
                 dbg(&i);
             }
             for (ty, v) in s.attributes() {
-                dbg(diag::InetAttr::from_value(ty, v));
+                dbg(diag::raw::InetAttr::from_value(ty, v));
             }
             keep(FILTER.matches_socket(&s));
         }
@@ -338,7 +338,7 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
             keep((s.rqueue(), s.wqueue(), s.meminfo(), s.shutdown(), s.uid()));
             dbg(&s);
             for (ty, v) in s.attributes() {
-                dbg(diag::UnixAttr::from_value(ty, v));
+                dbg(diag::raw::UnixAttr::from_value(ty, v));
             }
         }
     });
@@ -366,15 +366,15 @@ fn diag(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
             keep((diag::VegasInfo::parse(v), diag::DctcpInfo::parse(v)));
             keep((diag::BbrInfo::parse(v), diag::SockOpt::parse(v)));
             keep((diag::TlsInfo::parse(v), diag::MptcpSubflowInfo::parse(v)));
-            keep((diag::PacketInfo::parse(v), diag::InetHeader::parse(v)));
+            keep((diag::PacketInfo::parse(v), diag::raw::InetHeader::parse(v)));
             keep((
                 diag::SockId::parse(v),
                 diag::TcpInfo::new(Bytes::copy_from_slice(v)),
             ));
         }
     });
-    probe("diag::DiagMessage::deserialize", f, || {
-        dbg(diag::DiagMessage::deserialize(
+    probe("diag::raw::DiagMessage::deserialize", f, || {
+        dbg(diag::raw::DiagMessage::deserialize(
             &nl_header(raw),
             raw.payload(),
         ));

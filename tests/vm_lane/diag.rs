@@ -10,9 +10,8 @@ use std::process::Command;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use tokio_netlink::diag::{
-    Family, InetProtocol, InetSocket, States, TlsInfo, sctp_state_name, state,
-};
+use tokio_netlink::diag::raw::sctp_state_name;
+use tokio_netlink::diag::{Family, InetProtocol, InetSocket, States, TlsInfo, state};
 
 use crate::common::diag::{
     bind, cc_info_matches_ss, connect, in_ns, ino, key_of, line_of, listen, local_addr, parse_ss,

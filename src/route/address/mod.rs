@@ -7,7 +7,7 @@ pub use add::AddressAdd;
 pub use view::Address;
 
 /// Moved to [`crate::types`], which every family shares.
-pub use crate::types::IntoPrefix;
+pub use crate::types::{Family, IntoPrefix};
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -16,10 +16,10 @@ use std::pin::Pin;
 
 use futures::{Stream, TryStreamExt};
 use ipnetwork::IpNetwork;
+use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::client::Netlink;
 use crate::conn::mapped::MappedDump;
@@ -44,36 +44,6 @@ const REQ: RequestKind = RequestKind {
     name: Some("RTM_GETADDR"),
 };
 const INFINITY: u32 = u32::MAX;
-
-/// Address family filter of a listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// IPv4 (AF_INET).
-    V4,
-    /// IPv6 (AF_INET6).
-    V6,
-}
-
-impl Family {
-    pub(crate) fn raw(self) -> AddressFamily {
-        match self {
-            Family::V4 => AddressFamily::Inet,
-            Family::V6 => AddressFamily::Inet6,
-        }
-    }
-
-    pub(crate) fn of(ip: &IpAddr) -> Family {
-        if ip.is_ipv4() { Family::V4 } else { Family::V6 }
-    }
-
-    /// 0.0.0.0 or `::`.
-    pub(crate) fn unspecified(self) -> IpAddr {
-        match self {
-            Family::V4 => Ipv4Addr::UNSPECIFIED.into(),
-            Family::V6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
-        }
-    }
-}
 
 /// `ip`'s name of a scope: global, site, link, host, nowhere, or a number.
 pub fn scope_name(scope: AddressScope) -> String {

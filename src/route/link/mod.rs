@@ -17,7 +17,7 @@ use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkIn
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
 pub use set::{BridgePort, LinkSet};
 pub use tuntap::{TunTap, TunTapAdd, TunTapMode};
-pub use view::{Link, MacAddr};
+pub use view::{Link, MacAddr, OperState};
 
 use crate::client::Netlink;
 use crate::conn::Requester;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use netlink_packet_core::{NlaBuffer, ParseableParametrized};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::link::{
-    InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State, Stats64,
+    InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Stats64,
 };
 
 use crate::conn::RawMessage;
@@ -209,10 +209,11 @@ impl Link {
         self.flags().contains(LinkFlags::Up)
     }
 
-    /// RFC 2863 operational state.
+    /// RFC 2863 operational state (IFLA_OPERSTATE), displayed as `ip`
+    /// prints it (`UP`, `LOWERLAYERDOWN`, …).
     #[inline]
-    pub fn operstate(&self) -> State {
-        State::from(
+    pub fn operstate(&self) -> OperState {
+        OperState::from(
             self.attr(IFLA_OPERSTATE)
                 .and_then(attrs::u8_of)
                 .unwrap_or(0),
@@ -454,6 +455,87 @@ impl Link {
     #[inline]
     pub fn raw(&self) -> &RawMessage {
         &self.m.raw
+    }
+}
+
+/// A link's RFC 2863 operational state (IF_OPER_*), as `ip link` shows
+/// it in the `state` column and `ip -j link` in `operstate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OperState {
+    /// IF_OPER_UNKNOWN (0): the driver does not say (loopback, tun).
+    Unknown,
+    /// IF_OPER_NOTPRESENT (1).
+    NotPresent,
+    /// IF_OPER_DOWN (2).
+    Down,
+    /// IF_OPER_LOWERLAYERDOWN (3): down because a lower device is (a veth
+    /// whose peer is down, a vlan on a down link).
+    LowerLayerDown,
+    /// IF_OPER_TESTING (4).
+    Testing,
+    /// IF_OPER_DORMANT (5).
+    Dormant,
+    /// IF_OPER_UP (6).
+    Up,
+    /// A number this crate does not know (`ip -j` prints it as
+    /// `operstate_index`).
+    Other(u8),
+}
+
+impl OperState {
+    /// `ip`'s word: `UNKNOWN`, `NOTPRESENT`, `DOWN`, `LOWERLAYERDOWN`,
+    /// `TESTING`, `DORMANT`, `UP`; `None` for [`OperState::Other`].
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            OperState::Unknown => "UNKNOWN",
+            OperState::NotPresent => "NOTPRESENT",
+            OperState::Down => "DOWN",
+            OperState::LowerLayerDown => "LOWERLAYERDOWN",
+            OperState::Testing => "TESTING",
+            OperState::Dormant => "DORMANT",
+            OperState::Up => "UP",
+            OperState::Other(_) => return None,
+        })
+    }
+}
+
+impl From<u8> for OperState {
+    fn from(n: u8) -> OperState {
+        match n {
+            0 => OperState::Unknown,
+            1 => OperState::NotPresent,
+            2 => OperState::Down,
+            3 => OperState::LowerLayerDown,
+            4 => OperState::Testing,
+            5 => OperState::Dormant,
+            6 => OperState::Up,
+            n => OperState::Other(n),
+        }
+    }
+}
+
+impl From<OperState> for u8 {
+    fn from(s: OperState) -> u8 {
+        match s {
+            OperState::Unknown => 0,
+            OperState::NotPresent => 1,
+            OperState::Down => 2,
+            OperState::LowerLayerDown => 3,
+            OperState::Testing => 4,
+            OperState::Dormant => 5,
+            OperState::Up => 6,
+            OperState::Other(n) => n,
+        }
+    }
+}
+
+/// `ip`'s word, or the number for [`OperState::Other`].
+impl fmt::Display for OperState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", u8::from(*self)),
+        }
     }
 }
 

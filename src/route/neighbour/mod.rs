@@ -23,9 +23,9 @@ use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
 use crate::error::{Context, Error, RequestKind, Result, ResultExt};
 use crate::route::Route as Rtnl;
-use crate::route::address::Family;
 use crate::route::attrs::{self, Indexed};
 use crate::route::link::{LinkHandle, LinkId, MacAddr};
+use crate::types::Family;
 use crate::types::{IntoAddr, Refused, take};
 
 const RTM_NEWNEIGH: u16 = 28;

@@ -16,8 +16,8 @@ use super::RouteHandle;
 use super::names::parse_table;
 use crate::conn::attrs::{NLA_VALUE_MAX, check_fits, check_string};
 use crate::error::{Context, Error, Result, ResultExt};
-use crate::route::address::Family;
 use crate::route::link::LinkId;
+use crate::types::Family;
 use crate::types::IntoAddr;
 
 use super::nexthop::NexthopSpec;

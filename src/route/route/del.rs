@@ -9,8 +9,8 @@ use netlink_packet_route::route::{RouteProtocol, RouteScope, RouteType};
 
 use super::add::RouteAdd;
 use crate::error::{Context, Result};
-use crate::route::address::Family;
 use crate::route::link::LinkId;
+use crate::types::Family;
 use crate::types::IntoAddr;
 
 /// Builder of `ip route del PREFIX …`; `.await` it. What is set selects the

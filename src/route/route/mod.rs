@@ -31,8 +31,8 @@ use crate::conn::mapped::MappedDump;
 use crate::conn::requester::retry_interrupted;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::Route as Rtnl;
-use crate::route::address::Family;
 use crate::route::link::{LinkHandle, LinkId};
+use crate::types::Family;
 use crate::types::{IntoAddr, IntoPrefix, Taken, take};
 
 /// RTM_F_FIB_MATCH: return the matching FIB entry, not the resolved route.

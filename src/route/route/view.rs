@@ -15,8 +15,8 @@ use crate::conn::RawMessage;
 use crate::conn::requester::decode;
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route as Rtnl;
-use crate::route::address::Family;
 use crate::route::attrs::{self, Indexed};
+use crate::types::Family;
 
 const RTM_NEWROUTE: u16 = 24;
 pub(crate) const RTA_DST: u16 = 1;

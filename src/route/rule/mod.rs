@@ -22,10 +22,10 @@ use crate::conn::requester::{decode, retry_interrupted};
 use crate::conn::{RawMessage, Requester};
 use crate::error::{Error, RequestKind, Result};
 use crate::route::Route as Rtnl;
-use crate::route::address::{Family, IntoPrefix};
 use crate::route::attrs::{self, Indexed};
 use crate::route::link::validate_name;
 use crate::route::route::names::parse_table;
+use crate::types::{Family, IntoPrefix};
 
 const RTM_NEWRULE: u16 = 32;
 const FRA_DST: u16 = 1;

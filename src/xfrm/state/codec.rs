@@ -4,7 +4,7 @@
 use super::{SA_ID_LEN, SA_INFO_LEN, State, state_flags};
 use crate::conn::RawMessage;
 use crate::error::Result;
-use crate::route::address::Family;
+use crate::types::Family;
 use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{
     Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Rd, Replay,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{SA_ID_LEN, SA_INFO_LEN, State};
 use crate::error::{Error, Result};
-use crate::route::address::Family;
+use crate::types::Family;
 use crate::xfrm::attr;
 use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_fixed};

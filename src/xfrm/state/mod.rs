@@ -15,7 +15,7 @@ use super::types::{
     ReplayEsn, SecCtx, Selector, Stats,
 };
 use crate::error::{Error, Result};
-use crate::route::address::Family;
+use crate::types::Family;
 
 pub use id::{AllocSpi, StateId};
 pub use ops::{SadInfo, StateList};

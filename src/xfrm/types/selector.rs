@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::wire::{Rd, Wr, addr_of, family_of_raw, family_raw, unspecified};
 use crate::error::{Error, Result};
-use crate::route::address::{Family, IntoPrefix};
+use crate::types::{Family, IntoPrefix};
 
 /// `mark VALUE mask MASK` (XFRMA_MARK, `struct xfrm_mark`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

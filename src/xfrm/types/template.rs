@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use super::enums::{IpsecProto, Mode};
 use super::wire::{Rd, Wr, addr_of, family_of_raw, family_raw};
 use crate::error::{Error, Result};
-use crate::route::address::Family;
+use crate::types::Family;
 
 /// `level required|use` of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
