@@ -1,5 +1,6 @@
-//! Traffic control (`tc qdisc`, `tc class`): typed qdiscs and classes in
-//! `tc`'s vocabulary, with `tc -s` statistics.
+//! Traffic control (`tc qdisc`, `tc class`, `tc filter`): typed qdiscs,
+//! classes, u32 filters and their gact/mirred actions in `tc`'s
+//! vocabulary, with `tc -s` statistics.
 //!
 //! TC messages are encoded and decoded here, not by netlink-packet-route:
 //! each kind's options are written byte for byte as `tc` writes them (rate
