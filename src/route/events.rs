@@ -208,10 +208,9 @@ impl Event {
     /// # }
     /// ```
     pub fn change_kind(&self) -> ChangeKind {
-        const F_REPLACE: u16 = 0x100;
-        const F_EXCL: u16 = 0x200;
-        const F_CREATE: u16 = 0x400;
-        const F_APPEND: u16 = 0x800;
+        use crate::conn::flags::{
+            APPEND as F_APPEND, CREATE as F_CREATE, EXCL as F_EXCL, REPLACE as F_REPLACE,
+        };
         match self {
             Event::DelLink(_)
             | Event::DelAddress(_)

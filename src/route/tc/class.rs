@@ -12,13 +12,10 @@ use super::wire::{TCMSG_LEN, TcMsg, Writer, tca, tcmsg_of};
 use super::{Handle, Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, str_of};
+use crate::conn::flags;
 use crate::conn::requester::retry_interrupted;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
-
-const NLM_F_REPLACE: u16 = 0x100;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
 
 /// Class operations; see [`TcHandle::class`].
 #[derive(Debug, Clone)]
@@ -41,7 +38,7 @@ impl ClassOps {
             dev.into(),
             classid,
             kind.into(),
-            NLM_F_CREATE | NLM_F_EXCL,
+            flags::CREATE | flags::EXCL,
         )
     }
 
@@ -57,7 +54,7 @@ impl ClassOps {
             dev.into(),
             classid,
             kind.into(),
-            NLM_F_CREATE | NLM_F_REPLACE,
+            flags::CREATE | flags::REPLACE,
         )
     }
 
@@ -153,7 +150,7 @@ impl ClassChange {
     fn context(&self) -> Context {
         let op = match self.flags {
             0 => "class change",
-            f if f & NLM_F_REPLACE != 0 => "class replace",
+            f if f & flags::REPLACE != 0 => "class replace",
             _ => "class add",
         };
         let mut o = format!("dev {}", self.dev);
@@ -197,15 +194,6 @@ impl ClassChange {
     }
 }
 
-impl IntoFuture for ClassChange {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
-    }
-}
-
 /// A class delete; see [`ClassOps::del`].
 #[derive(Debug)]
 #[must_use = "a builder does nothing until awaited"]
@@ -239,15 +227,6 @@ impl ClassDel {
             payload: w.buf,
         };
         self.tc.req.ack(m, 0).await
-    }
-}
-
-impl IntoFuture for ClassDel {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
     }
 }
 
@@ -409,3 +388,5 @@ impl Class {
         HtbXstats::decode(app)
     }
 }
+
+super::awaited_by_run!(ClassChange => (), ClassDel => ());

@@ -15,14 +15,9 @@ use super::wire::{TCMSG_LEN, TcMsg, Writer, tca, tcmsg_of};
 use super::{Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, nested_get, str_of, u32_of};
+use crate::conn::flags;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
-
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_ECHO: u16 = 0x8;
-const NLM_F_REPLACE: u16 = 0x100;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
 
 /// A filter's `protocol`: an Ethernet type (`ETH_P_*`), as `tc` names it.
 ///
@@ -238,13 +233,13 @@ impl FilterOps {
     /// `tc filter add dev DEV … KIND …`: fails with `is_exists()` when a
     /// filter with that handle is there.
     pub fn add(&self, dev: impl Into<LinkId>, kind: impl Into<FilterKind>) -> FilterChange {
-        self.change_with(dev.into(), kind.into(), NLM_F_CREATE | NLM_F_EXCL)
+        self.change_with(dev.into(), kind.into(), flags::CREATE | flags::EXCL)
     }
 
     /// `tc filter replace …`: adds, or replaces the filter with that
     /// handle.
     pub fn replace(&self, dev: impl Into<LinkId>, kind: impl Into<FilterKind>) -> FilterChange {
-        self.change_with(dev.into(), kind.into(), NLM_F_CREATE | NLM_F_REPLACE)
+        self.change_with(dev.into(), kind.into(), flags::CREATE | flags::REPLACE)
     }
 
     /// `tc filter change …`: changes an existing filter (give its `pref`,
@@ -317,7 +312,7 @@ impl FilterChange {
     fn context(&self) -> Context {
         let op = match self.flags {
             0 => "filter change",
-            f if f & NLM_F_REPLACE != 0 => "filter replace",
+            f if f & flags::REPLACE != 0 => "filter replace",
             _ => "filter add",
         };
         Context::new(
@@ -328,7 +323,7 @@ impl FilterChange {
 
     async fn request(self) -> Result<(TcMessage, u16)> {
         // `tc` sends ETH_P_ALL when no protocol is given to an add.
-        let default = if self.flags & NLM_F_CREATE != 0 {
+        let default = if self.flags & flags::CREATE != 0 {
             EtherType::ALL.0
         } else {
             0
@@ -348,15 +343,6 @@ impl FilterChange {
         let ctx = self.context();
         let (m, flags) = self.request().await.within(&ctx)?;
         tc.req.ack(m, flags).await.within(&ctx)
-    }
-}
-
-impl IntoFuture for FilterChange {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
     }
 }
 
@@ -413,15 +399,6 @@ impl FilterDel {
     }
 }
 
-impl IntoFuture for FilterDel {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
-    }
-}
-
 /// One filter; see [`FilterOps::get`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until awaited"]
@@ -456,17 +433,8 @@ impl FilterGet {
             message_type: msg::GETTFILTER,
             payload: w.buf,
         };
-        // As for qdiscs, kernel 6.18 answers a get only with NLM_F_ECHO.
-        Filter::from_raw(self.tc.req.get_raw(m, NLM_F_ECHO | NLM_F_ACK).await?)
-    }
-}
-
-impl IntoFuture for FilterGet {
-    type Output = Result<Filter>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Filter>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        // As for qdiscs, kernel 6.18 answers a get only with flags::ECHO.
+        Filter::from_raw(self.tc.req.get_raw(m, flags::ECHO | flags::ACK).await?)
     }
 }
 
@@ -621,3 +589,5 @@ impl Filter {
             .is_some_and(|v| v.first() == Some(&1))
     }
 }
+
+super::awaited_by_run!(FilterChange => (), FilterDel => (), FilterGet => Filter);

@@ -27,6 +27,23 @@
 //! ```
 
 pub mod action;
+/// `IntoFuture` for builders whose `run(self)` does the work: `.await` on
+/// the builder runs it.
+macro_rules! awaited_by_run {
+    ($($t:ty => $out:ty),* $(,)?) => {$(
+        impl std::future::IntoFuture for $t {
+            type Output = $crate::error::Result<$out>;
+            type IntoFuture =
+                std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.run())
+            }
+        }
+    )*};
+}
+use awaited_by_run;
+
 pub mod class;
 pub mod filter;
 mod handle;

@@ -12,15 +12,10 @@ use super::wire::{TCMSG_LEN, TcMsg, Writer, tca, tcmsg_of};
 use super::{Handle, Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, str_of, u32_of};
+use crate::conn::flags;
 use crate::conn::requester::retry_interrupted;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
-
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_ECHO: u16 = 0x8;
-const NLM_F_REPLACE: u16 = 0x100;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
 
 /// Qdisc operations; see [`TcHandle::qdisc`].
 #[derive(Debug, Clone)]
@@ -34,12 +29,17 @@ impl QdiscOps {
     /// goes at the root (`ingress` and `clsact` at the ingress hook, with
     /// handle `ffff:`).
     pub fn add(&self, dev: impl Into<LinkId>, kind: impl Into<QdiscKind>) -> QdiscChange {
-        QdiscChange::new(self, dev.into(), kind.into(), NLM_F_CREATE | NLM_F_EXCL)
+        QdiscChange::new(self, dev.into(), kind.into(), flags::CREATE | flags::EXCL)
     }
 
     /// `tc qdisc replace …`: adds, or replaces the qdisc in that place.
     pub fn replace(&self, dev: impl Into<LinkId>, kind: impl Into<QdiscKind>) -> QdiscChange {
-        QdiscChange::new(self, dev.into(), kind.into(), NLM_F_CREATE | NLM_F_REPLACE)
+        QdiscChange::new(
+            self,
+            dev.into(),
+            kind.into(),
+            flags::CREATE | flags::REPLACE,
+        )
     }
 
     /// `tc qdisc change …`: changes the options of an existing qdisc of
@@ -165,7 +165,7 @@ impl QdiscChange {
     fn context(&self) -> Context {
         let op = match self.flags {
             0 => "qdisc change",
-            f if f & NLM_F_REPLACE != 0 => "qdisc replace",
+            f if f & flags::REPLACE != 0 => "qdisc replace",
             _ => "qdisc add",
         };
         let mut o = format!("dev {}", self.dev);
@@ -234,15 +234,6 @@ impl QdiscChange {
     }
 }
 
-impl IntoFuture for QdiscChange {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
-    }
-}
-
 /// A qdisc delete; see [`QdiscOps::del`].
 #[derive(Debug)]
 #[must_use = "a builder does nothing until awaited"]
@@ -289,15 +280,6 @@ impl QdiscDel {
     }
 }
 
-impl IntoFuture for QdiscDel {
-    type Output = Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
-    }
-}
-
 /// One qdisc by parent or handle; see [`QdiscOps::get`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until awaited"]
@@ -340,19 +322,10 @@ impl QdiscGet {
             message_type: msg::GETQDISC,
             payload: w.buf,
         };
-        // Kernel 6.18 answers a TC get only with NLM_F_ECHO (its reply goes
-        // through the conditional notifier); with NLM_F_ACK the request
+        // Kernel 6.18 answers a TC get only with flags::ECHO (its reply goes
+        // through the conditional notifier); with flags::ACK the request
         // ends at the ack either way.
-        Qdisc::from_raw(self.tc.req.get_raw(m, NLM_F_ECHO | NLM_F_ACK).await?)
-    }
-}
-
-impl IntoFuture for QdiscGet {
-    type Output = Result<Qdisc>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Qdisc>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        Qdisc::from_raw(self.tc.req.get_raw(m, flags::ECHO | flags::ACK).await?)
     }
 }
 
@@ -550,3 +523,5 @@ impl Qdisc {
         self.m.attr(tca::XSTATS)
     }
 }
+
+super::awaited_by_run!(QdiscChange => (), QdiscDel => (), QdiscGet => Qdisc);
