@@ -123,12 +123,13 @@ pub(crate) fn take(a: impl IntoAddr, field: &'static str) -> Taken {
 /// An address with a prefix length, checked: the length must fit the
 /// family. Text is `ADDR/LEN`, a bare address (a host prefix), or
 /// `"default"` (`0.0.0.0/0`, or `::/0` where the builder knows the family
-/// is IPv6, as `ip route add default via 2001:db8::1`).
+/// is IPv6, as `ip route add default via 2001:db8::1`); `"all"` and `"any"`
+/// mean the same, as in iproute2.
 pub trait IntoPrefix {
     /// The address and its prefix length.
     fn into_prefix(self) -> Result<(IpAddr, u8)>;
 
-    /// True for the family-less `"default"`, whose family a route builder
+    /// True for the family-less `"default"` (or `"all"`, `"any"`), whose family a route builder
     /// takes from its other settings (IPv4 unless they say otherwise).
     fn is_any_default(&self) -> bool {
         false
@@ -191,7 +192,7 @@ impl IntoPrefix for IpAddr {
 
 impl IntoPrefix for &str {
     fn into_prefix(self) -> Result<(IpAddr, u8)> {
-        if self == "default" {
+        if self.is_any_default() {
             return Ok((Ipv4Addr::UNSPECIFIED.into(), 0));
         }
         let bad = || Error::invalid("prefix", format!("{self:?} is not ADDR[/LEN] or default"));
@@ -209,7 +210,8 @@ impl IntoPrefix for &str {
     }
 
     fn is_any_default(&self) -> bool {
-        *self == "default"
+        // iproute2's get_addr_1 takes all three as the family's 0/0.
+        matches!(*self, "default" | "all" | "any")
     }
 }
 
