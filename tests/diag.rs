@@ -167,6 +167,21 @@ async fn exact_lookup_by_id_and_its_errors() {
         Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "filter"),
         other => panic!("{other:?}"),
     }
+    // A filter naming a missing device fails as every lookup does: the
+    // device and the setter that named it.
+    let e = diag
+        .tcp()
+        .filter("dev = nosuch0".parse().unwrap())
+        .await
+        .unwrap_err();
+    let (link, field) = e.missing_link().unwrap_or_else(|| panic!("{e}"));
+    assert_eq!((link.to_string().as_str(), field), ("nosuch0", Some("dev")));
+    assert!(e.is_not_found(), "{e}");
+    // Typed prefixes: an address is a host prefix.
+    let host = Filter::src(local.ip().into());
+    let ours = diag.tcp().filter(host).await.unwrap();
+    assert!(ours.iter().all(|s| s.local().ip() == local.ip()));
+    assert!(!ours.is_empty());
     drop(pair);
 }
 
