@@ -116,6 +116,28 @@ async fn tcp_sockets_match_ss_with_queues_and_tcp_info() {
     assert!(v6only.iter().all(|s| s.local().is_ipv6()));
     let listening = diag.tcp().states(States::LISTENING).await.unwrap();
     assert_eq!(listening.len(), 2);
+    // LISTEN is listeners only; LISTENING is `ss -l`, which also shows
+    // unconnected UDP sockets (state CLOSE).
+    let udp = in_ns(&ns, || std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    let listen = diag.inet().states(States::LISTEN).await.unwrap();
+    assert!(listen.iter().all(|s| s.state() == state::LISTEN));
+    assert_eq!(listen.len(), 2);
+    for (proto, args) in [("tcp", "-tlnH"), ("udp", "-ulnH")] {
+        let q = if proto == "tcp" {
+            diag.tcp()
+        } else {
+            diag.udp()
+        };
+        let ours = q.states(States::LISTENING).await.unwrap();
+        let ss_keys_l = ss_keys(&parse_ss(&ss(&ns, &[args])));
+        let mine: BTreeSet<_> = ours.iter().map(key_of).collect();
+        assert_eq!(mine, ss_keys_l, "{proto}: ss {args}");
+    }
+    let udp_listed = diag.udp().states(States::LISTEN).await.unwrap();
+    assert!(udp_listed.is_empty(), "LISTEN holds no UDP: {udp_listed:?}");
+    let udp_l = diag.udp().states(States::LISTENING).await.unwrap();
+    assert!(udp_l.iter().any(|s| s.local() == udp.local_addr().unwrap()));
+    drop(udp);
     let established = diag.tcp().states(States::ESTABLISHED).await.unwrap();
     assert_eq!(established.len(), 4);
     drop((v4, v6));

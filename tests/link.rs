@@ -1016,15 +1016,22 @@ async fn set_up_and_down() {
     nl.link().set("v0").up().await.expect("v0 up");
     let l = wait_operstate(&nl, "v0", OperState::LowerLayerDown).await;
     assert!(l.is_up());
-    let (_, ip) = both(&ns, &nl, "v0").await;
+    let (l, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).contains("NO-CARRIER"));
+    // Our names are ip's.
+    assert_eq!(l.operstate().name(), ip["operstate"].as_str());
+    assert_eq!(l.operstate().name(), Some("LOWERLAYERDOWN"));
 
     let v1 = nl.link().get("v1").await.unwrap().index();
     nl.link().set(v1).up().await.expect("v1 up by index");
     wait_operstate(&nl, "v0", OperState::Up).await;
     wait_operstate(&nl, "v1", OperState::Up).await;
-    let (_, ip) = both(&ns, &nl, "v0").await;
+    let (l, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).is_superset(&BTreeSet::from(["UP".into(), "LOWER_UP".into()])));
+    assert_eq!(l.operstate().name(), ip["operstate"].as_str());
+    let lo = nl.link().get("lo").await.unwrap();
+    let ip_lo = ns.ip_json(&["link", "show", "lo"]);
+    assert_eq!(lo.operstate().name(), ip_lo[0]["operstate"].as_str());
     both(&ns, &nl, "v1").await;
 
     nl.link().set("v1").down().await.expect("v1 down");

@@ -16,8 +16,8 @@ use crate::types::{BadAddr, Family, IntoAddr};
 pub(crate) const MIGRATE_LEN: usize = 76;
 /// `sizeof(struct xfrm_user_kmaddress)`.
 pub(crate) const KMADDRESS_LEN: usize = 40;
-/// XFRM_MAX_DEPTH: the most entries one migration may carry.
-pub const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
+/// XFRM_MAX_DEPTH ([`XFRM_MAX_DEPTH`](super::XFRM_MAX_DEPTH)): the most entries one migration may carry.
+pub(crate) const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
 
 /// One endpoint move (`struct xfrm_user_migrate`): the template (and
 /// state) of `proto`/`mode`/`reqid` going from the old addresses to the new.
@@ -168,7 +168,7 @@ pub struct Migrate {
     pub dir: Dir,
     /// `ptype main|sub` (XFRMA_POLICY_TYPE; `None`: main).
     pub policy_type: Option<u8>,
-    /// The moves (XFRMA_MIGRATE), 1 to [`MAX_ENTRIES`].
+    /// The moves (XFRMA_MIGRATE), 1 to [`XFRM_MAX_DEPTH`](super::XFRM_MAX_DEPTH).
     pub entries: Vec<MigrateEntry>,
     /// The key manager's new addresses (XFRMA_KMADDRESS).
     pub kmaddress: Option<KmAddress>,
