@@ -810,9 +810,9 @@ async fn dev_fwmark_and_cgroup_filters_return_what_ss_returns() {
 
     // Bad input names its field and sends nothing that could hang or panic.
     match diag.tcp().filter(Filter::dev("nosuchdev0")).await {
-        Err(Error::InvalidInput { field, reason }) => {
-            assert_eq!(field, "dev");
-            assert!(reason.contains("nosuchdev0"), "{reason}");
+        Err(e @ Error::NoSuchLink { field, .. }) => {
+            assert_eq!(field, Some("dev"));
+            assert!(e.to_string().contains("nosuchdev0"), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -1590,4 +1590,44 @@ async fn mptcp_subflows_carry_the_mptcp_ulp_state_of_their_connection() {
         assert_eq!((sf.protocol_attr(), msk.protocol_attr()), (None, None));
     }
     drop((l, c, s));
+}
+
+/// A TCP socket bound but not listening is BOUND_INACTIVE (kernel 6.8+):
+/// only that state set returns it, and `States::ALL` (like `ss -a`) does
+/// not ask for it, which would make the kernel walk its bind hash.
+#[tokio::test]
+async fn bound_inactive_sockets_come_only_when_asked_for() {
+    let ns = TestNs::new().await;
+    let (bound, l) = in_ns(&ns, || {
+        let fd = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        cd::bind(&fd, "127.0.0.1:7301".parse().unwrap());
+        (fd, listener_with("127.0.0.1:7302", |_| {}))
+    });
+    let diag = ns.client().diag();
+    let all = diag.tcp().states(States::ALL).await.unwrap();
+    assert!(all.iter().all(|s| s.local().port() != 7301), "{all:?}");
+    assert!(all.iter().any(|s| s.local() == l.local_addr().unwrap()));
+    let text = ss(&ns, &["-tanH"]);
+    assert_eq!(
+        all.iter().map(key_of).collect::<BTreeSet<_>>(),
+        ss_keys(&parse_ss(&text)),
+        "{text}"
+    );
+    let inactive = diag.tcp().states(States::BOUND_INACTIVE).await.unwrap();
+    if inactive.is_empty() {
+        // Kernels before 6.8 have no such state; the host has 6.18.
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let major_minor: Vec<u32> = release
+            .split(['.', '-'])
+            .take(2)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        assert!(major_minor < vec![6, 8], "kernel {release} lists no bound-inactive socket");
+        return;
+    }
+    assert_eq!(inactive.len(), 1, "{inactive:?}");
+    assert_eq!(inactive[0].local().port(), 7301);
+    // The state is only a filter: the socket itself is in CLOSE.
+    assert_eq!(inactive[0].state(), state::CLOSE);
+    drop((bound, l));
 }
