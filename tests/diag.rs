@@ -1622,7 +1622,10 @@ async fn bound_inactive_sockets_come_only_when_asked_for() {
             .take(2)
             .filter_map(|v| v.parse().ok())
             .collect();
-        assert!(major_minor < vec![6, 8], "kernel {release} lists no bound-inactive socket");
+        assert!(
+            major_minor < vec![6, 8],
+            "kernel {release} lists no bound-inactive socket"
+        );
         return;
     }
     assert_eq!(inactive.len(), 1, "{inactive:?}");
