@@ -175,6 +175,27 @@ impl Refused {
     }
 }
 
+impl Refused {
+    /// `e` (an input error, or anything else as its text) for `field`.
+    pub(crate) fn of(e: Error, field: &'static str) -> Refused {
+        match e {
+            Error::InvalidInput { reason, .. } => Refused { field, reason },
+            other => Refused {
+                field,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A prefix as a setter keeps it: parsed, or why not.
+pub(crate) fn take_prefix(
+    p: impl IntoPrefix,
+    field: &'static str,
+) -> std::result::Result<(IpAddr, u8), Refused> {
+    p.into_prefix().map_err(|e| Refused::of(e, field))
+}
+
 /// An address as a setter keeps it: parsed, or why not.
 pub(crate) type Taken = std::result::Result<IpAddr, Refused>;
 
