@@ -120,6 +120,7 @@ pub mod client;
 pub mod conn;
 pub mod diag;
 pub mod error;
+pub mod netfilter;
 pub mod netns;
 pub mod route;
 pub mod types;

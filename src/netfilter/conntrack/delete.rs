@@ -1,0 +1,185 @@
+//! `conntrack -D` with filters (a dump, then batched deletes, counted) and
+//! `conntrack -F` (one kernel-side flush).
+
+use futures::StreamExt;
+
+use super::entry::Conntrack;
+use super::filter::{Filter, filter_setters};
+use super::{ConntrackHandle, cta, msg};
+use crate::error::{Context, Result, ResultExt};
+use crate::netfilter::{Emit, NfMessage};
+use crate::route::tc::awaited_by_run;
+use crate::types::Family;
+
+/// Deletes sent to the connection as one batch: the engine packs them into
+/// as few datagrams as its send window allows.
+const BATCH: usize = 1024;
+
+/// `conntrack -D [filters]`: deletes every matching entry and returns how
+/// many it deleted. See [`ConntrackHandle::delete_matching`].
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until awaited"]
+pub struct DeleteMatching {
+    handle: ConntrackHandle,
+    filter: Filter,
+}
+
+impl DeleteMatching {
+    filter_setters!();
+
+    /// Sends `batch`, counting what went; entries gone meanwhile (expired,
+    /// deleted by someone else: ENOENT) are not counted, other errors end
+    /// the run.
+    async fn send(&self, batch: &mut Vec<(NfMessage, u16)>, ctx: &Context) -> Result<u64> {
+        let results = self
+            .handle
+            .req
+            .ack_batch(std::mem::take(batch))
+            .await
+            .within(ctx)?;
+        let mut n = 0;
+        for r in results {
+            match r {
+                Ok(()) => n += 1,
+                Err(e) if e.errno() == Some(libc::ENOENT) => {}
+                Err(e) => return Err(e).within(ctx),
+            }
+        }
+        Ok(n)
+    }
+
+    async fn run(self) -> Result<u64> {
+        let ctx = Context::new("conntrack delete", "by filter");
+        let req = self.filter.dump_request()?.message();
+        let mut dump = self.handle.req.dump_raw(req, 0);
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut deleted = 0;
+        // The deletes go on the request socket while the dump, on a socket
+        // of its own, waits: the kernel resumes it after the last entry
+        // sent, so deleting what was already read disturbs nothing.
+        while let Some(raw) = dump.next().await {
+            let ct = Conntrack::from_raw(raw.within(&ctx)?).within(&ctx)?;
+            if !self.filter.matches(&ct) {
+                continue;
+            }
+            let mut d = self.handle.delete(*ct.orig());
+            if let Some(z) = ct.zone() {
+                d = d.zone(z);
+            }
+            if let Some(id) = ct.id() {
+                // Only this entry, not a newer one of the same tuple.
+                d = d.id(id);
+            }
+            batch.push((d.request()?.message(), 0));
+            if batch.len() == BATCH {
+                deleted += self.send(&mut batch, &ctx).await?;
+            }
+        }
+        if !batch.is_empty() {
+            deleted += self.send(&mut batch, &ctx).await?;
+        }
+        Ok(deleted)
+    }
+}
+
+/// `conntrack -F`: one flush in the kernel, limited to a family, a mark or
+/// status bits. See [`ConntrackHandle::flush`].
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until awaited"]
+pub struct ConntrackFlush {
+    handle: ConntrackHandle,
+    family: Option<Family>,
+    mark: Option<(u32, u32)>,
+    status: Option<(u32, u32)>,
+}
+
+impl ConntrackFlush {
+    /// `-f ipv4|ipv6`: that family only (sent as conntrack-tools sends it,
+    /// nfgenmsg version 1; older kernels ignore the family and flush both).
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = Some(f);
+        self
+    }
+
+    /// `-m MARK/MASK`: entries whose `mark & mask == value & mask`.
+    pub fn mark(mut self, value: u32, mask: u32) -> Self {
+        self.mark = Some((value & mask, mask));
+        self
+    }
+
+    /// Entries with every bit of `s` set (6.x).
+    pub fn status(mut self, s: super::Status) -> Self {
+        self.status = Some((s.0, s.0));
+        self
+    }
+
+    fn request(&self) -> Emit {
+        let (af, version) = match self.family {
+            Some(Family::V4) => (libc::AF_INET as u8, 1),
+            Some(Family::V6) => (libc::AF_INET6 as u8, 1),
+            // Version 0 with AF_UNSPEC: every family, on every kernel.
+            None => (0, 0),
+        };
+        let mut e = Emit::new(msg::ty(msg::DELETE), af, version);
+        if let Some((v, m)) = self.mark {
+            e.be32(cta::MARK, v).be32(cta::MARK_MASK, m);
+        }
+        if let Some((v, m)) = self.status.filter(|&(_, m)| m != 0) {
+            e.be32(cta::STATUS, v).be32(cta::STATUS_MASK, m);
+        }
+        e
+    }
+
+    async fn run(self) -> Result<()> {
+        let ctx = Context::new("conntrack flush", "");
+        self.handle
+            .req
+            .ack(self.request().message(), 0)
+            .await
+            .within(&ctx)
+    }
+}
+
+awaited_by_run! {
+    DeleteMatching => u64,
+    ConntrackFlush => (),
+}
+
+impl ConntrackHandle {
+    /// `conntrack -D [filters]`: deletes every entry the filter selects
+    /// (what kube-proxy does for a service IP and port) in batches, and
+    /// returns how many were deleted. With no filter it deletes them all,
+    /// one by one (prefer [`flush`](Self::flush) then).
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::netfilter::conntrack::Proto;
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let n = nl
+    ///     .conntrack()
+    ///     .delete_matching()
+    ///     .protocol(Proto::Udp)
+    ///     .orig_dst("10.96.0.10")
+    ///     .dport(53)
+    ///     .await?;
+    /// println!("{n} flow entries have been deleted");
+    /// # Ok(()) }
+    /// ```
+    pub fn delete_matching(&self) -> DeleteMatching {
+        DeleteMatching {
+            handle: self.clone(),
+            filter: Filter::new(),
+        }
+    }
+
+    /// `conntrack -F`: flushes the table (or a family, a mark, status
+    /// bits) in one request.
+    pub fn flush(&self) -> ConntrackFlush {
+        ConntrackFlush {
+            handle: self.clone(),
+            family: None,
+            mark: None,
+            status: None,
+        }
+    }
+}
