@@ -148,7 +148,9 @@ impl ConntrackCreate {
             e.be32(cta::MARK, m);
         }
         if let Some(s) = self.status {
-            e.be32(cta::STATUS, s.0);
+            // As conntrack-tools: the kernel refuses (EBUSY) a status that
+            // would clear CONFIRMED, which it sets on every created entry.
+            e.be32(cta::STATUS, (s | Status::CONFIRMED).0);
         }
         if let Some(s) = self.tcp_state {
             e.nest(cta::PROTOINFO, |e| {
@@ -209,8 +211,9 @@ impl ConntrackUpdate {
         self
     }
 
-    /// `-u STATUS`: bits to set (the kernel clears none of SEEN_REPLY and
-    /// ASSURED and refuses to).
+    /// `-u STATUS`: the entry's new status bits (CONFIRMED is added; the
+    /// kernel ignores those it manages, and refuses with EBUSY to clear
+    /// SEEN_REPLY or ASSURED once set: include them to keep them).
     pub fn status(mut self, s: Status) -> Self {
         self.status = Some(s);
         self
@@ -239,7 +242,7 @@ impl ConntrackUpdate {
             e.be32(cta::TIMEOUT, t);
         }
         if let Some(s) = self.status {
-            e.be32(cta::STATUS, s.0);
+            e.be32(cta::STATUS, (s | Status::CONFIRMED).0);
         }
         if let Some((v, m)) = self.mark {
             e.be32(cta::MARK, v);
