@@ -4,7 +4,8 @@
 use futures::StreamExt;
 
 use super::entry::Conntrack;
-use super::filter::{Filter, filter_setters};
+use super::filter::Filter;
+use super::setters::filter_setters;
 use super::{ConntrackHandle, cta, msg};
 use crate::error::{Context, Result, ResultExt};
 use crate::netfilter::{Emit, NfMessage};

@@ -7,7 +7,8 @@ use std::pin::Pin;
 use futures::{Stream, TryStreamExt};
 
 use super::entry::Conntrack;
-use super::filter::{Filter, filter_setters};
+use super::filter::Filter;
+use super::setters::filter_setters;
 use super::{ConntrackHandle, msg};
 use crate::conn::mapped::MappedDump;
 use crate::conn::requester::retry_interrupted;

@@ -36,6 +36,7 @@ mod events;
 mod filter;
 mod list;
 mod ops;
+mod setters;
 mod stats;
 mod status;
 mod tuple;
