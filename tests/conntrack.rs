@@ -538,3 +538,68 @@ async fn bad_input_is_named_and_kernel_refusals_explained() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn the_example_prints_what_conntrack_prints() {
+    let bin = common::ip_example::build_example("conntrack");
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    create_all(
+        &nl,
+        &[
+            udp("10.0.0.1", "10.0.0.2", 1, 53),
+            udp("10.0.0.3", "10.0.0.2", 1, 80),
+        ],
+        7,
+    )
+    .await;
+    create_all(&nl, &[udp("2001:db8::1", "2001:db8::2", 1, 53)], 0).await;
+    let ex = |args: &[&str]| {
+        let o = common::ip_example::run_bin(&bin, &ns, args);
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        o.stdout
+    };
+    for args in [
+        &["-L"][..],
+        &["-L", "-o", "extended"],
+        &["-L", "-p", "udp", "--dport", "53"],
+        &["-L", "-f", "ipv6"],
+        &["-L", "-m", "7"],
+        &["-L", "-s", "10.0.0.3"],
+    ] {
+        let theirs = conntrack(&ns, args);
+        let ours = ex(args);
+        assert!(!theirs.is_empty(), "{args:?}");
+        let strip = |t: &str| -> BTreeSet<String> {
+            // `-o extended` puts the family first: untime after it.
+            t.lines()
+                .map(|l| {
+                    match l
+                        .strip_prefix("ipv4     2 ")
+                        .or(l.strip_prefix("ipv6     10 "))
+                    {
+                        Some(rest) => format!("{} {}", &l[..l.len() - rest.len()], untimed(rest)),
+                        None => untimed(l),
+                    }
+                })
+                .collect()
+        };
+        assert_eq!(strip(&ours), strip(&theirs), "{args:?}");
+    }
+    assert_eq!(ex(&["-C"]), conntrack(&ns, &["-C"]));
+    let theirs: Vec<String> = conntrack(&ns, &["-S"])
+        .lines()
+        .map(|l| l.trim_end().into())
+        .collect();
+    let ours: Vec<String> = ex(&["-S"]).lines().map(Into::into).collect();
+    assert_eq!(ours, theirs);
+    let o = common::ip_example::run_bin(&bin, &ns, &["-D", "--dport", "53"]);
+    assert!(
+        o.stderr.contains("2 flow entries have been deleted"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(conntrack(&ns, &["-C"]).trim(), "1");
+    ex(&["-F"]);
+    assert_eq!(conntrack(&ns, &["-C"]).trim(), "0");
+}

@@ -411,4 +411,3 @@ mod tests {
         assert_eq!(m.payload.len(), 4);
     }
 }
-
