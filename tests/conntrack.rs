@@ -161,12 +161,18 @@ async fn created_entries_list_as_conntrack_lists_them() {
 #[tokio::test]
 async fn traffic_entries_match_conntrack() {
     let ns = TestNs::new().await;
-    // Tracking needs a hook in the namespace: a rule that looks at ct state.
+    // Tracking needs a hook in the namespace: a rule that looks at ct
+    // state; a DNAT rule makes a reply tuple that is not the original
+    // reversed; accounting and timestamps add counters and times.
     sh(
         &ns,
-        "nft add table inet t && \
+        "sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 && \
+         nft add table inet t && \
          nft add chain inet t c '{ type filter hook output priority 0; }' && \
-         nft add rule inet t c ct state new accept",
+         nft add rule inet t c ct state new accept && \
+         nft add table ip n && \
+         nft add chain ip n out '{ type nat hook output priority -100; }' && \
+         nft add rule ip n out ip daddr 127.0.0.2 udp dport 9999 dnat to 127.0.0.1:5355",
     );
     sh(
         &ns,
@@ -174,15 +180,39 @@ async fn traffic_entries_match_conntrack() {
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b\"x\", (\"127.0.0.1\", 5353))
 s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s6.sendto(b\"x\", (\"::1\", 5354))
+n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); n.sendto(b\"x\", (\"127.0.0.2\", 9999))
 l = socket.socket(); l.bind((\"127.0.0.1\", 8080)); l.listen()
 c = socket.create_connection((\"127.0.0.1\", 8080)); a, _ = l.accept()
 c.send(b\"hi\"); a.recv(2); a.send(b\"ok\"); c.recv(2)
 '",
     );
     let nl = ns.client();
-    let all = ours(&nl, Filter::new()).await;
-    assert_eq!(all, lines(&conntrack(&ns, &["-L"])));
-    assert_eq!(all.len(), 3, "{all:#?}");
+    let nat = nl.conntrack().list().reply_sport(5355).await.unwrap();
+    assert_eq!(nat.len(), 1);
+    assert_eq!(nat[0].orig().dst.to_string(), "127.0.0.2");
+    assert_eq!(nat[0].reply().src.to_string(), "127.0.0.1");
+    assert!(
+        nat[0]
+            .status()
+            .contains(Status::DST_NAT | Status::DST_NAT_DONE)
+    );
+    let c = nat[0].counters_orig().expect("accounting is on");
+    assert_eq!(c.packets, 1);
+    assert!(nat[0].start().is_some(), "timestamps are on");
+    // conntrack prints delta-time, which may tick between the two runs.
+    let untick = |set: BTreeSet<String>| -> BTreeSet<String> {
+        set.into_iter()
+            .map(|l| {
+                l.split(' ')
+                    .filter(|w| !w.starts_with("delta-time="))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let all = untick(ours(&nl, Filter::new()).await);
+    assert_eq!(all, untick(lines(&conntrack(&ns, &["-L"]))));
+    assert_eq!(all.len(), 4, "{all:#?}");
     let web = nl
         .conntrack()
         .list()
