@@ -2,13 +2,15 @@
 //! `conntrack -F` (one kernel-side flush).
 
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 
 use super::entry::Conntrack;
 use super::filter::Filter;
 use super::setters::filter_setters;
 use super::{ConntrackHandle, cta, msg};
+use crate::conn::Requester;
 use crate::error::{Context, Result, ResultExt};
-use crate::netfilter::{Emit, NfMessage};
+use crate::netfilter::{Emit, Netfilter, NfMessage};
 use crate::route::tc::awaited_by_run;
 use crate::types::Family;
 
@@ -28,37 +30,27 @@ pub struct DeleteMatching {
 impl DeleteMatching {
     filter_setters!();
 
-    /// Sends `batch`, counting what went; entries gone meanwhile (expired,
-    /// deleted by someone else: ENOENT) are not counted, other errors end
-    /// the run.
-    async fn send(&self, batch: &mut Vec<(NfMessage, u16)>, ctx: &Context) -> Result<u64> {
-        let results = self
-            .handle
-            .req
-            .ack_batch(std::mem::take(batch))
-            .await
-            .within(ctx)?;
-        let mut n = 0;
-        for r in results {
-            match r {
-                Ok(()) => n += 1,
-                Err(e) if e.errno() == Some(libc::ENOENT) => {}
-                Err(e) => return Err(e).within(ctx),
-            }
-        }
-        Ok(n)
-    }
-
     async fn run(self) -> Result<u64> {
         let ctx = Context::new("conntrack delete", "by filter");
         let req = self.filter.dump_request()?.message();
         let mut dump = self.handle.req.dump_raw(req, 0);
         let mut batch = Vec::with_capacity(BATCH);
+        let mut in_flight = FuturesUnordered::new();
         let mut deleted = 0;
         // The deletes go on the request socket while the dump, on a socket
-        // of its own, waits: the kernel resumes it after the last entry
-        // sent, so deleting what was already read disturbs nothing.
-        while let Some(raw) = dump.next().await {
+        // of its own, goes on: the kernel resumes it after the last entry
+        // sent, so deleting what was already read disturbs nothing. A few
+        // batches in flight keep both the dump and the deletes busy.
+        loop {
+            let raw = tokio::select! {
+                biased;
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    deleted += counted(done, &ctx)?;
+                    continue;
+                }
+                raw = dump.next(), if in_flight.len() < IN_FLIGHT => raw,
+            };
+            let Some(raw) = raw else { break };
             let ct = Conntrack::from_raw(raw.within(&ctx)?).within(&ctx)?;
             if !self.filter.matches(&ct) {
                 continue;
@@ -73,14 +65,39 @@ impl DeleteMatching {
             }
             batch.push((d.request()?.message(), 0));
             if batch.len() == BATCH {
-                deleted += self.send(&mut batch, &ctx).await?;
+                in_flight.push(send(self.handle.req.clone(), std::mem::take(&mut batch)));
             }
         }
         if !batch.is_empty() {
-            deleted += self.send(&mut batch, &ctx).await?;
+            in_flight.push(send(self.handle.req.clone(), batch));
+        }
+        while let Some(done) = in_flight.next().await {
+            deleted += counted(done, &ctx)?;
         }
         Ok(deleted)
     }
+}
+
+/// Batches of deletes sent and not yet answered.
+const IN_FLIGHT: usize = 4;
+
+async fn send(req: Requester<Netfilter>, batch: Vec<(NfMessage, u16)>) -> Result<Vec<Result<()>>> {
+    req.ack_batch(batch).await
+}
+
+/// How many deletes of a batch went; entries gone meanwhile (expired,
+/// deleted by someone else: ENOENT) are not counted, other errors end the
+/// run.
+fn counted(results: Result<Vec<Result<()>>>, ctx: &Context) -> Result<u64> {
+    let mut n = 0;
+    for r in results.within(ctx)? {
+        match r {
+            Ok(()) => n += 1,
+            Err(e) if e.errno() == Some(libc::ENOENT) => {}
+            Err(e) => return Err(e).within(ctx),
+        }
+    }
+    Ok(n)
 }
 
 /// `conntrack -F`: one flush in the kernel, limited to a family, a mark or
