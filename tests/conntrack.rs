@@ -249,7 +249,12 @@ async fn filters_select_as_conntrack_does() {
         let t = Tuple::new(format!("10.3.0.{i}").as_str(), "192.0.2.2", Proto::Tcp)
             .unwrap()
             .ports(2000 + i, 80);
-        ct.create(t).timeout(600).zone(i % 2).await.unwrap();
+        let c = ct.create(t).timeout(600).zone(i % 2);
+        let c = match i % 2 {
+            0 => c.status(Status::SEEN_REPLY | Status::ASSURED),
+            _ => c,
+        };
+        c.await.unwrap();
     }
     ct.create(udp("2001:db8::1", "2001:db8::9", 7, 53))
         .timeout(600)
@@ -272,6 +277,14 @@ async fn filters_select_as_conntrack_does() {
         ),
         (Filter::new().zone(1), vec!["-w", "1"]),
         (Filter::new().family(Family::V6), vec!["-f", "ipv6"]),
+        (Filter::new().status(Status::ASSURED), vec!["-u", "ASSURED"]),
+        (
+            Filter::new()
+                .status(Status::SEEN_REPLY)
+                .protocol(Proto::Tcp)
+                .zone(0),
+            vec!["-u", "SEEN_REPLY", "-p", "tcp", "-w", "0"],
+        ),
         (
             Filter::new()
                 .family(Family::V4)
