@@ -162,9 +162,11 @@ impl Emit {
         self
     }
 
-    /// Appends attributes encoded elsewhere (whole, aligned).
+    /// Appends attributes encoded elsewhere (whole, headers included),
+    /// padded to 4 bytes.
     pub fn extend(&mut self, attrs: &[u8]) -> &mut Self {
         self.buf.extend_from_slice(attrs);
+        self.pad();
         self
     }
 

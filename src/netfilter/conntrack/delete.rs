@@ -55,15 +55,7 @@ impl DeleteMatching {
             if !self.filter.matches(&ct) {
                 continue;
             }
-            let mut d = self.handle.delete(*ct.orig());
-            if let Some(z) = ct.zone() {
-                d = d.zone(z);
-            }
-            if let Some(id) = ct.id() {
-                // Only this entry, not a newer one of the same tuple.
-                d = d.id(id);
-            }
-            batch.push((d.request()?.message(), 0));
+            batch.push((delete_request(&ct), 0));
             if batch.len() == BATCH {
                 in_flight.push(send(self.handle.req.clone(), std::mem::take(&mut batch)));
             }
@@ -76,6 +68,26 @@ impl DeleteMatching {
         }
         Ok(deleted)
     }
+}
+
+/// The delete of exactly `ct`: its original tuple as the kernel sent it
+/// (no re-encoding), its zone, and its id (not a newer entry of the same
+/// tuple).
+fn delete_request(ct: &Conntrack) -> NfMessage {
+    let af = match ct.family() {
+        Family::V4 => libc::AF_INET as u8,
+        Family::V6 => libc::AF_INET6 as u8,
+    };
+    let mut e = Emit::new(msg::ty(msg::DELETE), af, 0);
+    // from_raw checked that the tuple is there and whole.
+    e.extend(ct.attr_whole(cta::TUPLE_ORIG).unwrap_or_default());
+    if let Some(z) = ct.zone() {
+        e.be16(cta::ZONE, z);
+    }
+    if let Some(id) = ct.id() {
+        e.be32(cta::ID, id);
+    }
+    e.message()
 }
 
 /// Batches of deletes sent and not yet answered.

@@ -227,6 +227,11 @@ impl Conntrack {
             .and_then(str_of)
     }
 
+    /// Attribute `ty` whole, header included, as the kernel sent it.
+    pub(crate) fn attr_whole(&self, ty: u16) -> Option<&[u8]> {
+        self.m.attr_whole(ty)
+    }
+
     /// The undecoded message.
     pub fn raw(&self) -> &RawMessage {
         &self.m.raw
