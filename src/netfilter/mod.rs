@@ -28,7 +28,6 @@ use netlink_packet_core::{DecodeError, NetlinkDeserializable, NetlinkHeader, Net
 
 use crate::conn::Protocol;
 use crate::conn::attrs::nested;
-use crate::conn::frame::HEADER_LEN;
 use crate::error::{Error, RequestKind, Result};
 
 pub use conntrack::ConntrackHandle;
@@ -217,8 +216,7 @@ pub(crate) fn check_attrs(ty: u16, buf: &[u8], start: usize, what: &str) -> Resu
             return Err(Error::Decode {
                 request: kind(ty),
                 reason: format!(
-                    "{what} truncated: an attribute at byte {} claims {len} bytes, {} are left",
-                    pos + HEADER_LEN,
+                    "{what} truncated: an attribute at byte {pos} of it claims {len} bytes, {} are left",
                     rest.len()
                 ),
             });

@@ -17,7 +17,7 @@
 //! use tokio_netlink::netfilter::conntrack::{Proto, Tuple};
 //! let nl = tokio_netlink::Netlink::new();
 //! let ct = nl.conntrack();
-//! ct.create(Tuple::new("10.0.0.1", "10.0.0.2", Proto::Udp).ports(5000, 53))
+//! ct.create(Tuple::new("10.0.0.1", "10.0.0.2", Proto::Udp)?.ports(5000, 53))
 //!     .timeout(60)
 //!     .mark(7)
 //!     .await?;
