@@ -204,6 +204,15 @@ impl ConntrackHandle {
 
     /// `conntrack -F`: flushes the table (or a family, a mark, status
     /// bits) in one request.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::Family;
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.conntrack().flush().family(Family::V6).mark(0x10, 0xff).await?;
+    /// nl.conntrack().flush().await?; // everything
+    /// # Ok(()) }
+    /// ```
     pub fn flush(&self) -> ConntrackFlush {
         ConntrackFlush {
             handle: self.clone(),

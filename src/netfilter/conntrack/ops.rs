@@ -324,6 +324,16 @@ awaited_by_run! {
 impl ConntrackHandle {
     /// `conntrack -G`: the entry of original tuple `orig`; a missing one is
     /// `is_not_found()`, displayed as `no such conntrack entry`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::netfilter::conntrack::{Proto, Tuple};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let t = Tuple::new("2001:db8::1", "2001:db8::2", Proto::Udp)?.ports(5000, 53);
+    /// let e = nl.conntrack().get(t).zone(3).await?;
+    /// println!("{e} (reply from {})", e.reply().src);
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, orig: Tuple) -> ConntrackGet {
         ConntrackGet {
             handle: self.clone(),
@@ -362,7 +372,17 @@ impl ConntrackHandle {
         }
     }
 
-    /// `conntrack -U`: changes the entry of original tuple `orig`.
+    /// `conntrack -U`: changes the entry of original tuple `orig`; a
+    /// missing one is `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::netfilter::conntrack::{Proto, Tuple};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let t = Tuple::new("10.0.0.1", "10.0.0.2", Proto::Udp)?.ports(5000, 53);
+    /// nl.conntrack().update(t).mark_masked(0x100, 0xf00).timeout(30).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn update(&self, orig: Tuple) -> ConntrackUpdate {
         ConntrackUpdate {
             handle: self.clone(),

@@ -144,6 +144,15 @@ impl ConntrackHandle {
     }
 
     /// `conntrack -S`: each CPU's counters.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// let nl = tokio_netlink::Netlink::new();
+    /// for cpu in nl.conntrack().cpu_stats().await? {
+    ///     println!("{cpu}"); // cpu=0   	found=0 invalid=0 insert=0 …
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn cpu_stats(&self) -> Result<Vec<CpuStats>> {
         let ty = msg::ty(msg::GET_STATS_CPU);
         retry_interrupted(kind(ty), || {
