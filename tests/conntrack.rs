@@ -308,6 +308,31 @@ async fn filters_select_as_conntrack_does() {
         .collect();
     assert_eq!(got, want);
     assert_eq!(got.len(), 7, "i even, i % 3 == 0, below 40");
+
+    // The kernel did the filtering where it can: a raw dump of a filter's
+    // request returns only the matching entries, no user-space check.
+    for (f, want) in [
+        (Filter::new().mark(0x21, 0xff), 20),
+        (Filter::new().status(Status::ASSURED), 2),
+        (Filter::new().family(Family::V4).protocol(Proto::Tcp), 4),
+        (
+            Filter::new()
+                .family(Family::V4)
+                .protocol(Proto::Udp)
+                .dport(54),
+            13,
+        ),
+        (Filter::new().orig_src("10.2.0.9"), 1),
+        (Filter::new().reply_src("192.0.2.2"), 4),
+    ] {
+        let raw: Vec<_> = ct
+            .requester()
+            .dump_raw(f.dump_request().unwrap(), 0)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(raw.len(), want, "{f:?}");
+    }
 }
 
 #[tokio::test]
@@ -478,6 +503,25 @@ async fn events_for_library_changes() {
             ("destroy", t, Some(9)),
         ]
     );
+    // And for changes conntrack-tools makes.
+    conntrack(
+        &ns,
+        &[
+            "-I", "-p", "udp", "-s", "10.0.0.5", "-d", "10.0.0.6", "--sport", "7", "--dport", "8",
+            "-t", "30",
+        ],
+    );
+    conntrack(&ns, &["-D", "-s", "10.0.0.5"]);
+    let t = udp("10.0.0.5", "10.0.0.6", 7, 8);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match ev.next().await.expect("event stream ended") {
+            ConntrackEvent::New(c) => seen.push(("new", *c.orig())),
+            ConntrackEvent::Destroy(c) => seen.push(("destroy", *c.orig())),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, [("new", t), ("destroy", t)]);
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ impl DeleteMatching {
 
     async fn run(self) -> Result<u64> {
         let ctx = Context::new("conntrack delete", "by filter");
-        let req = self.filter.dump_request()?.message();
+        let req = self.filter.dump_request()?;
         let mut dump = self.handle.req.dump_raw(req, 0);
         let mut batch = Vec::with_capacity(BATCH);
         let mut in_flight = FuturesUnordered::new();

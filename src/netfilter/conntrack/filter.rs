@@ -14,7 +14,7 @@ use super::status::Status;
 use super::tuple::{self as t, Proto, Tuple};
 use super::{cta, msg};
 use crate::error::{Error, Result};
-use crate::netfilter::Emit;
+use crate::netfilter::{Emit, NfMessage};
 use crate::types::{Family, IntoPrefix, Refused};
 
 /// CTA_FILTER_FLAG_CTA_* bits of the kernel (not in uapi before 5.8).
@@ -272,8 +272,15 @@ impl Filter {
         Ok(family)
     }
 
-    /// The IPCTNL_MSG_CT_GET dump request of this filter.
-    pub(crate) fn dump_request(&self) -> Result<Emit> {
+    /// The IPCTNL_MSG_CT_GET dump request of this filter: the part the
+    /// kernel applies (family, mark, status, CTA_FILTER), for the raw path
+    /// ([`Requester::dump_raw`](crate::Requester::dump_raw)); listings
+    /// also check [`matches`](Self::matches) on what comes back.
+    pub fn dump_request(&self) -> Result<NfMessage> {
+        self.request().map(Emit::message)
+    }
+
+    fn request(&self) -> Result<Emit> {
         let family = self.checked_family()?;
         let af = match family {
             Some(Family::V4) => libc::AF_INET as u8,
@@ -392,8 +399,7 @@ mod tests {
             .dport(80)
             .mark(1, 1)
             .dump_request()
-            .unwrap()
-            .message();
+            .unwrap();
         assert_eq!(m.payload[0], libc::AF_INET as u8);
         let types: Vec<u16> = crate::conn::attrs::nested(&m.payload[4..])
             .map(|(t, _)| t & !crate::netfilter::NLA_F_NESTED)
@@ -403,11 +409,7 @@ mod tests {
             [cta::MARK, cta::MARK_MASK, cta::FILTER, cta::TUPLE_ORIG]
         );
         // Without a family, no CTA_FILTER (the kernel would refuse it).
-        let m = Filter::new()
-            .protocol(Proto::Tcp)
-            .dump_request()
-            .unwrap()
-            .message();
+        let m = Filter::new().protocol(Proto::Tcp).dump_request().unwrap();
         assert_eq!(m.payload.len(), 4);
     }
 }

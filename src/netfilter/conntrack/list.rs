@@ -30,7 +30,7 @@ impl ConntrackList {
     /// The entries as a stream. Bad filter input is its only item.
     pub fn stream(self) -> impl Stream<Item = Result<Conntrack>> + Send + 'static {
         MappedDump::new(async move {
-            let req = self.filter.dump_request()?.message();
+            let req = self.filter.dump_request()?;
             let dump = self.handle.req.dump_raw(req, 0);
             let filter = self.filter;
             Ok((dump, move |raw| match Conntrack::from_raw(raw) {
