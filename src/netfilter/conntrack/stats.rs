@@ -149,7 +149,7 @@ impl ConntrackHandle {
     /// # async fn f() -> tokio_netlink::Result<()> {
     /// let nl = tokio_netlink::Netlink::new();
     /// for cpu in nl.conntrack().cpu_stats().await? {
-    ///     println!("{cpu}"); // cpu=0   	found=0 invalid=0 insert=0 …
+    ///     println!("{cpu}"); // cpu=0 found=0 invalid=0 insert=0 … (tab-separated)
     /// }
     /// # Ok(()) }
     /// ```
