@@ -263,7 +263,10 @@ impl Filter {
                 Some(want) if want != f => {
                     return Err(Error::invalid(
                         field,
-                        format!("{a}/{len} is not of the filter's family ({want:?})"),
+                        format!(
+                            "{a}/{len} is not of the filter's family ({})",
+                            if want == Family::V4 { "ipv4" } else { "ipv6" }
+                        ),
                     ));
                 }
                 _ => family = Some(f),
