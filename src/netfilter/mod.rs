@@ -30,7 +30,6 @@ use crate::conn::Protocol;
 use crate::conn::attrs::nested;
 use crate::error::{Error, RequestKind, Result};
 
-pub use conntrack::ConntrackHandle;
 
 /// `sizeof(struct nfgenmsg)`.
 pub const NFGENMSG_LEN: usize = 4;
