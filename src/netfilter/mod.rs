@@ -30,7 +30,6 @@ use crate::conn::Protocol;
 use crate::conn::attrs::nested;
 use crate::error::{Error, RequestKind, Result};
 
-
 /// `sizeof(struct nfgenmsg)`.
 pub const NFGENMSG_LEN: usize = 4;
 /// NLA_F_NESTED: nfnetlink marks every nest (the kernel's policies check it

@@ -21,11 +21,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod events;
-pub mod migrate;
-pub mod policy;
-pub mod state;
-pub mod types;
+mod events;
+mod migrate;
+mod policy;
+mod state;
+mod types;
 
 #[cfg(test)]
 mod builder_tests;

@@ -6,7 +6,9 @@ mod view;
 pub use add::AddressAdd;
 pub use view::Address;
 
-/// Moved to [`crate::types`], which every family shares.
+/// Moved to [`crate::types`], which every family shares; kept so older
+/// code builds, hidden so the docs show one path.
+#[doc(hidden)]
 pub use crate::types::{Family, IntoPrefix};
 
 use std::fmt;
