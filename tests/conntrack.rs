@@ -688,3 +688,79 @@ async fn the_example_prints_what_conntrack_prints() {
     ex(&["-F"]);
     assert_eq!(conntrack(&ns, &["-C"]).trim(), "0");
 }
+
+#[tokio::test]
+async fn the_example_prints_events() {
+    use std::io::BufRead;
+    let bin = common::ip_example::build_example("conntrack");
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    /// The example, killed when the test ends, also by a panic.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Running(
+        Command::new(&bin)
+            .args(["-n", &ns.name, "-E", "-p", "udp"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the example"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.expect("utf8")).is_err() {
+                return;
+            }
+        }
+    });
+    // The example says nothing when it has subscribed: make entries until
+    // it shows one (each a new tuple), then delete that one.
+    let mut shown = None;
+    for sport in 1..=100u16 {
+        let t = udp("10.9.0.1", "10.9.0.2", sport, 53);
+        nl.conntrack().create(t).timeout(30).await.unwrap();
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            shown = Some(line);
+            break;
+        }
+    }
+    let line = shown.expect("the example showed no event");
+    assert!(
+        line.starts_with("    [NEW] udp      17 30 src=10.9.0.1 dst=10.9.0.2 sport="),
+        "{line}"
+    );
+    assert!(
+        line.contains(" dport=53 [UNREPLIED] src=10.9.0.2"),
+        "{line}"
+    );
+    // The entry shown (an earlier one's event may come late: read its port).
+    let sport: u16 = line
+        .split(' ')
+        .find_map(|w| w.strip_prefix("sport="))
+        .and_then(|p| p.parse().ok())
+        .expect("sport");
+    let t = udp("10.9.0.1", "10.9.0.2", sport, 53);
+    // Not shown: -p udp filters it out.
+    let tcp = Tuple::new("10.9.0.1", "10.9.0.2", Proto::Tcp)
+        .unwrap()
+        .ports(1, 2);
+    nl.conntrack().create(tcp).timeout(30).await.unwrap();
+    nl.conntrack().delete(t).await.unwrap();
+    let mut next = rx.recv().expect("a line");
+    while next.starts_with("    [NEW]") {
+        // Entries made before the one shown may still be queued.
+        next = rx.recv().expect("a line");
+    }
+    assert!(next.starts_with("[DESTROY] udp      17 "), "{next}");
+    assert!(
+        next.contains(&format!("sport={} dport=53", t.sport.unwrap())),
+        "{next}"
+    );
+    drop(child);
+}
