@@ -203,7 +203,8 @@ impl ConntrackHandle {
     }
 
     /// `conntrack -F`: flushes the table (or a family, a mark, status
-    /// bits) in one request.
+    /// bits) in one request. The kernel flushes no single zone: use
+    /// [`delete_matching`](Self::delete_matching)`().zone(z)` for that.
     ///
     /// ```no_run
     /// # async fn f() -> tokio_netlink::Result<()> {

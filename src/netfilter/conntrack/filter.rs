@@ -213,7 +213,8 @@ impl Filter {
         self
     }
 
-    /// `-w ZONE`.
+    /// `-w ZONE` (checked in user space: the kernel's dump filter reads a
+    /// zone but does not compare it).
     pub fn zone(mut self, z: u16) -> Self {
         self.zone = Some(z);
         self

@@ -71,7 +71,8 @@ macro_rules! filter_setters {
             self
         }
 
-        /// `-w ZONE`.
+        /// `-w ZONE` (checked in user space: the kernel does not filter
+        /// dumps by zone).
         pub fn zone(mut self, z: u16) -> Self {
             self.filter = self.filter.zone(z);
             self
