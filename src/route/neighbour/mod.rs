@@ -126,6 +126,30 @@ impl NeighbourHandle {
         NeighbourAdd::new(self.clone(), dev.into(), Target::ip(addr), Op::Del)
     }
 
+    /// Deletes the entry a listing (or an event) returned, by its own
+    /// message (as `ip neigh flush` does): neighbour, proxy or FDB entry.
+    /// A missing entry is `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for n in nl.neighbour().list().await? {
+    ///     nl.neighbour().del_neighbour(&n).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_neighbour(&self, n: &Neighbour) -> Result<()> {
+        let what = match n.destination() {
+            Some(ip) => format!("{ip} dev {}", n.index()),
+            None => format!("dev {}", n.index()),
+        };
+        let ctx = Context::new("neigh del", what).missing("neighbour");
+        let m = n.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelNeighbour(m), 0)
+            .await
+            .within(&ctx)
+    }
+
     /// `bridge fdb add MAC dev D …` (choose `.master()` or `.self_()`).
     pub fn fdb_add(&self, dev: impl Into<LinkId>, mac: MacAddr) -> NeighbourAdd {
         NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Add)

@@ -102,6 +102,32 @@ impl RouteHandle {
         RouteDel(RouteAdd::new(self.clone(), Op::Del, dst))
     }
 
+    /// Deletes the route a listing (or an event) returned: the kernel gets
+    /// the route's own message back, as `ip route flush` sends it, so it
+    /// removes exactly that route (its table, type, protocol, scope,
+    /// metric, gateway and device; all of a multipath route's next hops).
+    /// A route that is gone is `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for r in nl.route().list().table(100).await? {
+    ///     nl.route().del_route(&r).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_route(&self, r: &Route) -> Result<()> {
+        let dst = match r.destination() {
+            Some(d) if r.dst_len() > 0 => d.to_string(),
+            _ => "default".to_owned(),
+        };
+        let ctx = Context::new("route del", format!("{dst} table {}", r.table())).missing("route");
+        let m = r.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelRoute(m), 0)
+            .await
+            .within(&ctx)
+    }
+
     /// Lists routes, filtered by the kernel where it can (table, protocol,
     /// type, output device, family) and checked here as well. Without
     /// [`RouteList::family`] it lists IPv4 and then IPv6 routes (unlike

@@ -88,6 +88,31 @@ impl RuleHandle {
         RuleAdd::new(self.clone(), true)
     }
 
+    /// Deletes the rule a listing (or an event) returned, by its own
+    /// message (as `ip rule flush` does): every selector and the action
+    /// must match, so exactly that rule goes. A missing rule is
+    /// `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for r in nl.rule().list().await? {
+    ///     if r.table() == 100 {
+    ///         nl.rule().del_rule(&r).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_rule(&self, r: &Rule) -> Result<()> {
+        let ctx = crate::error::Context::new("rule del", format!("priority {}", r.priority()))
+            .missing("rule");
+        use crate::error::ResultExt;
+        let m = r.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelRule(m), 0)
+            .await
+            .within(&ctx)
+    }
+
     /// Lists rules: IPv4 and then IPv6 ones unless [`RuleList::family`]
     /// picks one (`ip rule` shows IPv4 only).
     pub fn list(&self) -> RuleList {
