@@ -404,6 +404,20 @@ async fn delete_by_filter_removes_exactly_the_matching_entries() {
         conntrack(&ns, &["-L", "-d", "10.96.0.11"]).lines().count(),
         9000
     );
+    // What a listing returned, deleted entry by entry.
+    let some = nl
+        .conntrack()
+        .list()
+        .orig_src("10.20.0.0/24")
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 230, "10.20.0.0-255 less the 1 in 10 deleted");
+    for ct in &some {
+        nl.conntrack().del_conntrack(ct).await.unwrap();
+    }
+    assert_eq!(conntrack(&ns, &["-C"]).trim(), "8770");
+    let e = nl.conntrack().del_conntrack(&some[0]).await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
     // Nothing left to match: zero, not an error.
     let again = nl
         .conntrack()

@@ -202,6 +202,24 @@ impl ConntrackHandle {
         }
     }
 
+    /// Deletes the entry a listing (or an event) returned: exactly that one,
+    /// by its original tuple as the kernel sent it, its zone and its id (a
+    /// newer entry of the same tuple stays). One that is gone is
+    /// `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for ct in nl.conntrack().list().mark(0x10, 0xff).await? {
+    ///     nl.conntrack().del_conntrack(&ct).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_conntrack(&self, ct: &Conntrack) -> Result<()> {
+        let ctx = Context::new("conntrack delete", format!("{} {}", ct.proto(), ct.orig()))
+            .missing("conntrack entry");
+        self.req.ack(delete_request(ct), 0).await.within(&ctx)
+    }
+
     /// `conntrack -F`: flushes the table (or a family, a mark, status
     /// bits) in one request. The kernel flushes no single zone: use
     /// [`delete_matching`](Self::delete_matching)`().zone(z)` for that.
