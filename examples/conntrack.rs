@@ -5,13 +5,19 @@
 //!   COMMAND := -L | -D | -F | -C | -S | -E
 //!   FILTER  := [-f ipv4|ipv6] [-p PROTO] [-s|-d|-r|-q ADDR[/LEN]]
 //!              [--sport|--dport N] [-m MARK[/MASK]] [-w ZONE] [-u STATUS]
+//! cargo run --release --example conntrack -- [-n NETNS] -G|-I|-U TUPLE [-w ZONE]
+//!              [-t SECONDS] [-m MARK[/MASK]] [-u STATUS] [--state STATE]
+//!   TUPLE   := -p PROTO -s ADDR -d ADDR (--sport N --dport N
+//!              | --icmp-type N --icmp-code N --icmp-id N)
 //! ```
 //!
 //! `-L` prints `conntrack -L`'s lines (`-o extended`: with the family
 //! first; `-o id`: with the id last) as the dump streams, and the count on
 //! stderr; `-D` deletes what the filter selects (batched) and says how
 //! many; `-F` flushes (`-f`, `-m`, `-u` limit it); `-C` prints the count,
-//! `-S` the per-CPU statistics, `-E` the events (`[NEW] …`).
+//! `-S` the per-CPU statistics, `-E` the events (`[NEW] …`); `-G` prints
+//! one entry, `-I` makes one (the reply tuple is the original reversed),
+//! `-U` changes one.
 
 #[path = "shared/out.rs"]
 mod out;
@@ -20,12 +26,14 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use futures::{StreamExt, TryStreamExt};
-use tokio_netlink::netfilter::conntrack::{Conntrack, ConntrackEvent, EventGroup, Filter};
+use tokio_netlink::netfilter::conntrack::{
+    Conntrack, ConntrackEvent, EventGroup, Filter, Proto, Status, TcpState, Tuple,
+};
 use tokio_netlink::{Family, Netlink};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: conntrack [-n NETNS] -L|-D|-F|-C|-S|-E [-f ipv4|ipv6] [-p PROTO] \
+        "usage: conntrack [-n NETNS] -L|-D|-F|-C|-S|-E|-G|-I|-U [-f ipv4|ipv6] [-p PROTO] \
          [-s|-d|-r|-q ADDR] [--sport|--dport N] [-m MARK[/MASK]] [-w ZONE] [-u STATUS] \
          [-o extended|id]"
     );
@@ -40,6 +48,45 @@ struct Opts {
     mark: Option<(u32, u32)>,
     extended: bool,
     id: bool,
+    /// The tuple's parts and the settings of -G/-I/-U.
+    one: One,
+}
+
+#[derive(Default)]
+struct One {
+    proto: Option<Proto>,
+    src: Option<String>,
+    dst: Option<String>,
+    sport: Option<u16>,
+    dport: Option<u16>,
+    icmp: [Option<u32>; 3],
+    timeout: Option<u32>,
+    status: Option<Status>,
+    state: Option<TcpState>,
+    zone: Option<u16>,
+}
+
+impl One {
+    fn tuple(&self) -> tokio_netlink::Result<Tuple> {
+        let need = |v: &Option<String>, what| v.clone().ok_or_else(|| missing(what));
+        let proto = self.proto.ok_or_else(|| missing("-p"))?;
+        let mut t = Tuple::new(
+            need(&self.src, "-s")?.as_str(),
+            need(&self.dst, "-d")?.as_str(),
+            proto,
+        )?;
+        t.sport = self.sport;
+        t.dport = self.dport;
+        if let [Some(ty), Some(code), Some(id)] = self.icmp {
+            t = t.icmp(ty as u8, code as u8, id as u16);
+        }
+        Ok(t)
+    }
+}
+
+fn missing(what: &str) -> tokio_netlink::Error {
+    eprintln!("conntrack: {what} is needed here");
+    usage()
 }
 
 fn num(s: &str) -> u32 {
@@ -59,13 +106,14 @@ fn parse_args() -> Opts {
         mark: None,
         extended: false,
         id: false,
+        one: One::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage());
         let f = std::mem::take(&mut o.filter);
         o.filter = match a.as_str() {
-            "-L" | "-D" | "-F" | "-C" | "-S" | "-E" => {
+            "-L" | "-D" | "-F" | "-C" | "-S" | "-E" | "-G" | "-I" | "-U" => {
                 o.command = a.as_bytes()[1] as char;
                 f
             }
@@ -82,13 +130,53 @@ fn parse_args() -> Opts {
                 o.family = Some(fam);
                 f.family(fam)
             }
-            "-p" => f.protocol(val().parse().unwrap_or_else(|_| usage())),
-            "-s" | "--src" | "--orig-src" => f.orig_src(val().as_str()),
-            "-d" | "--dst" | "--orig-dst" => f.orig_dst(val().as_str()),
+            "-p" => {
+                let p = val().parse().unwrap_or_else(|_| usage());
+                o.one.proto = Some(p);
+                f.protocol(p)
+            }
+            "-s" | "--src" | "--orig-src" => {
+                let v = val();
+                o.one.src = Some(v.clone());
+                f.orig_src(v.as_str())
+            }
+            "-d" | "--dst" | "--orig-dst" => {
+                let v = val();
+                o.one.dst = Some(v.clone());
+                f.orig_dst(v.as_str())
+            }
+            "-t" | "--timeout" => {
+                o.one.timeout = Some(num(&val()));
+                f
+            }
+            "--state" => {
+                o.one.state = Some(val().parse().unwrap_or_else(|_| usage()));
+                f
+            }
+            "--icmp-type" | "--icmpv6-type" => {
+                o.one.icmp[0] = Some(num(&val()));
+                f
+            }
+            "--icmp-code" | "--icmpv6-code" => {
+                o.one.icmp[1] = Some(num(&val()));
+                f
+            }
+            "--icmp-id" | "--icmpv6-id" => {
+                o.one.icmp[2] = Some(num(&val()));
+                f
+            }
             "-r" | "--reply-src" => f.reply_src(val().as_str()),
             "-q" | "--reply-dst" => f.reply_dst(val().as_str()),
-            "--sport" | "--orig-port-src" => f.sport(num(&val()) as u16),
-            "--dport" | "--orig-port-dst" => f.dport(num(&val()) as u16),
+            "--sport" | "--orig-port-src" => {
+                let p = num(&val()) as u16;
+                o.one.sport = Some(p);
+                f.sport(p)
+            }
+            "--dport" | "--orig-port-dst" => {
+                let p = num(&val()) as u16;
+                o.one.dport = Some(p);
+                f.dport(p)
+            }
             "--reply-port-src" => f.reply_sport(num(&val()) as u16),
             "--reply-port-dst" => f.reply_dport(num(&val()) as u16),
             "-m" | "--mark" => {
@@ -100,8 +188,16 @@ fn parse_args() -> Opts {
                 o.mark = Some((m, mask));
                 f.mark(m, mask)
             }
-            "-w" | "--zone" => f.zone(num(&val()) as u16),
-            "-u" | "--status" => f.status(val().parse().unwrap_or_else(|_| usage())),
+            "-w" | "--zone" => {
+                let z = num(&val()) as u16;
+                o.one.zone = Some(z);
+                f.zone(z)
+            }
+            "-u" | "--status" => {
+                let st = val().parse().unwrap_or_else(|_| usage());
+                o.one.status = Some(st);
+                f.status(st)
+            }
             "-o" | "--output" => {
                 for w in val().split(',') {
                     match w {
@@ -177,6 +273,51 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
             }
             f.await?;
             eprintln!("conntrack (tokio-netlink): connection tracking table has been emptied.");
+        }
+        'G' => {
+            let mut g = ct.get(o.one.tuple()?);
+            if let Some(z) = o.one.zone {
+                g = g.zone(z);
+            }
+            let e = g.await?;
+            line(&mut w, &o, &e).map_err(io_err)?;
+        }
+        'I' => {
+            let mut c = ct.create(o.one.tuple()?);
+            if let Some(t) = o.one.timeout {
+                c = c.timeout(t);
+            }
+            if let Some((m, _)) = o.mark {
+                c = c.mark(m);
+            }
+            if let Some(st) = o.one.status {
+                c = c.status(st);
+            }
+            if let Some(st) = o.one.state {
+                c = c.tcp_state(st);
+            }
+            if let Some(z) = o.one.zone {
+                c = c.zone(z);
+            }
+            c.await?;
+            eprintln!("conntrack (tokio-netlink): 1 flow entries have been created.");
+        }
+        'U' => {
+            let mut u = ct.update(o.one.tuple()?);
+            if let Some(t) = o.one.timeout {
+                u = u.timeout(t);
+            }
+            if let Some((m, mask)) = o.mark {
+                u = u.mark_masked(m, mask);
+            }
+            if let Some(st) = o.one.status {
+                u = u.status(st);
+            }
+            if let Some(z) = o.one.zone {
+                u = u.zone(z);
+            }
+            u.await?;
+            eprintln!("conntrack (tokio-netlink): 1 flow entries have been updated.");
         }
         'C' => writeln!(w, "{}", ct.count().await?).map_err(io_err)?,
         'S' => {

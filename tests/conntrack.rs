@@ -701,6 +701,53 @@ async fn the_example_prints_what_conntrack_prints() {
     assert_eq!(conntrack(&ns, &["-C"]).trim(), "1");
     ex(&["-F"]);
     assert_eq!(conntrack(&ns, &["-C"]).trim(), "0");
+
+    // One entry: -I, -G and -U with conntrack's tuple options.
+    let tuple = [
+        "-p", "tcp", "-s", "10.1.1.1", "-d", "10.1.1.2", "--sport", "5", "--dport", "6",
+    ];
+    let with = |cmd: &str, more: &[&str]| {
+        let mut a = vec![cmd];
+        a.extend_from_slice(&tuple);
+        a.extend_from_slice(more);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| ex(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let made = with(
+        "-I",
+        &[
+            "-t",
+            "50",
+            "--state",
+            "ESTABLISHED",
+            "-u",
+            "SEEN_REPLY,ASSURED",
+            "-m",
+            "4",
+        ],
+    );
+    run(made);
+    let theirs = conntrack(
+        &ns,
+        &with("-G", &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        untimed(run(with("-G", &[])).trim_end()),
+        untimed(theirs.trim_end())
+    );
+    assert!(theirs.starts_with("tcp      6 "), "{theirs}");
+    assert!(
+        theirs.contains(" ESTABLISHED src=10.1.1.1 dst=10.1.1.2 sport=5 dport=6 src=10.1.1.2"),
+        "{theirs}"
+    );
+    assert!(theirs.contains(" [ASSURED] mark=4 "), "{theirs}");
+    run(with("-U", &["-m", "9"]));
+    assert_eq!(conntrack(&ns, &["-L", "-m", "9"]).lines().count(), 1);
+    let o = common::ip_example::run_bin(&bin, &ns, &["-I", "-p", "tcp", "-s", "10.1.1.1"]);
+    assert_ne!(o.code, 0, "a tuple without -d is refused");
 }
 
 #[tokio::test]
