@@ -150,6 +150,30 @@ async fn created_entries_list_as_conntrack_lists_them() {
         ],
     );
     assert_eq!(untimed(&tcp.to_string()), untimed(g.trim_end()));
+    // A helper attached on create, shown as conntrack shows it.
+    let ftp = Tuple::new("10.0.0.1", "10.0.0.9", Proto::Tcp)
+        .unwrap()
+        .ports(2000, 21);
+    ct.create(ftp).timeout(100).helper("ftp").await.unwrap();
+    let e = ct.get(ftp).await.unwrap();
+    assert_eq!(e.helper(), Some("ftp"));
+    let line = conntrack(&ns, &["-L", "-d", "10.0.0.9"]);
+    assert!(line.contains(" helper=ftp "), "{line}");
+    assert_eq!(
+        lines(&line),
+        ours(&nl, Filter::new().orig_dst("10.0.0.9")).await
+    );
+    let other = Tuple::new("10.0.0.1", "10.0.0.9", Proto::Tcp)
+        .unwrap()
+        .ports(2001, 21);
+    let e = ct
+        .create(other)
+        .timeout(5)
+        .helper("nosuch")
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EOPNOTSUPP), "{e}");
+    ct.delete(ftp).await.unwrap();
     let id = conntrack(&ns, &["-L", "-p", "tcp", "-o", "id"]);
     assert!(
         id.trim_end()

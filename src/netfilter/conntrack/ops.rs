@@ -4,6 +4,7 @@ use super::entry::Conntrack;
 use super::status::{Status, TcpState};
 use super::tuple::Tuple;
 use super::{ConntrackHandle, LABELS_MAX, cta, msg};
+use crate::conn::attrs::check_string;
 use crate::conn::flags;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::netfilter::Emit;
@@ -82,6 +83,7 @@ pub struct ConntrackCreate {
     status: Option<Status>,
     zone: Option<u16>,
     tcp_state: Option<TcpState>,
+    helper: Option<String>,
 }
 
 impl ConntrackCreate {
@@ -122,6 +124,13 @@ impl ConntrackCreate {
         self
     }
 
+    /// `helper=NAME`: attaches a registered helper (`ftp`, `sip`…) of the
+    /// entry's protocol; the kernel refuses an unknown one (EOPNOTSUPP).
+    pub fn helper(mut self, name: &str) -> Self {
+        self.helper = Some(name.to_owned());
+        self
+    }
+
     /// The request, checked.
     fn request(&self) -> Result<Emit> {
         let Some(timeout) = self.timeout else {
@@ -157,6 +166,15 @@ impl ConntrackCreate {
                 e.nest(1, |e| {
                     e.u8(1, s.raw());
                 });
+            });
+        }
+        if let Some(h) = &self.helper {
+            // NF_CT_HELPER_NAME_LEN is 16, the NUL included.
+            check_string("helper", h, 15)?;
+            e.nest(cta::HELP, |e| {
+                let mut name = h.as_bytes().to_vec();
+                name.push(0);
+                e.attr(1, &name);
             });
         }
         Ok(e)
@@ -369,6 +387,7 @@ impl ConntrackHandle {
             status: None,
             zone: None,
             tcp_state: None,
+            helper: None,
         }
     }
 
