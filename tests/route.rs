@@ -932,7 +932,12 @@ async fn metric_locks_are_named() {
         text.contains("mtu lock 1300") && text.contains("advmss lock 1200"),
         "{text}"
     );
-    nl.route().add("10.72.0.0/16").dev("v0").mtu(1300).await.unwrap();
+    nl.route()
+        .add("10.72.0.0/16")
+        .dev("v0")
+        .mtu(1300)
+        .await
+        .unwrap();
     let plain = nl.route().list().to("10.72.0.0/16").await.unwrap();
     assert_eq!(plain[0].metric_locks(), MetricLocks::default());
 }
