@@ -1978,3 +1978,36 @@ async fn tso_and_ipv4_gso_gro_limits_read_back() {
         assert!(ours > 0, "{name}");
     }
 }
+
+/// `multi_queue(1)` is a multi-queue device with one queue, not a plain
+/// one (it used to be silently single-queue).
+#[tokio::test]
+async fn multi_queue_of_one_is_still_multi_queue() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let fds = nl
+        .link()
+        .add_tuntap("tap1", TunTap::tap().multi_queue(1))
+        .await
+        .expect("add tap");
+    assert_eq!(fds.len(), 1);
+    let (l, ip) = both(&ns, &nl, "tap1").await;
+    let t = l.tun().unwrap();
+    assert_eq!(t.multi_queue(), Some(true));
+    assert_eq!(t.num_queues(), Some(1));
+    assert_eq!(ip["linkinfo"]["info_data"]["multi_queue"], true);
+    let plain = nl
+        .link()
+        .add_tuntap("tap2", TunTap::tap())
+        .await
+        .expect("add tap");
+    assert_eq!(plain.len(), 1);
+    let l = nl.link().get("tap2").await.unwrap();
+    assert_eq!(l.tun().unwrap().multi_queue(), Some(false));
+    let e = nl
+        .link()
+        .add_tuntap("tap3", TunTap::tap().multi_queue(0))
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "multi_queue");
+}
