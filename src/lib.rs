@@ -122,6 +122,8 @@ pub mod diag;
 pub mod error;
 pub mod netns;
 pub mod route;
+#[cfg(feature = "serde")]
+mod serde_util;
 pub mod types;
 pub mod watch;
 pub mod xfrm;

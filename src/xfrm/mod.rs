@@ -24,6 +24,8 @@
 pub mod events;
 pub mod migrate;
 pub mod policy;
+#[cfg(feature = "serde")]
+mod serde;
 pub mod state;
 pub mod types;
 

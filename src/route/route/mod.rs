@@ -5,6 +5,10 @@ mod add;
 mod del;
 pub mod names;
 mod nexthop;
+#[cfg(feature = "serde")]
+mod serde;
+#[cfg(feature = "serde")]
+pub(crate) use serde::table_text as serde_table;
 mod view;
 
 use std::future::{Future, IntoFuture};

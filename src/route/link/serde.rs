@@ -1,0 +1,256 @@
+//! `serde` for links: [`Link`] as a flat map in `ip -j link`'s words,
+//! [`MacAddr`] and [`OperState`] as text.
+
+use ::serde::ser::{Serialize, Serializer};
+use std::net::IpAddr;
+
+use super::{Link, MacAddr, OperState};
+use crate::serde_util::{Fields, number, text_serde};
+
+text_serde!(MacAddr, "a MAC address (aa:bb:cc:dd:ee:ff)", |s| s
+    .parse()
+    .ok());
+
+text_serde!(
+    OperState,
+    "an operstate (UP, DOWN, LOWERLAYERDOWN, … or a number)",
+    |s| {
+        const ALL: [OperState; 7] = [
+            OperState::Unknown,
+            OperState::NotPresent,
+            OperState::Down,
+            OperState::LowerLayerDown,
+            OperState::Testing,
+            OperState::Dormant,
+            OperState::Up,
+        ];
+        ALL.into_iter()
+            .find(|o| o.name() == Some(s))
+            .or_else(|| number::<u8>(s).map(OperState::from))
+    }
+);
+
+/// IFF_* names in `ip`'s order (iproute2's print_link_flags).
+const FLAG_NAMES: [(u32, &str); 18] = [
+    (0x8, "LOOPBACK"),
+    (0x2, "BROADCAST"),
+    (0x10, "POINTOPOINT"),
+    (0x1000, "MULTICAST"),
+    (0x80, "NOARP"),
+    (0x200, "ALLMULTI"),
+    (0x100, "PROMISC"),
+    (0x400, "MASTER"),
+    (0x800, "SLAVE"),
+    (0x4, "DEBUG"),
+    (0x8000, "DYNAMIC"),
+    (0x4000, "AUTOMEDIA"),
+    (0x2000, "PORTSEL"),
+    (0x20, "NOTRAILERS"),
+    (0x1, "UP"),
+    (0x10000, "LOWER_UP"),
+    (0x20000, "DORMANT"),
+    (0x40000, "ECHO"),
+];
+const IFF_UP: u32 = 0x1;
+const IFF_RUNNING: u32 = 0x40;
+
+/// `ip`'s flag list: NO-CARRIER for an up link without RUNNING, the named
+/// flags, and any others as one hex number (without M-DOWN, which needs
+/// the lower link's state).
+pub(crate) fn flag_names(flags: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    if flags & IFF_UP != 0 && flags & IFF_RUNNING == 0 {
+        out.push("NO-CARRIER".to_owned());
+    }
+    let mut rest = flags & !IFF_RUNNING;
+    for (bit, name) in FLAG_NAMES {
+        if rest & bit != 0 {
+            rest &= !bit;
+            out.push(name.to_owned());
+        }
+    }
+    if rest != 0 {
+        out.push(format!("{rest:x}"));
+    }
+    out
+}
+
+/// ARPHRD_* names (iproute2's lib/ll_types.c).
+const LINK_TYPES: &[(u16, &str)] = &[
+    (0, "netrom"),
+    (1, "ether"),
+    (2, "eether"),
+    (3, "ax25"),
+    (6, "ieee802"),
+    (7, "arcnet"),
+    (19, "atm"),
+    (24, "ieee1394"),
+    (32, "infiniband"),
+    (256, "slip"),
+    (280, "can"),
+    (512, "ppp"),
+    (513, "hdlc"),
+    (768, "ipip"),
+    (769, "tunnel6"),
+    (772, "loopback"),
+    (774, "fddi"),
+    (776, "sit"),
+    (778, "gre"),
+    (779, "pimreg"),
+    (801, "ieee802.11"),
+    (803, "ieee802.11/radiotap"),
+    (804, "ieee802.15.4"),
+    (820, "phonet"),
+    (823, "gre6"),
+    (824, "netlink"),
+    (825, "6lowpan"),
+    (0xfffe, "none"),
+    (0xffff, "void"),
+];
+
+fn link_type(t: u16) -> String {
+    LINK_TYPES
+        .iter()
+        .find(|(n, _)| *n == t)
+        .map_or_else(|| format!("[{t}]"), |(_, s)| (*s).to_owned())
+}
+
+/// A link-layer address as `ip` prints it: an IP address for IP tunnels,
+/// colon-separated hex otherwise.
+pub(crate) fn ll_addr(b: &[u8], link_type: u16) -> String {
+    match (b.len(), link_type) {
+        (4, 768 | 776 | 778) => IpAddr::from(<[u8; 4]>::try_from(b).expect("4 bytes")).to_string(),
+        (16, 769 | 823) => IpAddr::from(<[u8; 16]>::try_from(b).expect("16 bytes")).to_string(),
+        _ => b
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    }
+}
+
+/// A link as `ip -j link show` would print it, with indexes where `ip`
+/// prints names it looks up:
+///
+/// | field | type | from |
+/// |---|---|---|
+/// | `ifindex` | number | [`Link::index`] |
+/// | `ifname` | string | [`Link::name`] |
+/// | `flags` | array of strings | [`Link::flags`], `ip`'s names (`UP`, `LOWER_UP`, `NO-CARRIER`…) |
+/// | `mtu`, `min_mtu`, `max_mtu` | number | [`Link::mtu`], [`Link::mtu_range`] |
+/// | `qdisc` | string | [`Link::qdisc`] |
+/// | `master_index` | number | [`Link::master`] (`ip`'s `master` is its name) |
+/// | `link_index` | number | [`Link::link`] (`ip`'s `link` is its name) |
+/// | `operstate` | string | [`Link::operstate`] (`UP`, `DOWN`…; a number as text when unknown) |
+/// | `linkmode` | string | `DEFAULT`, `DORMANT` (or the number as text) |
+/// | `group` | number | [`Link::group`] (`ip` prints 0 as `"default"`) |
+/// | `txqlen` | number | [`Link::txqlen`] |
+/// | `link_type` | string | [`Link::link_type`] (`ether`, `loopback`, `none`…; `[N]` when unnamed) |
+/// | `address`, `broadcast`, `permaddr` | string | link-layer addresses as `ip` prints them |
+/// | `link_netnsid` | number | [`Link::netnsid`] |
+/// | `ifalias` | string | [`Link::alias`] |
+/// | `altnames` | array of strings | [`Link::altnames`] |
+/// | `promiscuity`, `allmulti` | number | |
+/// | `carrier` | bool | [`Link::carrier`] |
+/// | `num_tx_queues`, `num_rx_queues` | number | [`Link::queues`] |
+/// | `gso_max_size`, `gso_max_segs`, `gro_max_size` | number | |
+/// | `kind`, `slave_kind` | string | [`Link::kind`], [`Link::port_kind`] (`ip -d`'s `linkinfo.info_kind`, `info_slave_kind`) |
+/// | `stats64` | map | `rx`/`tx`, each with `bytes`, `packets`, `errors`, `dropped`, and `multicast` (rx) / `collisions` (tx): `ip -s -j`'s names |
+///
+/// Absent attributes are left out.
+impl Serialize for Link {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = Fields::begin(s)?;
+        let lt = self.link_type();
+        m.put("ifindex", &self.index())?
+            .put("ifname", self.name())?
+            .put("flags", &flag_names(self.flags().bits()))?
+            .opt("mtu", self.mtu())?
+            .opt("min_mtu", self.mtu_range().map(|r| r.0))?
+            .opt("max_mtu", self.mtu_range().map(|r| r.1))?
+            .opt("qdisc", self.qdisc())?
+            .opt("master_index", self.master())?
+            .opt("link_index", self.link())?
+            .put("operstate", &self.operstate())?
+            .opt(
+                "linkmode",
+                self.linkmode().map(|m| match m {
+                    0 => "DEFAULT".to_owned(),
+                    1 => "DORMANT".to_owned(),
+                    n => n.to_string(),
+                }),
+            )?
+            .opt("group", self.group())?
+            .opt("txqlen", self.txqlen())?
+            .put("link_type", &link_type(lt))?
+            .opt("address", self.address().map(|a| ll_addr(a, lt)))?
+            .opt("broadcast", self.broadcast().map(|a| ll_addr(a, lt)))?
+            .opt("permaddr", self.perm_address().map(|a| ll_addr(a, lt)))?
+            .opt("link_netnsid", self.netnsid())?
+            .opt("ifalias", self.alias())?
+            .list("altnames", &self.altnames())?
+            .opt("promiscuity", self.promiscuity())?
+            .opt("allmulti", self.allmulti())?
+            .opt("carrier", self.carrier())?
+            .opt("num_tx_queues", self.queues().map(|q| q.0))?
+            .opt("num_rx_queues", self.queues().map(|q| q.1))?
+            .opt("gso_max_size", self.gso_max_size())?
+            .opt("gso_max_segs", self.gso_max_segs())?
+            .opt("gro_max_size", self.gro_max_size())?
+            .opt("kind", self.kind())?
+            .opt("slave_kind", self.port_kind())?
+            .opt("stats64", self.stats().map(Stats64Ser))?;
+        m.end()
+    }
+}
+
+/// `ip -s -j`'s `stats64` object.
+struct Stats64Ser(netlink_packet_route::link::Stats64);
+
+impl Serialize for Stats64Ser {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(::serde::Serialize)]
+        struct Rx {
+            bytes: u64,
+            packets: u64,
+            errors: u64,
+            dropped: u64,
+            over_errors: u64,
+            multicast: u64,
+        }
+        #[derive(::serde::Serialize)]
+        struct Tx {
+            bytes: u64,
+            packets: u64,
+            errors: u64,
+            dropped: u64,
+            carrier_errors: u64,
+            collisions: u64,
+        }
+        let st = &self.0;
+        let mut m = Fields::begin(s)?;
+        m.put(
+            "rx",
+            &Rx {
+                bytes: st.rx_bytes,
+                packets: st.rx_packets,
+                errors: st.rx_errors,
+                dropped: st.rx_dropped,
+                over_errors: st.rx_over_errors,
+                multicast: st.multicast,
+            },
+        )?
+        .put(
+            "tx",
+            &Tx {
+                bytes: st.tx_bytes,
+                packets: st.tx_packets,
+                errors: st.tx_errors,
+                dropped: st.tx_dropped,
+                carrier_errors: st.tx_carrier_errors,
+                collisions: st.collisions,
+            },
+        )?;
+        m.end()
+    }
+}
