@@ -22,6 +22,7 @@ pub const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
 /// One endpoint move (`struct xfrm_user_migrate`): the template (and
 /// state) of `proto`/`mode`/`reqid` going from the old addresses to the new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct MigrateEntry {
     /// The old destination (tunnel remote end).
     pub old_dst: IpAddr,
@@ -122,6 +123,7 @@ impl MigrateEntry {
 /// The addresses a key manager should now use towards its peer
 /// (`struct xfrm_user_kmaddress`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct KmAddress {
     /// Our address.
     pub local: IpAddr,
@@ -153,6 +155,7 @@ impl KmAddress {
 /// [`XfrmHandle::migrate`], and received as
 /// [`XfrmEvent::Migrate`](super::XfrmEvent::Migrate) once done.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Migrate {
     /// The policy's selector.
     pub selector: Selector,

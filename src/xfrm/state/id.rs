@@ -12,6 +12,7 @@ use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_fixed};
 
 /// What selects one state for `get` and `del`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct StateId {
     /// `dst ADDR`.
     pub dst: IpAddr,
@@ -68,6 +69,7 @@ impl StateId {
 
 /// `ip xfrm state allocspi`: reserve an SPI, creating a larval state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct AllocSpi {
     /// `src ADDR`.
     pub src: IpAddr,

@@ -33,6 +33,7 @@ pub const REPLAY_ESN_MAX: u32 = 4096;
 
 /// A security association: the kernel's view on read, the request on add.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct State {
     /// `src ADDR`.
     pub src: IpAddr,

@@ -9,6 +9,8 @@ use crate::types::Family;
 
 /// `level required|use` of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Level {
     /// `level required` (the default): a state must be applied.
     #[default]
@@ -19,6 +21,7 @@ pub enum Level {
 
 /// `struct xfrm_user_tmpl`: one transform a policy asks for (`tmpl …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Template {
     /// Family of `src`/`dst` (`None`: the policy's).
     pub family: Option<Family>,
