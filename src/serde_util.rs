@@ -77,15 +77,6 @@ impl<M: SerializeMap> Fields<M> {
     }
 }
 
-/// Serializes a value as its `Display` text.
-pub(crate) struct Text<T>(pub(crate) T);
-
-impl<T: fmt::Display> Serialize for Text<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
 /// Serializes bytes as lowercase hex with a `0x` prefix, as `ip xfrm`
 /// prints keys.
 pub(crate) struct Hex<'a>(pub(crate) &'a [u8]);
