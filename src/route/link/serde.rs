@@ -143,7 +143,7 @@ pub(crate) fn ll_addr(b: &[u8], link_type: u16) -> String {
 /// | `link_index` | number | [`Link::link`] (`ip`'s `link` is its name) |
 /// | `operstate` | string | [`Link::operstate`] (`UP`, `DOWN`…; a number as text when unknown) |
 /// | `linkmode` | string | `DEFAULT`, `DORMANT` (or the number as text) |
-/// | `group` | number | [`Link::group`] (`ip` prints 0 as `"default"`) |
+/// | `group` | string | [`Link::group`]: `default` for 0, else the number as text (`ip`'s form, without /etc/iproute2/group names) |
 /// | `txqlen` | number | [`Link::txqlen`] |
 /// | `link_type` | string | [`Link::link_type`] (`ether`, `loopback`, `none`…; `[N]` when unnamed) |
 /// | `address`, `broadcast`, `permaddr` | string | link-layer addresses as `ip` prints them |
@@ -180,7 +180,13 @@ impl Serialize for Link {
                     n => n.to_string(),
                 }),
             )?
-            .opt("group", self.group())?
+            .opt(
+                "group",
+                self.group().map(|g| match g {
+                    0 => "default".to_owned(),
+                    g => g.to_string(),
+                }),
+            )?
             .opt("txqlen", self.txqlen())?
             .put("link_type", &link_type(lt))?
             .opt("address", self.address().map(|a| ll_addr(a, lt)))?
