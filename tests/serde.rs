@@ -26,14 +26,13 @@ use tokio_netlink::route::link::kinds::Veth;
 use tokio_netlink::route::link::{MacAddr, OperState};
 use tokio_netlink::route::tc::{
     Action, ActionStats, ClassKind, Control, EtherType, Fifo, FilterKind, Gact, Handle, Htb,
-    HtbClass, HtbXstats, Mirred, MirredAction, Parent, QdiscKind, Rate, Stats, Tbf, U32,
-    U32Handle,
+    HtbClass, HtbXstats, Mirred, MirredAction, Parent, QdiscKind, Rate, Stats, Tbf, U32, U32Handle,
 };
 use tokio_netlink::xfrm::{
-    Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto,
-    KmAddress, Level, Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy,
-    PolicyAction, PolicyId, Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State,
-    StateId, Template,
+    Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto, KmAddress,
+    Level, Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy, PolicyAction,
+    PolicyId, Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State, StateId,
+    Template,
 };
 
 /// Serializes `v`, reads it back, asserts equality; returns the JSON.
@@ -356,14 +355,11 @@ fn xfrm_values_round_trip() {
     let bare = State::new(ip("::1"), ip("::2"), IpsecProto::Ah, 0);
     let jb = rt(bare.clone());
     assert!(jb["enc"].is_null(), "absent optional fields are null: {jb}");
-    rt(State::new(
-        ip("10.0.0.1"),
-        ip("10.0.0.2"),
-        IpsecProto::Comp,
-        1,
-    )
-    .comp("deflate")
-    .aead("rfc4106(gcm(aes))", &[1; 20], 128));
+    rt(
+        State::new(ip("10.0.0.1"), ip("10.0.0.2"), IpsecProto::Comp, 1)
+            .comp("deflate")
+            .aead("rfc4106(gcm(aes))", &[1; 20], 128),
+    );
     rt(s.id());
     rt(StateId::new(ip("10.0.0.2"), IpsecProto::Esp, 5)
         .mark(Mark::new(1))
@@ -559,11 +555,7 @@ fn agree(what: &str, ours: &Value, ip: &Value, skip: &[&str]) -> usize {
 async fn route_family_views_serialize_like_ip() {
     let ns = TestNs::new().await;
     let nl = ns.client();
-    nl.link()
-        .add("v0", Veth::peer("v1"))
-        .up()
-        .await
-        .unwrap();
+    nl.link().add("v0", Veth::peer("v1")).up().await.unwrap();
     nl.link().set("v1").up().mtu(1400).await.unwrap();
     nl.address()
         .add("v0", "10.1.0.1/24")
@@ -659,7 +651,11 @@ async fn route_family_views_serialize_like_ip() {
     assert_eq!(j["fwmask"], "0xff");
     assert_eq!(j["table"], "1000");
     let ipru = ns.ip_json(&["rule", "show"]);
-    let theirs = ipru.as_array().unwrap().iter().find(|r| r["priority"] == 100);
+    let theirs = ipru
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["priority"] == 100);
     let n = agree("rule", &j, theirs.expect("ip shows it"), &[]);
     assert!(n >= 6, "only {n}: {j}");
     let main = rules.iter().find(|r| r.priority() == 32766).unwrap();
@@ -710,7 +706,10 @@ async fn events_and_watch_changes_are_tagged() {
         json!({"event": "lost", "change": "unknown"})
     );
 
-    let mut watch = nl.watch::<tokio_netlink::route::link::Link>().await.unwrap();
+    let mut watch = nl
+        .watch::<tokio_netlink::route::link::Link>()
+        .await
+        .unwrap();
     let mut changes = watch.changes();
     nl.link().del("d0").await.unwrap();
     let removed = tokio::time::timeout(Duration::from_secs(10), async {
@@ -735,7 +734,10 @@ async fn xfrm_policy_serializes_with_ip_xfrm_words() {
     let t = Template::new(IpsecProto::Esp, Mode::Tunnel)
         .endpoints(ip("192.0.2.1"), ip("192.0.2.2"))
         .reqid(1);
-    let p = Policy::new(sel, Dir::Out).priority(100).if_id(7).template(t);
+    let p = Policy::new(sel, Dir::Out)
+        .priority(100)
+        .if_id(7)
+        .template(t);
     x.add_policy(&p).await.unwrap();
     let list = x.policies().await.unwrap();
     assert_eq!(list.len(), 1);
@@ -805,11 +807,7 @@ async fn listening_tcp_socket_serializes_like_ss() {
 async fn htb_qdisc_and_class_serialize_like_tc() {
     let ns = TestNs::new().await;
     let nl = ns.client();
-    nl.link()
-        .add("v0", Veth::peer("v1"))
-        .up()
-        .await
-        .unwrap();
+    nl.link().add("v0", Veth::peer("v1")).up().await.unwrap();
     let t = nl.tc();
     t.qdisc()
         .add("v0", Htb::new().default_class(0x10).direct_qlen(500))

@@ -13,9 +13,7 @@ use crate::serde_util::{Fields, number, text_serde};
 
 // `Other(n)` variants print as the number, and read back from it.
 text_serde!(Dir, "a direction (in, out, fwd, or a number)", |s| {
-    Dir::parse(s)
-        .ok()
-        .or_else(|| number(s).map(Dir::from_raw))
+    Dir::parse(s).ok().or_else(|| number(s).map(Dir::from_raw))
 });
 text_serde!(
     PolicyAction,
@@ -29,7 +27,9 @@ text_serde!(
 text_serde!(
     Mode,
     "a mode (transport, tunnel, ro, in_trigger, beet, or a number)",
-    |s| Mode::parse(s).ok().or_else(|| number(s).map(Mode::from_raw))
+    |s| Mode::parse(s)
+        .ok()
+        .or_else(|| number(s).map(Mode::from_raw))
 );
 text_serde!(
     IpsecProto,
@@ -86,9 +86,7 @@ impl Serialize for XfrmEvent {
             XfrmEvent::Mapping(a) => m.put("event", "mapping")?.put("mapping", a)?,
             XfrmEvent::Report(a) => m.put("event", "report")?.put("report", a)?,
             XfrmEvent::Migrate(a) => m.put("event", "migrate")?.put("migrate", a)?,
-            XfrmEvent::Other(r) => m
-                .put("event", "other")?
-                .put("message_type", &r.header.ty)?,
+            XfrmEvent::Other(r) => m.put("event", "other")?.put("message_type", &r.header.ty)?,
             XfrmEvent::Lost => m.put("event", "lost")?,
             XfrmEvent::Undecodable(e) => m
                 .put("event", "undecodable")?

@@ -58,7 +58,14 @@ impl Serialize for Address {
             if mask == 0x80 {
                 m.flag("dynamic", flags & mask == 0)?;
             } else if rest & mask != 0 {
-                m.flag(if mask == 0x01 && v6 { "temporary" } else { name }, true)?;
+                m.flag(
+                    if mask == 0x01 && v6 {
+                        "temporary"
+                    } else {
+                        name
+                    },
+                    true,
+                )?;
             }
             rest &= !mask;
         }

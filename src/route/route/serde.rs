@@ -167,11 +167,14 @@ impl Serialize for Route {
             Some(d) if self.dst_len() > 0 => m.put("dst", &prefix_text(d.ip(), d.prefix()))?,
             _ => m.put("dst", "default")?,
         };
-        m.opt("from", self.source().map(|p| prefix_text(p.ip(), p.prefix())))?
-            .opt(
-                "tos",
-                (self.tos() != 0).then(|| format!("0x{:02x}", self.tos())),
-            )?;
+        m.opt(
+            "from",
+            self.source().map(|p| prefix_text(p.ip(), p.prefix())),
+        )?
+        .opt(
+            "tos",
+            (self.tos() != 0).then(|| format!("0x{:02x}", self.tos())),
+        )?;
         gateway(&mut m, self.gateway(), v4)?;
         m.opt("ifindex", self.oif())?
             .opt("iif_index", self.iif())?
@@ -212,11 +215,7 @@ impl Serialize for Route {
             m.put("metrics", &Metrics(list))?;
         }
         if self.is_multipath() {
-            let hops: Vec<_> = self
-                .nexthops()
-                .into_iter()
-                .map(|n| HopSer(n, v4))
-                .collect();
+            let hops: Vec<_> = self.nexthops().into_iter().map(|n| HopSer(n, v4)).collect();
             m.put("nexthops", &hops)?;
         }
         m.end()

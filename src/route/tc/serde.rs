@@ -9,7 +9,10 @@
 //!
 //! The impls here go through mirror structs, field by field, rather than
 //! derives on the types themselves, so that the TC modules stay free of
-//! serde attributes.
+//! serde attributes. The counters are rebuilt with `..Default::default()`
+//! although every field is set today, so that a field added to them later
+//! still compiles here (its serde form then waits for an entry below).
+#![allow(clippy::needless_update)]
 
 use std::fmt;
 
@@ -18,9 +21,9 @@ use ::serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::handle::H_ROOT;
 use super::{
-    Action, ActionStats, Class, ClassKind, Control, EtherType, Filter, FilterKind, Fifo, Gact,
-    Handle, Htb, HtbClass, HtbXstats, Mirred, MirredAction, Parent, Qdisc, QdiscKind, Rate,
-    Stats, Tbf, U32, U32Handle, U32Key, U32Offset,
+    Action, ActionStats, Class, ClassKind, Control, EtherType, Fifo, Filter, FilterKind, Gact,
+    Handle, Htb, HtbClass, HtbXstats, Mirred, MirredAction, Parent, Qdisc, QdiscKind, Rate, Stats,
+    Tbf, U32, U32Handle, U32Key, U32Offset,
 };
 use crate::serde_util::{Fields, Hex, from_text, parse_hex, text_serde};
 
@@ -307,9 +310,12 @@ macro_rules! via_mirror {
     };
 }
 
-via_mirror!(Fifo, mirror::Fifo, |f| mirror::Fifo { limit: f.limit }, |m| {
-    Fifo { limit: m.limit }
-});
+via_mirror!(
+    Fifo,
+    mirror::Fifo,
+    |f| mirror::Fifo { limit: f.limit },
+    |m| { Fifo { limit: m.limit } }
+);
 
 via_mirror!(
     Htb,
@@ -734,19 +740,20 @@ impl Serialize for Stats {
 impl<'de> Deserialize<'de> for Stats {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let m = StatsMirror::deserialize(d)?;
-        let mut s = Stats::default();
-        s.bytes = m.bytes;
-        s.packets = m.packets;
-        s.drops = m.drops;
-        s.overlimits = m.overlimits;
-        s.requeues = m.requeues;
-        s.qlen = m.qlen;
-        s.backlog = m.backlog;
-        s.rate_bps = m.rate_bps;
-        s.rate_pps = m.rate_pps;
-        s.hw_bytes = m.hw_bytes;
-        s.hw_packets = m.hw_packets;
-        Ok(s)
+        Ok(Stats {
+            bytes: m.bytes,
+            packets: m.packets,
+            drops: m.drops,
+            overlimits: m.overlimits,
+            requeues: m.requeues,
+            qlen: m.qlen,
+            backlog: m.backlog,
+            rate_bps: m.rate_bps,
+            rate_pps: m.rate_pps,
+            hw_bytes: m.hw_bytes,
+            hw_packets: m.hw_packets,
+            ..Stats::default()
+        })
     }
 }
 
@@ -770,13 +777,14 @@ via_mirror!(
         ctokens: x.ctokens,
     },
     |m| {
-        let mut x = HtbXstats::default();
-        x.lends = m.lended;
-        x.borrows = m.borrowed;
-        x.giants = m.giants;
-        x.tokens = m.tokens;
-        x.ctokens = m.ctokens;
-        x
+        HtbXstats {
+            lends: m.lended,
+            borrows: m.borrowed,
+            giants: m.giants,
+            tokens: m.tokens,
+            ctokens: m.ctokens,
+            ..HtbXstats::default()
+        }
     }
 );
 
@@ -795,10 +803,11 @@ via_mirror!(
         stats: a.stats,
     },
     |m| {
-        let mut a = ActionStats::default();
-        a.index = m.index;
-        a.stats = m.stats;
-        a
+        ActionStats {
+            index: m.index,
+            stats: m.stats,
+            ..ActionStats::default()
+        }
     }
 );
 
@@ -833,8 +842,7 @@ impl Serialize for Qdisc {
         let mut m = Fields::begin(s)?;
         m.put("ifindex", &self.ifindex())?;
         let kind = self.options();
-        m.put("kind", kind.name())?
-            .put("handle", &self.handle())?;
+        m.put("kind", kind.name())?.put("handle", &self.handle())?;
         parent(&mut m, self.parent())?;
         m.put("refcnt", &self.refcnt())?;
         match (&kind, self.htb_direct_packets()) {
