@@ -80,6 +80,18 @@ fn shared_and_link_values_round_trip() {
         rt(k);
     }
     assert_eq!(rt(ChangeKind::Created), json!("created"));
+    for g in Group::all() {
+        rt(g);
+    }
+    assert_eq!(rt(Group::Ipv4Route), json!("ipv4_route"));
+    rt(Group::Other(99));
+    for g in [
+        tokio_netlink::xfrm::Group::Acquire,
+        tokio_netlink::xfrm::Group::Sa,
+        tokio_netlink::xfrm::Group::Mapping,
+    ] {
+        rt(g);
+    }
 }
 
 #[test]
@@ -226,6 +238,10 @@ fn tc_values_round_trip() {
         options: Some(vec![]),
     });
     rt(Action::from(Control::Pass));
+    let k = &rt(FilterKind::U32(
+        U32::new().match_ip_dport(80, 0xffff).unwrap(),
+    ))["options"]["keys"][0];
+    assert_eq!((&k["val"], &k["mask"]), (&json!("0x50"), &json!("0xffff")));
 
     let stats = Stats {
         bytes: u64::MAX,
@@ -473,6 +489,7 @@ fn diag_values_round_trip() {
         rt(p);
     }
     assert_eq!(rt(InetProtocol::Tcp), json!("tcp"));
+    assert_eq!(rt(InetProtocol::Raw(1)), json!({"raw": 1}));
     assert_eq!(rt(diag::Family::V6), json!("inet6"));
     rt(diag::Family::V4);
     rt(diag::Family::Both);
@@ -864,6 +881,50 @@ async fn htb_qdisc_and_class_serialize_like_tc() {
     }))
     .unwrap();
     assert_eq!(kind, c.options());
+    // A u32 filter to the class.
+    let f = U32::new()
+        .match_ip_dport(80, 0xffff)
+        .unwrap()
+        .classid(Handle::new(1, 0x10));
+    t.filter()
+        .add("v0", f)
+        .parent("1:")
+        .prio(5)
+        .protocol("ip")
+        .await
+        .unwrap();
+    let filters = t.filter().list("v0").parent("1:").await.unwrap();
+    let node = filters
+        .iter()
+        .find(|x| U32Handle::from_raw(x.handle()).node() != 0)
+        .expect("the key node");
+    let j = serde_json::to_value(node).unwrap();
+    assert_eq!(j["kind"], "u32");
+    assert_eq!(j["pref"], 5);
+    assert_eq!(j["protocol"], "ip");
+    assert_eq!(j["parent"], "1:");
+    assert_eq!(j["handle"], node.handle());
+    assert_eq!(j["options"]["classid"], "1:10");
+    assert_eq!(j["options"]["keys"][0]["off"], 20);
+    assert_eq!(j["options"]["keys"][0]["mask"], "0xffff");
+    assert_eq!(j["options"]["keys"][0]["val"], "0x50");
+    let kind: FilterKind =
+        serde_json::from_value(json!({"kind": j["kind"], "options": j["options"]})).unwrap();
+    assert_eq!(kind, node.options());
+    let out = std::process::Command::new("tc")
+        .args(["-n", &ns.name, "-j", "filter", "show", "dev", "v0"])
+        .output()
+        .expect("run tc");
+    let tcj: Value = serde_json::from_slice(&out.stdout).expect("tc -j");
+    let theirs = tcj
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["options"]["flowid"] == "1:10")
+        .expect("tc shows the key node");
+    let n = agree("filter", &j, theirs, &["options"]);
+    assert_eq!(n, 5, "{j} / {theirs}");
+
     // tc's text (its JSON for classes is not JSON on every version).
     let out = std::process::Command::new("tc")
         .args(["-n", &ns.name, "class", "show", "dev", "v0"])

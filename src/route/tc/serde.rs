@@ -376,15 +376,17 @@ via_mirror!(
 via_mirror!(
     U32Key,
     mirror::U32Key,
+    // The kernel's words hold the packet's bytes: written as the packet
+    // reads (big-endian), as `tc` prints them, whatever the host's order.
     |k| mirror::U32Key {
-        mask: HexU32(k.mask),
-        val: HexU32(k.val),
+        mask: HexU32(u32::from_be(k.mask)),
+        val: HexU32(u32::from_be(k.val)),
         off: k.off,
         offmask: k.offmask,
     },
     |m| U32Key {
-        mask: m.mask.0,
-        val: m.val.0,
+        mask: m.mask.0.to_be(),
+        val: m.val.0.to_be(),
         off: m.off,
         offmask: m.offmask,
     }
@@ -419,7 +421,7 @@ via_mirror!(
         link: u.link,
         ht: u.ht,
         hashkey: u.hashkey.map(|(mask, at)| mirror::Hashkey {
-            mask: HexU32(mask),
+            mask: HexU32(u32::from_be(mask)),
             at,
         }),
         offset: u.offset,
@@ -434,7 +436,7 @@ via_mirror!(
         u.divisor = m.divisor;
         u.link = m.link;
         u.ht = m.ht;
-        u.hashkey = m.hashkey.map(|h| (h.mask.0, h.at));
+        u.hashkey = m.hashkey.map(|h| (h.mask.0.to_be(), h.at));
         u.offset = m.offset;
         u.terminal = m.terminal;
         u.flags = m.flags;
@@ -631,7 +633,8 @@ fn filter_kind<M: SerializeMap>(m: &mut Fields<M>, k: &FilterKind) -> Result<(),
 }
 
 /// `{"kind": NAME, "options": {…}}`: `u32` options are `keys` (each
-/// `mask`, `val` in hex text, `off`, `offmask`), `classid`, `divisor`,
+/// `mask`, `val` in hex text as `tc` prints them — the packet's bytes read
+/// big-endian —, `off`, `offmask`), `classid`, `divisor`,
 /// `link`, `ht` (`HT:BKT:NODE`), `hashkey` (`mask`, `at`), `offset` (`at`,
 /// `mask`, `shift`, `plus`, `eat`), `terminal`, `flags`, `actions`;
 /// [`FilterKind::Other`]'s are hex.
@@ -909,7 +912,7 @@ impl Serialize for Class {
 /// | `pref` | number | [`Filter::prio`] |
 /// | `kind` | string | [`Filter::kind`] |
 /// | `chain` | number | [`Filter::chain`] |
-/// | `fh` | number | [`Filter::handle`] (0: the entry for the priority itself) |
+/// | `handle` | number | [`Filter::handle`] (`tc`'s `fh`, which it prints as text in `options`; 0: the entry for the priority itself) |
 /// | `options` | map | as [`FilterKind`] writes them |
 /// | `offloaded` | `true` | in hardware |
 /// | `stats` | map | [`Stats`] |
@@ -923,7 +926,7 @@ impl Serialize for Filter {
             .put("pref", &self.prio())?;
         filter_kind(&mut m, &self.options())?;
         m.put("chain", &self.chain())?
-            .put("fh", &self.handle())?
+            .put("handle", &self.handle())?
             .flag("offloaded", self.offloaded())?
             .put("stats", &self.stats())?
             .list("action_stats", &self.action_stats())?;
