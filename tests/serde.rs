@@ -24,6 +24,7 @@ use tokio_netlink::diag::{
 use tokio_netlink::route::events::{ChangeKind, Event, Group};
 use tokio_netlink::route::link::kinds::Veth;
 use tokio_netlink::route::link::{MacAddr, OperState};
+use tokio_netlink::route::route::{Nexthop, RTNH_F_ONLINK};
 use tokio_netlink::route::tc::{
     Action, ActionStats, ClassKind, Control, EtherType, Fifo, FilterKind, Gact, Handle, Htb,
     HtbClass, HtbXstats, Mirred, MirredAction, Parent, QdiscKind, Rate, Stats, Tbf, U32, U32Handle,
@@ -32,7 +33,7 @@ use tokio_netlink::xfrm::{
     Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto, KmAddress,
     Level, Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy, PolicyAction,
     PolicyId, Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State, StateId,
-    Template,
+    Template, XfrmEvent,
 };
 
 /// Serializes `v`, reads it back, asserts equality; returns the JSON.
@@ -459,6 +460,51 @@ fn xfrm_values_round_trip() {
         selector: Selector::any(Family::V6),
         coaddr: Some(ip("2001:db8::5")),
     });
+
+    // Events serialize only (they carry errors and raw messages).
+    let j = serde_json::to_value(XfrmEvent::PolicyExpire {
+        policy: p.clone(),
+        hard: true,
+    })
+    .unwrap();
+    assert_eq!(j["event"], "policy_expire");
+    assert_eq!(j["hard"], true);
+    assert_eq!(
+        serde_json::from_value::<Policy>(j["policy"].clone()).unwrap(),
+        p
+    );
+    assert_eq!(
+        serde_json::to_value(XfrmEvent::FlushStates(IpsecProto::Ah)).unwrap(),
+        json!({"event": "flush_states", "proto": "ah"})
+    );
+    assert_eq!(
+        serde_json::to_value(XfrmEvent::Lost).unwrap(),
+        json!({"event": "lost"})
+    );
+}
+
+#[test]
+fn a_lone_next_hop_serializes_in_ip_words() {
+    let n = Nexthop {
+        gateway: Some(ip("192.0.2.1")),
+        oif: Some(3),
+        weight: 2,
+        flags: RTNH_F_ONLINK,
+    };
+    assert_eq!(
+        serde_json::to_value(&n).unwrap(),
+        json!({"gateway": "192.0.2.1", "ifindex": 3, "weight": 2, "flags": ["onlink"]})
+    );
+    let bare = Nexthop {
+        gateway: None,
+        oif: None,
+        weight: 1,
+        flags: 0,
+    };
+    assert_eq!(
+        serde_json::to_value(&bare).unwrap(),
+        json!({"weight": 1, "flags": []})
+    );
 }
 
 #[test]
@@ -783,7 +829,7 @@ async fn xfrm_policy_serializes_with_ip_xfrm_words() {
 }
 
 #[tokio::test]
-async fn listening_tcp_socket_serializes_like_ss() {
+async fn listening_tcp_and_unix_sockets_serialize_like_ss() {
     let ns = TestNs::new().await;
     let listener = in_ns(&ns, || TcpListener::bind("127.0.0.1:5050").expect("bind"));
     let diag = ns.client().diag();
@@ -818,6 +864,46 @@ async fn listening_tcp_socket_serializes_like_ss() {
     assert_eq!(cols[2], j["send_q"].to_string(), "{text}");
     assert_eq!(cols[3], "127.0.0.1:5050", "{text}");
     drop(listener);
+
+    // A unix listener on an abstract name (namespace-scoped).
+    let name = format!("tnl-serde-{}", std::process::id());
+    let unix = in_ns(&ns, || {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
+        std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind unix")
+    });
+    let socks = diag.unix().states(States::LISTEN).meminfo().await.unwrap();
+    let path = format!("@{name}");
+    let u = socks
+        .iter()
+        .find(|s| s.path().as_deref() == Some(path.as_str()))
+        .expect("our unix listener");
+    let j = serde_json::to_value(u).unwrap();
+    assert_eq!(j["netid"], "u_str");
+    assert_eq!(j["state"], "LISTEN");
+    assert_eq!(j["path"], path);
+    assert_eq!(j["inode"], u.inode());
+    assert!(j["send_q"].is_u64(), "{j}");
+    assert!(j["skmem"]["rcvbuf"].is_u64(), "{j}");
+    let text = ss(&ns, &["-xlH"]);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&path))
+        .unwrap_or_else(|| panic!("ss shows {path}: {text}"));
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cols[..6],
+        [
+            "u_str",
+            "LISTEN",
+            &j["recv_q"].to_string(),
+            &j["send_q"].to_string(),
+            &path,
+            &j["inode"].to_string()
+        ],
+        "{line}"
+    );
+    drop(unix);
 }
 
 #[tokio::test]
