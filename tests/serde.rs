@@ -509,6 +509,16 @@ fn a_lone_next_hop_serializes_in_ip_words() {
 
 #[test]
 fn diag_values_round_trip() {
+    for f in [
+        "dport = :443",
+        "sport >= :1024 and not src 10.0.0.0/8",
+        "( dst [::1] or dst 127.0.0.1 ) and dev = 3",
+    ] {
+        let f: diag::Filter = f.parse().unwrap();
+        let j = rt(f.clone());
+        assert_eq!(j, json!(f.to_string()));
+    }
+    assert!(serde_json::from_value::<diag::Filter>(json!("dport ==")).is_err());
     rt(SockId::default());
     rt(SockId {
         sport: 80,
@@ -703,6 +713,13 @@ async fn route_family_views_serialize_like_ip() {
     let ipr = ns.ip_json(&["route", "show", "table", "100"]);
     let n = agree("route", &j, &ipr[0], &[]);
     assert!(n >= 4, "only {n}: {j} / {}", ipr[0]);
+    // Its identity in a watch, in the same words.
+    let key = tokio_netlink::watch::Watched::key(&routes[0]);
+    let k = serde_json::to_value(&key).unwrap();
+    for f in ["family", "dst", "table", "gateway", "ifindex", "metric"] {
+        assert_eq!(k[f], j[f], "{f}: {k} / {j}");
+    }
+    assert_eq!(k["type"], 1, "RTN_UNICAST: {k}");
 
     // Rule.
     let rules = nl.rule().list().await.unwrap();

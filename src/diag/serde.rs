@@ -9,7 +9,10 @@ use super::{
     InetProtocol, InetSocket, NetlinkSocket, PacketSocket, SkMemInfo, TcpInfo, Timer, UlpInfo,
     UnixSocket,
 };
-use crate::serde_util::Fields;
+use crate::serde_util::{Fields, text_serde};
+
+// A filter as `ss` writes it (`dport = :443 and not src 10.0.0.0/8`).
+text_serde!(super::Filter, "an ss filter expression", |s| s.parse().ok());
 
 /// Every `tcp_info` field the kernel's layout holds, by its name in
 /// `struct tcp_info` without the `tcpi_` prefix (`rtt`, `snd_cwnd`,
