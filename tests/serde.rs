@@ -81,6 +81,12 @@ fn shared_and_link_values_round_trip() {
         rt(k);
     }
     assert_eq!(rt(ChangeKind::Created), json!("created"));
+    let stats = tokio_netlink::ConnStats {
+        port: 7,
+        requests_sent: u64::MAX,
+        ..Default::default()
+    };
+    assert_eq!(rt(stats)["requests_sent"], u64::MAX);
     for g in Group::all() {
         rt(g);
     }
