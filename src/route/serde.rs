@@ -2,7 +2,7 @@
 //! `event`, [`ChangeKind`] as its snake_case name.
 
 use ::serde::de::{Deserialize, Deserializer};
-use ::serde::ser::{Serialize, Serializer};
+use ::serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::events::{ChangeKind, Event};
 use crate::serde_util::{Fields, from_text};
@@ -56,31 +56,33 @@ impl<'de> Deserialize<'de> for ChangeKind {
 /// # #[cfg(feature = "serde")] {
 /// let v = serde_json::to_value(tokio_netlink::route::events::Event::Lost).unwrap();
 /// assert_eq!(v, serde_json::json!({"event": "lost", "change": "unknown"}));
+/// // Keys come in this order: `event`, `change`, the object.
+/// let text = serde_json::to_string(&tokio_netlink::route::events::Event::Lost).unwrap();
+/// assert_eq!(text, r#"{"event":"lost","change":"unknown"}"#);
 /// # }
 /// ```
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = Fields::begin(s)?;
-        m.put("change", &self.change_kind())?;
+        let c = self.change_kind();
+        let mut f = Fields::begin(s)?;
+        let m = &mut f;
         match self {
-            Event::NewLink(l) => m.put("event", "new_link")?.put("link", l)?,
-            Event::DelLink(l) => m.put("event", "del_link")?.put("link", l)?,
-            Event::NewAddress(a) => m.put("event", "new_address")?.put("address", a)?,
-            Event::DelAddress(a) => m.put("event", "del_address")?.put("address", a)?,
-            Event::NewRoute(r) => m.put("event", "new_route")?.put("route", r)?,
-            Event::DelRoute(r) => m.put("event", "del_route")?.put("route", r)?,
-            Event::NewRule(r) => m.put("event", "new_rule")?.put("rule", r)?,
-            Event::DelRule(r) => m.put("event", "del_rule")?.put("rule", r)?,
-            Event::NewNeighbour(n) => m.put("event", "new_neighbour")?.put("neighbour", n)?,
-            Event::DelNeighbour(n) => m.put("event", "del_neighbour")?.put("neighbour", n)?,
-            Event::NewQdisc(q) => m.put("event", "new_qdisc")?.put("qdisc", q)?,
-            Event::DelQdisc(q) => m.put("event", "del_qdisc")?.put("qdisc", q)?,
-            Event::NewClass(c) => m.put("event", "new_class")?.put("class", c)?,
-            Event::DelClass(c) => m.put("event", "del_class")?.put("class", c)?,
-            Event::Lost => m.put("event", "lost")?,
-            Event::Undecodable(e) => m
-                .put("event", "undecodable")?
-                .put("error", &e.to_string())?,
+            Event::NewLink(l) => tagged(m, "new_link", c, "link", l)?,
+            Event::DelLink(l) => tagged(m, "del_link", c, "link", l)?,
+            Event::NewAddress(a) => tagged(m, "new_address", c, "address", a)?,
+            Event::DelAddress(a) => tagged(m, "del_address", c, "address", a)?,
+            Event::NewRoute(r) => tagged(m, "new_route", c, "route", r)?,
+            Event::DelRoute(r) => tagged(m, "del_route", c, "route", r)?,
+            Event::NewRule(r) => tagged(m, "new_rule", c, "rule", r)?,
+            Event::DelRule(r) => tagged(m, "del_rule", c, "rule", r)?,
+            Event::NewNeighbour(n) => tagged(m, "new_neighbour", c, "neighbour", n)?,
+            Event::DelNeighbour(n) => tagged(m, "del_neighbour", c, "neighbour", n)?,
+            Event::NewQdisc(q) => tagged(m, "new_qdisc", c, "qdisc", q)?,
+            Event::DelQdisc(q) => tagged(m, "del_qdisc", c, "qdisc", q)?,
+            Event::NewClass(k) => tagged(m, "new_class", c, "class", k)?,
+            Event::DelClass(k) => tagged(m, "del_class", c, "class", k)?,
+            Event::Lost => m.put("event", "lost")?.put("change", &c)?,
+            Event::Undecodable(e) => tagged(m, "undecodable", c, "error", &e.to_string())?,
             // The message-only events, and any variant added later: the
             // type tells them apart.
             other => {
@@ -90,9 +92,23 @@ impl Serialize for Event {
                     Some(89) => "del_nsid",
                     _ => "other",
                 };
-                m.put("event", name)?.opt("message_type", ty)?
+                m.put("event", name)?
+                    .put("change", &c)?
+                    .opt("message_type", ty)?
             }
         };
-        m.end()
+        f.end()
     }
+}
+
+/// `event`, `change`, then the object under `key`: the order a reader
+/// dispatches in.
+fn tagged<'m, M: SerializeMap, T: Serialize + ?Sized>(
+    m: &'m mut Fields<M>,
+    event: &'static str,
+    change: ChangeKind,
+    key: &'static str,
+    obj: &T,
+) -> Result<&'m mut Fields<M>, M::Error> {
+    m.put("event", event)?.put("change", &change)?.put(key, obj)
 }
