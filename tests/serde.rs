@@ -24,7 +24,7 @@ use tokio_netlink::diag::{
 use tokio_netlink::route::events::{ChangeKind, Event, Group};
 use tokio_netlink::route::link::kinds::Veth;
 use tokio_netlink::route::link::{MacAddr, OperState};
-use tokio_netlink::route::route::{Nexthop, RTNH_F_ONLINK};
+use tokio_netlink::route::route::{Nexthop, NexthopSpec, RTNH_F_ONLINK};
 use tokio_netlink::route::tc::{
     Action, ActionStats, ClassKind, Control, EtherType, Fifo, FilterKind, Gact, Handle, Htb,
     HtbClass, HtbXstats, Mirred, MirredAction, Parent, QdiscKind, Rate, Stats, Tbf, U32, U32Handle,
@@ -726,6 +726,28 @@ async fn route_family_views_serialize_like_ip() {
         assert_eq!(k[f], j[f], "{f}: {k} / {j}");
     }
     assert_eq!(k["type"], 1, "RTN_UNICAST: {k}");
+
+    // A multipath route: its next hops.
+    nl.route()
+        .add("10.8.0.0/16")
+        .table(101)
+        .nexthop(NexthopSpec::via(ip("10.1.0.2")).dev("v0").weight(1))
+        .nexthop(NexthopSpec::via(ip("10.1.0.3")).dev("v0").weight(5))
+        .await
+        .unwrap();
+    let ecmp = nl.route().list().table(101).await.unwrap();
+    let j = serde_json::to_value(&ecmp[0]).unwrap();
+    let hops = j["nexthops"].as_array().expect("nexthops");
+    assert_eq!(hops.len(), 2, "{j}");
+    assert!(j.get("gateway").is_none(), "{j}");
+    let ipm = ns.ip_json(&["route", "show", "table", "101"]);
+    let theirs = ipm[0]["nexthops"].as_array().expect("ip's nexthops");
+    for (o, t) in hops.iter().zip(theirs) {
+        assert_eq!(o["ifindex"], v0.index());
+        let n = agree("nexthop", o, t, &[]);
+        assert_eq!(n, 3, "gateway, weight, flags: {o} / {t}");
+    }
+    assert_eq!(hops[1]["weight"], 5);
 
     // Rule.
     let rules = nl.rule().list().await.unwrap();
