@@ -706,6 +706,43 @@ async fn route_family_views_serialize_like_ip() {
     let n = agree("address", &j, info, &[]);
     assert!(n >= 7, "only {n}: {j} / {info}");
 
+    // An IPv6 address with flags and lifetimes.
+    nl.address()
+        .add("v0", "2001:db8::1/64")
+        .nodad()
+        .noprefixroute()
+        .lifetimes(3600, 1800)
+        .metric(77)
+        .await
+        .unwrap();
+    let addrs = nl.address().list().link("v0").await.unwrap();
+    let a6 = addrs
+        .iter()
+        .find(|a| a.address() == Some(ip("2001:db8::1")))
+        .expect("the v6 address");
+    let j = serde_json::to_value(a6).unwrap();
+    assert_eq!(j["family"], "inet6");
+    assert_eq!(j["nodad"], true);
+    assert_eq!(j["noprefixroute"], true);
+    assert_eq!(j["dynamic"], true, "a lifetime makes it not permanent: {j}");
+    assert_eq!(j["metric"], 77);
+    assert!(j["valid_life_time"].as_u64().unwrap() <= 3600, "{j}");
+    let ipa = ns.ip_json(&["addr", "show", "dev", "v0"]);
+    let info = ipa[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["local"] == "2001:db8::1")
+        .expect("ip shows it");
+    // The lifetimes tick between the two reads.
+    let n = agree(
+        "address v6",
+        &j,
+        info,
+        &["valid_life_time", "preferred_life_time"],
+    );
+    assert!(n >= 7, "only {n}: {j} / {info}");
+
     // Route.
     let routes = nl.route().list().table(100).await.unwrap();
     assert_eq!(routes.len(), 1);
