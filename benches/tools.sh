@@ -6,6 +6,7 @@
 #   benches/tools.sh            # everything
 #   REPEATS=3 benches/tools.sh  # fewer runs per command (default: best of 5)
 #   SKIP_SS=1 benches/tools.sh  # without the 10,000-socket namespace
+#   SKIP_MONITOR=1 …            # without the monitor-keeps-up check
 #
 # Namespaces: 100,000 blackhole routes in table 300 and 100,000 routes via
 # a veth (`dev` to name) in table 301 (ip -batch); 4,001 links (2,000
@@ -25,6 +26,7 @@ NS_ROUTES=$TAG-routes
 NS_LINKS=$TAG-links
 NS_SOCKS=$TAG-socks
 NS_XFRM=$TAG-xfrm
+NS_MON=$TAG-mon
 TMP=$(mktemp -d)
 SOCK_PID=
 
@@ -33,7 +35,7 @@ cleanup() {
         kill "$SOCK_PID" 2>/dev/null || true
         wait "$SOCK_PID" 2>/dev/null || true
     fi
-    for ns in "$NS_ROUTES" "$NS_LINKS" "$NS_SOCKS" "$NS_XFRM"; do
+    for ns in "$NS_ROUTES" "$NS_LINKS" "$NS_SOCKS" "$NS_XFRM" "$NS_MON"; do
         ip netns del "$ns" 2>/dev/null || true
     done
     rm -rf "$TMP"
@@ -178,3 +180,45 @@ for name, ow, orss, tw, trss, ratio, verdict in rows:
     print(f"| `{name}` | {ow:.3f} s, {orss / 1024:.1f} MB | {tw:.3f} s, {trss / 1024:.1f} MB "
           f"| {ratio:.2f}x, {orss / trss:.2f}x memory | {verdict} |")
 EOF
+
+# Does `ip monitor` keep up? Ours and iproute2's `ip monitor route` watch a fresh
+# namespace while `ip -batch` adds 100,000 routes; each must print one
+# line per route and no LOST. Reported, never asserted.
+if [ -z "${SKIP_MONITOR:-}" ]; then
+    ip netns add "$NS_MON"
+    ip -n "$NS_MON" link set lo up
+    python3 - >"$TMP/mon.batch" <<'PY'
+for i in range(100_000):
+    print(f"route add blackhole 10.{i >> 16}.{(i >> 8) & 255}.{i & 255}/32 table 400")
+PY
+    "$EX/ip" -n "$NS_MON" monitor route >"$TMP/mon.ours" &
+    MON_OURS=$!
+    ip -n "$NS_MON" monitor route >"$TMP/mon.theirs" &
+    MON_THEIRS=$!
+    sleep 1
+    t0=$(date +%s.%N)
+    ip -n "$NS_MON" -batch "$TMP/mon.batch"
+    # Both have printed everything once their output stops growing.
+    prev=
+    for _ in $(seq 100); do
+        sleep 0.2
+        now="$(wc -l <"$TMP/mon.ours") $(wc -l <"$TMP/mon.theirs")"
+        [ "$now" = "$prev" ] && break
+        prev=$now
+    done
+    t1=$(date +%s.%N)
+    kill "$MON_OURS" "$MON_THEIRS" 2>/dev/null || true
+    wait "$MON_OURS" "$MON_THEIRS" 2>/dev/null || true
+    ip netns del "$NS_MON"
+    ours_lines=$(grep -c 'table 400' "$TMP/mon.ours" || true)
+    ours_lost=$(grep -c '^LOST' "$TMP/mon.ours" || true)
+    theirs_lines=$(grep -c 'table 400' "$TMP/mon.theirs" || true)
+    echo
+    echo "monitor during a 100,000-route ip -batch ($(echo "$t1 - $t0" | bc 2>/dev/null || echo '?') s):"
+    echo "| monitor | route lines | LOST lines | goal |"
+    echo "|---|---|---|---|"
+    verdict="NOT met"
+    [ "$ours_lines" = 100000 ] && [ "$ours_lost" = 0 ] && verdict="met"
+    echo "| ours (\`ip monitor route\`) | $ours_lines | $ours_lost | 100,000 and no LOST: $verdict |"
+    echo "| ip monitor route | $theirs_lines | (ip prints no loss line) | |"
+fi

@@ -361,6 +361,15 @@ impl Error {
         }
     }
 
+    /// An input error re-labelled with the setter that took the input
+    /// (parsers name a generic field such as "prefix").
+    pub(crate) fn for_field(self, field: &'static str) -> Error {
+        match self {
+            Error::InvalidInput { reason, .. } => Error::InvalidInput { field, reason },
+            other => other,
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
         Error::InvalidInput {
             field,

@@ -166,10 +166,10 @@
 //! not (consumers should ignore unknown fields).
 #![warn(missing_docs)]
 
-pub mod client;
+mod client;
 pub mod conn;
 pub mod diag;
-pub mod error;
+mod error;
 pub mod netns;
 pub mod route;
 #[cfg(feature = "serde")]
@@ -178,7 +178,7 @@ pub mod types;
 pub mod watch;
 pub mod xfrm;
 
-pub use client::{Builder, Config, Netlink};
+pub use client::{Builder, Config, Netlink, READ_AHEAD_DATAGRAMS};
 pub use conn::{ConnStats, Dump, Protocol, RawDump, RawMessage, Requester, SocketOptions};
 pub use error::{Context, Error, KernelError, RequestKind, Result};
 pub use netns::NetnsTarget;

@@ -125,6 +125,21 @@ pub(crate) mod hex {
     }
 }
 
+/// `skip_serializing_if` of a value's address refusal: nothing to say.
+pub(crate) fn accepted(bad: &crate::types::BadAddr) -> bool {
+    bad.check().is_ok()
+}
+
+/// Serializing a value that refused an address fails with the refusal
+/// (the value holds 0.0.0.0 in its place).
+pub(crate) fn refused<S: Serializer>(bad: &crate::types::BadAddr, _: S) -> Result<S::Ok, S::Error> {
+    Err(::serde::ser::Error::custom(
+        bad.check()
+            .err()
+            .map_or_else(String::new, |e| e.to_string()),
+    ))
+}
+
 /// Deserializes a value from a string with `parse`, naming `what` in the
 /// error.
 pub(crate) fn from_text<'de, D, T>(

@@ -91,6 +91,75 @@ impl IntoAddr for &String {
     }
 }
 
+/// The first address a plain-data value (an XFRM state, template, …)
+/// refused, kept inline so the value stays `Copy` and comparable, and
+/// reported when the value is validated or sent. Default: none refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct BadAddr {
+    field: Option<&'static str>,
+    len: u8,
+    reason: [u8; BadAddr::MAX],
+}
+
+impl BadAddr {
+    /// Reasons longer than this are cut (they quote the caller's text).
+    const MAX: usize = 96;
+
+    /// `a` parsed for `field`; on failure the unspecified IPv4 address,
+    /// and the refusal kept unless an earlier one was.
+    pub(crate) fn take(&mut self, a: impl IntoAddr, field: &'static str) -> IpAddr {
+        match a.into_addr(field) {
+            Ok(ip) => ip,
+            Err(e) => {
+                if self.field.is_none() {
+                    let reason = match e {
+                        Error::InvalidInput { reason, .. } => reason,
+                        other => other.to_string(),
+                    };
+                    let mut n = reason.len().min(Self::MAX);
+                    while !reason.is_char_boundary(n) {
+                        n -= 1;
+                    }
+                    self.reason[..n].copy_from_slice(&reason.as_bytes()[..n]);
+                    self.len = n as u8;
+                    self.field = Some(field);
+                }
+                Ipv4Addr::UNSPECIFIED.into()
+            }
+        }
+    }
+
+    /// The refusal, if any.
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.field {
+            None => Ok(()),
+            Some(field) => Err(Error::invalid(
+                field,
+                String::from_utf8_lossy(&self.reason[..usize::from(self.len)]).into_owned(),
+            )),
+        }
+    }
+}
+
+impl Default for BadAddr {
+    fn default() -> Self {
+        BadAddr {
+            field: None,
+            len: 0,
+            reason: [0; BadAddr::MAX],
+        }
+    }
+}
+
+impl std::fmt::Debug for BadAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.check() {
+            Ok(()) => f.write_str("None"),
+            Err(e) => write!(f, "Some({e})"),
+        }
+    }
+}
+
 /// Input a setter refused, kept for when the builder runs: unlike
 /// [`Error`] it is `Clone`, for builders that derive it.
 #[derive(Debug, Clone)]
@@ -104,6 +173,27 @@ impl Refused {
     pub(crate) fn error(&self) -> Error {
         Error::invalid(self.field, self.reason.clone())
     }
+}
+
+impl Refused {
+    /// `e` (an input error, or anything else as its text) for `field`.
+    pub(crate) fn of(e: Error, field: &'static str) -> Refused {
+        match e {
+            Error::InvalidInput { reason, .. } => Refused { field, reason },
+            other => Refused {
+                field,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A prefix as a setter keeps it: parsed, or why not.
+pub(crate) fn take_prefix(
+    p: impl IntoPrefix,
+    field: &'static str,
+) -> std::result::Result<(IpAddr, u8), Refused> {
+    p.into_prefix().map_err(|e| Refused::of(e, field))
 }
 
 /// An address as a setter keeps it: parsed, or why not.
@@ -123,12 +213,13 @@ pub(crate) fn take(a: impl IntoAddr, field: &'static str) -> Taken {
 /// An address with a prefix length, checked: the length must fit the
 /// family. Text is `ADDR/LEN`, a bare address (a host prefix), or
 /// `"default"` (`0.0.0.0/0`, or `::/0` where the builder knows the family
-/// is IPv6, as `ip route add default via 2001:db8::1`).
+/// is IPv6, as `ip route add default via 2001:db8::1`); `"all"` and `"any"`
+/// mean the same, as in iproute2.
 pub trait IntoPrefix {
     /// The address and its prefix length.
     fn into_prefix(self) -> Result<(IpAddr, u8)>;
 
-    /// True for the family-less `"default"`, whose family a route builder
+    /// True for the family-less `"default"` (or `"all"`, `"any"`), whose family a route builder
     /// takes from its other settings (IPv4 unless they say otherwise).
     fn is_any_default(&self) -> bool {
         false
@@ -191,7 +282,7 @@ impl IntoPrefix for IpAddr {
 
 impl IntoPrefix for &str {
     fn into_prefix(self) -> Result<(IpAddr, u8)> {
-        if self == "default" {
+        if self.is_any_default() {
             return Ok((Ipv4Addr::UNSPECIFIED.into(), 0));
         }
         let bad = || Error::invalid("prefix", format!("{self:?} is not ADDR[/LEN] or default"));
@@ -209,7 +300,8 @@ impl IntoPrefix for &str {
     }
 
     fn is_any_default(&self) -> bool {
-        *self == "default"
+        // iproute2's get_addr_1 takes all three as the family's 0/0.
+        matches!(*self, "default" | "all" | "any")
     }
 }
 
@@ -236,6 +328,26 @@ impl IntoPrefix for &String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_addresses_are_kept_first_and_cut_on_a_char_boundary() {
+        let mut b = BadAddr::default();
+        assert!(b.check().is_ok());
+        assert_eq!(b.take("192.0.2.1", "src"), IpAddr::from([192, 0, 2, 1]));
+        let long = "é".repeat(40_000) + "\0x";
+        assert!(b.take(long.as_str(), "dst").is_unspecified());
+        assert!(b.take("nope", "coa").is_unspecified());
+        match b.check() {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "dst", "the first refusal wins");
+                assert!(reason.len() <= BadAddr::MAX && reason.starts_with("\"é"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let copy = b;
+        assert_eq!(copy, b);
+        assert!(format!("{b:?}").contains("invalid dst"));
+    }
 
     #[test]
     fn prefixes_are_checked() {

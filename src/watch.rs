@@ -50,13 +50,15 @@ pub enum Part {
     Family(u8),
     /// The routes of one family in one table.
     Table(u8, u32),
+    /// One link, by index.
+    Link(u32),
 }
 
 impl Part {
     /// The family a part is limited to, if it is.
     fn family(self) -> Option<u8> {
         match self {
-            Part::All => None,
+            Part::All | Part::Link(_) => None,
             Part::Family(f) | Part::Table(f, _) => Some(f),
         }
     }
@@ -639,5 +641,9 @@ mod tests {
         assert!(Part::Family(2).covers(t4) && !t4.covers(Part::Family(2)));
         assert!(t4.overlaps(Part::Family(2)) && Part::All.overlaps(t6));
         assert!(!t4.overlaps(u4) && !t4.overlaps(t6) && !Part::Family(10).overlaps(t4));
+        let (l3, l4) = (Part::Link(3), Part::Link(4));
+        assert_eq!(l3.union(l3), l3);
+        assert_eq!(l3.union(l4), Part::All);
+        assert!(!l3.overlaps(l4) && !l3.overlaps(t4) && Part::All.covers(l3));
     }
 }

@@ -116,6 +116,28 @@ async fn tcp_sockets_match_ss_with_queues_and_tcp_info() {
     assert!(v6only.iter().all(|s| s.local().is_ipv6()));
     let listening = diag.tcp().states(States::LISTENING).await.unwrap();
     assert_eq!(listening.len(), 2);
+    // LISTEN is listeners only; LISTENING is `ss -l`, which also shows
+    // unconnected UDP sockets (state CLOSE).
+    let udp = in_ns(&ns, || std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    let listen = diag.inet().states(States::LISTEN).await.unwrap();
+    assert!(listen.iter().all(|s| s.state() == state::LISTEN));
+    assert_eq!(listen.len(), 2);
+    for (proto, args) in [("tcp", "-tlnH"), ("udp", "-ulnH")] {
+        let q = if proto == "tcp" {
+            diag.tcp()
+        } else {
+            diag.udp()
+        };
+        let ours = q.states(States::LISTENING).await.unwrap();
+        let ss_keys_l = ss_keys(&parse_ss(&ss(&ns, &[args])));
+        let mine: BTreeSet<_> = ours.iter().map(key_of).collect();
+        assert_eq!(mine, ss_keys_l, "{proto}: ss {args}");
+    }
+    let udp_listed = diag.udp().states(States::LISTEN).await.unwrap();
+    assert!(udp_listed.is_empty(), "LISTEN holds no UDP: {udp_listed:?}");
+    let udp_l = diag.udp().states(States::LISTENING).await.unwrap();
+    assert!(udp_l.iter().any(|s| s.local() == udp.local_addr().unwrap()));
+    drop(udp);
     let established = diag.tcp().states(States::ESTABLISHED).await.unwrap();
     assert_eq!(established.len(), 4);
     drop((v4, v6));
@@ -167,6 +189,21 @@ async fn exact_lookup_by_id_and_its_errors() {
         Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "filter"),
         other => panic!("{other:?}"),
     }
+    // A filter naming a missing device fails as every lookup does: the
+    // device and the setter that named it.
+    let e = diag
+        .tcp()
+        .filter("dev = nosuch0".parse().unwrap())
+        .await
+        .unwrap_err();
+    let (link, field) = e.missing_link().unwrap_or_else(|| panic!("{e}"));
+    assert_eq!((link.to_string().as_str(), field), ("nosuch0", Some("dev")));
+    assert!(e.is_not_found(), "{e}");
+    // Typed prefixes: an address is a host prefix.
+    let host = Filter::src(local.ip().into());
+    let ours = diag.tcp().filter(host).await.unwrap();
+    assert!(ours.iter().all(|s| s.local().ip() == local.ip()));
+    assert!(!ours.is_empty());
     drop(pair);
 }
 
@@ -773,9 +810,9 @@ async fn dev_fwmark_and_cgroup_filters_return_what_ss_returns() {
 
     // Bad input names its field and sends nothing that could hang or panic.
     match diag.tcp().filter(Filter::dev("nosuchdev0")).await {
-        Err(Error::InvalidInput { field, reason }) => {
-            assert_eq!(field, "dev");
-            assert!(reason.contains("nosuchdev0"), "{reason}");
+        Err(e @ Error::NoSuchLink { field, .. }) => {
+            assert_eq!(field, Some("dev"));
+            assert!(e.to_string().contains("nosuchdev0"), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -1553,4 +1590,47 @@ async fn mptcp_subflows_carry_the_mptcp_ulp_state_of_their_connection() {
         assert_eq!((sf.protocol_attr(), msk.protocol_attr()), (None, None));
     }
     drop((l, c, s));
+}
+
+/// A TCP socket bound but not listening is BOUND_INACTIVE (kernel 6.8+):
+/// only that state set returns it, and `States::ALL` (like `ss -a`) does
+/// not ask for it, which would make the kernel walk its bind hash.
+#[tokio::test]
+async fn bound_inactive_sockets_come_only_when_asked_for() {
+    let ns = TestNs::new().await;
+    let (bound, l) = in_ns(&ns, || {
+        let fd = cd::socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        cd::bind(&fd, "127.0.0.1:7301".parse().unwrap());
+        (fd, listener_with("127.0.0.1:7302", |_| {}))
+    });
+    let diag = ns.client().diag();
+    let all = diag.tcp().states(States::ALL).await.unwrap();
+    assert!(all.iter().all(|s| s.local().port() != 7301), "{all:?}");
+    assert!(all.iter().any(|s| s.local() == l.local_addr().unwrap()));
+    let text = ss(&ns, &["-tanH"]);
+    assert_eq!(
+        all.iter().map(key_of).collect::<BTreeSet<_>>(),
+        ss_keys(&parse_ss(&text)),
+        "{text}"
+    );
+    let inactive = diag.tcp().states(States::BOUND_INACTIVE).await.unwrap();
+    if inactive.is_empty() {
+        // Kernels before 6.8 have no such state; the host has 6.18.
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let major_minor: Vec<u32> = release
+            .split(['.', '-'])
+            .take(2)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        assert!(
+            major_minor < vec![6, 8],
+            "kernel {release} lists no bound-inactive socket"
+        );
+        return;
+    }
+    assert_eq!(inactive.len(), 1, "{inactive:?}");
+    assert_eq!(inactive[0].local().port(), 7301);
+    // The state is only a filter: the socket itself is in CLOSE.
+    assert_eq!(inactive[0].state(), state::CLOSE);
+    drop((bound, l));
 }

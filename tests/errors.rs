@@ -215,7 +215,7 @@ async fn deletes_of_missing_objects_say_no_such() {
         e.to_string(),
         "xfrm policy get src 10.0.0.0/8 dst 10.1.0.0/16 dir in: no such policy"
     );
-    let id = StateId::new("192.0.2.2".parse().unwrap(), IpsecProto::Esp, 0x1234);
+    let id = StateId::new("192.0.2.2", IpsecProto::Esp, 0x1234);
     let e = nl.xfrm().del_state(&id).await.unwrap_err();
     assert_eq!(
         e.to_string(),

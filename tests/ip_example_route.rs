@@ -345,8 +345,8 @@ async fn errors_look_like_ip() {
         ),
         ("route del 10.9.0.1/16", "host bits"),
         (
-            "rule add from 10.0.0.1/8 table 5",
-            "invalid from: 10.0.0.1/8 has host bits set",
+            "rule add from 10.0.0.0/40 table 5",
+            "invalid from: prefix length 40",
         ),
         (
             "route add 10.9.0.0/16 dev v0 table nosuch",

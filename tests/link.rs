@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::TestNs;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::Nla;
 use netlink_packet_route::link::{
     BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoMacVlan, InfoMacVtap, InfoPortData,
@@ -1016,15 +1016,22 @@ async fn set_up_and_down() {
     nl.link().set("v0").up().await.expect("v0 up");
     let l = wait_operstate(&nl, "v0", OperState::LowerLayerDown).await;
     assert!(l.is_up());
-    let (_, ip) = both(&ns, &nl, "v0").await;
+    let (l, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).contains("NO-CARRIER"));
+    // Our names are ip's.
+    assert_eq!(l.operstate().name(), ip["operstate"].as_str());
+    assert_eq!(l.operstate().name(), Some("LOWERLAYERDOWN"));
 
     let v1 = nl.link().get("v1").await.unwrap().index();
     nl.link().set(v1).up().await.expect("v1 up by index");
     wait_operstate(&nl, "v0", OperState::Up).await;
     wait_operstate(&nl, "v1", OperState::Up).await;
-    let (_, ip) = both(&ns, &nl, "v0").await;
+    let (l, ip) = both(&ns, &nl, "v0").await;
     assert!(json_flags(&ip).is_superset(&BTreeSet::from(["UP".into(), "LOWER_UP".into()])));
+    assert_eq!(l.operstate().name(), ip["operstate"].as_str());
+    let lo = nl.link().get("lo").await.unwrap();
+    let ip_lo = ns.ip_json(&["link", "show", "lo"]);
+    assert_eq!(lo.operstate().name(), ip_lo[0]["operstate"].as_str());
     both(&ns, &nl, "v1").await;
 
     nl.link().set("v1").down().await.expect("v1 down");
@@ -1768,4 +1775,134 @@ async fn alias_given_at_creation_is_applied() {
         matches!(e, tokio_netlink::Error::InvalidInput { field: "alias", .. }),
         "{e}"
     );
+}
+
+/// `bridge -d -j link show dev D` in the namespace.
+fn bridge_link(ns: &TestNs, dev: &str) -> Value {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns.name.as_str(), "bridge", "-d", "-j"])
+        .args(["link", "show", "dev", dev])
+        .output()
+        .expect("run bridge");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("bridge JSON");
+    v.as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .expect("one port")
+}
+
+/// vishvananda/netlink's bridge-port setters: the AF_BRIDGE IFLA_PROTINFO
+/// path, notified even while the port is down, read back typed from the
+/// notification, from the link and by `bridge -d link`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_port_flags_on_a_down_port_are_notified_and_read_back() {
+    use tokio_netlink::route::events::{Event, Group};
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.link().add("br0", Bridge::new()).await.expect("bridge");
+    nl.link()
+        .add("p0", Veth::peer("p1"))
+        .master("br0")
+        .await
+        .expect("port");
+    let mut events = nl.events(&[Group::Link]);
+    events.ready().await.unwrap();
+    nl.link()
+        .set("p0")
+        .bridge_port(
+            BridgePort::new()
+                .hairpin(true)
+                .root_block(true)
+                .proxy_arp(true)
+                .isolated(true)
+                .neigh_suppress(true)
+                .mcast_flood(false)
+                .bcast_flood(false)
+                .locked(true)
+                .mab(true)
+                .group_fwd_mask(0x4000)
+                .cost(77),
+        )
+        .await
+        .expect("port flags");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let ev = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("an AF_BRIDGE RTM_NEWLINK for p0 while it is down")
+            .expect("stream open");
+        if let Event::NewLink(l) = ev
+            && l.name() == "p0"
+            && l.is_bridge_port_info()
+            && l.bridge_port().and_then(|p| p.hairpin()) == Some(true)
+        {
+            break l;
+        }
+    };
+    assert!(!seen.is_up());
+    let p = seen.bridge_port().unwrap();
+    assert_eq!(p.root_block(), Some(true));
+    assert_eq!(p.isolated(), Some(true));
+    assert_eq!(p.cost(), Some(77));
+
+    // The same from the link itself (IFLA_INFO_SLAVE_DATA) and from bridge.
+    let l = nl.link().get("p0").await.unwrap();
+    let p = l.bridge_port().expect("a bridge port");
+    let b = bridge_link(&ns, "p0");
+    let want = [
+        ("hairpin", p.hairpin(), true),
+        ("root_block", p.root_block(), true),
+        ("proxy_arp", p.proxy_arp(), true),
+        ("isolated", p.isolated(), true),
+        ("neigh_suppress", p.neigh_suppress(), true),
+        ("mcast_flood", p.mcast_flood(), false),
+        ("bcast_flood", p.bcast_flood(), false),
+        ("locked", p.locked(), true),
+        ("mab", p.mab(), true),
+        ("learning", p.learning(), true),
+    ];
+    let (_, ip) = both(&ns, &nl, "p0").await;
+    let sd = &ip["linkinfo"]["info_slave_data"];
+    for (name, ours, expect) in want {
+        assert_eq!(ours, Some(expect), "{name}");
+        // Older bridge(8) prints fewer flags; ip -d prints them all.
+        if !b[name].is_null() {
+            assert_eq!(b[name], expect, "bridge's {name}: {b}");
+        }
+        // iproute2 6.1 knows no `mab` (6.2+); the kernel's byte is what
+        // our accessor reads.
+        if name != "mab" || !sd[name].is_null() {
+            assert_eq!(sd[name], expect, "ip's {name}: {sd}");
+        }
+    }
+    assert_eq!(sd["group_fwd_mask"], "0x4000");
+    assert_eq!(p.cost(), Some(77));
+    assert_eq!(b["cost"], 77);
+    assert_eq!(p.group_fwd_mask(), Some(0x4000));
+    assert_eq!(p.state_name(), Some("disabled"));
+    assert_eq!(b["state"], "disabled");
+    // A plain link is no bridge port.
+    assert!(nl.link().get("br0").await.unwrap().bridge_port().is_none());
+
+    // The kernel's refusal carries its reason: MAB without locked.
+    let e = nl
+        .link()
+        .set("p0")
+        .bridge_port(BridgePort::new().locked(false))
+        .await
+        .unwrap_err();
+    assert!(e.kernel_message().is_some() || e.errno().is_some(), "{e}");
+    // Not a port at all.
+    let e = nl
+        .link()
+        .set("p1")
+        .bridge_port(BridgePort::new().hairpin(true))
+        .await
+        .unwrap_err();
+    assert!(e.errno().is_some(), "{e}");
 }

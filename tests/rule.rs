@@ -211,11 +211,13 @@ async fn bad_rules_are_refused_clearly() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput { field: "to", .. }), "{e}");
-    let e = nl.rule().add().from("10.0.0.1/8").await.unwrap_err();
+    let e = nl.rule().add().from("10.0.0.0/33").await.unwrap_err();
     assert!(
         matches!(e, Error::InvalidInput { field: "from", .. }),
         "{e}"
     );
+    let e = nl.rule().add().to("10.0.0.0/x").await.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { field: "to", .. }), "{e}");
     let e = nl
         .rule()
         .add()
@@ -265,4 +267,68 @@ async fn bad_rules_are_refused_clearly() {
         .await
         .unwrap_err();
     assert!(e.is_exists(), "{e}");
+}
+
+/// vishvananda/netlink's TestRuleAddDel: a source prefix with host bits is
+/// the kernel's to take (and `ip rule` shows it as typed); `all` and
+/// `default` select everything of either family.
+#[tokio::test]
+async fn rule_prefixes_keep_host_bits_and_all_fits_either_family() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.rule()
+        .add()
+        .from("172.16.0.1/16")
+        .to("192.168.0.9/24")
+        .table(100)
+        .priority(101)
+        .await
+        .unwrap();
+    let ip = rule_at(&ns, false, 101);
+    assert_eq!(ip["src"], "172.16.0.1", "{ip}");
+    assert_eq!(ip["srclen"], 16, "{ip}");
+    assert_eq!(ip["dst"], "192.168.0.9", "{ip}");
+    assert_eq!(ip["dstlen"], 24, "{ip}");
+    let ours = nl.rule().list().await.unwrap();
+    let r = ours.iter().find(|r| r.priority() == 101).unwrap();
+    assert_eq!(r.source().unwrap().to_string(), "172.16.0.1/16");
+    assert_eq!(r.destination().unwrap().to_string(), "192.168.0.9/24");
+    // Deleting by the same selector finds it again.
+    nl.rule()
+        .del()
+        .from("172.16.0.1/16")
+        .to("192.168.0.9/24")
+        .table(100)
+        .priority(101)
+        .await
+        .unwrap();
+    assert!(
+        nl.rule()
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.priority() != 101)
+    );
+
+    nl.rule()
+        .add()
+        .family(Family::V6)
+        .from("all")
+        .to("default")
+        .table(102)
+        .priority(102)
+        .await
+        .unwrap();
+    let ip = rule_at(&ns, true, 102);
+    assert_eq!(ip["src"], "all", "{ip}");
+    assert_eq!(ip["table"], "102", "{ip}");
+    nl.rule()
+        .add()
+        .from("default")
+        .table(103)
+        .priority(103)
+        .await
+        .unwrap();
+    assert_eq!(rule_at(&ns, false, 103)["src"], "all");
 }

@@ -30,10 +30,10 @@ use tokio_netlink::route::tc::{
     HtbClass, HtbXstats, Mirred, MirredAction, Parent, QdiscKind, Rate, Stats, Tbf, U32, U32Handle,
 };
 use tokio_netlink::xfrm::{
-    Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto, KmAddress,
-    Level, Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy, PolicyAction,
-    PolicyId, Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State, StateId,
-    Template, XfrmEvent,
+    Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto, Level,
+    Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy, PolicyAction, PolicyId,
+    Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State, StateId, Template,
+    XfrmEvent,
 };
 
 /// Serializes `v`, reads it back, asserts equality; returns the JSON.
@@ -427,21 +427,22 @@ fn xfrm_values_round_trip() {
         forward: DefaultAction::Accept,
         output: DefaultAction::Unspec,
     });
-    let entry = MigrateEntry {
-        old_dst: ip("192.0.2.2"),
-        old_src: ip("192.0.2.1"),
-        new_dst: ip("192.0.2.22"),
-        new_src: ip("192.0.2.11"),
-        proto: IpsecProto::Esp,
-        mode: Mode::Tunnel,
-        reqid: 1,
-    };
-    let mut mig = Migrate::new(Selector::any(Family::V4), Dir::Out, entry);
-    mig.kmaddress = Some(KmAddress {
-        local: ip("192.0.2.1"),
-        remote: ip("192.0.2.2"),
-    });
-    rt(mig);
+    let mut entry = MigrateEntry::tunnel(
+        IpsecProto::Esp,
+        ("192.0.2.1", "192.0.2.2"),
+        ("192.0.2.11", "192.0.2.22"),
+    );
+    entry.reqid = 1;
+    let mig = Migrate::new(Selector::any(Family::V4), Dir::Out, entry)
+        .kmaddress("192.0.2.1", "192.0.2.2");
+    let j = rt(mig);
+    assert_eq!(j["entries"][0]["new_dst"], "192.0.2.22");
+    assert_eq!(j["kmaddress"]["remote"], "192.0.2.2");
+    assert!(j.get("bad").is_none(), "no refusal, no key: {j}");
+    // A value holding a refused address does not serialize.
+    let refused = State::new("192.0.2.1", "not an address", IpsecProto::Esp, 1);
+    let e = serde_json::to_value(&refused).unwrap_err().to_string();
+    assert!(e.contains("not an address"), "{e}");
     rt(Acquire {
         dst: Some(ip("192.0.2.2")),
         src: None,

@@ -788,3 +788,69 @@ async fn changes_of_a_dropped_watch_keep_coming() {
     );
     assert_eq!(changes.error(), None);
 }
+
+/// A bridge-port flag set on a down port is announced only as an
+/// AF_BRIDGE message; the link watch re-reads that link, so its port data
+/// stays equal to a dump's (it went stale before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_port_flags_on_a_down_port_reach_the_link_watch() {
+    use tokio_netlink::route::link::BridgePort;
+    use tokio_netlink::route::link::kinds::Bridge;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.link().add("br0", Bridge::new()).await.unwrap();
+    nl.link()
+        .add("p0", Veth::peer("p1"))
+        .master("br0")
+        .await
+        .unwrap();
+    let mut links = nl.watch::<Link>().await.unwrap();
+    let mut changes = links.changes();
+    type PortView = (String, Option<bool>, Option<bool>, Option<u32>);
+    let port = |ls: &[Link]| -> Vec<PortView> {
+        let mut v: Vec<_> = ls
+            .iter()
+            .map(|l| {
+                let p = l.bridge_port();
+                (
+                    l.name().to_owned(),
+                    p.and_then(|p| p.hairpin()),
+                    p.and_then(|p| p.isolated()),
+                    p.and_then(|p| p.cost()),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    nl.link()
+        .set("p0")
+        .bridge_port(BridgePort::new().hairpin(true).cost(9))
+        .await
+        .unwrap();
+    let c = next_change(&mut changes).await;
+    match &c {
+        Change::Changed { old, new } => {
+            assert_eq!(new.name(), "p0");
+            assert_eq!(old.bridge_port().and_then(|p| p.hairpin()), Some(false));
+            assert_eq!(new.bridge_port().and_then(|p| p.hairpin()), Some(true));
+        }
+        other => panic!("expected p0 Changed, got {other:?}"),
+    }
+    settle(&mut links, &nl, "after our hairpin", port).await;
+    // The same through bridge(8).
+    let st = std::process::Command::new("ip")
+        .args(["netns", "exec", ns.name.as_str(), "bridge", "link", "set"])
+        .args(["dev", "p0", "isolated", "on"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    settle(&mut links, &nl, "after bridge's isolated", port).await;
+    let p0 = links
+        .snapshot()
+        .into_iter()
+        .find(|l| l.name() == "p0")
+        .unwrap();
+    assert_eq!(p0.bridge_port().and_then(|p| p.isolated()), Some(true));
+    assert!(!p0.is_up());
+}

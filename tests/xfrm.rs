@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::TestNs;
 use futures::StreamExt;
+use tokio_netlink::xfrm::{AllocSpi, State, StateId};
 use tokio_netlink::xfrm::{
     DefaultAction, DefaultPolicy, Dir, Group, IpsecProto, Level, Mark, Migrate, MigrateEntry, Mode,
     Policy, PolicyAction, PolicyId, SecCtx, Selector, Template, XfrmEvent, msg,
@@ -348,10 +349,9 @@ async fn bad_policies_give_clear_errors() {
         e.to_string().contains("not of the selector's family"),
         "{e}"
     );
-    let t = Template {
-        family: Some(tokio_netlink::route::address::Family::V6),
-        ..Template::new(IpsecProto::Esp, Mode::Tunnel).endpoints(ip("1.1.1.1"), ip("2.2.2.2"))
-    };
+    let mut t =
+        Template::new(IpsecProto::Esp, Mode::Tunnel).endpoints(ip("1.1.1.1"), ip("2.2.2.2"));
+    t.family = Some(tokio_netlink::route::address::Family::V6);
     let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
     let e = x
         .add_policy(&Policy::new(sel, Dir::Out).template(t))
@@ -395,6 +395,76 @@ async fn bad_policies_give_clear_errors() {
         "kernel text: {e}"
     );
     assert!(x.policies().await.unwrap().is_empty());
+
+    // Address text: refused naming the field, before anything is sent.
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let t = Template::new(IpsecProto::Esp, Mode::Tunnel).endpoints("192.0.2.1", "192.0.2.x");
+    let e = x
+        .add_policy(&Policy::new(sel, Dir::Out).template(t))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            tokio_netlink::Error::InvalidInput {
+                field: "tmpl dst",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("\"192.0.2.x\""), "{e}");
+    let id = StateId::new("no-such-address", IpsecProto::Esp, 0x100);
+    let e = x.del_state(&id).await.unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            tokio_netlink::Error::InvalidInput { field: "dst", .. }
+        ),
+        "{e}"
+    );
+    let s = State::new("10.0.0.1", "10.0.0.2", IpsecProto::Esp, 1).coaddr("::g");
+    let e = x.add_state(&s).await.unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            tokio_netlink::Error::InvalidInput { field: "coa", .. }
+        ),
+        "{e}"
+    );
+    let e = x
+        .alloc_spi(&AllocSpi::new("10.0.0.1", "", IpsecProto::Esp, 1, 2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            tokio_netlink::Error::InvalidInput { field: "dst", .. }
+        ),
+        "{e}"
+    );
+    assert!(x.policies().await.unwrap().is_empty());
+}
+
+/// Addresses as text, as `ip xfrm` takes them, end up as the same policy.
+#[tokio::test]
+async fn templates_take_address_text() {
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap();
+    let t = Template::new(IpsecProto::Esp, Mode::Tunnel)
+        .endpoints("2001:db8::1", "2001:db8::2")
+        .reqid(9);
+    x.add_policy(&Policy::new(sel, Dir::Out).template(t))
+        .await
+        .unwrap();
+    let got = x.policies().await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].templates[0].src, Some(ip("2001:db8::1")));
+    let ipp = ip_policies(&ns);
+    let tmpl = &ipp[0].templates[0];
+    assert_eq!(tmpl_get(tmpl, "src"), Some("2001:db8::1"), "{tmpl:?}");
+    assert_eq!(tmpl_get(tmpl, "dst"), Some("2001:db8::2"), "{tmpl:?}");
 }
 
 async fn next_event(m: &mut tokio_netlink::xfrm::Monitor) -> XfrmEvent {
@@ -675,10 +745,8 @@ async fn migrate_moves_a_template_and_is_announced() {
         e.to_string().contains("Target policy not found"),
         "kernel text: {e}"
     );
-    let ah = MigrateEntry {
-        proto: IpsecProto::Ah,
-        ..entry
-    };
+    let mut ah = entry;
+    ah.proto = IpsecProto::Ah;
     let e = x
         .migrate(&Migrate::new(sel, Dir::Out, ah))
         .await
@@ -799,10 +867,8 @@ fn smuggling_policy(n: usize) -> Policy {
     forged[..2].copy_from_slice(&8u16.to_ne_bytes());
     forged[2..4].copy_from_slice(&31u16.to_ne_bytes()); // XFRMA_IF_ID
     forged[4..8].copy_from_slice(&0x2au32.to_ne_bytes());
-    let smuggler = Template {
-        dst: Some(IpAddr::from(forged)),
-        ..t
-    };
+    let mut smuggler = t;
+    smuggler.dst = Some(IpAddr::from(forged));
     let mut templates = vec![t; n];
     templates[1] = smuggler;
     let sel = Selector::new("10.9.0.0/24", "10.9.1.0/24").unwrap();

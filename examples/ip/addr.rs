@@ -108,7 +108,7 @@ fn each_addr_flag(
 }
 
 /// One `addr_info` entry of `ip -j addr show` (see [`addr_json`]).
-fn addr_fields<W: Write>(j: &mut Json<W>, a: &Address) -> io::Result<()> {
+pub fn addr_fields<W: Write>(j: &mut Json<W>, a: &Address) -> io::Result<()> {
     let v6 = a.family() == Family::V6;
     j.begin_obj()?;
     j.kv_str("family", if v6 { "inet6" } else { "inet" })?;
@@ -150,7 +150,7 @@ fn addr_fields<W: Write>(j: &mut Json<W>, a: &Address) -> io::Result<()> {
 }
 
 /// The two lines `ip addr show` prints for an address, after a newline.
-fn addr_text(w: &mut impl Write, a: &Address) -> io::Result<()> {
+pub fn addr_text(w: &mut impl Write, a: &Address) -> io::Result<()> {
     let v6 = a.family() == Family::V6;
     w.write_all(if v6 { b"\n    inet6 " } else { b"\n    inet " })?;
     match a.address() {

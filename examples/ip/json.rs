@@ -120,6 +120,13 @@ impl Names {
             .map(|k| &self.0[k])
     }
 
+    /// Forgets index `i` (a deleted link).
+    pub fn remove(&mut self, i: u32) {
+        if let Ok(k) = self.0.binary_search_by_key(&i, |e| e.0) {
+            self.0.remove(k);
+        }
+    }
+
     /// Whether index `i` is known.
     pub fn has(&self, i: u32) -> bool {
         self.entry(i).is_some()
@@ -523,6 +530,19 @@ pub fn link_text(
     netns: &std::collections::HashMap<i32, String>,
     do_link: bool,
 ) -> io::Result<()> {
+    link_text_with(w, l, names, netns, do_link, true)
+}
+
+/// [`link_text`] without `qlen` when `showqueue` is false, as `ip monitor`
+/// prints links (iproute2's `filter.showqueue`).
+pub fn link_text_with(
+    w: &mut impl Write,
+    l: &Link,
+    names: &Names,
+    netns: &std::collections::HashMap<i32, String>,
+    do_link: bool,
+    showqueue: bool,
+) -> io::Result<()> {
     out::uint(w, l.index().into())?;
     w.write_all(b": ")?;
     w.write_all(l.name().as_bytes())?;
@@ -578,7 +598,7 @@ pub fn link_text(
         Some(g) => write!(w, "group {g} ")?,
         None => {}
     }
-    if let Some(q) = l.txqlen().filter(|&q| q != 0) {
+    if let Some(q) = l.txqlen().filter(|&q| showqueue && q != 0) {
         w.write_all(b"qlen ")?;
         out::uint(w, q.into())?;
     }

@@ -52,6 +52,7 @@ mod info;
 mod json;
 mod kinds;
 mod link;
+mod monitor;
 mod neigh;
 #[path = "../shared/out.rs"]
 mod out;
@@ -66,7 +67,7 @@ use tokio_netlink::Netlink;
 use tokio_netlink::route::address::Family;
 
 const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
-       OBJECT := link | address | route | rule | neigh
+       OBJECT := link | address | route | rule | neigh | monitor
        link show [dev NAME] | link add [link DEV] NAME ... type KIND [ARGS]
        link del NAME | link set NAME SETTING...
        address show [dev NAME] | address add PREFIX dev NAME [OPTIONS]
@@ -74,6 +75,7 @@ const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
        route show [SELECTOR] | route add|replace|append|del ROUTE | route get ADDR [OPTIONS]
        rule show | rule add|del SELECTOR ACTION
        neigh show [dev D] [proxy] | neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D
+       monitor [all | link | address | route | rule | neigh]...
 (the grammar is in the header of examples/ip/main.rs)";
 
 /// Global options.
@@ -334,6 +336,14 @@ async fn run() -> Res<()> {
                 "Command \"{c}\" is unknown, try \"ip rule help\"."
             ))),
         }
+    } else if matches(o, "monitor") {
+        // `ip monitor OBJECT…`: the "command" is the first object.
+        let mut objects = Vec::new();
+        if cmd != "show" || w.peek().is_some() {
+            objects.push(cmd.clone());
+        }
+        objects.extend(w);
+        monitor::monitor(&nl, Words::new(objects), opts).await
     } else if matches(o, "neighbour") || matches(o, "neighbor") {
         match c {
             c if matches(c, "show") || c == "list" || c == "lst" => neigh::show(&nl, w, opts).await,

@@ -247,8 +247,8 @@ async fn offload(a: &mut Args, nl: &Netlink) -> R<Offload> {
 /// `state add|update` arguments.
 pub async fn state(a: &mut Args, nl: &Netlink) -> R<State> {
     let mut s = State::new(
-        "0.0.0.0".parse().unwrap(),
-        "0.0.0.0".parse().unwrap(),
+        std::net::Ipv4Addr::UNSPECIFIED,
+        std::net::Ipv4Addr::UNSPECIFIED,
         IpsecProto::Esp,
         0,
     );
@@ -356,7 +356,7 @@ pub fn state_id(a: &mut Args) -> R<StateId> {
 /// `state allocspi` arguments (ip's default range 0x100..=0x0fffffff).
 pub fn alloc_spi(a: &mut Args) -> R<AllocSpi> {
     let (mut src, mut dst) = (None, None);
-    let any = "0.0.0.0".parse().unwrap();
+    let any = std::net::Ipv4Addr::UNSPECIFIED;
     let mut spec = AllocSpi::new(any, any, IpsecProto::Esp, 0x100, 0x0fff_ffff);
     while let Some(w) = a.next() {
         match w.as_str() {

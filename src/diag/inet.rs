@@ -718,17 +718,11 @@ impl InetQuery {
                     format!("device name {name:?} contains a NUL byte"),
                 ));
             }
-            let link = links.get(name).await.map_err(|e| {
-                if e.is_not_found() {
-                    Error::invalid(
-                        "dev",
-                        format!("no device {name:?} in the client's namespace"),
-                    )
-                } else {
-                    e
-                }
-            })?;
-            indexes.insert(name.to_string(), link.index());
+            // A missing device is NoSuchLink naming `dev`, as everywhere.
+            let index = links
+                .lookup(&crate::route::link::LinkId::Name(name.into()), Some("dev"))
+                .await?;
+            indexes.insert(name.to_string(), index);
         }
         self.filter = Some(f.resolve(&indexes)?);
         Ok(self)

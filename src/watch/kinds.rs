@@ -6,7 +6,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use netlink_packet_route::neighbour::NeighbourFlags;
 
-use super::{Input, Watched};
+use super::{Cache, Input, Part, Update, Watched};
 use crate::client::Netlink;
 use crate::conn::RawMessage;
 use crate::error::Result;
@@ -29,13 +29,47 @@ impl Watched for Link {
     fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
         nl.link().list().stream().boxed()
     }
+    fn part(&self) -> Part {
+        Part::Link(self.index())
+    }
+    fn dump_part(nl: &Netlink, scope: Part) -> BoxStream<'static, Result<Self>> {
+        let Part::Link(index) = scope else {
+            return Self::dump(nl);
+        };
+        let nl = nl.clone();
+        futures::stream::once(async move { nl.link().get(index).await })
+            .filter_map(|r| async move {
+                match r {
+                    // Gone meanwhile: its removal was notified too.
+                    Err(e) if e.is_not_found() => None,
+                    r => Some(r),
+                }
+            })
+            .boxed()
+    }
     fn classify(ev: Event) -> Option<Input<Self>> {
         // RTNLGRP_LINK also carries AF_BRIDGE messages of bridge ports:
         // their state as ports, not the link (a dump has none of them).
+        // The port settings they announce change the link's
+        // IFLA_INFO_SLAVE_DATA without an AF_UNSPEC notification (a flag
+        // set on a down port), so they are signals to re-read that link.
         match ev {
             Event::NewLink(l) if l.family_raw() == 0 => Some(Input::New(l)),
             Event::DelLink(l) if l.family_raw() == 0 => Some(Input::Del(l)),
+            ev @ (Event::NewLink(_) | Event::DelLink(_)) => Some(Input::Signal(ev)),
             _ => None,
+        }
+    }
+    fn update(cache: &Cache<Self>, input: &Input<Self>) -> Update<Self> {
+        match input {
+            Input::New(o) => Update::Edit(Vec::new(), Some(o.clone())),
+            Input::Del(o) => Update::Edit(vec![o.key()], None),
+            Input::Signal(Event::NewLink(l) | Event::DelLink(l))
+                if cache.get(&l.index()).is_some() =>
+            {
+                Update::Resync(Part::Link(l.index()))
+            }
+            Input::Signal(_) => Update::Nothing,
         }
     }
 }

@@ -277,7 +277,7 @@ impl Watched for Route {
     }
     fn dump_part(nl: &Netlink, scope: Part) -> BoxStream<'static, Result<Self>> {
         let (f, table) = match scope {
-            Part::All => return Self::dump(nl),
+            Part::All | Part::Link(_) => return Self::dump(nl),
             Part::Family(f) => (f, 0),
             Part::Table(f, t) => (f, t),
         };

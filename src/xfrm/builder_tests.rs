@@ -227,7 +227,7 @@ fn every_builder_refuses_or_encodes_consistent_lengths() {
         let e = s.emit();
         accepted[2] += usize::from(e.is_ok());
         check("state", SA_INFO_LEN, e);
-        check("state id", SA_ID_LEN, Ok(s.id().src(r.addr()).emit()));
+        check("state id", SA_ID_LEN, s.id().src(r.addr()).emit());
         let m = migrate(&mut r);
         let e = m.emit();
         accepted[3] += usize::from(e.is_ok());

@@ -10,14 +10,14 @@ use super::types::{
 };
 use super::{XfrmHandle, attr, decode_error, message, msg};
 use crate::error::{Error, Result};
-use crate::types::Family;
+use crate::types::{BadAddr, Family, IntoAddr};
 
 /// `sizeof(struct xfrm_user_migrate)`.
 pub(crate) const MIGRATE_LEN: usize = 76;
 /// `sizeof(struct xfrm_user_kmaddress)`.
 pub(crate) const KMADDRESS_LEN: usize = 40;
-/// XFRM_MAX_DEPTH: the most entries one migration may carry.
-pub const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
+/// XFRM_MAX_DEPTH ([`XFRM_MAX_DEPTH`](super::XFRM_MAX_DEPTH)): the most entries one migration may carry.
+pub(crate) const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
 
 /// One endpoint move (`struct xfrm_user_migrate`): the template (and
 /// state) of `proto`/`mode`/`reqid` going from the old addresses to the new.
@@ -38,21 +38,37 @@ pub struct MigrateEntry {
     pub mode: Mode,
     /// Their reqid (0: any).
     pub reqid: u32,
+    /// An address text [`MigrateEntry::tunnel`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 impl MigrateEntry {
     /// A tunnel-mode `proto` move from `old_src -> old_dst` to
     /// `new_src -> new_dst`, any reqid.
+    /// Addresses are `IpAddr`s or text; bad text is refused, naming the
+    /// address, when the migration is validated or sent.
     pub fn tunnel(
         proto: IpsecProto,
-        (old_src, old_dst): (IpAddr, IpAddr),
-        (new_src, new_dst): (IpAddr, IpAddr),
+        (old_src, old_dst): (impl IntoAddr, impl IntoAddr),
+        (new_src, new_dst): (impl IntoAddr, impl IntoAddr),
     ) -> MigrateEntry {
+        let mut bad = BadAddr::default();
         MigrateEntry {
-            old_dst,
-            old_src,
-            new_dst,
-            new_src,
+            old_src: bad.take(old_src, "old src"),
+            old_dst: bad.take(old_dst, "old dst"),
+            new_src: bad.take(new_src, "new src"),
+            new_dst: bad.take(new_dst, "new dst"),
+            bad,
             proto,
             mode: Mode::Tunnel,
             reqid: 0,
@@ -60,6 +76,7 @@ impl MigrateEntry {
     }
 
     fn validate(&self) -> Result<()> {
+        self.bad.check()?;
         for (what, a, b) in [
             ("old", self.old_src, self.old_dst),
             ("new", self.new_src, self.new_dst),
@@ -109,6 +126,7 @@ impl MigrateEntry {
             ));
         };
         Ok(MigrateEntry {
+            bad: crate::types::BadAddr::default(),
             old_dst,
             old_src,
             new_dst,
@@ -163,7 +181,7 @@ pub struct Migrate {
     pub dir: Dir,
     /// `ptype main|sub` (XFRMA_POLICY_TYPE; `None`: main).
     pub policy_type: Option<u8>,
-    /// The moves (XFRMA_MIGRATE), 1 to [`MAX_ENTRIES`].
+    /// The moves (XFRMA_MIGRATE), 1 to [`XFRM_MAX_DEPTH`](super::XFRM_MAX_DEPTH).
     pub entries: Vec<MigrateEntry>,
     /// The key manager's new addresses (XFRMA_KMADDRESS).
     pub kmaddress: Option<KmAddress>,
@@ -171,6 +189,18 @@ pub struct Migrate {
     pub encap: Option<Encap>,
     /// `if_id N` of the policy and states (XFRMA_IF_ID; requests only).
     pub if_id: Option<u32>,
+    /// An address text [`Migrate::kmaddress`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 impl Migrate {
@@ -184,6 +214,7 @@ impl Migrate {
             kmaddress: None,
             encap: None,
             if_id: None,
+            bad: BadAddr::default(),
         }
     }
 
@@ -194,7 +225,11 @@ impl Migrate {
     }
 
     /// The key manager's new addresses.
-    pub fn kmaddress(mut self, local: IpAddr, remote: IpAddr) -> Self {
+    /// Either may be text; bad text is refused, naming `kmaddress`, when
+    /// the migration is validated or sent.
+    pub fn kmaddress(mut self, local: impl IntoAddr, remote: impl IntoAddr) -> Self {
+        let local = self.bad.take(local, "kmaddress local");
+        let remote = self.bad.take(remote, "kmaddress remote");
         self.kmaddress = Some(KmAddress { local, remote });
         self
     }
@@ -213,6 +248,7 @@ impl Migrate {
 
     /// Checks what the kernel would refuse, with clearer errors.
     pub fn validate(&self) -> Result<()> {
+        self.bad.check()?;
         if self.selector.family.is_none() {
             return Err(Error::invalid("selector", "a migration needs a family"));
         }
@@ -271,6 +307,7 @@ impl Migrate {
             .ok_or_else(|| decode_error(msg::MIGRATE, "migrate too short"))?;
         let r = Rd(head);
         let mut m = Migrate {
+            bad: crate::types::BadAddr::default(),
             selector: Selector::parse(r.sub(0, SELECTOR_LEN)),
             dir: Dir::from_raw(r.u8(60)),
             policy_type: None,

@@ -21,13 +21,13 @@
 //! # Ok(()) }
 //! ```
 
-pub mod events;
-pub mod migrate;
-pub mod policy;
+mod events;
+mod migrate;
+mod policy;
 #[cfg(feature = "serde")]
 mod serde;
-pub mod state;
-pub mod types;
+mod state;
+mod types;
 
 #[cfg(test)]
 mod builder_tests;

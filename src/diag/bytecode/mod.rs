@@ -147,12 +147,14 @@ impl Filter {
         Filter::Dport(cmp, port)
     }
 
-    /// `src PREFIX`.
+    /// `src PREFIX`. An `IpNetwork` (an `IpAddr` converts to a host prefix
+    /// with `.into()`); text goes through `Filter`'s `FromStr`
+    /// (`"src 10.0.0.0/8".parse()`), which names what it refuses.
     pub fn src(net: IpNetwork) -> Filter {
         Filter::Src(net, None)
     }
 
-    /// `dst PREFIX`.
+    /// `dst PREFIX`, as [`Filter::src`].
     pub fn dst(net: IpNetwork) -> Filter {
         Filter::Dst(net, None)
     }

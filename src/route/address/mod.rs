@@ -8,7 +8,9 @@ mod view;
 pub use add::AddressAdd;
 pub use view::Address;
 
-/// Moved to [`crate::types`], which every family shares.
+/// Moved to [`crate::types`], which every family shares; kept so older
+/// code builds, hidden so the docs show one path.
+#[doc(hidden)]
 pub use crate::types::{Family, IntoPrefix};
 
 use std::fmt;
@@ -148,6 +150,30 @@ impl AddressHandle {
         let (prefix, link) = (prefix.into_prefix(), link.into());
         let ctx = Context::new("address del", object(&prefix, &link)).missing("address");
         self.delete(prefix?, &link).await.within(&ctx)
+    }
+
+    /// Deletes the address a listing (or an event) returned, by its own
+    /// message (as `ip address flush` does): that address on that link,
+    /// peer and label included. A missing address is `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for a in nl.address().list().link("eth0").await? {
+    ///     nl.address().del_address(&a).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_address(&self, a: &Address) -> Result<()> {
+        let what = match a.address() {
+            Some(ip) => format!("{ip}/{} dev {}", a.prefix_len(), a.index()),
+            None => format!("dev {}", a.index()),
+        };
+        let ctx = Context::new("address del", what).missing("address");
+        let m = a.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelAddress(m), 0)
+            .await
+            .within(&ctx)
     }
 
     async fn delete(&self, (ip, len): (IpAddr, u8), link: &LinkId) -> Result<()> {

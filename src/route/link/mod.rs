@@ -2,6 +2,7 @@
 
 mod add;
 pub mod kinds;
+mod port;
 #[cfg(feature = "serde")]
 mod serde;
 #[cfg(feature = "serde")]
@@ -19,7 +20,8 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
-pub use set::{BridgePort, LinkSet};
+pub use port::{BridgePort, BridgePortInfo};
+pub use set::LinkSet;
 pub use tuntap::{TunTap, TunTapAdd, TunTapMode};
 pub use view::{Link, MacAddr, OperState};
 

@@ -4,75 +4,12 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{
-    InfoBridgePort, InfoPortData, InfoPortKind, LinkAttribute, LinkInfo, LinkMessage, Prop,
-};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
 
 use super::add::{Common, common_setters, resolve};
+use super::port::BridgePort;
 use super::{ALTIFNAME_MAX, LinkHandle, LinkId, validate_name, validate_name_max};
 use crate::error::{Context, Result, ResultExt};
-
-/// Bridge-port settings (`ip link set DEV type bridge_slave …`).
-#[derive(Debug, Clone, Default)]
-pub struct BridgePort {
-    attrs: Vec<InfoBridgePort>,
-}
-
-impl BridgePort {
-    /// No changes yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Learn source addresses.
-    #[inline]
-    pub fn learning(mut self, on: bool) -> Self {
-        self.attrs.push(InfoBridgePort::Learning(on));
-        self
-    }
-
-    /// Flood unknown unicast.
-    #[inline]
-    pub fn flood(mut self, on: bool) -> Self {
-        self.attrs.push(InfoBridgePort::UnicastFlood(on));
-        self
-    }
-
-    /// Hairpin mode.
-    #[inline]
-    pub fn hairpin(mut self, on: bool) -> Self {
-        self.attrs.push(InfoBridgePort::HairpinMode(on));
-        self
-    }
-
-    /// BPDU guard.
-    #[inline]
-    pub fn guard(mut self, on: bool) -> Self {
-        self.attrs.push(InfoBridgePort::Guard(on));
-        self
-    }
-
-    /// Multicast fast leave.
-    #[inline]
-    pub fn fast_leave(mut self, on: bool) -> Self {
-        self.attrs.push(InfoBridgePort::FastLeave(on));
-        self
-    }
-
-    /// STP path cost.
-    #[inline]
-    pub fn cost(mut self, cost: u32) -> Self {
-        self.attrs.push(InfoBridgePort::Cost(cost));
-        self
-    }
-
-    /// STP port priority.
-    #[inline]
-    pub fn priority(mut self, prio: u16) -> Self {
-        self.attrs.push(InfoBridgePort::Priority(prio));
-        self
-    }
-}
 
 /// Builder of `ip link set`; `.await` it. See [`LinkHandle::set`].
 #[must_use = "nothing changes until the builder is awaited"]
@@ -134,7 +71,11 @@ impl LinkSet {
         self
     }
 
-    /// Bridge-port settings of a bridge port.
+    /// Bridge-port settings of a bridge port (`bridge link set dev D …`),
+    /// applied after the other changes of this call, so `.master(br)` and
+    /// the port's settings can go together. The kernel notifies them as an
+    /// AF_BRIDGE [`Event::NewLink`](crate::route::events::Event::NewLink),
+    /// also for a port that is down.
     #[inline]
     pub fn bridge_port(mut self, port: BridgePort) -> Self {
         self.port = Some(port);
@@ -175,20 +116,17 @@ impl LinkSet {
             || !self.common.flags.is_empty()
             || !self.common.attributes.is_empty()
             || self.common.master.is_some()
-            || self.common.netns.is_some()
-            || self.port.is_some();
+            || self.common.netns.is_some();
         if changes {
             let mut m = LinkMessage::default();
             m.header.index = index;
-            if let Some(p) = self.port.take() {
-                m.attributes.push(LinkAttribute::LinkInfo(vec![
-                    LinkInfo::PortKind(InfoPortKind::Bridge),
-                    LinkInfo::PortData(InfoPortData::BridgePort(p.attrs)),
-                ]));
-            }
             let common = std::mem::take(&mut self.common);
             let _fd = common.apply(&mut m, &ctx)?;
             rtnl.ack(RouteNetlinkMessage::NewLink(m), 0).await?;
+        }
+        if let Some(p) = self.port.take().filter(|p| !p.is_empty()) {
+            rtnl.ack(RouteNetlinkMessage::SetLink(p.message(index)), 0)
+                .await?;
         }
         for n in &self.altnames_add {
             let m = Self::altname_message(index, n);

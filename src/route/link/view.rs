@@ -49,6 +49,8 @@ pub(crate) const IFLA_ALLMULTI: u16 = 61;
 
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_SLAVE_KIND: u16 = 4;
+const IFLA_INFO_SLAVE_DATA: u16 = 5;
+const IFLA_PROTINFO: u16 = 12;
 
 const REQ: RequestKind = RequestKind {
     message_type: 18,
@@ -381,6 +383,24 @@ impl Link {
     #[inline]
     pub fn port_kind(&self) -> Option<&str> {
         self.linkinfo(IFLA_INFO_SLAVE_KIND)
+    }
+
+    /// A bridge port's settings: from IFLA_PROTINFO in an AF_BRIDGE message
+    /// (`bridge link show`, bridge-port notifications), else from the
+    /// link's IFLA_INFO_SLAVE_DATA when its master is a bridge. `None` for
+    /// links that are no bridge port.
+    pub fn bridge_port(&self) -> Option<super::BridgePortInfo<'_>> {
+        if self.is_bridge_port_info()
+            && let Some(p) = self.attr(IFLA_PROTINFO)
+        {
+            return Some(super::BridgePortInfo::new(p));
+        }
+        if self.port_kind() != Some("bridge") {
+            return None;
+        }
+        self.attr(IFLA_LINKINFO)
+            .and_then(|v| attrs::nested_get(v, IFLA_INFO_SLAVE_DATA))
+            .map(super::BridgePortInfo::new)
     }
 
     /// Decodes the attribute `ty` alone with netlink-packet-route.

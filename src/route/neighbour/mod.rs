@@ -128,6 +128,30 @@ impl NeighbourHandle {
         NeighbourAdd::new(self.clone(), dev.into(), Target::ip(addr), Op::Del)
     }
 
+    /// Deletes the entry a listing (or an event) returned, by its own
+    /// message (as `ip neigh flush` does): neighbour, proxy or FDB entry.
+    /// A missing entry is `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for n in nl.neighbour().list().await? {
+    ///     nl.neighbour().del_neighbour(&n).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_neighbour(&self, n: &Neighbour) -> Result<()> {
+        let what = match n.destination() {
+            Some(ip) => format!("{ip} dev {}", n.index()),
+            None => format!("dev {}", n.index()),
+        };
+        let ctx = Context::new("neigh del", what).missing("neighbour");
+        let m = n.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelNeighbour(m), 0)
+            .await
+            .within(&ctx)
+    }
+
     /// `bridge fdb add MAC dev D …` (choose `.master()` or `.self_()`).
     pub fn fdb_add(&self, dev: impl Into<LinkId>, mac: MacAddr) -> NeighbourAdd {
         NeighbourAdd::new(self.clone(), dev.into(), Target::Mac(mac), Op::Add)
@@ -154,6 +178,8 @@ impl NeighbourHandle {
             dev: None,
             fdb: false,
             proxy: false,
+            nud: None,
+            flags: None,
         }
     }
 }
@@ -167,9 +193,28 @@ pub struct NeighbourList {
     dev: Option<LinkId>,
     fdb: bool,
     proxy: bool,
+    nud: Option<u16>,
+    flags: Option<u8>,
 }
 
 impl NeighbourList {
+    /// Only entries in one of these NUD states, NUD_* bits ORed (0x02
+    /// reachable, 0x04 stale, 0x80 permanent, …), as `ip neigh show nud
+    /// STATE`; 0 selects the entries with no state (NUD_NONE).
+    #[inline]
+    pub fn nud(mut self, states: u16) -> Self {
+        self.nud = Some(states);
+        self
+    }
+
+    /// Only entries with all of these NTF_* flags (`extern_learn` 0x10,
+    /// `router` 0x80, …).
+    #[inline]
+    pub fn flags(mut self, flags: u8) -> Self {
+        self.flags = Some(flags);
+        self
+    }
+
     /// Only IPv4 or IPv6 entries (default: both).
     #[inline]
     pub fn family(mut self, f: Family) -> Self {
@@ -224,15 +269,20 @@ impl NeighbourList {
                 }
                 None => None,
             };
-            let fdb = self.fdb;
+            let (fdb, nud, flags) = (self.fdb, self.nud, self.flags);
+            let keep = move |n: &Neighbour| {
+                nud.is_none_or(|s| match s {
+                    0 => n.state() == 0,
+                    s => n.state() & s != 0,
+                }) && flags.is_none_or(|f| n.flags().bits() & f == f)
+            };
             let dump = self
                 .handle
                 .rtnl
                 .dump_raw(RouteNetlinkMessage::GetNeighbour(m), 0);
             Ok((dump, move |raw| match Neighbour::from_raw(raw) {
-                Ok(n) => {
-                    (oif.is_none_or(|o| n.index() == o) && (fdb || !n.is_fdb())).then_some(Ok(n))
-                }
+                Ok(n) => (oif.is_none_or(|o| n.index() == o) && (fdb || !n.is_fdb()) && keep(&n))
+                    .then_some(Ok(n)),
                 Err(e) => Some(Err(e)),
             }))
         })

@@ -55,19 +55,16 @@ impl RuleAdd {
     }
 
     fn prefix(mut self, p: impl IntoPrefix, field: &'static str, src: bool) -> Self {
+        // `from all` / `default`: no selector at all, so it fits the rule's
+        // family whichever it is (iproute2 sends nothing for `all`).
+        if p.is_any_default() {
+            return self;
+        }
+        // Host bits are kept as given: the kernel stores and matches with
+        // them masked (`ip rule add from 172.16.0.1/16` works and shows
+        // the address as typed), unlike a route's destination.
         match p.into_prefix() {
             Ok((ip, len)) => {
-                let net = IpNetwork::new(ip, len).expect("checked prefix");
-                if net.network() != ip {
-                    self.fail(Error::invalid(
-                        field,
-                        format!(
-                            "{ip}/{len} has host bits set (the network is {}/{len})",
-                            net.network()
-                        ),
-                    ));
-                    return self;
-                }
                 self.want_family(Family::of(&ip), field);
                 if src {
                     self.m.header.src_len = len;
@@ -78,19 +75,21 @@ impl RuleAdd {
                 }
             }
             Err(e) => {
-                self.fail(e);
+                self.fail(e.for_field(field));
                 self
             }
         }
     }
 
-    /// `from PREFIX`.
+    /// `from PREFIX`; `"all"` or `"default"` select every source of the
+    /// rule's family (the same as not calling it). Host bits may be set:
+    /// the kernel keeps them, as `ip rule` does.
     #[inline]
     pub fn from(self, p: impl IntoPrefix) -> Self {
         self.prefix(p, "from", true)
     }
 
-    /// `to PREFIX`.
+    /// `to PREFIX`; `"all"` or `"default"` as in [`RuleAdd::from`].
     #[inline]
     pub fn to(self, p: impl IntoPrefix) -> Self {
         self.prefix(p, "to", false)

@@ -90,12 +90,40 @@ impl RuleHandle {
         RuleAdd::new(self.clone(), true)
     }
 
+    /// Deletes the rule a listing (or an event) returned, by its own
+    /// message (as `ip rule flush` does): every selector and the action
+    /// must match, so exactly that rule goes. A missing rule is
+    /// `is_not_found()`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for r in nl.rule().list().await? {
+    ///     if r.table() == 100 {
+    ///         nl.rule().del_rule(&r).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn del_rule(&self, r: &Rule) -> Result<()> {
+        let ctx = crate::error::Context::new("rule del", format!("priority {}", r.priority()))
+            .missing("rule");
+        use crate::error::ResultExt;
+        let m = r.message().within(&ctx)?;
+        self.rtnl
+            .ack(RouteNetlinkMessage::DelRule(m), 0)
+            .await
+            .within(&ctx)
+    }
+
     /// Lists rules: IPv4 and then IPv6 ones unless [`RuleList::family`]
     /// picks one (`ip rule` shows IPv4 only).
     pub fn list(&self) -> RuleList {
         RuleList {
             handle: self.clone(),
             family: None,
+            table: None,
+            priority: None,
+            fwmark: None,
         }
     }
 }
@@ -106,6 +134,9 @@ impl RuleHandle {
 pub struct RuleList {
     handle: RuleHandle,
     family: Option<Family>,
+    table: Option<u32>,
+    priority: Option<u32>,
+    fwmark: Option<(u32, u32)>,
 }
 
 impl RuleList {
@@ -114,6 +145,37 @@ impl RuleList {
     pub fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
         self
+    }
+
+    /// Only rules that look up (or go to) table `id` (`ip rule show table
+    /// ID`; the kernel does not filter rule dumps, so this is done here).
+    #[inline]
+    pub fn table(mut self, id: u32) -> Self {
+        self.table = Some(id);
+        self
+    }
+
+    /// Only rules of this priority (`ip rule show priority N`).
+    #[inline]
+    pub fn priority(mut self, p: u32) -> Self {
+        self.priority = Some(p);
+        self
+    }
+
+    /// Only rules matching this `fwmark MARK/MASK` (`ip rule show fwmark
+    /// M/K`; a rule without a mask has the mask 0xffffffff).
+    #[inline]
+    pub fn fwmark(mut self, mark: u32, mask: u32) -> Self {
+        self.fwmark = Some((mark, mask));
+        self
+    }
+
+    fn keeps(&self, r: &Rule) -> bool {
+        self.table.is_none_or(|t| r.table() == t)
+            && self.priority.is_none_or(|p| r.priority() == p)
+            && self
+                .fwmark
+                .is_none_or(|(m, k)| r.fwmark() == Some(m) && r.fwmask().unwrap_or(u32::MAX) == k)
     }
 
     /// The rules as a stream.
@@ -132,10 +194,12 @@ impl RuleList {
     fn dump(&self, fam: Family) -> impl Stream<Item = Result<Rule>> + Send + use<> {
         let mut m = RuleMessage::default();
         m.header.family = fam.raw();
+        let me = self.clone();
         self.handle
             .rtnl
             .dump_raw(RouteNetlinkMessage::GetRule(m), 0)
             .map(|r| r.and_then(Rule::from_raw))
+            .filter(move |r| futures::future::ready(r.as_ref().map_or(true, |r| me.keeps(r))))
     }
 }
 

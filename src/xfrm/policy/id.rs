@@ -26,6 +26,27 @@ pub struct PolicyId {
     pub policy_type: Option<u8>,
 }
 
+impl Policy {
+    /// What selects this policy for [`XfrmHandle::get_policy`] and
+    /// [`XfrmHandle::del_policy`](crate::xfrm::XfrmHandle::del_policy): its
+    /// selector and direction with its mark, if_id, security context and
+    /// type, as `ip xfrm policy delete` names a policy (so a policy read
+    /// from a listing or a monitor event can be deleted as it is).
+    ///
+    /// [`XfrmHandle::get_policy`]: crate::xfrm::XfrmHandle::get_policy
+    pub fn id(&self) -> PolicyId {
+        PolicyId {
+            selector: self.selector,
+            dir: self.dir,
+            index: 0,
+            mark: self.mark,
+            if_id: self.if_id,
+            sec_ctx: self.sec_ctx.clone(),
+            policy_type: self.policy_type,
+        }
+    }
+}
+
 impl PolicyId {
     /// By `selector` and `dir`.
     pub fn by_selector(selector: Selector, dir: Dir) -> PolicyId {

@@ -313,7 +313,7 @@ mod tests {
             .proto(6)
             .dport(80);
         let t = Template::new(IpsecProto::Esp, Mode::Tunnel)
-            .endpoints("1.1.1.1".parse().unwrap(), "2.2.2.2".parse().unwrap())
+            .endpoints("1.1.1.1", "2.2.2.2")
             .reqid(7)
             .spi(0x1234)
             .level(Level::Use);

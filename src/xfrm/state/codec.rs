@@ -198,39 +198,34 @@ pub(crate) mod tests {
     use crate::xfrm::types::EncapType;
 
     pub(crate) fn full_state() -> State {
-        let mut s = State::new(
-            "192.0.2.1".parse().unwrap(),
-            "192.0.2.2".parse().unwrap(),
-            IpsecProto::Esp,
-            0x1000,
-        )
-        .mode(Mode::Tunnel)
-        .reqid(3)
-        .replay_window(128)
-        .flag(state_flags::ESN | state_flags::NOECN)
-        .selector(Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap())
-        .auth_trunc("hmac(sha256)", &[7; 32], 128)
-        .enc("cbc(aes)", &[9; 16])
-        .encap(Encap {
-            kind: EncapType::EspInUdp,
-            sport: 4500,
-            dport: 4501,
-            oa: None,
-        })
-        .mark(Mark {
-            value: 1,
-            mask: 0xf,
-        })
-        .output_mark(Mark {
-            value: 2,
-            mask: 0xff,
-        })
-        .if_id(4)
-        .tfcpad(16)
-        .extra_flag(2)
-        .coaddr("192.0.2.9".parse().unwrap())
-        .offload(Offload::new(3).inbound())
-        .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
+        let mut s = State::new("192.0.2.1", "192.0.2.2", IpsecProto::Esp, 0x1000)
+            .mode(Mode::Tunnel)
+            .reqid(3)
+            .replay_window(128)
+            .flag(state_flags::ESN | state_flags::NOECN)
+            .selector(Selector::new("10.0.0.0/24", "10.0.1.0/24").unwrap())
+            .auth_trunc("hmac(sha256)", &[7; 32], 128)
+            .enc("cbc(aes)", &[9; 16])
+            .encap(Encap {
+                kind: EncapType::EspInUdp,
+                sport: 4500,
+                dport: 4501,
+                oa: None,
+            })
+            .mark(Mark {
+                value: 1,
+                mask: 0xf,
+            })
+            .output_mark(Mark {
+                value: 2,
+                mask: 0xff,
+            })
+            .if_id(4)
+            .tfcpad(16)
+            .extra_flag(2)
+            .coaddr("192.0.2.9")
+            .offload(Offload::new(3).inbound())
+            .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
         s.replay_esn = Some(ReplayEsn::new(128));
         s.lifetime.hard_add_seconds = 60;
         s
@@ -248,7 +243,7 @@ pub(crate) mod tests {
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let e = State::new(a, a, IpsecProto::Esp, 0).emit().unwrap_err();
         assert!(e.to_string().contains("not a valid SPI"), "{e}");
-        let e = State::new(a, "fd00::1".parse().unwrap(), IpsecProto::Esp, 1)
+        let e = State::new(a, "fd00::1", IpsecProto::Esp, 1)
             .emit()
             .unwrap_err();
         assert!(e.to_string().contains("different families"), "{e}");

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{SA_ID_LEN, SA_INFO_LEN, State};
 use crate::error::{Error, Result};
-use crate::types::Family;
+use crate::types::{BadAddr, Family, IntoAddr};
 use crate::xfrm::attr;
 use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_fixed};
@@ -24,13 +24,28 @@ pub struct StateId {
     pub mark: Option<Mark>,
     /// `src ADDR` (XFRMA_SRCADDR; needed for protocols without an SPI).
     pub src: Option<IpAddr>,
+    /// An address text the constructor or a setter could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 impl StateId {
-    /// `dst ADDR proto PROTO spi SPI`.
-    pub fn new(dst: IpAddr, proto: IpsecProto, spi: u32) -> StateId {
+    /// `dst ADDR proto PROTO spi SPI`; `dst` an `IpAddr` or text (bad
+    /// text is refused, naming `dst`, when the id is used).
+    pub fn new(dst: impl IntoAddr, proto: IpsecProto, spi: u32) -> StateId {
+        let mut bad = BadAddr::default();
         StateId {
-            dst,
+            dst: bad.take(dst, "dst"),
+            bad,
             spi,
             proto,
             mark: None,
@@ -45,12 +60,13 @@ impl StateId {
     }
 
     /// `src ADDR`.
-    pub fn src(mut self, a: IpAddr) -> Self {
-        self.src = Some(a);
+    pub fn src(mut self, a: impl IntoAddr) -> Self {
+        self.src = Some(self.bad.take(a, "src"));
         self
     }
 
-    pub(crate) fn emit(&self) -> Vec<u8> {
+    pub(crate) fn emit(&self) -> Result<Vec<u8>> {
+        self.bad.check()?;
         let mut b = vec![0u8; SA_ID_LEN];
         let mut w = Wr(&mut b);
         w.addr(0, Some(self.dst));
@@ -63,7 +79,7 @@ impl StateId {
             push_fixed(&mut b, attr::SRCADDR, &a);
         }
         emit_common(&mut b, self.mark, None, None);
-        b
+        Ok(b)
     }
 }
 
@@ -89,14 +105,36 @@ pub struct AllocSpi {
     pub mark: Option<Mark>,
     /// `if_id N`.
     pub if_id: Option<u32>,
+    /// An address text the constructor could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 impl AllocSpi {
     /// An SPI in `min..=max` for `proto` from `src` to `dst`.
-    pub fn new(src: IpAddr, dst: IpAddr, proto: IpsecProto, min: u32, max: u32) -> AllocSpi {
+    /// Addresses are `IpAddr`s or text, refused (naming `src` or `dst`)
+    /// when the request is sent.
+    pub fn new(
+        src: impl IntoAddr,
+        dst: impl IntoAddr,
+        proto: IpsecProto,
+        min: u32,
+        max: u32,
+    ) -> AllocSpi {
+        let mut bad = BadAddr::default();
         AllocSpi {
-            src,
-            dst,
+            src: bad.take(src, "src"),
+            dst: bad.take(dst, "dst"),
+            bad,
             proto,
             mode: Mode::Transport,
             reqid: 0,
@@ -108,6 +146,7 @@ impl AllocSpi {
     }
 
     pub(crate) fn emit(&self) -> Result<Vec<u8>> {
+        self.bad.check()?;
         if Family::of(&self.src) != Family::of(&self.dst) {
             return Err(Error::invalid("src/dst", "addresses of different families"));
         }

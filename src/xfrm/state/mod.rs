@@ -15,7 +15,7 @@ use super::types::{
     ReplayEsn, SecCtx, Selector, Stats,
 };
 use crate::error::{Error, Result};
-use crate::types::Family;
+use crate::types::{BadAddr, Family, IntoAddr};
 
 pub use id::{AllocSpi, StateId};
 pub use ops::{SadInfo, StateList};
@@ -95,14 +95,31 @@ pub struct State {
     pub offload: Option<Offload>,
     /// `ctx CTX` (XFRMA_SEC_CTX).
     pub sec_ctx: Option<SecCtx>,
+    /// An address text a constructor or setter could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 impl State {
     /// `src SRC dst DST proto PROTO spi SPI`, transport mode, nothing else.
-    pub fn new(src: IpAddr, dst: IpAddr, proto: IpsecProto, spi: u32) -> State {
+    /// Addresses are `IpAddr`s or text (`"192.0.2.1"`); text that is no
+    /// address is refused, naming `src` or `dst`, when the state is
+    /// validated or sent.
+    pub fn new(src: impl IntoAddr, dst: impl IntoAddr, proto: IpsecProto, spi: u32) -> State {
+        let mut bad = BadAddr::default();
         State {
-            src,
-            dst,
+            src: bad.take(src, "src"),
+            dst: bad.take(dst, "dst"),
+            bad,
             proto,
             spi,
             mode: Mode::Transport,
@@ -238,8 +255,8 @@ impl State {
 
     /// `coa ADDR`: the care-of address (Mobile IPv6 `route2` and `hao`
     /// states).
-    pub fn coaddr(mut self, a: IpAddr) -> Self {
-        self.coaddr = Some(a);
+    pub fn coaddr(mut self, a: impl IntoAddr) -> Self {
+        self.coaddr = Some(self.bad.take(a, "coa"));
         self
     }
 
@@ -257,6 +274,7 @@ impl State {
 
     /// Checks what can be checked without the kernel.
     pub fn validate(&self) -> Result<()> {
+        self.bad.check()?;
         if Family::of(&self.src) != Family::of(&self.dst) {
             return Err(Error::invalid(
                 "src/dst",
@@ -352,6 +370,7 @@ impl State {
     /// This state's [`StateId`].
     pub fn id(&self) -> StateId {
         StateId {
+            bad: crate::types::BadAddr::default(),
             dst: self.dst,
             spi: self.spi,
             proto: self.proto,

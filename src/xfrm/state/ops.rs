@@ -120,18 +120,17 @@ impl XfrmHandle {
     /// displayed as `no such state`.
     pub async fn del_state(&self, id: &StateId) -> Result<()> {
         let ctx = Context::new("xfrm state delete", id_object(id)).missing("state");
-        self.req
-            .ack(message(msg::DELSA, id.emit()), 0)
-            .await
-            .within(&ctx)
+        let b = id.emit().within(&ctx)?;
+        self.req.ack(message(msg::DELSA, b), 0).await.within(&ctx)
     }
 
     /// `ip xfrm state get`; a missing state is `is_not_found()`.
     pub async fn get_state(&self, id: &StateId) -> Result<State> {
         let ctx = Context::new("xfrm state get", id_object(id)).missing("state");
+        let b = id.emit().within(&ctx)?;
         let raw = self
             .req
-            .get_raw(message(msg::GETSA, id.emit()), 0)
+            .get_raw(message(msg::GETSA, b), 0)
             .await
             .within(&ctx)?;
         State::from_raw(&raw).within(&ctx)

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use super::enums::{IpsecProto, Mode};
 use super::wire::{Rd, Wr, addr_of, family_of_raw, family_raw};
 use crate::error::{Error, Result};
-use crate::types::Family;
+use crate::types::{BadAddr, Family, IntoAddr};
 
 /// `level required|use` of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -47,6 +47,18 @@ pub struct Template {
     pub ealgos: u32,
     /// Allowed compression algorithms.
     pub calgos: u32,
+    /// An address text [`Template::endpoints`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
+    pub(crate) bad: BadAddr,
 }
 
 pub(crate) const TMPL_LEN: usize = 64;
@@ -55,6 +67,7 @@ impl Template {
     /// A template for `proto` in `mode` with any endpoints, as `ip` builds it.
     pub fn new(proto: IpsecProto, mode: Mode) -> Template {
         Template {
+            bad: crate::types::BadAddr::default(),
             family: None,
             src: None,
             dst: None,
@@ -71,7 +84,11 @@ impl Template {
     }
 
     /// `src ADDR dst ADDR` (tunnel endpoints, one family).
-    pub fn endpoints(mut self, src: IpAddr, dst: IpAddr) -> Self {
+    /// Either may be text (`"10.0.0.1"`); bad text is refused, naming
+    /// `tmpl src` or `tmpl dst`, when the policy is validated or sent.
+    pub fn endpoints(mut self, src: impl IntoAddr, dst: impl IntoAddr) -> Self {
+        let src = self.bad.take(src, "tmpl src");
+        let dst = self.bad.take(dst, "tmpl dst");
         self.family = Some(Family::of(&src));
         self.src = Some(src);
         self.dst = Some(dst);
@@ -97,6 +114,7 @@ impl Template {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
+        self.bad.check()?;
         for a in [self.src, self.dst].into_iter().flatten() {
             if Some(Family::of(&a)) != self.family {
                 return Err(Error::invalid(
@@ -128,6 +146,7 @@ impl Template {
         let fam = r.u16(24);
         let nonzero = |a: Option<IpAddr>| a.filter(|a| !a.is_unspecified());
         Template {
+            bad: crate::types::BadAddr::default(),
             family: family_of_raw(fam),
             dst: nonzero(addr_of(r, 0, fam)),
             spi: r.be32(16),
