@@ -22,7 +22,7 @@ use tokio_netlink::diag::{
     SkMemInfo, SockId, SockOpt, States, Timer, TlsInfo, VegasInfo,
 };
 use tokio_netlink::route::events::{ChangeKind, Event, Group};
-use tokio_netlink::route::link::kinds::Veth;
+use tokio_netlink::route::link::kinds::{Bridge, Veth};
 use tokio_netlink::route::link::{MacAddr, OperState};
 use tokio_netlink::route::route::{Nexthop, NexthopSpec, RTNH_F_ONLINK};
 use tokio_netlink::route::tc::{
@@ -686,6 +686,25 @@ async fn route_family_views_serialize_like_ip() {
         &ns.ip_json(&["link", "show", "dev", "v1"])[0],
         &[],
     );
+
+    // A bridge port: its settings as `bridge -j -d link` names them.
+    nl.link().add("br0", Bridge::new()).up().await.unwrap();
+    nl.link().set("v1").master("br0").await.unwrap();
+    let port = nl.link().get("v1").await.unwrap();
+    let j = serde_json::to_value(&port).unwrap();
+    let bp = &j["bridge_port"];
+    assert_eq!(bp["learning"], true, "{j}");
+    assert!(bp["state"].is_string(), "{j}");
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns", "exec", &ns.name, "bridge", "-j", "-d", "link", "show", "dev", "v1",
+        ])
+        .output()
+        .expect("run bridge");
+    let theirs: Value = serde_json::from_slice(&out.stdout).expect("bridge -j");
+    // `state` is STP's on both sides; the port may move on between reads.
+    let n = agree("bridge port", bp, &theirs[0], &["state"]);
+    assert!(n >= 12, "only {n}: {bp} / {}", theirs[0]);
 
     // Address.
     let addrs = nl.address().list().link("v0").await.unwrap();

@@ -4,7 +4,7 @@
 use ::serde::ser::{Serialize, Serializer};
 use std::net::IpAddr;
 
-use super::{Link, MacAddr, OperState};
+use super::{BridgePortInfo, Link, MacAddr, OperState};
 use crate::serde_util::{Fields, number, text_serde};
 
 text_serde!(MacAddr, "a MAC address (aa:bb:cc:dd:ee:ff)", |s| s
@@ -155,6 +155,7 @@ pub(crate) fn ll_addr(b: &[u8], link_type: u16) -> String {
 /// | `num_tx_queues`, `num_rx_queues` | number | [`Link::queues`] |
 /// | `gso_max_size`, `gso_max_segs`, `gro_max_size` | number | |
 /// | `kind`, `slave_kind` | string | [`Link::kind`], [`Link::port_kind`] (`ip -d`'s `linkinfo.info_kind`, `info_slave_kind`) |
+/// | `bridge_port` | map | [`Link::bridge_port`], as [`BridgePortInfo`] writes it |
 /// | `stats64` | map | `rx`/`tx`, each with `bytes`, `packets`, `errors`, `dropped`, and `multicast` (rx) / `collisions` (tx): `ip -s -j`'s names |
 ///
 /// Absent attributes are left out.
@@ -205,7 +206,8 @@ impl Serialize for Link {
             .opt("gro_max_size", self.gro_max_size())?
             .opt("kind", self.kind())?
             .opt("slave_kind", self.port_kind())?
-            .opt("stats64", self.stats().map(Stats64Ser))?;
+            .opt("stats64", self.stats().map(Stats64Ser))?
+            .opt("bridge_port", self.bridge_port())?;
         m.end()
     }
 }
@@ -257,6 +259,47 @@ impl Serialize for Stats64Ser {
                 collisions: st.collisions,
             },
         )?;
+        m.end()
+    }
+}
+
+/// A bridge port's settings in `bridge -j -d link show`'s words, each
+/// present only when the kernel reported it: `state` (`disabled`,
+/// `listening`, `learning`, `forwarding`, `blocking`, or the number as
+/// text), `priority`, `cost`, `group_fwd_mask` (numbers), and the flags
+/// `hairpin`, `guard`, `root_block`, `fastleave`, `learning`, `flood`,
+/// `mcast_flood`, `bcast_flood`, `mcast_to_unicast`, `neigh_suppress`,
+/// `vlan_tunnel`, `isolated`, `locked`, `mab`, `proxy_arp`,
+/// `proxy_arp_wifi` (bools).
+impl Serialize for BridgePortInfo<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = Fields::begin(s)?;
+        m.opt(
+            "state",
+            self.state().map(|n| {
+                self.state_name()
+                    .map_or_else(|| n.to_string(), str::to_owned)
+            }),
+        )?
+        .opt("priority", self.priority())?
+        .opt("cost", self.cost())?
+        .opt("hairpin", self.hairpin())?
+        .opt("guard", self.guard())?
+        .opt("root_block", self.root_block())?
+        .opt("fastleave", self.fast_leave())?
+        .opt("learning", self.learning())?
+        .opt("flood", self.flood())?
+        .opt("mcast_flood", self.mcast_flood())?
+        .opt("bcast_flood", self.bcast_flood())?
+        .opt("mcast_to_unicast", self.mcast_to_unicast())?
+        .opt("neigh_suppress", self.neigh_suppress())?
+        .opt("vlan_tunnel", self.vlan_tunnel())?
+        .opt("isolated", self.isolated())?
+        .opt("locked", self.locked())?
+        .opt("mab", self.mab())?
+        .opt("proxy_arp", self.proxy_arp())?
+        .opt("proxy_arp_wifi", self.proxy_arp_wifi())?
+        .opt("group_fwd_mask", self.group_fwd_mask())?;
         m.end()
     }
 }
