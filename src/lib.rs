@@ -21,6 +21,7 @@
 //! | a cache kept equal to the kernel's | [`Netlink::watch`] | [`watch`] |
 //! | `ip xfrm` | [`Netlink::xfrm`] | [`xfrm`] |
 //! | `ss` | [`Netlink::diag`] | [`diag`] |
+//! | `conntrack` | [`Netlink::conntrack`] | [`netfilter::conntrack`] |
 //! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
 //! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
 //!
@@ -53,6 +54,27 @@
 //!     println!("{:?} via {:?}", r.destination(), r.gateway());
 //! }
 //! # Ok(()) }
+//! ```
+//!
+//! ## Connection tracking
+//!
+//! [`Netlink::conntrack`] lists the conntrack table as a stream (a million
+//! entries in flat memory), filtered by the kernel where it can (mark,
+//! status, exact tuple fields) and in user space for the rest (prefixes,
+//! zones), with the same builder; it gets, creates, updates and deletes
+//! entries by tuple, deletes by filter in batches and returns the count
+//! (kube-proxy's cleanup of a service), flushes, counts, and streams
+//! NEW / UPDATE / DESTROY events with losses as items. Entries print as
+//! `conntrack -L` lines:
+//!
+//! ```no_run
+//! # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+//! use tokio_netlink::netfilter::conntrack::Proto;
+//! for ct in nl.conntrack().list().protocol(Proto::Tcp).dport(443).await? {
+//!     println!("{ct}");
+//! }
+//! let n = nl.conntrack().delete_matching().orig_dst("10.96.0.10").await?;
+//! # let _ = n; Ok(()) }
 //! ```
 //!
 //! ## Errors
@@ -170,6 +192,7 @@ mod client;
 pub mod conn;
 pub mod diag;
 mod error;
+pub mod netfilter;
 pub mod netns;
 pub mod route;
 #[cfg(feature = "serde")]

@@ -169,6 +169,14 @@ pub(crate) struct Refused {
 }
 
 impl Refused {
+    /// A refusal of `field` for `reason`.
+    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Refused {
+        Refused {
+            field,
+            reason: reason.into(),
+        }
+    }
+
     /// The error to report.
     pub(crate) fn error(&self) -> Error {
         Error::invalid(self.field, self.reason.clone())

@@ -310,6 +310,9 @@ async fn no_decoder_panics_on_mutated_messages() {
         "diag unix",
         "diag netlink",
         "diag packet",
+        "conntrack",
+        "conntrack stats",
+        "conntrack event",
         "control",
     ] {
         assert!(origins.contains_key(o), "no {o} seed: {origins:?}");

@@ -21,7 +21,7 @@ use netlink_packet_route::link::{
 };
 use serde_json::Value;
 use tokio_netlink::route::link::kinds::{Bridge, Ifb, Macvlan, MacvlanMode, Macvtap, Veth, Vxlan};
-use tokio_netlink::route::link::{BridgePort, Link, MacAddr, OperState, TunTap};
+use tokio_netlink::route::link::{BridgePort, Link, MacAddr, OperState, TunTap, TunTapMode};
 use tokio_netlink::{Error, Netlink, NetnsTarget};
 
 // ---------------------------------------------------------------- helpers
@@ -946,6 +946,15 @@ async fn add_tap_multi_queue_with_owner_and_group() {
     assert_eq!(data["multi_queue"], true);
     assert_eq!(tun_u32(&d, 8), 3);
     assert_eq!(data["numqueues"], 3);
+    // The typed view reads the same bytes.
+    let t = l.tun().expect("a tun/tap link");
+    assert_eq!((t.owner(), t.group()), (Some(4242), Some(4343)));
+    assert_eq!(t.mode(), Some(TunTapMode::Tap));
+    assert_eq!((t.pi(), t.vnet_hdr()), (Some(false), Some(false)));
+    assert_eq!((t.persist(), t.multi_queue()), (Some(true), Some(true)));
+    assert_eq!(t.num_queues(), Some(3));
+    assert_eq!(t.num_disabled_queues(), Some(0));
+    assert!(nl.link().get("lo").await.unwrap().tun().is_none());
 
     // Persistent: the device outlives its queues. (A queue detaches when
     // its last file reference goes, which a concurrent fork in this test
@@ -1905,4 +1914,100 @@ async fn bridge_port_flags_on_a_down_port_are_notified_and_read_back() {
         .await
         .unwrap_err();
     assert!(e.errno().is_some(), "{e}");
+}
+
+/// The veth peer's own settings at creation, as `ip -d` reads them back;
+/// nothing is copied from the link itself.
+#[tokio::test]
+async fn veth_peer_txqlen_queues_and_group() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.link()
+        .add(
+            "v0",
+            Veth::peer("v1")
+                .peer_txqlen(500)
+                .peer_queues(4, 3)
+                .peer_group(7),
+        )
+        .mtu(1400)
+        .await
+        .expect("veth");
+    let (v1, ip) = both(&ns, &nl, "v1").await;
+    assert_eq!(v1.txqlen(), Some(500));
+    assert_eq!(ip["txqlen"], 500);
+    assert_eq!(v1.queues(), Some((4, 3)));
+    let d = &ns.ip_json(&["-d", "link", "show", "v1"])[0];
+    assert_eq!(
+        (d["num_tx_queues"].as_u64(), d["num_rx_queues"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(v1.group(), Some(7));
+    assert_eq!(ip["group"], "7");
+    // The link's MTU is its own: the peer keeps the default.
+    assert_eq!(v1.mtu(), Some(1500));
+    let e = nl
+        .link()
+        .add("v2", Veth::peer("v3").peer_queues(0, 1))
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "peer numtxqueues");
+}
+
+/// Read-only offload limits, as `ip -d -j` shows them.
+#[tokio::test]
+async fn tso_and_ipv4_gso_gro_limits_read_back() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    veth(&nl, "v0", "v1").await;
+    let l = nl.link().get("v0").await.unwrap();
+    let d = &ns.ip_json(&["-d", "link", "show", "v0"])[0];
+    for (name, ours) in [
+        ("tso_max_size", l.tso_max_size()),
+        ("tso_max_segs", l.tso_max_segs()),
+        ("gso_max_size", l.gso_max_size()),
+        ("gro_max_size", l.gro_max_size()),
+        ("gso_ipv4_max_size", l.gso_ipv4_max_size()),
+        ("gro_ipv4_max_size", l.gro_ipv4_max_size()),
+    ] {
+        let ours = ours.unwrap_or_else(|| panic!("{name} missing (kernel 6.3+)"));
+        // iproute2 6.1 prints the older ones only.
+        if let Some(theirs) = d[name].as_u64() {
+            assert_eq!(u64::from(ours), theirs, "{name}");
+        }
+        assert!(ours > 0, "{name}");
+    }
+}
+
+/// `multi_queue(1)` is a multi-queue device with one queue, not a plain
+/// one (it used to be silently single-queue).
+#[tokio::test]
+async fn multi_queue_of_one_is_still_multi_queue() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let fds = nl
+        .link()
+        .add_tuntap("tap1", TunTap::tap().multi_queue(1))
+        .await
+        .expect("add tap");
+    assert_eq!(fds.len(), 1);
+    let (l, ip) = both(&ns, &nl, "tap1").await;
+    let t = l.tun().unwrap();
+    assert_eq!(t.multi_queue(), Some(true));
+    assert_eq!(t.num_queues(), Some(1));
+    assert_eq!(ip["linkinfo"]["info_data"]["multi_queue"], true);
+    let plain = nl
+        .link()
+        .add_tuntap("tap2", TunTap::tap())
+        .await
+        .expect("add tap");
+    assert_eq!(plain.len(), 1);
+    let l = nl.link().get("tap2").await.unwrap();
+    assert_eq!(l.tun().unwrap().multi_queue(), Some(false));
+    let e = nl
+        .link()
+        .add_tuntap("tap3", TunTap::tap().multi_queue(0))
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "multi_queue");
 }

@@ -884,3 +884,60 @@ async fn batch_of_builders_answers_each_in_place() {
     // An empty batch sends nothing.
     assert!(nl.batch().send().await.unwrap().is_empty());
 }
+
+/// `lock` on metrics, typed both ways, as `ip route` shows it.
+#[tokio::test]
+async fn metric_locks_are_named() {
+    use tokio_netlink::route::route::MetricLocks;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    ns.ip(&[
+        "route",
+        "add",
+        "10.70.0.0/16",
+        "dev",
+        "v0",
+        "mtu",
+        "lock",
+        "1400",
+        "window",
+        "lock",
+        "1000",
+    ]);
+    nl.route()
+        .add("10.71.0.0/16")
+        .dev("v0")
+        .mtu(1300)
+        .lock(MetricLocks::MTU | MetricLocks::ADVMSS)
+        .route_metric(netlink_packet_route::route::RouteMetric::Advmss(1200))
+        .await
+        .unwrap();
+    let routes = nl.route().list().await.unwrap();
+    let by_ip = routes
+        .iter()
+        .find(|r| r.destination().unwrap().to_string() == "10.70.0.0/16")
+        .unwrap();
+    let l = by_ip.metric_locks();
+    assert!(l.mtu() && l.window() && !l.advmss() && !l.rtt(), "{l:?}");
+    let ours = routes
+        .iter()
+        .find(|r| r.destination().unwrap().to_string() == "10.71.0.0/16")
+        .unwrap();
+    let l = ours.metric_locks();
+    assert!(l.mtu() && l.advmss() && !l.window(), "{l:?}");
+    let text = ns.ip(&["route", "show", "10.71.0.0/16"]);
+    assert!(
+        text.contains("mtu lock 1300") && text.contains("advmss lock 1200"),
+        "{text}"
+    );
+    nl.route()
+        .add("10.72.0.0/16")
+        .dev("v0")
+        .mtu(1300)
+        .await
+        .unwrap();
+    let plain = nl.route().list().to("10.72.0.0/16").await.unwrap();
+    assert_eq!(plain[0].metric_locks(), MetricLocks::default());
+}

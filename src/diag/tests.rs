@@ -310,7 +310,7 @@ fn request_layout_matches_the_kernel_structs() {
     assert_eq!(b[0], libc::AF_UNIX as u8);
     assert_eq!(
         u32::from_ne_bytes(b[4..8].try_into().unwrap()),
-        !0,
+        crate::diag::States::ALL.0,
         "states"
     );
 }

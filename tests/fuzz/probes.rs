@@ -66,6 +66,7 @@ pub fn all(raw: &RawMessage) -> Vec<(&'static str, String)> {
     route(raw, &mut f);
     xfrm(raw, &mut f);
     diag(raw, &mut f);
+    conntrack(raw, &mut f);
     engine(&raw.bytes, &mut f);
     f
 }
@@ -254,6 +255,33 @@ fn xfrm(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
             &nl_header(raw),
             raw.payload(),
         ));
+    });
+}
+
+fn conntrack(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
+    use tokio_netlink::netfilter::conntrack::{Conntrack, ConntrackEvent, CpuStats, Filter};
+    probe("conntrack::Conntrack::from_raw", f, || {
+        if let Ok(c) = Conntrack::from_raw(raw.clone()) {
+            decoded("conntrack");
+            keep((
+                c.to_string(),
+                c.tcp(),
+                c.counters_orig(),
+                c.counters_reply(),
+            ));
+            keep((c.start(), c.stop(), c.helper(), c.secctx(), c.labels()));
+            keep(Filter::new().orig_src("10.0.0.0/8").zone(3).matches(&c));
+            dbg(&c);
+        }
+    });
+    probe("conntrack::ConntrackEvent::from_raw", f, || {
+        dbg(ConntrackEvent::from_raw(raw.clone()))
+    });
+    probe("conntrack::CpuStats::from_raw", f, || {
+        if let Ok(s) = CpuStats::from_raw(raw) {
+            decoded("conntrack stats");
+            keep(s.to_string());
+        }
     });
 }
 

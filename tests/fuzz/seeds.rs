@@ -185,6 +185,7 @@ pub async fn gather() -> Vec<Seed> {
     route_dumps(&nl, &mut out).await;
     xfrm_seeds(&ns, &nl, &mut out).await;
     diag_seeds(&ns, &nl, &mut out).await;
+    conntrack_seeds(&ns, &nl, &mut out).await;
     out.extend(super::handmade::all());
     out
 }
@@ -311,6 +312,77 @@ async fn xfrm_seeds(ns: &TestNs, nl: &Netlink, out: &mut Vec<Seed>) {
         &mut events,
         "xfrm event",
         |m| m.header.ty == msg::FLUSHPOLICY,
+        out,
+    )
+    .await;
+}
+
+/// Conntrack entries (TCP with protoinfo, UDP with counters and
+/// timestamps, ICMP, IPv6 in a zone, labels), their events, the entry
+/// count and per-CPU statistics.
+async fn conntrack_seeds(ns: &TestNs, nl: &Netlink, out: &mut Vec<Seed>) {
+    use tokio_netlink::netfilter::conntrack::{Proto, Status, TcpState, Tuple};
+    let ct = nl.conntrack();
+    let mut events = ct.requester().subscribe(&[1, 2, 3]);
+    events.ready().await.unwrap();
+    let st = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sh", "-c"])
+        .arg(
+            "sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 \
+             && nft add table inet cts && nft add chain inet cts c '{ type filter hook output priority 0; }' \
+             && nft add rule inet cts c ct label 1 accept",
+        )
+        .status()
+        .expect("run nft");
+    assert!(st.success(), "conntrack seed setup");
+    let tcp = Tuple::new("10.0.0.1", "10.0.0.2", Proto::Tcp)
+        .unwrap()
+        .ports(1, 80);
+    ct.create(tcp)
+        .timeout(60)
+        .tcp_state(TcpState::Established)
+        .status(Status::SEEN_REPLY | Status::ASSURED)
+        .mark(3)
+        .await
+        .unwrap();
+    let icmp = Tuple::new("10.0.0.1", "10.0.0.3", Proto::Icmp)
+        .unwrap()
+        .icmp(8, 0, 9);
+    ct.create(icmp).timeout(60).await.unwrap();
+    let v6 = Tuple::new("fd00::1", "fd00::2", Proto::Udp)
+        .unwrap()
+        .ports(5, 53);
+    ct.create(v6).timeout(60).zone(4).await.unwrap();
+    ct.update(tcp).labels(&[2, 0, 0, 0], None).await.unwrap();
+    in_ns(ns, || {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let _ = s.send_to(b"x", "127.0.0.1:9");
+    });
+    let dump = ct.requester().dump_raw(
+        tokio_netlink::netfilter::NfMessage {
+            message_type: 0x101,
+            payload: vec![0; 4],
+        },
+        0,
+    );
+    for m in dump.try_collect::<Vec<_>>().await.unwrap() {
+        out.push(seed("conntrack", &m));
+    }
+    let stats = ct.requester().dump_raw(
+        tokio_netlink::netfilter::NfMessage {
+            message_type: 0x104,
+            payload: vec![0; 4],
+        },
+        0,
+    );
+    for m in stats.try_collect::<Vec<_>>().await.unwrap() {
+        out.push(seed("conntrack stats", &m));
+    }
+    ct.delete(icmp).await.unwrap();
+    collect(
+        &mut events,
+        "conntrack event",
+        |m| m.header.ty == 0x102,
         out,
     )
     .await;

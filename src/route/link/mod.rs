@@ -22,7 +22,7 @@ use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkIn
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
 pub use port::{BridgePort, BridgePortInfo};
 pub use set::LinkSet;
-pub use tuntap::{TunTap, TunTapAdd, TunTapMode};
+pub use tuntap::{TunInfo, TunTap, TunTapAdd, TunTapMode};
 pub use view::{Link, MacAddr, OperState};
 
 use crate::client::Netlink;

@@ -38,6 +38,7 @@ pub struct TunTap {
     group: Option<u32>,
     persist: bool,
     queues: usize,
+    multi_queue: bool,
     packet_info: bool,
     vnet_hdr: bool,
 }
@@ -50,6 +51,7 @@ impl TunTap {
             group: None,
             persist: true,
             queues: 1,
+            multi_queue: false,
             packet_info: false,
             vnet_hdr: false,
         }
@@ -88,10 +90,14 @@ impl TunTap {
         self
     }
 
-    /// `multi_queue` with `n` queues (one fd each).
+    /// `multi_queue` with `n` queues (one fd each). The device is
+    /// multi-queue (IFF_MULTI_QUEUE) whatever `n` is, so `multi_queue(1)`
+    /// makes a multi-queue device with one queue attached, to which more
+    /// can attach later; `n` = 0 is refused when the device is created.
     #[inline]
     pub fn multi_queue(mut self, n: usize) -> Self {
         self.queues = n;
+        self.multi_queue = true;
         self
     }
 
@@ -120,7 +126,7 @@ impl TunTap {
         if self.vnet_hdr {
             f |= IFF_VNET_HDR;
         }
-        if self.queues > 1 {
+        if self.multi_queue {
             f |= IFF_MULTI_QUEUE;
         }
         f
@@ -224,5 +230,76 @@ impl IntoFuture for TunTapAdd {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
+    }
+}
+
+/// A tun/tap device as the kernel reports it (IFLA_TUN_*), read by
+/// [`Link::tun`](super::Link::tun). Accessors are `None` when the kernel
+/// did not say.
+#[derive(Debug, Clone, Copy)]
+pub struct TunInfo<'a> {
+    nest: &'a [u8],
+}
+
+impl<'a> TunInfo<'a> {
+    pub(crate) fn new(nest: &'a [u8]) -> Self {
+        TunInfo { nest }
+    }
+
+    fn u8(&self, ty: u16) -> Option<u8> {
+        crate::conn::attrs::nested_get(self.nest, ty).and_then(crate::conn::attrs::u8_of)
+    }
+
+    fn u32(&self, ty: u16) -> Option<u32> {
+        crate::conn::attrs::nested_get(self.nest, ty).and_then(crate::conn::attrs::u32_of)
+    }
+
+    /// The owning user (`user`); `None` also when unrestricted (-1).
+    pub fn owner(&self) -> Option<u32> {
+        self.u32(1).filter(|&u| u != u32::MAX)
+    }
+
+    /// The owning group (`group`); `None` also when unrestricted.
+    pub fn group(&self) -> Option<u32> {
+        self.u32(2).filter(|&g| g != u32::MAX)
+    }
+
+    /// `tun` or `tap` (IFF_TUN 1, IFF_TAP 2).
+    pub fn mode(&self) -> Option<TunTapMode> {
+        match self.u8(3)? {
+            1 => Some(TunTapMode::Tun),
+            2 => Some(TunTapMode::Tap),
+            _ => None,
+        }
+    }
+
+    /// Packet information header (`pi`; off is IFF_NO_PI).
+    pub fn pi(&self) -> Option<bool> {
+        self.u8(4).map(|v| v != 0)
+    }
+
+    /// `vnet_hdr`.
+    pub fn vnet_hdr(&self) -> Option<bool> {
+        self.u8(5).map(|v| v != 0)
+    }
+
+    /// `persist`.
+    pub fn persist(&self) -> Option<bool> {
+        self.u8(6).map(|v| v != 0)
+    }
+
+    /// `multi_queue`.
+    pub fn multi_queue(&self) -> Option<bool> {
+        self.u8(7).map(|v| v != 0)
+    }
+
+    /// Queues attached now (`numqueues`).
+    pub fn num_queues(&self) -> Option<u32> {
+        self.u32(8)
+    }
+
+    /// Queues detached (`numdisabledqueues`).
+    pub fn num_disabled_queues(&self) -> Option<u32> {
+        self.u32(9)
     }
 }

@@ -45,6 +45,11 @@ pub(crate) const IFLA_PROP_LIST: u16 = 52;
 pub(crate) const IFLA_ALT_IFNAME: u16 = 53;
 pub(crate) const IFLA_PERM_ADDRESS: u16 = 54;
 pub(crate) const IFLA_GRO_MAX_SIZE: u16 = 58;
+const IFLA_TSO_MAX_SIZE: u16 = 59;
+const IFLA_TSO_MAX_SEGS: u16 = 60;
+const IFLA_GSO_IPV4_MAX_SIZE: u16 = 63;
+const IFLA_GRO_IPV4_MAX_SIZE: u16 = 64;
+const IFLA_INFO_DATA: u16 = 2;
 pub(crate) const IFLA_ALLMULTI: u16 = 61;
 
 const IFLA_INFO_KIND: u16 = 1;
@@ -351,6 +356,42 @@ impl Link {
     #[inline]
     pub fn gro_max_size(&self) -> Option<u32> {
         self.u32_attr(IFLA_GRO_MAX_SIZE)
+    }
+
+    /// The largest TSO packet the device takes (IFLA_TSO_MAX_SIZE, read
+    /// only; kernel 5.19+).
+    #[inline]
+    pub fn tso_max_size(&self) -> Option<u32> {
+        self.u32_attr(IFLA_TSO_MAX_SIZE)
+    }
+
+    /// The most TSO segments the device takes (IFLA_TSO_MAX_SEGS).
+    #[inline]
+    pub fn tso_max_segs(&self) -> Option<u32> {
+        self.u32_attr(IFLA_TSO_MAX_SEGS)
+    }
+
+    /// GSO maximum size for IPv4 (`gso_ipv4_max_size`, BIG TCP; 6.3+).
+    #[inline]
+    pub fn gso_ipv4_max_size(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GSO_IPV4_MAX_SIZE)
+    }
+
+    /// GRO maximum size for IPv4 (`gro_ipv4_max_size`).
+    #[inline]
+    pub fn gro_ipv4_max_size(&self) -> Option<u32> {
+        self.u32_attr(IFLA_GRO_IPV4_MAX_SIZE)
+    }
+
+    /// A tun/tap device's settings (IFLA_INFO_DATA of kind `tun`), typed;
+    /// `None` for other links.
+    pub fn tun(&self) -> Option<super::tuntap::TunInfo<'_>> {
+        if self.kind() != Some("tun") {
+            return None;
+        }
+        self.attr(IFLA_LINKINFO)
+            .and_then(|v| attrs::nested_get(v, IFLA_INFO_DATA))
+            .map(super::tuntap::TunInfo::new)
     }
 
     /// Alternative names (`ip link property add … altname`).

@@ -4,6 +4,7 @@
 mod add;
 mod del;
 mod filter;
+mod locks;
 pub mod names;
 mod nexthop;
 #[cfg(feature = "serde")]
@@ -24,6 +25,7 @@ use netlink_packet_route::route::{
 
 pub use add::RouteAdd;
 pub use del::RouteDel;
+pub use locks::MetricLocks;
 pub use nexthop::NexthopSpec;
 pub use view::{Nexthop, RTNH_F_ONLINK, Route};
 

@@ -42,7 +42,7 @@ macro_rules! awaited_by_run {
         }
     )*};
 }
-use awaited_by_run;
+pub(crate) use awaited_by_run;
 
 pub mod class;
 pub mod filter;

@@ -20,6 +20,9 @@ pub struct Veth {
     up: bool,
     netns: Option<Arc<OwnedFd>>,
     netns_pid: Option<u32>,
+    txqlen: Option<u32>,
+    queues: Option<(u32, u32)>,
+    group: Option<u32>,
     error: Option<String>,
 }
 
@@ -33,8 +36,36 @@ impl Veth {
             up: false,
             netns: None,
             netns_pid: None,
+            txqlen: None,
+            queues: None,
+            group: None,
             error: None,
         }
+    }
+
+    /// The peer's `txqueuelen`. The peer takes only what its own setters
+    /// give it and the kernel's defaults otherwise, as `ip link add …
+    /// type veth peer …` does (vishvananda/netlink copies the link's
+    /// txqlen and MTU to the peer; here that is explicit).
+    #[inline]
+    pub fn peer_txqlen(mut self, q: u32) -> Self {
+        self.txqlen = Some(q);
+        self
+    }
+
+    /// The peer's number of TX and RX queues (`numtxqueues`,
+    /// `numrxqueues`), fixed at creation; 1 to 4096 each.
+    #[inline]
+    pub fn peer_queues(mut self, tx: u32, rx: u32) -> Self {
+        self.queues = Some((tx, rx));
+        self
+    }
+
+    /// The peer's device group (`group N`).
+    #[inline]
+    pub fn peer_group(mut self, g: u32) -> Self {
+        self.group = Some(g);
+        self
     }
 
     /// The peer's MTU.
@@ -88,6 +119,26 @@ impl LinkKind for Veth {
         }
         if let Some(a) = self.address {
             peer.attributes.push(LinkAttribute::Address(a.0.to_vec()));
+        }
+        if let Some(q) = self.txqlen {
+            peer.attributes.push(LinkAttribute::TxQueueLen(q));
+        }
+        if let Some((tx, rx)) = self.queues {
+            // The kernel's own bound (a 0 would be "its default"; refused
+            // as ip refuses it).
+            for (field, n) in [("peer numtxqueues", tx), ("peer numrxqueues", rx)] {
+                if !(1..=4096).contains(&n) {
+                    return Err(crate::Error::invalid(
+                        field,
+                        format!("{n} is not in 1..=4096"),
+                    ));
+                }
+            }
+            peer.attributes.push(LinkAttribute::NumTxQueues(tx));
+            peer.attributes.push(LinkAttribute::NumRxQueues(rx));
+        }
+        if let Some(g) = self.group {
+            peer.attributes.push(LinkAttribute::Group(g));
         }
         if let Some(fd) = &self.netns {
             peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
