@@ -1124,3 +1124,109 @@ async fn htb_qdisc_and_class_serialize_like_tc() {
         "{text}"
     );
 }
+
+#[test]
+fn conntrack_values_round_trip() {
+    use tokio_netlink::netfilter::conntrack::{
+        Counters, CpuStats, EventGroup, GlobalStats, Proto, Status, TcpInfo, TcpState, Tuple,
+    };
+    for n in 0..=255u8 {
+        rt(Proto::from_number(n));
+        rt(TcpState::from_raw(n));
+    }
+    assert_eq!(rt(Proto::Icmpv6), json!("icmpv6"));
+    assert_eq!(rt(TcpState::TimeWait), json!("TIME_WAIT"));
+    assert_eq!(rt(TcpState::Unknown(200)), json!("200"));
+    assert_eq!(
+        rt(Status::SEEN_REPLY | Status::ASSURED),
+        json!(["SEEN_REPLY", "ASSURED"])
+    );
+    assert_eq!(
+        rt(Status::ASSURED | Status(1 << 30)),
+        json!(["ASSURED", "0x40000000"])
+    );
+    rt(Status(0));
+    rt(Status(u32::MAX));
+    assert!(serde_json::from_value::<Status>(json!(["HAPPY"])).is_err());
+    rt(Tuple::new("10.0.0.1", "10.0.0.2", Proto::Tcp)
+        .unwrap()
+        .ports(1000, 80));
+    rt(Tuple::new("2001:db8::1", "2001:db8::2", Proto::Icmpv6)
+        .unwrap()
+        .icmp(128, 0, 7));
+    rt(Counters {
+        packets: u64::MAX,
+        bytes: 1,
+    });
+    rt(TcpInfo {
+        state: TcpState::Established,
+        wscale_orig: Some(7),
+        wscale_reply: None,
+        flags_orig: Some((0x20, 0x20)),
+        flags_reply: None,
+    });
+    rt(GlobalStats {
+        entries: 3,
+        max_entries: Some(65536),
+    });
+    rt(CpuStats::default());
+    for g in EventGroup::all() {
+        rt(g);
+    }
+    assert_eq!(
+        serde_json::to_value(tokio_netlink::netfilter::conntrack::ConntrackEvent::Lost).unwrap(),
+        json!({"event": "lost"})
+    );
+}
+
+#[tokio::test]
+async fn conntrack_entry_serializes_in_conntrack_words() {
+    use tokio_netlink::netfilter::conntrack::{Proto, Status, TcpState, Tuple};
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let ct = nl.conntrack();
+    ct.create(
+        Tuple::new("10.0.0.1", "10.0.0.2", Proto::Tcp)
+            .unwrap()
+            .ports(1000, 80),
+    )
+    .timeout(100)
+    .tcp_state(TcpState::Established)
+    .status(Status::SEEN_REPLY | Status::ASSURED)
+    .mark(5)
+    .await
+    .unwrap();
+    let list = ct.list().await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let j = serde_json::to_value(&list[0]).unwrap();
+    assert_eq!(j["family"], "inet");
+    assert_eq!(j["proto"], "tcp");
+    assert_eq!(j["tcp_state"], "ESTABLISHED");
+    assert_eq!(j["mark"], 5);
+    assert_eq!(j["orig"]["src"], "10.0.0.1");
+    assert_eq!(j["orig"]["dport"], 80);
+    assert_eq!(j["reply"]["src"], "10.0.0.2");
+    assert_eq!(j["reply"]["dport"], 1000);
+    let status = j["status"].as_array().unwrap();
+    assert!(status.contains(&json!("ASSURED")), "{j}");
+    assert!(j["timeout"].as_u64().unwrap() <= 100, "{j}");
+    // The tuples read back as what was listed.
+    let orig: Tuple = serde_json::from_value(j["orig"].clone()).unwrap();
+    assert_eq!(&orig, list[0].orig());
+    // conntrack -L says the same.
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "conntrack", "-L"])
+        .output()
+        .expect("run conntrack");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "tcp".to_string(),
+        "ESTABLISHED".into(),
+        format!("src={}", j["orig"]["src"].as_str().unwrap()),
+        format!("dport={}", j["orig"]["dport"]),
+        format!("mark={}", j["mark"]),
+        "[ASSURED]".into(),
+    ] {
+        assert!(text.contains(&word), "{word} not in {text}");
+    }
+}
