@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::route::events::{Event, Group};
 
 pub use cache::Cache;
-pub use kinds::{AddressKey, NeighbourKey};
+pub use kinds::{AddressKey, Fdb, FdbKey, NeighbourKey};
 pub use route::RouteKey;
 
 /// NLM_F_REPLACE on a notification: the object replaced another one.

@@ -2011,3 +2011,37 @@ async fn multi_queue_of_one_is_still_multi_queue() {
         .unwrap_err();
     assert_invalid(&e, "multi_queue");
 }
+
+/// vishvananda/netlink's LinkAdd with Index and LinkByAlias.
+#[tokio::test]
+async fn fixed_index_at_creation_and_lookup_by_alias() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.link()
+        .add("v0", Veth::peer("v1"))
+        .index(4242)
+        .alias("uplink")
+        .await
+        .expect("veth at 4242");
+    let (l, ip) = both(&ns, &nl, "v0").await;
+    assert_eq!(l.index(), 4242);
+    assert_eq!(ip["ifindex"], 4242);
+    let found = nl.link().by_alias("uplink").await.unwrap().expect("found");
+    assert_eq!(found.index(), 4242);
+    assert!(nl.link().by_alias("nosuch").await.unwrap().is_none());
+    // Taken, and 0.
+    let e = nl
+        .link()
+        .add("v2", Veth::peer("v3"))
+        .index(4242)
+        .await
+        .unwrap_err();
+    assert!(e.is_exists(), "{e}");
+    let e = nl
+        .link()
+        .add("v4", Veth::peer("v5"))
+        .index(0)
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "index");
+}

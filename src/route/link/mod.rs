@@ -220,6 +220,19 @@ impl LinkHandle {
             .within(&ctx)
     }
 
+    /// The first link whose alias (`ip link set D alias A`) is `alias`,
+    /// or `None`. The kernel cannot look a link up by alias, so this lists
+    /// the links (as vishvananda/netlink's LinkByAlias does).
+    pub async fn by_alias(&self, alias: &str) -> Result<Option<Link>> {
+        let mut links = std::pin::pin!(self.list().stream());
+        while let Some(l) = links.try_next().await? {
+            if l.alias() == Some(alias) {
+                return Ok(Some(l));
+            }
+        }
+        Ok(None)
+    }
+
     pub(crate) async fn fetch(&self, id: &LinkId) -> Result<Link> {
         let m = message_for(id)?;
         let raw = self
