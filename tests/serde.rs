@@ -23,7 +23,7 @@ use tokio_netlink::diag::{
 };
 use tokio_netlink::route::events::{ChangeKind, Event, Group};
 use tokio_netlink::route::link::kinds::{Bridge, Veth};
-use tokio_netlink::route::link::{MacAddr, OperState};
+use tokio_netlink::route::link::{MacAddr, OperState, TunTap};
 use tokio_netlink::route::route::{Nexthop, NexthopSpec, RTNH_F_ONLINK};
 use tokio_netlink::route::tc::{
     Action, ActionStats, ClassKind, Control, EtherType, Fifo, FilterKind, Gact, Handle, Htb,
@@ -81,6 +81,13 @@ fn shared_and_link_values_round_trip() {
         rt(k);
     }
     assert_eq!(rt(ChangeKind::Created), json!("created"));
+    assert_eq!(
+        rt(tokio_netlink::route::link::TunTapMode::Tap),
+        json!("tap")
+    );
+    rt(tokio_netlink::route::link::TunTapMode::Tun);
+    rt(tokio_netlink::route::route::MetricLocks::MTU
+        | tokio_netlink::route::route::MetricLocks::CWND);
     let stats = tokio_netlink::ConnStats {
         port: 7,
         requests_sent: u64::MAX,
@@ -705,6 +712,41 @@ async fn route_family_views_serialize_like_ip() {
     // `state` is STP's on both sides; the port may move on between reads.
     let n = agree("bridge port", bp, &theirs[0], &["state"]);
     assert!(n >= 12, "only {n}: {bp} / {}", theirs[0]);
+
+    // A tap device: its tun settings, read back as they were made.
+    let fds = nl
+        .link()
+        .add_tuntap(
+            "tap0",
+            TunTap::tap()
+                .owner(4242)
+                .group(4343)
+                .persist(true)
+                .multi_queue(2),
+        )
+        .await
+        .unwrap();
+    let tap = nl.link().get("tap0").await.unwrap();
+    let j = serde_json::to_value(&tap).unwrap();
+    assert_eq!(j["kind"], "tun");
+    let tun = &j["tun"];
+    assert_eq!(
+        (&tun["type"], &tun["owner"], &tun["group"]),
+        (&json!("tap"), &json!(4242), &json!(4343)),
+        "{j}"
+    );
+    assert_eq!(
+        (&tun["persist"], &tun["multi_queue"]),
+        (&json!(true), &json!(true))
+    );
+    assert_eq!(tun["numqueues"], fds.len(), "{j}");
+    let ipt = ns.ip_json(&["-d", "link", "show", "dev", "tap0"]);
+    let data = &ipt[0]["linkinfo"]["info_data"];
+    assert_eq!(data["type"], "tap", "{data}");
+    // `ip` names the group when the host has one by that id.
+    let n = agree("tun", tun, data, &["group"]);
+    assert!(n >= 4, "only {n}: {tun} / {data}");
+    drop(fds);
 
     // Address.
     let addrs = nl.address().list().link("v0").await.unwrap();

@@ -33,6 +33,7 @@ const IFA_FLAGS: [(u32, &str); 12] = [
 /// | `local` | string | [`Address::address`] |
 /// | `address` | string | [`Address::peer`] (point-to-point only) |
 /// | `prefixlen` | number | [`Address::prefix_len`] |
+/// | `protocol` | string | [`Address::proto`] (IFA_PROTO): `kernel_lo`, `kernel_ra`, `kernel_ll` or the number as text |
 /// | `metric` | number | [`Address::metric`] |
 /// | `broadcast` | string | [`Address::broadcast`] |
 /// | `scope` | string | `global`, `link`, `host`, `site`, `nowhere` or the number as text |
@@ -49,6 +50,15 @@ impl Serialize for Address {
             .opt("local", self.address())?
             .opt("address", self.peer())?
             .put("prefixlen", &self.prefix_len())?
+            .opt(
+                "protocol",
+                self.proto().map(|p| match p {
+                    1 => "kernel_lo".to_owned(),
+                    2 => "kernel_ra".to_owned(),
+                    3 => "kernel_ll".to_owned(),
+                    n => n.to_string(),
+                }),
+            )?
             .opt("metric", self.metric())?
             .opt("broadcast", self.broadcast())?
             .put("scope", &scope_name(self.scope()))?;

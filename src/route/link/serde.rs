@@ -4,7 +4,7 @@
 use ::serde::ser::{Serialize, Serializer};
 use std::net::IpAddr;
 
-use super::{BridgePortInfo, Link, MacAddr, OperState};
+use super::{BridgePortInfo, Link, MacAddr, OperState, TunInfo};
 use crate::serde_util::{Fields, number, text_serde};
 
 text_serde!(MacAddr, "a MAC address (aa:bb:cc:dd:ee:ff)", |s| s
@@ -153,8 +153,9 @@ pub(crate) fn ll_addr(b: &[u8], link_type: u16) -> String {
 /// | `promiscuity`, `allmulti` | number | |
 /// | `carrier` | bool | [`Link::carrier`] |
 /// | `num_tx_queues`, `num_rx_queues` | number | [`Link::queues`] |
-/// | `gso_max_size`, `gso_max_segs`, `gro_max_size` | number | |
+/// | `gso_max_size`, `gso_max_segs`, `gro_max_size`, `tso_max_size`, `tso_max_segs`, `gso_ipv4_max_size`, `gro_ipv4_max_size` | number | (`ip -d -j`'s names) |
 /// | `kind`, `slave_kind` | string | [`Link::kind`], [`Link::port_kind`] (`ip -d`'s `linkinfo.info_kind`, `info_slave_kind`) |
+/// | `tun` | map | [`Link::tun`], as [`TunInfo`] writes it |
 /// | `bridge_port` | map | [`Link::bridge_port`], as [`BridgePortInfo`] writes it |
 /// | `stats64` | map | `rx`/`tx`, each with `bytes`, `packets`, `errors`, `dropped`, and `multicast` (rx) / `collisions` (tx): `ip -s -j`'s names |
 ///
@@ -204,10 +205,15 @@ impl Serialize for Link {
             .opt("gso_max_size", self.gso_max_size())?
             .opt("gso_max_segs", self.gso_max_segs())?
             .opt("gro_max_size", self.gro_max_size())?
+            .opt("tso_max_size", self.tso_max_size())?
+            .opt("tso_max_segs", self.tso_max_segs())?
+            .opt("gso_ipv4_max_size", self.gso_ipv4_max_size())?
+            .opt("gro_ipv4_max_size", self.gro_ipv4_max_size())?
             .opt("kind", self.kind())?
             .opt("slave_kind", self.port_kind())?
             .opt("stats64", self.stats().map(Stats64Ser))?
-            .opt("bridge_port", self.bridge_port())?;
+            .opt("bridge_port", self.bridge_port())?
+            .opt("tun", self.tun())?;
         m.end()
     }
 }
@@ -300,6 +306,26 @@ impl Serialize for BridgePortInfo<'_> {
         .opt("proxy_arp", self.proxy_arp())?
         .opt("proxy_arp_wifi", self.proxy_arp_wifi())?
         .opt("group_fwd_mask", self.group_fwd_mask())?;
+        m.end()
+    }
+}
+
+/// A tun/tap device's settings (`ip -d -j link`'s `info_data` words where
+/// they exist): `type` (`tun`, `tap`), `owner`, `group` (ids), `pi`,
+/// `vnet_hdr`, `persist`, `multi_queue` (bools), `numqueues`,
+/// `numdisabled`; each present only when the kernel reported it.
+impl Serialize for TunInfo<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = Fields::begin(s)?;
+        m.opt("type", self.mode())?
+            .opt("owner", self.owner())?
+            .opt("group", self.group())?
+            .opt("pi", self.pi())?
+            .opt("vnet_hdr", self.vnet_hdr())?
+            .opt("persist", self.persist())?
+            .opt("multi_queue", self.multi_queue())?
+            .opt("numqueues", self.num_queues())?
+            .opt("numdisabled", self.num_disabled_queues())?;
         m.end()
     }
 }
