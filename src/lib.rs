@@ -156,29 +156,33 @@
 //!   [`route::rule::Rule`], [`route::neighbour::Neighbour`],
 //!   [`route::tc::Qdisc`] / [`Class`](route::tc::Class) /
 //!   [`Filter`](route::tc::Filter), [`diag::InetSocket`],
-//!   [`diag::UnixSocket`], [`diag::NetlinkSocket`], [`diag::PacketSocket`],
-//!   [`diag::TcpInfo`], [`netfilter::conntrack::Conntrack`]) serialize only: a flat map of their accessors in
-//!   iproute2's JSON words (`ip -j`, `tc -j`, `bridge -j`; `ss`'s column
-//!   names for sockets, `conntrack -L`'s for conntrack entries) — `ifname`, `mtu`, `operstate`, `dst`, `gateway`,
-//!   `prefsrc`, `protocol`, `scope`, `table`, `state`, `handle`… Where `ip`
-//!   prints a device's name the library has its index, under its own
+//!   [`diag::UnixSocket`], [`diag::NetlinkSocket`],
+//!   [`diag::PacketSocket`], [`diag::TcpInfo`],
+//!   [`netfilter::conntrack::Conntrack`]) serialize only: a flat map of
+//!   their accessors in iproute2's JSON words (`ip -j`, `tc -j`,
+//!   `bridge -j`; `ss`'s column names for sockets, `conntrack -L`'s for
+//!   conntrack entries) — `ifname`, `mtu`, `operstate`, `dst`, `gateway`,
+//!   `prefsrc`, `protocol`, `scope`, `table`, `state`, `handle`… Where
+//!   `ip` prints a device's name the library has its index, under its own
 //!   key (`ifindex`, `master_index`, `link_index`), so no name lookup is
-//!   done. Absent attributes are left out. Each impl's documentation lists
-//!   its fields.
+//!   done. Absent attributes are left out. Each impl's documentation
+//!   lists its fields.
 //! - **Events** are maps tagged by `event` (`{"event": "new_link",
 //!   "change": "created", "link": {…}}`; [`xfrm::XfrmEvent`] and
-//!   [`netfilter::conntrack::ConntrackEvent`] alike), a
-//!   watch's [`Change`](watch::Change) by `change` (`added` / `changed` /
+//!   [`netfilter::conntrack::ConntrackEvent`] alike), a watch's
+//!   [`Change`](watch::Change) by `change` (`added` / `changed` /
 //!   `removed` / `resynced` with `new` / `old`).
 //! - **Values** go both ways: [`Family`] as `"inet"` / `"inet6"`,
 //!   [`MacAddr`](route::link::MacAddr) as `"02:00:00:aa:bb:0c"`,
 //!   [`OperState`](route::link::OperState) as `"UP"`, TC handles as
 //!   `"1:10"`, rates in bytes per second, kinds as `{"kind": "htb",
-//!   "options": {…}}`, XFRM states, policies, selectors and templates with
-//!   their Rust field names (`ip xfrm`'s words; `null` for an absent
-//!   optional field, keys as `0x…` hex, enums as `ip xfrm` spells them),
-//!   sock_diag values and conntrack tuples with theirs. A kernel number without a name is
-//!   written as its decimal text and read back to the same value.
+//!   "options": {…}}`; XFRM states, policies, selectors and templates,
+//!   sock_diag values and conntrack tuples with their Rust field names
+//!   (`ip xfrm`'s, `ss`'s and `conntrack`'s words; `null` for an absent
+//!   optional field, keys as `0x…` hex, enums as the tools spell them). A
+//!   kernel number without a name is written as its decimal text and read
+//!   back to the same value. An XFRM value holding an address it refused
+//!   (bad text given to a setter) fails to serialize with that refusal.
 //!
 //! Not serialized: builders and requests (link kinds, `RouteAdd`…), raw
 //! messages, and the fully decoded `diag` replies ([`diag::InetSocket`]
