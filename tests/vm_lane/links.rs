@@ -822,3 +822,51 @@ async fn ipvlan_and_ipvtap() {
     assert_eq!(l.link(), Some(get(&nl, "ivunder1").await.index()));
     assert_eq!(ip["link"], "ivunder1");
 }
+
+/// vishvananda/netlink's LLIPAddr: a neighbour on an NBMA gre tunnel (no
+/// `remote`) whose link-layer address is its underlay IPv4 address.
+#[tokio::test]
+async fn neighbour_with_an_ip_link_layer_address_on_nbma_gre() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let local: IpAddr = "192.0.2.1".parse().unwrap();
+    if !created(nl.link().add("gre1", Gre::new().local(local)), "gre").await {
+        return;
+    }
+    nl.link().set("gre1").up().await.unwrap();
+    nl.address().add("gre1", "10.9.0.1/24").await.unwrap();
+    nl.neighbour()
+        .add("gre1", "10.9.0.2")
+        .lladdr_ip("198.51.100.2")
+        .await
+        .expect("neighbour with an IP lladdr");
+    let n = nl
+        .neighbour()
+        .list()
+        .dev("gre1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.destination() == Some("10.9.0.2".parse().unwrap()))
+        .expect("listed");
+    assert_eq!(n.lladdr_ip(), Some("198.51.100.2".parse().unwrap()));
+    assert_eq!(n.mac(), None);
+    let ip = ns.ip_json(&["neigh", "show", "dev", "gre1"]);
+    assert_eq!(ip[0]["lladdr"], "198.51.100.2", "{ip}");
+    let e = nl
+        .neighbour()
+        .add("gre1", "10.9.0.3")
+        .lladdr_ip("198.51.100")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            Error::InvalidInput {
+                field: "lladdr",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
