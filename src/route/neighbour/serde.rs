@@ -25,7 +25,7 @@ const NTF_NAMES: [(u8, &str); 8] = [
 /// | `family` | string | `inet`, `inet6`, `bridge` (an FDB entry), or the AF number as text |
 /// | `ifindex` | number | [`Neighbour::index`] (`ip`'s `dev` is its name) |
 /// | `dst` | string | [`Neighbour::destination`] |
-/// | `lladdr` | string | [`Neighbour::lladdr`], colon-separated hex |
+/// | `lladdr` | string | [`Neighbour::lladdr`], colon-separated hex; an IP address when it is one ([`Neighbour::lladdr_ip`], tunnels) |
 /// | `state` | array of strings | NUD states as `ip` names them (`REACHABLE`, `PERMANENT`…); empty for none |
 /// | `flags` | array of strings | NTF_*: `self`, `master`, `proxy`, `extern_learn`, `offload`, `sticky`, `router`, `use` |
 /// | `vlan`, `vni`, `port` | number | FDB fields |
@@ -48,7 +48,14 @@ impl Serialize for Neighbour {
         m.put("family", &family)?
             .put("ifindex", &self.index())?
             .opt("dst", self.destination())?
-            .opt("lladdr", self.lladdr().map(|a| serde_ll_addr(a, 1)))?
+            .opt(
+                "lladdr",
+                // An IP address on tunnels (as `ip` prints it), hex otherwise.
+                self.lladdr().map(|a| match self.lladdr_ip() {
+                    Some(ip) => ip.to_string(),
+                    None => serde_ll_addr(a, 1),
+                }),
+            )?
             .put("state", &state_names(self.state()))?
             .put("flags", &flags)?
             .opt("vlan", self.vlan())?
