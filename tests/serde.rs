@@ -907,7 +907,7 @@ async fn events_and_watch_changes_are_tagged() {
     let j = serde_json::to_value(&ev).unwrap();
     assert_eq!(j["event"], "new_link");
     assert_eq!(j["link"]["ifname"], "d0");
-    assert!(j["change"].is_string(), "{j}");
+    assert_eq!(j["change"], "created", "a link registering: {j}");
     assert_eq!(
         serde_json::to_value(Event::Lost).unwrap(),
         json!({"event": "lost", "change": "unknown"})
@@ -945,7 +945,17 @@ async fn xfrm_policy_serializes_with_ip_xfrm_words() {
         .priority(100)
         .if_id(7)
         .template(t);
+    let mut monitor = x.monitor(&[tokio_netlink::xfrm::Group::Policy]);
+    monitor.ready().await.unwrap();
     x.add_policy(&p).await.unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), monitor.next())
+        .await
+        .expect("a policy event")
+        .expect("monitor stream");
+    let je = serde_json::to_value(&ev).unwrap();
+    assert_eq!(je["event"], "new_policy", "{je}");
+    assert_eq!(je["policy"]["priority"], 100);
+    assert_eq!(je["policy"]["dir"], "out");
     let list = x.policies().await.unwrap();
     assert_eq!(list.len(), 1);
     let j = rt(list[0].clone());
@@ -1056,11 +1066,27 @@ async fn htb_qdisc_and_class_serialize_like_tc() {
     let nl = ns.client();
     nl.link().add("v0", Veth::peer("v1")).up().await.unwrap();
     let t = nl.tc();
+    let mut events = nl.events(&[Group::Tc]);
+    events.ready().await.unwrap();
     t.qdisc()
         .add("v0", Htb::new().default_class(0x10).direct_qlen(500))
         .handle("1:")
         .await
         .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let ev = events.next().await.expect("event stream");
+            if matches!(&ev, Event::NewQdisc(q) if q.kind() == "htb") {
+                break ev;
+            }
+        }
+    })
+    .await
+    .expect("a new_qdisc event for htb");
+    let je = serde_json::to_value(&ev).unwrap();
+    assert_eq!(je["event"], "new_qdisc");
+    assert_eq!(je["qdisc"]["handle"], "1:");
+    assert_eq!(je["qdisc"]["options"]["default"], "0x10");
     let class = HtbClass::new(Rate::mbit(10))
         .ceil(Rate::mbit(20))
         .burst(1600)
