@@ -2045,3 +2045,69 @@ async fn fixed_index_at_creation_and_lookup_by_alias() {
         .unwrap_err();
     assert_invalid(&e, "index");
 }
+
+/// Counts the library's "dump interrupted, retrying" events (they carry an
+/// `attempt` field): the observable of the retry path.
+struct RetryCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for RetryCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        if e.fields().any(|f| f.name() == "attempt") {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A link listing the kernel marks interrupted (links come and go during
+/// the dump) is dumped again, like the other listings: under churn the
+/// awaited listing still succeeds, and the retry is seen to happen.
+#[tokio::test]
+async fn link_listings_retry_a_dump_interrupted_by_link_changes() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut batch = String::new();
+    for i in 0..700 {
+        batch.push_str(&format!("link add a{i} type veth peer name b{i}\n"));
+    }
+    ns.ip_batch(&batch);
+    let retries = std::sync::Arc::new(AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(RetryCounter(retries.clone()));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let (stop, name) = (stop.clone(), ns.name.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for args in [
+                    &["link", "add", "c0", "type", "veth", "peer", "name", "c1"][..],
+                    &["link", "del", "c0"][..],
+                ] {
+                    let _ = Command::new("ip").arg("-n").arg(&name).args(args).status();
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        })
+    };
+    let mut listings = 0;
+    while retries.load(Ordering::Relaxed) == 0 && listings < 2000 {
+        let links = nl.link().list().await.expect("a listing under churn");
+        assert!(links.len() >= 1401, "{}", links.len());
+        listings += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert!(
+        retries.load(Ordering::Relaxed) > 0,
+        "no dump was interrupted in {listings} listings"
+    );
+}

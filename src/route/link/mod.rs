@@ -364,7 +364,12 @@ impl IntoFuture for LinkList {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Link>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.stream().try_collect())
+        // Like the other listings: a dump the kernel marks interrupted
+        // (NLM_F_DUMP_INTR: links came or went meanwhile) is done again.
+        Box::pin(crate::conn::requester::retry_interrupted(
+            view::REQ,
+            move || self.clone().stream().try_collect(),
+        ))
     }
 }
 
