@@ -16,6 +16,8 @@
 mod cache;
 mod kinds;
 mod route;
+#[cfg(feature = "serde")]
+mod serde;
 
 use std::collections::HashMap;
 use std::fmt::Debug;

@@ -1,6 +1,8 @@
 //! `ip address`: list, add, replace and delete addresses.
 
 mod add;
+#[cfg(feature = "serde")]
+mod serde;
 mod view;
 
 pub use add::AddressAdd;

@@ -3,6 +3,10 @@
 mod add;
 pub mod kinds;
 mod port;
+#[cfg(feature = "serde")]
+mod serde;
+#[cfg(feature = "serde")]
+pub(crate) use serde::ll_addr as serde_ll_addr;
 mod set;
 mod tuntap;
 mod view;

@@ -23,6 +23,8 @@ const IFF_VNET_HDR: libc::c_short = 0x4000;
 
 /// tun (layer 3) or tap (layer 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum TunTapMode {
     /// `mode tun`: IP packets.
     Tun,
