@@ -419,7 +419,7 @@ fn string_methods(nl: &Netlink) -> Vec<Method> {
             .add()
             .table_name(&s)
             .await),
-        m!("rule from", "prefix", Name, |nl, s| nl
+        m!("rule from", "from", Name, |nl, s| nl
             .rule()
             .add()
             .from(s.as_str())
