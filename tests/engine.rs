@@ -300,6 +300,10 @@ async fn concurrent_dumps_all_succeed_and_abandoned_ones_are_closed() {
 async fn timeout_resolves_a_request_the_kernel_never_answers() {
     let ns = TestNs::new().await;
     let nl = ns.client();
+    // Open the connection first: on a loaded machine opening it in the
+    // namespace can take longer than the timeout, which then (rightly)
+    // fires before anything is sent.
+    nl.rtnl().get(get_link(1), 0).await.expect("get lo");
     // A successful RTM_NEWROUTE without NLM_F_ACK gets no reply at all.
     let (m, f) = add_blackhole(nth_addr(1), 500);
     let r = nl
@@ -318,6 +322,7 @@ async fn timeout_resolves_a_request_the_kernel_never_answers() {
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap();
+    // (A timeout here before the connection opens is a timeout too.)
     let (m, f) = add_blackhole(nth_addr(2), 500);
     assert!(matches!(
         timed.rtnl().get(m, f).await,
