@@ -1,0 +1,125 @@
+//! `ipset list [NAME]`: members as a stream, one message decoded at a
+//! time (a set of millions of members lists in flat memory).
+
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+
+use super::entry::IpsetEntry;
+use super::header::IpsetHeader;
+use super::{IpsetHandle, attr, attrs_of, cmd, named, request};
+use crate::conn::RawMessage;
+use crate::conn::attrs::nested;
+use crate::conn::mapped::MappedDump;
+use crate::error::{Context, Error, Result};
+use crate::netfilter::{check_attrs, kind};
+
+/// An item of a listing of sets: a set's header, then its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    /// A set begins.
+    Set(IpsetHeader),
+    /// A member of the last set begun.
+    Member(IpsetEntry),
+}
+
+/// What one LIST message holds: the set's header when it is the set's
+/// first message, then members (the set's later messages name the set
+/// and carry members only).
+pub(crate) fn decode(raw: &RawMessage) -> Result<Vec<Listed>> {
+    let ty = raw.header.ty;
+    if ty != cmd::ty(cmd::LIST) && ty != cmd::ty(cmd::SAVE) {
+        return Err(Error::Decode {
+            request: kind(ty),
+            reason: format!("message type {ty:#x} is not an ipset listing"),
+        });
+    }
+    let p = raw.payload();
+    check_attrs(ty, p, 4, "an ipset listing")?;
+    let a = attrs_of(p);
+    let mut out = Vec::new();
+    if crate::conn::attrs::nested_get(a, attr::DATA).is_some() {
+        out.push(Listed::Set(IpsetHeader::decode(ty, a)?));
+    }
+    for (t, adt) in nested(a) {
+        if t != attr::ADT {
+            continue;
+        }
+        check_attrs(ty, adt, 0, "an ipset member list")?;
+        for (t, data) in nested(adt) {
+            if t == attr::DATA {
+                check_attrs(ty, data, 0, "an ipset member")?;
+                out.push(Listed::Member(IpsetEntry::decode(data)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl IpsetHandle {
+    /// `ipset list NAME`: the set's members as a stream (a missing set is
+    /// its only item, `is_not_found()`).
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let mut members = nl.ipset().list("blocked");
+    /// while let Some(m) = members.try_next().await? {
+    ///     println!("{m}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self, name: &str) -> impl Stream<Item = Result<IpsetEntry>> + Send + 'static {
+        self.listing(Some(name)).try_filter_map(|l| async move {
+            Ok(match l {
+                Listed::Member(m) => Some(m),
+                Listed::Set(_) => None,
+            })
+        })
+    }
+
+    /// `ipset list`: every set, each its header then its members, as a
+    /// stream.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use tokio_netlink::netfilter::ipset::Listed;
+    /// let mut all = nl.ipset().list_all();
+    /// while let Some(item) = all.try_next().await? {
+    ///     match item {
+    ///         Listed::Set(h) => println!("create {} {} {h}", h.name, h.type_name),
+    ///         Listed::Member(m) => println!("  {m}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_all(&self) -> impl Stream<Item = Result<Listed>> + Send + 'static {
+        self.listing(None)
+    }
+
+    fn listing(&self, name: Option<&str>) -> impl Stream<Item = Result<Listed>> + Send + 'static {
+        let handle = self.clone();
+        let req = self.req.clone();
+        let name = name.map(str::to_owned);
+        let ctx = Context::new("ipset list", name.clone().unwrap_or_default());
+        MappedDump::new(async move {
+            let e = match &name {
+                Some(n) => named(cmd::LIST, n)?,
+                None => request(cmd::LIST, 0),
+            };
+            let dump = req.dump_raw(e.message(), 0);
+            Ok((dump, move |raw: RawMessage| Some(decode(&raw))))
+        })
+        .map(move |r: Result<Vec<Listed>>| {
+            let ctx = ctx.clone();
+            let handle = handle.clone();
+            async move {
+                match r {
+                    Ok(v) => Ok(stream::iter(v.into_iter().map(Ok))),
+                    Err(e) => super::errors::explained(&handle, cmd::LIST, Err(e), &ctx).await,
+                }
+            }
+        })
+        .then(|f| f)
+        .try_flatten()
+    }
+}
