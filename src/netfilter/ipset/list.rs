@@ -67,12 +67,15 @@ impl IpsetHandle {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list(&self, name: &str) -> impl Stream<Item = Result<IpsetEntry>> + Send + 'static {
-        self.listing(Some(name)).try_filter_map(|l| async move {
-            Ok(match l {
+    pub fn list(
+        &self,
+        name: &str,
+    ) -> impl Stream<Item = Result<IpsetEntry>> + Send + Unpin + 'static {
+        self.listing(Some(name)).try_filter_map(|l| {
+            futures::future::ready(Ok(match l {
                 Listed::Member(m) => Some(m),
                 Listed::Set(_) => None,
-            })
+            }))
         })
     }
 
@@ -92,11 +95,14 @@ impl IpsetHandle {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_all(&self) -> impl Stream<Item = Result<Listed>> + Send + 'static {
+    pub fn list_all(&self) -> impl Stream<Item = Result<Listed>> + Send + Unpin + 'static {
         self.listing(None)
     }
 
-    fn listing(&self, name: Option<&str>) -> impl Stream<Item = Result<Listed>> + Send + 'static {
+    fn listing(
+        &self,
+        name: Option<&str>,
+    ) -> impl Stream<Item = Result<Listed>> + Send + Unpin + 'static {
         let handle = self.clone();
         let req = self.req.clone();
         let name = name.map(str::to_owned);
@@ -112,14 +118,103 @@ impl IpsetHandle {
         .map(move |r: Result<Vec<Listed>>| {
             let ctx = ctx.clone();
             let handle = handle.clone();
-            async move {
+            // Boxed, one per message, so that the stream is Unpin.
+            Box::pin(async move {
                 match r {
                     Ok(v) => Ok(stream::iter(v.into_iter().map(Ok))),
                     Err(e) => super::errors::explained(&handle, cmd::LIST, Err(e), &ctx).await,
                 }
-            }
+            })
         })
         .then(|f| f)
         .try_flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::conn::frame::{HEADER_LEN, Header};
+    use crate::netfilter::Emit;
+
+    /// A LIST message of set `s` (hash:ip) with its header and two members,
+    /// as the kernel sends it.
+    fn listing() -> Vec<u8> {
+        let mut e = Emit::new(cmd::ty(cmd::LIST), 2, 0);
+        e.u8(attr::PROTOCOL, 7)
+            .attr(attr::SETNAME, b"s\0")
+            .attr(attr::TYPENAME, b"hash:ip\0")
+            .u8(attr::REVISION, 6)
+            .u8(attr::FAMILY, 2)
+            .nest(attr::DATA, |e| {
+                e.be32(attr::HASHSIZE | attr::NBO, 1024)
+                    .be32(attr::MAXELEM | attr::NBO, 65536)
+                    .be32(attr::ELEMENTS | attr::NBO, 2);
+            })
+            .nest(attr::ADT, |e| {
+                for a in ["10.0.0.1", "10.0.0.2"] {
+                    e.nest(attr::DATA, |e| {
+                        let m = IpsetEntry::parse(super::super::SetType::HashIp, a).unwrap();
+                        m.emit(e).unwrap();
+                    });
+                }
+            });
+        let p = e.message().payload;
+        let mut b = Vec::new();
+        b.extend_from_slice(&((HEADER_LEN + p.len()) as u32).to_ne_bytes());
+        b.extend_from_slice(&cmd::ty(cmd::LIST).to_ne_bytes());
+        b.extend_from_slice(&[0; 10]);
+        b.extend_from_slice(&p);
+        b
+    }
+
+    fn raw(b: &[u8]) -> RawMessage {
+        RawMessage {
+            header: Header::parse(b).unwrap(),
+            bytes: Bytes::copy_from_slice(b),
+        }
+    }
+
+    #[test]
+    fn a_listing_decodes_to_header_then_members() {
+        let items = decode(&raw(&listing())).unwrap();
+        let Listed::Set(h) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!((h.name.as_str(), h.type_name.as_str()), ("s", "hash:ip"));
+        assert_eq!(h.to_string(), "family inet hashsize 1024 maxelem 65536");
+        assert_eq!(h.elements, Some(2));
+        let members: Vec<String> = items[1..]
+            .iter()
+            .map(|l| match l {
+                Listed::Member(m) => m.to_string(),
+                Listed::Set(h) => panic!("a second header {h:?}"),
+            })
+            .collect();
+        assert_eq!(members, ["10.0.0.1", "10.0.0.2"]);
+    }
+
+    #[test]
+    fn truncated_listings_are_errors_never_panics() {
+        let whole = listing();
+        let mut refused = 0;
+        for len in HEADER_LEN..whole.len() {
+            // The cut keeps the header's length field: the message claims
+            // more than it has, as a short read would leave it.
+            match decode(&raw(&whole[..len])) {
+                Err(e) => {
+                    assert!(e.to_string().contains("truncated"), "{len}: {e}");
+                    refused += 1;
+                }
+                // Cuts on an attribute boundary leave a shorter, whole message.
+                Ok(items) => assert!(items.len() <= 3, "{len}: {items:?}"),
+            }
+        }
+        assert!(refused > whole.len() / 2, "{refused} of {}", whole.len());
+        let mut other = listing();
+        other[4] = cmd::ADD;
+        assert!(decode(&raw(&other)).is_err());
     }
 }
