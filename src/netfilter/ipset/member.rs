@@ -214,12 +214,15 @@ where
     }
 }
 
+/// A batch's answers, with its members as ipset writes them.
+type Answered = (Result<Vec<Result<()>>>, Vec<String>);
+
 /// How many adds of a batch went; the first refused one ends the run,
 /// its error naming the member.
 async fn counted(
     handle: &IpsetHandle,
     set: &str,
-    done: Option<(Result<Vec<Result<()>>>, Vec<String>)>,
+    done: Option<Answered>,
 ) -> Result<u64> {
     let Some((results, shown)) = done else {
         return Ok(0);
