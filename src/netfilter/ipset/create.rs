@@ -146,6 +146,8 @@ pub struct IpsetCreate {
     hashsize: Option<u32>,
     maxelem: Option<u32>,
     netmask: Option<u8>,
+    bucketsize: Option<u8>,
+    initval: Option<u32>,
     timeout: Option<u32>,
     cadt: u32,
     range: Option<Range>,
@@ -175,6 +177,20 @@ impl IpsetCreate {
     /// `netmask CIDR` (hash:ip): members are stored as their network.
     pub fn netmask(mut self, cidr: u8) -> Self {
         self.netmask = Some(cidr);
+        self
+    }
+
+    /// `bucketsize N` (hash types): members per hash bucket before the
+    /// hash grows.
+    pub fn bucketsize(mut self, n: u8) -> Self {
+        self.bucketsize = Some(n);
+        self
+    }
+
+    /// `initval N` (hash types): the hash seed, as `ipset save` writes it
+    /// (random by default).
+    pub fn initval(mut self, seed: u32) -> Self {
+        self.initval = Some(seed);
         self
     }
 
@@ -290,12 +306,16 @@ impl IpsetCreate {
             }
             e.u8(attr::NETMASK, m);
         }
+        if let Some(b) = self.bucketsize {
+            e.u8(attr::BUCKETSIZE, b);
+        }
         let mut put = |ty: u16, v: Option<u32>| {
             if let Some(v) = v {
                 e.be32(ty | NBO, v);
             }
         };
         put(attr::HASHSIZE, self.hashsize);
+        put(attr::INITVAL, self.initval);
         put(attr::MAXELEM, self.maxelem);
         put(attr::SIZE, self.size);
         put(attr::TIMEOUT, self.timeout);
@@ -371,6 +391,8 @@ impl IpsetHandle {
             hashsize: None,
             maxelem: None,
             netmask: None,
+            bucketsize: None,
+            initval: None,
             timeout: None,
             cadt: 0,
             range: None,

@@ -99,7 +99,9 @@ impl IpsetHandle {
         self.listing(None)
     }
 
-    fn listing(
+    /// `ipset list [NAME]`: one set (or, with `None`, every set), each
+    /// its header then its members, as a stream.
+    pub fn listing(
         &self,
         name: Option<&str>,
     ) -> impl Stream<Item = Result<Listed>> + Send + Unpin + 'static {

@@ -219,11 +219,7 @@ type Answered = (Result<Vec<Result<()>>>, Vec<String>);
 
 /// How many adds of a batch went; the first refused one ends the run,
 /// its error naming the member.
-async fn counted(
-    handle: &IpsetHandle,
-    set: &str,
-    done: Option<Answered>,
-) -> Result<u64> {
+async fn counted(handle: &IpsetHandle, set: &str, done: Option<Answered>) -> Result<u64> {
     let Some((results, shown)) = done else {
         return Ok(0);
     };
