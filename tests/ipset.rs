@@ -473,3 +473,126 @@ async fn bad_input_names_the_field_or_ipsets_reason() {
         "{e}"
     );
 }
+
+/// The example, built once.
+fn example() -> &'static std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| common::ip_example::build_example("ipset"))
+}
+
+/// Runs the example in `ns` with `stdin`; its exit code, stdout, stderr.
+fn ex(ns: &TestNs, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(example())
+        .args(["-n", &ns.name])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the example");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let s = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (o.status.code().unwrap_or(-1), s(o.stdout), s(o.stderr))
+}
+
+fn ex_ok(ns: &TestNs, args: &[&str]) -> String {
+    let (code, out, err) = ex(ns, args, "");
+    assert_eq!(code, 0, "example {args:?}: {err}");
+    out
+}
+
+#[tokio::test]
+async fn example_prints_as_ipset_and_restores_its_save() {
+    let ns = TestNs::new().await;
+    for a in [
+        "create n hash:net,port counters comment skbinfo",
+        "add n 10.0.0.0/24,udp:53 nomatch packets 1 bytes 2 comment \"a b\" skbmark 0x10/0xff",
+        "create p bitmap:port range 10-200",
+        "create i hash:ip family inet6 netmask 64 maxelem 10",
+        "create l list:set size 4",
+    ] {
+        let (code, _, err) = ex(&ns, &["restore"], a);
+        assert_eq!(code, 0, "{a}: {err}");
+    }
+    ex_ok(&ns, &["add", "p", "15"]);
+    ex_ok(&ns, &["add", "p", "20-22"]);
+    ex_ok(&ns, &["add", "i", "2001:db8::1"]);
+    ex_ok(&ns, &["add", "l", "p"]);
+    ex_ok(&ns, &["-exist", "add", "p", "15"]);
+    let (code, _, err) = ex(&ns, &["add", "p", "15"], "");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "ipset: ipset add p 15: element is already in the set (error 4103)\n"
+        )
+    );
+    assert_eq!(ex(&ns, &["test", "p", "21"], "").2, "21 is in set p.\n");
+    assert_eq!(ex(&ns, &["test", "p", "23"], "").0, 1);
+    for args in [
+        &["list"][..],
+        &["list", "-t"],
+        &["list", "-n"],
+        &["save"],
+        &["list", "n"],
+        &["save", "p"],
+    ] {
+        assert_eq!(ex_ok(&ns, args), ipset(&ns, args), "{args:?}");
+    }
+    let save = ipset(&ns, &["save"]);
+    // l's member p holds a reference that stops a destroy.
+    ipset(&ns, &["flush", "l"]);
+    ipset(&ns, &["destroy"]);
+    let (code, _, err) = ex(&ns, &["restore"], &save);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ipset(&ns, &["save"]), save);
+    // A set in a list:set cannot be renamed: ipset's reason says so.
+    let (_, _, err) = ex(&ns, &["rename", "p", "q"], "");
+    assert!(
+        err.contains("set is in use by another set or rule"),
+        "{err}"
+    );
+    ex_ok(&ns, &["destroy", "l"]);
+    ex_ok(&ns, &["rename", "p", "q"]);
+    ex_ok(&ns, &["flush", "q"]);
+    assert_eq!(
+        ipset(&ns, &["list", "-t", "q"])
+            .matches("entries: 0")
+            .count(),
+        1
+    );
+    ex_ok(&ns, &["destroy"]);
+    assert_eq!(ipset(&ns, &["list", "-n"]), "");
+}
+
+#[tokio::test]
+async fn example_is_quiet_when_the_reader_goes_away() {
+    let ns = TestNs::new().await;
+    let h = ns.client().ipset();
+    h.create("big", SetType::HashIp).await.unwrap();
+    let members = (0..50_000u32).map(|i| IpsetEntry {
+        ip: Some(std::net::Ipv4Addr::from(0x0a00_0000 + i).into()),
+        ..Default::default()
+    });
+    h.add_many("big", members).await.unwrap();
+    let script = format!(
+        "set -o pipefail; {} -n {} list | head -1",
+        example().display(),
+        ns.name
+    );
+    let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "Name: big\n");
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success());
+}
