@@ -381,7 +381,34 @@ async fn bad_input_names_the_field_or_ipsets_reason() {
         .add("v4", entry(SetType::HashNet, "2001:db8::/32"))
         .await
         .unwrap_err();
-    assert!(e.errno().is_some_and(|n| n >= 4096), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "family",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "invalid family: set v4 is family inet; 2001:db8:: is not"
+    );
+    let e = h
+        .test("v4", entry(SetType::HashNet, "2001:db8::1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "family",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = h
         .create("f", SetType::BitmapPort)
         .family(Family::V6)
@@ -460,6 +487,26 @@ async fn bad_input_names_the_field_or_ipsets_reason() {
         .await
         .unwrap_err();
     assert!(reason(&e).contains("out of the range of the set"), "{e}");
+    let e = h
+        .create("b", SetType::BitmapIp)
+        .ip_range(
+            "10.0.0.0".parse().unwrap(),
+            "10.255.255.255".parse().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(reason(&e).contains("exceeds the size limit"), "{e}");
+    // Missing sets are errors for every command on a named set.
+    for e in [
+        h.destroy("nope").await.unwrap_err(),
+        h.flush("nope").await.unwrap_err(),
+        h.rename("nope", "x").await.unwrap_err(),
+        h.header("nope").await.unwrap_err(),
+    ] {
+        assert!(e.is_not_found(), "{e}");
+    }
+    let e = h.swap("v4", "nope").await.unwrap_err();
+    assert!(reason(&e).contains("the second set does not exist"), "{e}");
     // Swapping sets of different types.
     let e = h.swap("v4", "ports").await.unwrap_err();
     assert!(reason(&e).contains("types of the sets do not match"), "{e}");

@@ -120,10 +120,17 @@ pub(crate) async fn explained<T>(h: &IpsetHandle, n: u8, r: Result<T>, ctx: &Con
     };
     let mut why = reason(n, k.errno);
     if why.is_none() && k.errno >= errno::TYPE_SPECIFIC {
-        let set = ctx.object().split(' ').next().unwrap_or_default();
-        if let Ok(hd) = Box::pin(h.header(set)).await {
-            why = type_reason(&hd.type_name, k.errno);
-        }
+        // The object is `SET …`, and for a create `SET TYPE`: the set
+        // does not exist yet.
+        let mut words = ctx.object().split(' ');
+        let set = words.next().unwrap_or_default();
+        why = match n {
+            cmd::CREATE => type_reason(words.next().unwrap_or_default(), k.errno),
+            _ => match Box::pin(h.header(set)).await {
+                Ok(hd) => type_reason(&hd.type_name, k.errno),
+                Err(_) => None,
+            },
+        };
     }
     if k.message.is_none() {
         k.message = why.map(str::to_owned);

@@ -19,6 +19,36 @@ fn member_request(n: u8, set: &str, entry: &IpsetEntry) -> Result<Emit> {
     err.map(|()| e)
 }
 
+/// The kernel answers a member of the wrong family with a bare protocol
+/// error (add, del) or as not in the set (test): on those answers only,
+/// the set's family is asked and compared, so that the error names the
+/// field.
+async fn family_checked(
+    h: &IpsetHandle,
+    set: &str,
+    entry: &IpsetEntry,
+    r: Result<()>,
+) -> Result<()> {
+    let Err(e) = r else { return r };
+    // A test answers every refusal, a wrong family included, as ERR_EXIST.
+    let (Some(errno::PROTOCOL | errno::EXIST), Some(ip)) = (e.errno(), entry.ip) else {
+        return Err(e);
+    };
+    let Ok(hd) = h.header(set).await else {
+        return Err(e);
+    };
+    match hd.address_family() {
+        Some(f) if f != super::entry::family_of(ip) => Err(Error::invalid(
+            "family",
+            format!(
+                "set {set} is family {}; {ip} is not",
+                super::header::family_name(hd.family)
+            ),
+        )),
+        _ => Err(e),
+    }
+}
+
 macro_rules! extension_setters {
     () => {
         /// `timeout SECONDS` (the set needs timeout support).
@@ -93,7 +123,8 @@ impl IpsetAdd {
         let e = member_request(cmd::ADD, &self.set, &self.entry)?;
         // Without NLM_F_EXCL the kernel reads the add as `-exist`.
         let fl = if self.exist { 0 } else { flags::EXCL };
-        self.handle.ack(cmd::ADD, e, fl, &ctx).await
+        let r = self.handle.ack(cmd::ADD, e, fl, &ctx).await;
+        family_checked(&self.handle, &self.set, &self.entry, r).await
     }
 }
 
@@ -121,7 +152,8 @@ impl IpsetDel {
         );
         let e = member_request(cmd::DEL, &self.set, &self.entry)?;
         let fl = if self.exist { 0 } else { flags::EXCL };
-        self.handle.ack(cmd::DEL, e, fl, &ctx).await
+        let r = self.handle.ack(cmd::DEL, e, fl, &ctx).await;
+        family_checked(&self.handle, &self.set, &self.entry, r).await
     }
 }
 
@@ -141,7 +173,8 @@ impl IpsetTest {
             format!("{} {}", self.set, self.entry.element()),
         );
         let e = member_request(cmd::TEST, &self.set, &self.entry)?;
-        match self.handle.ack(cmd::TEST, e, 0, &ctx).await {
+        let r = self.handle.ack(cmd::TEST, e, 0, &ctx).await;
+        match family_checked(&self.handle, &self.set, &self.entry, r).await {
             Ok(()) => Ok(true),
             // The kernel answers a member not in the set with ERR_EXIST.
             Err(err) if err.errno() == Some(errno::EXIST) => Ok(false),
@@ -292,7 +325,9 @@ impl IpsetHandle {
 
     /// `ipset test SET ENTRY`: whether the set matches `entry` (for net
     /// types, an address inside a member network matches; a `nomatch`
-    /// member does not).
+    /// member does not). The kernel answers any refusal of a test as "not
+    /// in the set", so on a miss the set's header is asked too: a member
+    /// of the other family is an error naming `family`, not `false`.
     ///
     /// ```no_run
     /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {

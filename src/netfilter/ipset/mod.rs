@@ -47,6 +47,7 @@ pub use member::{IpsetAdd, IpsetAddMany, IpsetDel, IpsetTest};
 use crate::client::Netlink;
 use crate::conn::Requester;
 use crate::conn::attrs::check_string;
+use crate::conn::flags::EXCL;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::netfilter::{Emit, NFGENMSG_LEN, Netfilter};
 
@@ -229,7 +230,9 @@ impl IpsetHandle {
         &self.req
     }
 
-    /// Sends `e` for an ack, its error read as ipset reads it.
+    /// Sends `e` for an ack, its error read as ipset reads it. Commands on
+    /// a named set go with NLM_F_EXCL, as ipset sends them: without it the
+    /// kernel reads `-exist` and ignores a missing set.
     pub(crate) async fn ack(&self, n: u8, e: Emit, flags: u16, ctx: &Context) -> Result<()> {
         let r = self.req.ack(e.message(), flags).await;
         errors::explained(self, n, r, ctx).await
@@ -267,7 +270,7 @@ impl IpsetHandle {
     /// list:set) is refused.
     pub async fn destroy(&self, name: &str) -> Result<()> {
         let ctx = Context::new("ipset destroy", name);
-        self.ack(cmd::DESTROY, named(cmd::DESTROY, name)?, 0, &ctx)
+        self.ack(cmd::DESTROY, named(cmd::DESTROY, name)?, EXCL, &ctx)
             .await
     }
 
@@ -281,7 +284,7 @@ impl IpsetHandle {
     /// `ipset flush NAME`: removes every member.
     pub async fn flush(&self, name: &str) -> Result<()> {
         let ctx = Context::new("ipset flush", name);
-        self.ack(cmd::FLUSH, named(cmd::FLUSH, name)?, 0, &ctx)
+        self.ack(cmd::FLUSH, named(cmd::FLUSH, name)?, EXCL, &ctx)
             .await
     }
 
@@ -297,7 +300,7 @@ impl IpsetHandle {
         check_name("to", to)?;
         let mut e = named(cmd::RENAME, from)?;
         e.attr(attr::SETNAME2, &cstr(to));
-        self.ack(cmd::RENAME, e, 0, &ctx).await
+        self.ack(cmd::RENAME, e, EXCL, &ctx).await
     }
 
     /// `ipset swap A B`: the two sets exchange names (and so their users);
@@ -315,7 +318,7 @@ impl IpsetHandle {
         check_name("to", b)?;
         let mut e = named(cmd::SWAP, a)?;
         e.attr(attr::SETNAME2, &cstr(b));
-        self.ack(cmd::SWAP, e, 0, &ctx).await
+        self.ack(cmd::SWAP, e, EXCL, &ctx).await
     }
 }
 
