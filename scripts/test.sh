@@ -2,7 +2,8 @@
 # The project's test command:  sudo ./scripts/test.sh [--host-only] [CARGO TEST ARGS...]
 #
 #  1. `cargo test` — the whole suite (unit, integration, doc tests) on the host
-#     kernel. Extra arguments go to this invocation, e.g.
+#     kernel, then `cargo test --features serde --test serde` (the serde
+#     feature's tests). Extra arguments go to both invocations, e.g.
 #     `sudo ./scripts/test.sh -- --nocapture` or `sudo ./scripts/test.sh engine`.
 #  2. The VM lane: tests/vm_lane.rs, built on the host and run as root inside a
 #     throw-away VM booting Debian's distribution kernel (scripts/vm-run), with
@@ -40,6 +41,9 @@ done
 
 echo "== host kernel ($(uname -r)) =="
 cargo test ${args[@]+"${args[@]}"}
+# The serde feature's tests (tests/serde.rs is empty without it).
+echo "== host kernel, --features serde =="
+cargo test --features serde --test serde ${args[@]+"${args[@]}"}
 
 if [ "$host_only" = 1 ]; then
   echo "== VM lane skipped (--host-only) =="

@@ -156,6 +156,61 @@
 //! println!("{} links", links.len());
 //! # Ok(()) }
 //! ```
+//!
+//! ## Serde
+//!
+//! With the `serde` cargo feature, every typed value and view of the
+//! library implements `serde::Serialize`, and every value that can be
+//! built from its serialized form also `Deserialize` (round-trip tested):
+//!
+//! ```no_run
+//! # #[cfg(feature = "serde")]
+//! # async fn f(nl: tokio_netlink::Netlink) -> Result<(), Box<dyn std::error::Error>> {
+//! let routes = nl.route().list().table(254).await?;
+//! let json = serde_json::to_string(&routes)?; // [{"dst":"10.0.0.0/24","gateway":…},…]
+//! # Ok(()) }
+//! ```
+//!
+//! - **Views** that wrap kernel messages ([`route::link::Link`],
+//!   [`route::address::Address`], [`route::route::Route`],
+//!   [`route::rule::Rule`], [`route::neighbour::Neighbour`],
+//!   [`route::tc::Qdisc`] / [`Class`](route::tc::Class) /
+//!   [`Filter`](route::tc::Filter), [`diag::InetSocket`],
+//!   [`diag::UnixSocket`], [`diag::NetlinkSocket`],
+//!   [`diag::PacketSocket`], [`diag::TcpInfo`],
+//!   [`netfilter::conntrack::Conntrack`]) serialize only: a flat map of
+//!   their accessors in iproute2's JSON words (`ip -j`, `tc -j`,
+//!   `bridge -j`; `ss`'s column names for sockets, `conntrack -L`'s for
+//!   conntrack entries) — `ifname`, `mtu`, `operstate`, `dst`, `gateway`,
+//!   `prefsrc`, `protocol`, `scope`, `table`, `state`, `handle`… Where
+//!   `ip` prints a device's name the library has its index, under its own
+//!   key (`ifindex`, `master_index`, `link_index`), so no name lookup is
+//!   done. Absent attributes are left out. Each impl's documentation
+//!   lists its fields.
+//! - **Events** are maps tagged by `event` (`{"event": "new_link",
+//!   "change": "created", "link": {…}}`; [`xfrm::XfrmEvent`] and
+//!   [`netfilter::conntrack::ConntrackEvent`] alike), a watch's
+//!   [`Change`](watch::Change) by `change` (`added` / `changed` /
+//!   `removed` / `resynced` with `new` / `old`).
+//! - **Values** go both ways: [`Family`] as `"inet"` / `"inet6"`,
+//!   [`MacAddr`](route::link::MacAddr) as `"02:00:00:aa:bb:0c"`,
+//!   [`OperState`](route::link::OperState) as `"UP"`, TC handles as
+//!   `"1:10"`, rates in bytes per second, kinds as `{"kind": "htb",
+//!   "options": {…}}`; XFRM states, policies, selectors and templates,
+//!   sock_diag values and conntrack tuples with their Rust field names
+//!   (`ip xfrm`'s, `ss`'s and `conntrack`'s words; `null` for an absent
+//!   optional field, keys as `0x…` hex, enums as the tools spell them). A
+//!   kernel number without a name is written as its decimal text and read
+//!   back to the same value. An XFRM value holding an address it refused
+//!   (bad text given to a setter) fails to serialize with that refusal.
+//!
+//! Not serialized: builders and requests (link kinds, `RouteAdd`…), raw
+//! messages, and the fully decoded `diag` replies ([`diag::InetSocket`]
+//! and its siblings are the serializable form).
+//!
+//! Field names and value forms are part of the API, as stable as the
+//! types: renaming or retyping a field is a breaking change, adding one is
+//! not (consumers should ignore unknown fields).
 #![warn(missing_docs)]
 
 mod client;
@@ -165,6 +220,8 @@ mod error;
 pub mod netfilter;
 pub mod netns;
 pub mod route;
+#[cfg(feature = "serde")]
+mod serde_util;
 pub mod types;
 pub mod watch;
 pub mod xfrm;

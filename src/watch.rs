@@ -16,6 +16,8 @@
 mod cache;
 mod kinds;
 mod route;
+#[cfg(feature = "serde")]
+mod serde;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -33,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::route::events::{Event, Group};
 
 pub use cache::Cache;
-pub use kinds::{AddressKey, NeighbourKey};
+pub use kinds::{AddressKey, Fdb, FdbKey, NeighbourKey};
 pub use route::RouteKey;
 
 /// NLM_F_REPLACE on a notification: the object replaced another one.

@@ -1978,3 +1978,136 @@ async fn tso_and_ipv4_gso_gro_limits_read_back() {
         assert!(ours > 0, "{name}");
     }
 }
+
+/// `multi_queue(1)` is a multi-queue device with one queue, not a plain
+/// one (it used to be silently single-queue).
+#[tokio::test]
+async fn multi_queue_of_one_is_still_multi_queue() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let fds = nl
+        .link()
+        .add_tuntap("tap1", TunTap::tap().multi_queue(1))
+        .await
+        .expect("add tap");
+    assert_eq!(fds.len(), 1);
+    let (l, ip) = both(&ns, &nl, "tap1").await;
+    let t = l.tun().unwrap();
+    assert_eq!(t.multi_queue(), Some(true));
+    assert_eq!(t.num_queues(), Some(1));
+    assert_eq!(ip["linkinfo"]["info_data"]["multi_queue"], true);
+    let plain = nl
+        .link()
+        .add_tuntap("tap2", TunTap::tap())
+        .await
+        .expect("add tap");
+    assert_eq!(plain.len(), 1);
+    let l = nl.link().get("tap2").await.unwrap();
+    assert_eq!(l.tun().unwrap().multi_queue(), Some(false));
+    let e = nl
+        .link()
+        .add_tuntap("tap3", TunTap::tap().multi_queue(0))
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "multi_queue");
+}
+
+/// vishvananda/netlink's LinkAdd with Index and LinkByAlias.
+#[tokio::test]
+async fn fixed_index_at_creation_and_lookup_by_alias() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.link()
+        .add("v0", Veth::peer("v1"))
+        .index(4242)
+        .alias("uplink")
+        .await
+        .expect("veth at 4242");
+    let (l, ip) = both(&ns, &nl, "v0").await;
+    assert_eq!(l.index(), 4242);
+    assert_eq!(ip["ifindex"], 4242);
+    let found = nl.link().by_alias("uplink").await.unwrap().expect("found");
+    assert_eq!(found.index(), 4242);
+    assert!(nl.link().by_alias("nosuch").await.unwrap().is_none());
+    // Taken, and 0.
+    let e = nl
+        .link()
+        .add("v2", Veth::peer("v3"))
+        .index(4242)
+        .await
+        .unwrap_err();
+    assert!(e.is_exists(), "{e}");
+    let e = nl
+        .link()
+        .add("v4", Veth::peer("v5"))
+        .index(0)
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "index");
+}
+
+/// Counts the library's "dump interrupted, retrying" events (they carry an
+/// `attempt` field): the observable of the retry path.
+struct RetryCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for RetryCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        if e.fields().any(|f| f.name() == "attempt") {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A link listing the kernel marks interrupted (links come and go during
+/// the dump) is dumped again, like the other listings: under churn the
+/// awaited listing still succeeds, and the retry is seen to happen.
+#[tokio::test]
+async fn link_listings_retry_a_dump_interrupted_by_link_changes() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let mut batch = String::new();
+    for i in 0..700 {
+        batch.push_str(&format!("link add a{i} type veth peer name b{i}\n"));
+    }
+    ns.ip_batch(&batch);
+    let retries = std::sync::Arc::new(AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(RetryCounter(retries.clone()));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let (stop, name) = (stop.clone(), ns.name.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for args in [
+                    &["link", "add", "c0", "type", "veth", "peer", "name", "c1"][..],
+                    &["link", "del", "c0"][..],
+                ] {
+                    let _ = Command::new("ip").arg("-n").arg(&name).args(args).status();
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        })
+    };
+    let mut listings = 0;
+    while retries.load(Ordering::Relaxed) == 0 && listings < 2000 {
+        let links = nl.link().list().await.expect("a listing under churn");
+        assert!(links.len() >= 1401, "{}", links.len());
+        listings += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert!(
+        retries.load(Ordering::Relaxed) > 0,
+        "no dump was interrupted in {listings} listings"
+    );
+}

@@ -332,3 +332,44 @@ async fn rule_prefixes_keep_host_bits_and_all_fits_either_family() {
         .unwrap();
     assert_eq!(rule_at(&ns, false, 103)["src"], "all");
 }
+
+/// The selectors the README lists and no test drove before: `tos` and
+/// `suppress_ifgroup`, read back typed and by `ip -j rule`.
+#[tokio::test]
+async fn tos_and_suppress_ifgroup_agree_with_ip() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    nl.rule()
+        .add()
+        .priority(300)
+        .tos(0x10)
+        .table(30)
+        .await
+        .unwrap();
+    nl.rule()
+        .add()
+        .priority(301)
+        .table(254)
+        .suppress_ifgroup(7)
+        .await
+        .unwrap();
+    let ip = rule_at(&ns, false, 300);
+    assert_eq!(ip["tos"], "0x10", "{ip}");
+    assert_eq!(ip["table"], "30");
+    let ip = rule_at(&ns, false, 301);
+    assert_eq!(ip["suppress_ifgroup"], "7", "{ip}");
+    let rules = nl.rule().list().family(Family::V4).await.unwrap();
+    let r = rules.iter().find(|r| r.priority() == 300).unwrap();
+    assert_eq!(r.tos(), 0x10);
+    let r = rules.iter().find(|r| r.priority() == 301).unwrap();
+    assert_eq!(r.suppress_ifgroup(), Some(7));
+    // Deleted by the same selector.
+    nl.rule()
+        .del()
+        .priority(300)
+        .tos(0x10)
+        .table(30)
+        .await
+        .unwrap();
+    assert!(nl.rule().list().priority(300).await.unwrap().is_empty());
+}

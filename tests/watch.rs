@@ -854,3 +854,51 @@ async fn bridge_port_flags_on_a_down_port_reach_the_link_watch() {
     assert_eq!(p0.bridge_port().and_then(|p| p.isolated()), Some(true));
     assert!(!p0.is_up());
 }
+
+/// The FDB beside the neighbours: `Watch<Fdb>` holds what `bridge fdb
+/// show` lists (vishvananda/netlink's NeighSubscribe with ListExisting
+/// reports these), kept equal to a dump through adds and deletes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fdb_watch_matches_a_dump_through_adds_and_deletes() {
+    use tokio_netlink::watch::Fdb;
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    ns.ip(&["link", "add", "br0", "type", "bridge"]);
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "v1"]);
+    ns.ip(&["link", "set", "v0", "master", "br0"]);
+    let mut fdb = nl.watch::<Fdb>().await.unwrap();
+    let keys = |v: &[Fdb]| v.iter().map(Watched::key).collect::<HashSet<_>>();
+    let bridge = |args: &[&str]| {
+        let st = std::process::Command::new("ip")
+            .args(["netns", "exec", ns.name.as_str(), "bridge", "fdb"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "bridge fdb {args:?}");
+    };
+    bridge(&["add", "02:00:00:00:00:0a", "dev", "v0", "master", "static"]);
+    // (No vlan: the host's bridge has no VLAN filtering.)
+    bridge(&["add", "02:00:00:00:00:0b", "dev", "v0", "master", "static"]);
+    bridge(&["add", "02:00:00:00:00:0c", "dev", "v0", "self", "permanent"]);
+    settle(&mut fdb, &nl, "after adds", keys).await;
+    let snap = fdb.snapshot();
+    for mac in [
+        "02:00:00:00:00:0a",
+        "02:00:00:00:00:0b",
+        "02:00:00:00:00:0c",
+    ] {
+        assert!(
+            snap.iter()
+                .any(|e| e.mac().map(|m| m.to_string()) == Some(mac.into())),
+            "{mac} missing from {snap:?}"
+        );
+    }
+    assert!(snap.iter().all(|e| e.is_fdb()));
+    bridge(&["del", "02:00:00:00:00:0b", "dev", "v0", "master"]);
+    settle(&mut fdb, &nl, "after a delete", keys).await;
+    assert!(
+        fdb.snapshot()
+            .iter()
+            .all(|e| e.mac().map(|m| m.to_string()) != Some("02:00:00:00:00:0b".into()))
+    );
+}

@@ -86,6 +86,7 @@ impl RawMessage {
 
 /// Counters of one connection, for observability and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct ConnStats {
     /// Our port id on the request socket (0 until it is open).
     pub port: u32,

@@ -121,6 +121,7 @@ fn too_short(what: &str, need: usize, got: usize) -> DecodeError {
 /// addresses are kept as the 16 raw bytes the kernel uses (an IPv4 address
 /// in the first 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SockId {
     /// Local (source) port.
     pub sport: u16,

@@ -25,6 +25,8 @@ use crate::error::{Context, Error, Result, ResultExt};
 
 /// An inet transport protocol to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum InetProtocol {
     /// TCP (6).
     Tcp,
@@ -74,12 +76,16 @@ impl InetProtocol {
 
 /// Which address families an inet listing covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub enum Family {
     /// IPv4 only.
+    #[cfg_attr(feature = "serde", serde(rename = "inet"))]
     V4,
     /// IPv6 only.
+    #[cfg_attr(feature = "serde", serde(rename = "inet6"))]
     V6,
     /// IPv4 then IPv6 (two dumps, as `ss` does).
+    #[cfg_attr(feature = "serde", serde(rename = "both"))]
     Both,
 }
 
@@ -97,6 +103,7 @@ impl Family {
 /// INET_DIAG_MARK (with CAP_NET_ADMIN), CGROUP_ID, SOCKOPT, SHUTDOWN and
 /// SKV6ONLY come without asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Extensions(pub u8);
 
 impl Extensions {
@@ -132,6 +139,8 @@ impl std::ops::BitOr for Extensions {
 /// The timer pending on an inet socket (`idiag_timer`), as `ss -o` shows
 /// it in `timer:(NAME,EXPIRES,RETRANS)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Timer {
     /// 0: none.
     Off,

@@ -27,6 +27,8 @@ mod codec;
 mod inet;
 mod other;
 mod replies;
+#[cfg(feature = "serde")]
+mod serde;
 mod states;
 mod tcp_info;
 #[cfg(test)]

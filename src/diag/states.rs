@@ -2,6 +2,7 @@
 
 /// A set of TCP_* states (bit `1 << state`), combined with `|`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct States(pub u32);
 
 /// TCP_* state numbers (include/net/tcp_states.h).

@@ -41,6 +41,22 @@ macro_rules! fields {
                 }
             )*
         }
+
+        #[cfg(feature = "serde")]
+        impl TcpInfo {
+            /// Writes every field the kernel's layout holds, by name.
+            pub(crate) fn serialize_fields<M: ::serde::ser::SerializeMap>(
+                &self,
+                m: &mut M,
+            ) -> Result<(), M::Error> {
+                $(
+                    if let Some(v) = self.$name() {
+                        m.serialize_entry(stringify!($name), &v)?;
+                    }
+                )*
+                Ok(())
+            }
+        }
     };
     (@read u8, $b:expr, $off:expr) => { $b.get($off).copied() };
     (@read u16, $b:expr, $off:expr) => { u16_at($b, $off) };

@@ -10,6 +10,7 @@ use crate::conn::attrs;
 
 /// INET_DIAG_MEMINFO (`struct inet_diag_meminfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct MemInfo {
     /// Receive-queue memory.
     pub rmem: u32,
@@ -47,6 +48,7 @@ impl MemInfo {
 /// SK_MEMINFO_* counters (INET_DIAG_SKMEMINFO, UNIX_DIAG_MEMINFO, …): an
 /// array of u32 the kernel may extend; accessors name the known slots.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SkMemInfo(pub Vec<u32>);
 
 impl SkMemInfo {
@@ -108,6 +110,7 @@ impl SkMemInfo {
 
 /// INET_DIAG_VEGASINFO (`struct tcpvegas_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct VegasInfo {
     /// Vegas enabled.
     pub enabled: u32,
@@ -141,6 +144,7 @@ impl VegasInfo {
 
 /// INET_DIAG_DCTCPINFO (`struct tcp_dctcp_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct DctcpInfo {
     /// DCTCP enabled.
     pub enabled: u16,
@@ -180,6 +184,7 @@ impl DctcpInfo {
 
 /// INET_DIAG_BBRINFO (`struct tcp_bbr_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct BbrInfo {
     /// Bandwidth estimate, bytes per second.
     pub bw: u64,
@@ -219,6 +224,7 @@ impl BbrInfo {
 
 /// INET_DIAG_SOCKOPT (`struct inet_diag_sockopt`): two bytes of flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SockOpt(pub u16);
 
 impl SockOpt {
@@ -342,6 +348,7 @@ impl UlpInfo {
 /// attributes are `None` (the kernel omits version and cipher until keys
 /// are installed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct TlsInfo {
     /// TLS_INFO_VERSION: 0x0303 TLS 1.2, 0x0304 TLS 1.3.
     pub version: Option<u16>,
@@ -426,6 +433,7 @@ impl TlsInfo {
 /// The MPTCP_SUBFLOW_ATTR_* attributes of an MPTCP subflow (a TCP socket
 /// whose ULP is `mptcp`; linux/mptcp.h). Absent attributes are `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct MptcpSubflowInfo {
     /// The peer's connection token.
     pub token_rem: Option<u32>,
@@ -494,6 +502,7 @@ impl MptcpSubflowInfo {
 
 /// PACKET_DIAG_INFO (`struct packet_diag_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct PacketInfo {
     /// Bound interface index.
     pub index: u32,

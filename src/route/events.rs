@@ -17,6 +17,8 @@ use crate::route::tc::{Class, Qdisc};
 
 /// A NETLINK_ROUTE multicast group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Group {
     /// RTNLGRP_LINK: links.
     Link,

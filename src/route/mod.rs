@@ -12,6 +12,8 @@ pub mod link;
 pub mod neighbour;
 pub mod route;
 pub mod rule;
+#[cfg(feature = "serde")]
+mod serde;
 pub mod tc;
 
 use netlink_packet_route::RouteNetlinkMessage;

@@ -135,3 +135,62 @@ impl Watched for Neighbour {
         }
     }
 }
+
+/// A bridge FDB entry (`bridge fdb`), for a [`Watch`](super::Watch) of
+/// the forwarding database: `nl.watch::<Fdb>()`. The neighbour watch holds
+/// neighbours only; this one holds what `bridge fdb show` lists.
+#[derive(Debug, Clone)]
+pub struct Fdb(pub Neighbour);
+
+impl std::ops::Deref for Fdb {
+    type Target = Neighbour;
+    fn deref(&self) -> &Neighbour {
+        &self.0
+    }
+}
+
+/// Identity of an FDB entry: link, MAC, vlan, VNI, remote (vxlan `dst`),
+/// and whether it is the device's own (`self`) or its master's entry
+/// (the same MAC may be listed as both).
+pub type FdbKey = (
+    u32,
+    Option<Vec<u8>>,
+    Option<u16>,
+    Option<u32>,
+    Option<IpAddr>,
+    u8,
+);
+
+impl Watched for Fdb {
+    fn raw(&self) -> &RawMessage {
+        Neighbour::raw(&self.0)
+    }
+    type Key = FdbKey;
+    fn key(&self) -> FdbKey {
+        let n = &self.0;
+        // NTF_SELF 0x02, NTF_MASTER 0x04.
+        let owner = n.flags().bits() & 0x06;
+        (
+            n.index(),
+            n.lladdr().map(<[u8]>::to_vec),
+            n.vlan(),
+            n.vni(),
+            n.destination(),
+            owner,
+        )
+    }
+    fn groups() -> Vec<Group> {
+        vec![Group::Neighbour]
+    }
+    fn dump(nl: &Netlink) -> BoxStream<'static, Result<Self>> {
+        use futures::TryStreamExt;
+        nl.neighbour().list().fdb().stream().map_ok(Fdb).boxed()
+    }
+    fn classify(ev: Event) -> Option<Input<Self>> {
+        match ev {
+            Event::NewNeighbour(n) if n.is_fdb() => Some(Input::New(Fdb(n))),
+            Event::DelNeighbour(n) if n.is_fdb() => Some(Input::Del(Fdb(n))),
+            _ => None,
+        }
+    }
+}

@@ -22,6 +22,7 @@ pub(crate) const MAX_ENTRIES: usize = super::types::XFRM_MAX_DEPTH;
 /// One endpoint move (`struct xfrm_user_migrate`): the template (and
 /// state) of `proto`/`mode`/`reqid` going from the old addresses to the new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct MigrateEntry {
     /// The old destination (tunnel remote end).
     pub old_dst: IpAddr,
@@ -38,6 +39,16 @@ pub struct MigrateEntry {
     /// Their reqid (0: any).
     pub reqid: u32,
     /// An address text [`MigrateEntry::tunnel`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 
@@ -130,6 +141,7 @@ impl MigrateEntry {
 /// The addresses a key manager should now use towards its peer
 /// (`struct xfrm_user_kmaddress`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct KmAddress {
     /// Our address.
     pub local: IpAddr,
@@ -161,6 +173,7 @@ impl KmAddress {
 /// [`XfrmHandle::migrate`], and received as
 /// [`XfrmEvent::Migrate`](super::XfrmEvent::Migrate) once done.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Migrate {
     /// The policy's selector.
     pub selector: Selector,
@@ -177,6 +190,16 @@ pub struct Migrate {
     /// `if_id N` of the policy and states (XFRMA_IF_ID; requests only).
     pub if_id: Option<u32>,
     /// An address text [`Migrate::kmaddress`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 

@@ -12,7 +12,7 @@
 //! let x = nl.xfrm();
 //! let sel = Selector::new("10.0.0.0/24", "10.0.1.0/24")?;
 //! let tmpl = Template::new(IpsecProto::Esp, Mode::Tunnel)
-//!     .endpoints("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap())
+//!     .endpoints("192.0.2.1", "192.0.2.2")
 //!     .reqid(1);
 //! x.add_policy(&Policy::new(sel, Dir::Out).priority(100).template(tmpl)).await?;
 //! for p in x.policies().await? {
@@ -24,6 +24,8 @@
 mod events;
 mod migrate;
 mod policy;
+#[cfg(feature = "serde")]
+mod serde;
 mod state;
 mod types;
 

@@ -822,3 +822,125 @@ async fn ipvlan_and_ipvtap() {
     assert_eq!(l.link(), Some(get(&nl, "ivunder1").await.index()));
     assert_eq!(ip["link"], "ivunder1");
 }
+
+/// vishvananda/netlink's LLIPAddr: a neighbour on an NBMA gre tunnel (no
+/// `remote`) whose link-layer address is its underlay IPv4 address.
+#[tokio::test]
+async fn neighbour_with_an_ip_link_layer_address_on_nbma_gre() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let local: IpAddr = "192.0.2.1".parse().unwrap();
+    if !created(nl.link().add("gre1", Gre::new().local(local)), "gre").await {
+        return;
+    }
+    nl.link().set("gre1").up().await.unwrap();
+    nl.address().add("gre1", "10.9.0.1/24").await.unwrap();
+    nl.neighbour()
+        .add("gre1", "10.9.0.2")
+        .lladdr_ip("198.51.100.2")
+        .await
+        .expect("neighbour with an IP lladdr");
+    let n = nl
+        .neighbour()
+        .list()
+        .dev("gre1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.destination() == Some("10.9.0.2".parse().unwrap()))
+        .expect("listed");
+    assert_eq!(n.lladdr_ip(), Some("198.51.100.2".parse().unwrap()));
+    assert_eq!(n.mac(), None);
+    let ip = ns.ip_json(&["neigh", "show", "dev", "gre1"]);
+    assert_eq!(ip[0]["lladdr"], "198.51.100.2", "{ip}");
+    let e = nl
+        .neighbour()
+        .add("gre1", "10.9.0.3")
+        .lladdr_ip("198.51.100")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.cause(),
+            Error::InvalidInput {
+                field: "lladdr",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// The `Vlan` builder itself (the raw-message test above checks the
+/// engine): id, 802.1ad protocol, flags, read back by `ip -d -j`.
+#[tokio::test]
+async fn vlan_links_through_the_builder() {
+    use tokio_netlink::route::link::kinds::{Vlan, VlanProtocol};
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    if !created(nl.link().add("lower0", Dummy), "dummy links (CONFIG_DUMMY)").await {
+        return;
+    }
+    if !created(
+        nl.link().add(
+            "vlan7",
+            Vlan::new("lower0", 7)
+                .protocol(VlanProtocol::Ieee8021Ad)
+                .reorder_hdr(false)
+                .loose_binding(true),
+        ),
+        "802.1Q vlan links (CONFIG_VLAN_8021Q)",
+    )
+    .await
+    {
+        return;
+    }
+    let ip = ip_link(&ns, "vlan7");
+    assert_eq!(ip["linkinfo"]["info_kind"], "vlan");
+    let d = &ip["linkinfo"]["info_data"];
+    assert_eq!(d["id"], 7, "{d}");
+    assert_eq!(d["protocol"], "802.1ad", "{d}");
+    let flags: Vec<&str> = d["flags"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        flags.contains(&"LOOSE_BINDING") && !flags.contains(&"REORDER_HDR"),
+        "{d}"
+    );
+    assert_eq!(ip["link"], "lower0");
+    assert_invalid(
+        nl.link().add("vlan8", Vlan::new("lower0", 4095)).await,
+        "id",
+    );
+    let e = nl
+        .link()
+        .add("vlan9", Vlan::new("nosuch0", 9))
+        .await
+        .unwrap_err();
+    assert!(e.missing_link().is_some(), "{e}");
+}
+
+/// `l3mdev` rules (what `ip vrf` relies on), driven through the builder
+/// and read back by `ip -j rule`.
+#[tokio::test]
+async fn l3mdev_rule() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    if !created(nl.link().add("vrf2", Vrf::new(20)), "vrf (CONFIG_NET_VRF)").await {
+        return;
+    }
+    nl.rule().add().priority(900).l3mdev().await.unwrap();
+    let rules = nl.rule().list().priority(900).await.unwrap();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert!(rules[0].l3mdev());
+    let ip = ns.ip_json(&["rule", "show"]);
+    let r = ip
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["priority"] == 900)
+        .unwrap_or_else(|| panic!("{ip}"));
+    // ip prints `lookup [l3mdev-table]`: in JSON a null-valued key.
+    assert!(r.get("l3mdev").is_some(), "{r}");
+}

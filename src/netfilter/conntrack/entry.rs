@@ -15,6 +15,7 @@ use crate::types::Family;
 /// Packets and bytes of one direction (CTA_COUNTERS_ORIG / _REPLY; present
 /// when accounting is on: `net.netfilter.nf_conntrack_acct=1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Counters {
     /// Packets.
     pub packets: u64,
@@ -24,6 +25,7 @@ pub struct Counters {
 
 /// TCP tracking details (CTA_PROTOINFO_TCP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct TcpInfo {
     /// The tracking state.
     pub state: TcpState,

@@ -13,6 +13,8 @@ use crate::error::{Error, RequestKind, Result};
 
 /// A conntrack multicast group (`NFNLGRP_CONNTRACK_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum EventGroup {
     /// New entries (`conntrack -E -e NEW`).
     New,

@@ -36,6 +36,8 @@ mod events;
 mod filter;
 mod list;
 mod ops;
+#[cfg(feature = "serde")]
+mod serde;
 mod setters;
 mod stats;
 mod status;

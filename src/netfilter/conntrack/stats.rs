@@ -13,6 +13,7 @@ use crate::netfilter::{Emit, NFGENMSG_LEN, be16_of, be32_of, check_attrs, kind};
 
 /// The table's size (IPCTNL_MSG_CT_GET_STATS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct GlobalStats {
     /// Entries in the table (`conntrack -C`).
     pub entries: u32,
@@ -23,6 +24,7 @@ pub struct GlobalStats {
 /// One CPU's counters (IPCTNL_MSG_CT_GET_STATS_CPU), as `conntrack -S`
 /// prints them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct CpuStats {
     /// The CPU.
     pub cpu: u16,

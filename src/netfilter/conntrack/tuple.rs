@@ -140,6 +140,7 @@ impl FromStr for Proto {
 /// `type= code= id=`): the request on create, get and delete, the
 /// kernel's view in an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Tuple {
     /// `src=`.
     pub src: IpAddr,

@@ -21,6 +21,7 @@ pub struct AddressAdd {
     ifa_flags: AddressFlags,
     lifetimes: Option<(u32, u32)>,
     metric: Option<u32>,
+    proto: Option<u8>,
 }
 
 impl AddressAdd {
@@ -42,6 +43,7 @@ impl AddressAdd {
             ifa_flags: AddressFlags::empty(),
             lifetimes: None,
             metric: None,
+            proto: None,
         }
     }
 
@@ -112,6 +114,15 @@ impl AddressAdd {
     #[inline]
     pub fn lifetimes(mut self, valid: u32, preferred: u32) -> Self {
         self.lifetimes = Some((valid, preferred));
+        self
+    }
+
+    /// `proto N`: who adds the address, read back by
+    /// [`Address::proto`](super::Address::proto) (kernel 5.18+; older
+    /// kernels ignore it).
+    #[inline]
+    pub fn proto(mut self, p: u8) -> Self {
+        self.proto = Some(p);
         self
     }
 
@@ -189,6 +200,9 @@ impl AddressAdd {
         }
         if let Some(metric) = self.metric {
             m.attributes.push(AddressAttribute::RoutePriority(metric));
+        }
+        if let Some(p) = self.proto {
+            m.attributes.push(AddressAttribute::Protocol(p.into()));
         }
         Ok(m)
     }

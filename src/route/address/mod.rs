@@ -1,6 +1,8 @@
 //! `ip address`: list, add, replace and delete addresses.
 
 mod add;
+#[cfg(feature = "serde")]
+mod serde;
 mod view;
 
 pub use add::AddressAdd;
@@ -41,6 +43,7 @@ const IFA_BROADCAST: u16 = 4;
 const IFA_CACHEINFO: u16 = 6;
 const IFA_FLAGS: u16 = 8;
 const IFA_RT_PRIORITY: u16 = 9;
+const IFA_PROTO: u16 = 11;
 const REQ: RequestKind = RequestKind {
     message_type: 22,
     name: Some("RTM_GETADDR"),

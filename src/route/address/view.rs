@@ -108,6 +108,14 @@ impl Address {
         self.attr(IFA_LABEL).and_then(attrs::str_of)
     }
 
+    /// `proto N` (IFA_PROTO, kernel 5.18+): who added the address (0
+    /// unspec, 1 kernel loopback, 2 kernel RA, 3 kernel LL; others are the
+    /// caller's own).
+    #[inline]
+    pub fn proto(&self) -> Option<u8> {
+        self.attr(IFA_PROTO).and_then(attrs::u8_of)
+    }
+
     /// Metric of the prefix route.
     #[inline]
     pub fn metric(&self) -> Option<u32> {

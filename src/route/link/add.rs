@@ -308,6 +308,7 @@ pub struct LinkAdd {
     handle: LinkHandle,
     name: String,
     kind: Box<dyn LinkKind>,
+    index: Option<u32>,
     pub(crate) common: Common,
 }
 
@@ -323,11 +324,25 @@ impl LinkAdd {
             handle,
             name: name.to_owned(),
             kind,
+            index: None,
             common: Common::default(),
         }
     }
 
     common_setters!();
+
+    /// `index IDX`: create the link with this interface index (taken:
+    /// `is_exists()`; 0 is refused, it means "the kernel picks").
+    #[inline]
+    pub fn index(mut self, index: u32) -> Self {
+        if index == 0 {
+            self.common
+                .fail(Error::invalid("index", "0 means no index; give 1 or more"));
+        } else {
+            self.index = Some(index);
+        }
+        self
+    }
 
     async fn run(self) -> Result<()> {
         let ctx = Context::new("link add", self.name.clone());
@@ -366,6 +381,7 @@ impl LinkAdd {
         let parts = self.kind.build(&ctx)?;
         let _keep = self.kind.keep_open();
         let mut m = LinkMessage::default();
+        m.header.index = self.index.unwrap_or(0);
         m.attributes.push(LinkAttribute::IfName(self.name.clone()));
         if let Some(l) = parts.link {
             m.attributes.push(LinkAttribute::Link(l));

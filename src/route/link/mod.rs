@@ -3,6 +3,10 @@
 mod add;
 pub mod kinds;
 mod port;
+#[cfg(feature = "serde")]
+mod serde;
+#[cfg(feature = "serde")]
+pub(crate) use serde::ll_addr as serde_ll_addr;
 mod set;
 mod tuntap;
 mod view;
@@ -216,6 +220,19 @@ impl LinkHandle {
             .within(&ctx)
     }
 
+    /// The first link whose alias (`ip link set D alias A`) is `alias`,
+    /// or `None`. The kernel cannot look a link up by alias, so this lists
+    /// the links (as vishvananda/netlink's LinkByAlias does).
+    pub async fn by_alias(&self, alias: &str) -> Result<Option<Link>> {
+        let mut links = std::pin::pin!(self.list().stream());
+        while let Some(l) = links.try_next().await? {
+            if l.alias() == Some(alias) {
+                return Ok(Some(l));
+            }
+        }
+        Ok(None)
+    }
+
     pub(crate) async fn fetch(&self, id: &LinkId) -> Result<Link> {
         let m = message_for(id)?;
         let raw = self
@@ -347,7 +364,12 @@ impl IntoFuture for LinkList {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Link>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.stream().try_collect())
+        // Like the other listings: a dump the kernel marks interrupted
+        // (NLM_F_DUMP_INTR: links came or went meanwhile) is done again.
+        Box::pin(crate::conn::requester::retry_interrupted(
+            view::REQ,
+            move || self.clone().stream().try_collect(),
+        ))
     }
 }
 

@@ -23,6 +23,8 @@ const IFF_VNET_HDR: libc::c_short = 0x4000;
 
 /// tun (layer 3) or tap (layer 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum TunTapMode {
     /// `mode tun`: IP packets.
     Tun,
@@ -38,6 +40,7 @@ pub struct TunTap {
     group: Option<u32>,
     persist: bool,
     queues: usize,
+    multi_queue: bool,
     packet_info: bool,
     vnet_hdr: bool,
 }
@@ -50,6 +53,7 @@ impl TunTap {
             group: None,
             persist: true,
             queues: 1,
+            multi_queue: false,
             packet_info: false,
             vnet_hdr: false,
         }
@@ -88,10 +92,14 @@ impl TunTap {
         self
     }
 
-    /// `multi_queue` with `n` queues (one fd each).
+    /// `multi_queue` with `n` queues (one fd each). The device is
+    /// multi-queue (IFF_MULTI_QUEUE) whatever `n` is, so `multi_queue(1)`
+    /// makes a multi-queue device with one queue attached, to which more
+    /// can attach later; `n` = 0 is refused when the device is created.
     #[inline]
     pub fn multi_queue(mut self, n: usize) -> Self {
         self.queues = n;
+        self.multi_queue = true;
         self
     }
 
@@ -120,7 +128,7 @@ impl TunTap {
         if self.vnet_hdr {
             f |= IFF_VNET_HDR;
         }
-        if self.queues > 1 {
+        if self.multi_queue {
             f |= IFF_MULTI_QUEUE;
         }
         f

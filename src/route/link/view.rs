@@ -57,7 +57,7 @@ const IFLA_INFO_SLAVE_KIND: u16 = 4;
 const IFLA_INFO_SLAVE_DATA: u16 = 5;
 const IFLA_PROTINFO: u16 = 12;
 
-const REQ: RequestKind = RequestKind {
+pub(crate) const REQ: RequestKind = RequestKind {
     message_type: 18,
     name: Some("RTM_GETLINK"),
 };

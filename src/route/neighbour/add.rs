@@ -13,7 +13,9 @@ pub struct NeighbourAdd {
     dev: LinkId,
     target: Target,
     op: Op,
-    lladdr: Option<MacAddr>,
+    /// A MAC, or an IP address (LLIPAddr: the neighbour's underlay
+    /// address on an NBMA tunnel such as gre without `remote`).
+    lladdr: Option<Result<Vec<u8>, crate::types::Refused>>,
     state: Option<NeighbourState>,
     flags: NeighbourFlags,
     fdb_dst: Option<Taken>,
@@ -42,7 +44,19 @@ impl NeighbourAdd {
     /// `lladdr MAC`.
     #[inline]
     pub fn lladdr(mut self, mac: MacAddr) -> Self {
-        self.lladdr = Some(mac);
+        self.lladdr = Some(Ok(mac.0.to_vec()));
+        self
+    }
+
+    /// `lladdr ADDR` with an IP address as the link-layer address, for
+    /// tunnels whose link layer is IP (gre/ipip without `remote`: the
+    /// neighbour's underlay endpoint; vishvananda/netlink's LLIPAddr).
+    #[inline]
+    pub fn lladdr_ip(mut self, a: impl crate::types::IntoAddr) -> Self {
+        self.lladdr = Some(crate::types::take(a, "lladdr").map(|ip| match ip {
+            IpAddr::V4(v) => v.octets().to_vec(),
+            IpAddr::V6(v) => v.octets().to_vec(),
+        }));
         self
     }
 
@@ -231,9 +245,9 @@ impl NeighbourAdd {
                 }
             }
         }
-        if let (Target::Ip(_), Some(mac)) = (&self.target, self.lladdr) {
-            m.attributes
-                .push(NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()));
+        if let (Target::Ip(_), Some(ll)) = (&self.target, &self.lladdr) {
+            let ll = ll.clone().map_err(|r| r.error())?;
+            m.attributes.push(NeighbourAttribute::LinkLayerAddress(ll));
         }
         if self.op != Op::Del {
             m.header.state = self.state.unwrap_or(NeighbourState::Permanent);

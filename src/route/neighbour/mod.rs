@@ -1,6 +1,8 @@
 //! `ip neigh` and `bridge fdb`: neighbour (ARP/NDP) and forwarding entries.
 
 mod add;
+#[cfg(feature = "serde")]
+mod serde;
 mod view;
 
 pub use add::NeighbourAdd;

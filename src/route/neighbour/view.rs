@@ -79,6 +79,18 @@ impl Neighbour {
         self.lladdr().and_then(|b| MacAddr::try_from(b).ok())
     }
 
+    /// The link-layer address, when an IPv4 or IPv6 address (4 or 16
+    /// bytes: neighbours on gre/ipip/sit tunnels; LLIPAddr).
+    #[inline]
+    pub fn lladdr_ip(&self) -> Option<std::net::IpAddr> {
+        let b = self.lladdr()?;
+        match b.len() {
+            4 => Some(<[u8; 4]>::try_from(b).ok()?.into()),
+            16 => Some(<[u8; 16]>::try_from(b).ok()?.into()),
+            _ => None,
+        }
+    }
+
     /// FDB: the VLAN.
     #[inline]
     pub fn vlan(&self) -> Option<u16> {

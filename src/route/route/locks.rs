@@ -8,6 +8,7 @@ use super::{Route, RouteAdd};
 /// A set of locked route metrics (`ip route add … mtu lock 1400`): bit
 /// `1 << RTAX_*` of RTAX_LOCK. Combine with `|`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct MetricLocks(pub u32);
 
 macro_rules! locks {

@@ -7,6 +7,10 @@ mod filter;
 mod locks;
 pub mod names;
 mod nexthop;
+#[cfg(feature = "serde")]
+mod serde;
+#[cfg(feature = "serde")]
+pub(crate) use serde::table_text as serde_table;
 mod view;
 
 use std::future::{Future, IntoFuture};

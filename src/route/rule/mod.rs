@@ -1,6 +1,8 @@
 //! `ip rule`: policy routing rules.
 
 mod add;
+#[cfg(feature = "serde")]
+mod serde;
 mod view;
 
 pub use add::RuleAdd;

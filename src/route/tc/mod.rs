@@ -49,6 +49,8 @@ pub mod filter;
 mod handle;
 pub mod kinds;
 pub mod qdisc;
+#[cfg(feature = "serde")]
+mod serde;
 mod stats;
 mod units;
 mod wire;

@@ -20,6 +20,8 @@ use notices::{parse_acquire, parse_mapping, parse_report};
 
 /// An XFRM multicast group (`XFRMNLGRP_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Group {
     /// Acquires: a packet needs a state that does not exist.
     Acquire,

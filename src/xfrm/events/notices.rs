@@ -12,6 +12,7 @@ use crate::xfrm::{attr, decode_error, msg};
 
 /// XFRM_MSG_ACQUIRE: the kernel asks a key manager for a state.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Acquire {
     /// Destination of the wanted state.
     pub dst: Option<IpAddr>,
@@ -35,6 +36,7 @@ pub struct Acquire {
 
 /// XFRM_MSG_MAPPING: a NAT-T peer's address or port changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Mapping {
     /// The state's destination.
     pub dst: Option<IpAddr>,
@@ -53,6 +55,7 @@ pub struct Mapping {
 /// XFRM_MSG_REPORT (`struct xfrm_user_report`): the kernel tells a key
 /// manager about a flow (Mobile IPv6 uses it to trigger binding updates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Report {
     /// The XFRM protocol concerned (`route2`, `hao`…).
     pub proto: IpsecProto,

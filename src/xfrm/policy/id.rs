@@ -8,6 +8,7 @@ use crate::xfrm::types::{Dir, Mark, SELECTOR_LEN, SecCtx, Selector, Wr, push_att
 /// What selects one policy for `get` and `del`: its selector and dir, or
 /// its index; with the mark, if_id and security context it was added with.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct PolicyId {
     /// The selector (ignored when `index` is set).
     pub selector: Selector,

@@ -5,6 +5,7 @@ use crate::xfrm::types::{Rd, attrs};
 
 /// SPD counts (`ip xfrm policy count`, XFRM_MSG_GETSPDINFO).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SpdInfo {
     /// Inbound policies.
     pub in_count: u32,
@@ -58,6 +59,8 @@ impl SpdInfo {
 
 /// One default policy (`ip xfrm policy setdefault`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum DefaultAction {
     /// Leave unchanged (on set) / unknown (XFRM_USERPOLICY_UNSPEC).
     #[default]
@@ -88,6 +91,7 @@ impl DefaultAction {
 
 /// The default policies for traffic no policy matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct DefaultPolicy {
     /// Inbound.
     pub input: DefaultAction,

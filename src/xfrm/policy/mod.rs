@@ -27,6 +27,7 @@ pub(crate) const POLICY_ID_LEN: usize = 64;
 
 /// A security policy: the kernel's view on read, the request on add.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Policy {
     /// The traffic it applies to.
     pub selector: Selector,

@@ -12,6 +12,7 @@ use crate::xfrm::types::{IpsecProto, Mark, Mode, Wr, family_raw, push_fixed};
 
 /// What selects one state for `get` and `del`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct StateId {
     /// `dst ADDR`.
     pub dst: IpAddr,
@@ -24,6 +25,16 @@ pub struct StateId {
     /// `src ADDR` (XFRMA_SRCADDR; needed for protocols without an SPI).
     pub src: Option<IpAddr>,
     /// An address text the constructor or a setter could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 
@@ -74,6 +85,7 @@ impl StateId {
 
 /// `ip xfrm state allocspi`: reserve an SPI, creating a larval state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct AllocSpi {
     /// `src ADDR`.
     pub src: IpAddr,
@@ -94,6 +106,16 @@ pub struct AllocSpi {
     /// `if_id N`.
     pub if_id: Option<u32>,
     /// An address text the constructor could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 

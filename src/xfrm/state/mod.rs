@@ -33,6 +33,7 @@ pub const REPLAY_ESN_MAX: u32 = 4096;
 
 /// A security association: the kernel's view on read, the request on add.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct State {
     /// `src ADDR`.
     pub src: IpAddr,
@@ -95,6 +96,16 @@ pub struct State {
     /// `ctx CTX` (XFRMA_SEC_CTX).
     pub sec_ctx: Option<SecCtx>,
     /// An address text a constructor or setter could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 

@@ -14,6 +14,7 @@ use crate::xfrm::{CREATE_EXCL, XfrmHandle, attr, decode_error, message, msg};
 
 /// SAD counts (`ip xfrm state count`, XFRM_MSG_GETSADINFO).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SadInfo {
     /// States.
     pub count: u32,

@@ -9,11 +9,13 @@ use crate::error::{Error, Result};
 /// An algorithm with its key: `enc`, `comp`, `auth` (`xfrm_algo`),
 /// `auth-trunc` (`xfrm_algo_auth`) or `aead` (`xfrm_algo_aead`).
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Algorithm {
     /// The kernel crypto name, e.g. `cbc(aes)`, `hmac(sha256)`,
     /// `rfc4106(gcm(aes))`, `deflate`.
     pub name: String,
     /// The key.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_util::hex"))]
     pub key: Vec<u8>,
     /// The key length in bits (normally `key.len() * 8`).
     pub key_bits: u32,

@@ -69,6 +69,7 @@ impl fmt::Display for EncapType {
 
 /// `encap TYPE SPORT DPORT OADDR` (`struct xfrm_encap_tmpl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Encap {
     /// The encapsulation.
     pub kind: EncapType,

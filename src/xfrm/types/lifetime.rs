@@ -5,6 +5,7 @@ use super::wire::{Rd, Wr};
 
 /// `struct xfrm_lifetime_cfg`: soft and hard limits (`limit …` in `ip`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Lifetime {
     /// `limit byte-soft`.
     pub soft_bytes: u64,
@@ -76,6 +77,7 @@ impl Lifetime {
 
 /// `struct xfrm_lifetime_cur`: what was used (read only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct LifetimeCurrent {
     /// Bytes processed.
     pub bytes: u64,
@@ -100,6 +102,7 @@ impl LifetimeCurrent {
 
 /// `struct xfrm_stats` of a state (read only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Stats {
     /// Packets dropped by the replay window (`replay-window` drops).
     pub replay_window: u32,

@@ -15,6 +15,7 @@ const PACKET: u8 = 4;
 /// then adds the state without one (crypto) or refuses it with EINVAL
 /// (packet, or together with `encap`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Offload {
     /// The device's interface index.
     pub ifindex: u32,

@@ -5,6 +5,7 @@ use super::wire::Rd;
 
 /// `struct xfrm_replay_state_esn` (ESN anti-replay state).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct ReplayEsn {
     /// Outbound sequence number (low 32 bits).
     pub oseq: u32,
@@ -73,6 +74,7 @@ impl ReplayEsn {
 
 /// `struct xfrm_replay_state` (the legacy, 32-packet anti-replay state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Replay {
     /// Outbound sequence number.
     pub oseq: u32,

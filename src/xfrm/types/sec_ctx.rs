@@ -13,6 +13,7 @@ const HEADER_LEN: usize = 8;
 /// hooks (SELinux). A kernel without such an LSM accepts it and keeps
 /// nothing: the state or policy then reads back without one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct SecCtx {
     /// `ctx_doi`: the domain of interpretation (XFRM_SC_DOI_LSM = 1).
     pub doi: u8,
@@ -20,6 +21,7 @@ pub struct SecCtx {
     pub alg: u8,
     /// The context bytes as sent; [`SecCtx::new`] ends them with a NUL, as
     /// `ip` does, because the LSM reads a C string.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_util::hex"))]
     pub context: Vec<u8>,
 }
 

@@ -9,6 +9,7 @@ use crate::types::{Family, IntoPrefix};
 
 /// `mark VALUE mask MASK` (XFRMA_MARK, `struct xfrm_mark`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Mark {
     /// The value.
     pub value: u32,
@@ -49,6 +50,7 @@ impl fmt::Display for Mark {
 
 /// `struct xfrm_selector`: which traffic a policy or state applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Selector {
     /// Address family; `None` (AF_UNSPEC) is accepted for states.
     pub family: Option<Family>,

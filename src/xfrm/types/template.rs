@@ -9,6 +9,8 @@ use crate::types::{BadAddr, Family, IntoAddr};
 
 /// `level required|use` of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Level {
     /// `level required` (the default): a state must be applied.
     #[default]
@@ -19,6 +21,7 @@ pub enum Level {
 
 /// `struct xfrm_user_tmpl`: one transform a policy asks for (`tmpl …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 pub struct Template {
     /// Family of `src`/`dst` (`None`: the policy's).
     pub family: Option<Family>,
@@ -45,6 +48,16 @@ pub struct Template {
     /// Allowed compression algorithms.
     pub calgos: u32,
     /// An address text [`Template::endpoints`] could not parse.
+    // A refused address is an error to serialize, not a silent 0.0.0.0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_deserializing,
+            skip_serializing_if = "crate::serde_util::accepted",
+            serialize_with = "crate::serde_util::refused"
+        )
+    )]
     pub(crate) bad: BadAddr,
 }
 

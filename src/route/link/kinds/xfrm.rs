@@ -14,7 +14,10 @@ pub struct Xfrm {
 }
 
 impl Xfrm {
-    /// `xfrm if_id ID` (not 0).
+    /// `xfrm if_id ID`. 0 is refused (`InvalidInput` naming `if_id`) when
+    /// the link is added, before anything is sent: the kernel answers it
+    /// with a bare EINVAL ("if_id must be non zero" since 5.x), and the
+    /// refusal is intended, with the reason.
     pub fn new(if_id: u32) -> Self {
         Xfrm { if_id, dev: None }
     }
