@@ -13,6 +13,8 @@ use crate::route::tc::awaited_by_run;
 use crate::types::Family;
 
 /// A set type (`hash:ip`, `bitmap:port`…), named as ipset names it.
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(into = "String", try_from = "String"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SetType {
@@ -112,6 +114,20 @@ const DIMS: [(&str, &[&str]); 9] = [
 impl fmt::Display for SetType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl From<SetType> for String {
+    fn from(t: SetType) -> String {
+        t.name().to_owned()
+    }
+}
+
+impl TryFrom<String> for SetType {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<SetType> {
+        s.parse()
     }
 }
 

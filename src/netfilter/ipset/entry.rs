@@ -12,6 +12,7 @@ use crate::netfilter::{Emit, be16_of, be32_of, be64_of};
 use crate::types::Family;
 
 /// An IP protocol number, named as ipset names it (`tcp`, `udp`…).
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Proto(pub u8);
 
@@ -57,6 +58,7 @@ impl fmt::Display for Proto {
 /// A member of a set: its components (which ones depend on the set type)
 /// and its extensions (timeout, counters, comment, skbinfo, nomatch).
 /// Build one with [`IpsetEntry::parse`] or field by field.
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpsetEntry {
     /// The address (the first component of ip and net types).
@@ -546,5 +548,29 @@ mod tests {
         let mut m = Emit::new(0, 0, 0);
         e.emit(&mut m).unwrap();
         assert_eq!(IpsetEntry::decode(&m.message().payload[4..]), e);
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn members_and_types_round_trip() {
+        let ty = SetType::HashIpPort;
+        assert_eq!(serde_json::to_string(&ty).unwrap(), "\"hash:ip,port\"");
+        assert_eq!(
+            serde_json::from_str::<SetType>("\"hash:ip,port\"").unwrap(),
+            ty
+        );
+        assert!(serde_json::from_str::<SetType>("\"hash:nope\"").is_err());
+        let mut e = IpsetEntry::parse(ty, "10.0.0.1,udp:53").unwrap();
+        e.comment = Some("dns".into());
+        let j = serde_json::to_string(&e).unwrap();
+        assert!(
+            j.contains("\"ip\":\"10.0.0.1\"") && j.contains("\"comment\":\"dns\""),
+            "{j}"
+        );
+        assert_eq!(serde_json::from_str::<IpsetEntry>(&j).unwrap(), e);
     }
 }

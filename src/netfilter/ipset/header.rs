@@ -12,6 +12,7 @@ use crate::types::Family;
 
 /// A set's header as the kernel lists it. [`IpsetHandle::header`] fills
 /// the name, type, revision and family only; listings fill the rest.
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpsetHeader {
     /// The set's name.

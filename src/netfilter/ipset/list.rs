@@ -13,6 +13,8 @@ use crate::error::{Context, Error, Result};
 use crate::netfilter::{check_attrs, kind};
 
 /// An item of a listing of sets: a set's header, then its members.
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listed {
     /// A set begins.
