@@ -215,6 +215,9 @@ fn words(line: &str) -> Vec<String> {
     out
 }
 
+/// Adds of one set handed to `add_many` at a time.
+const CHUNK: usize = 65536;
+
 /// `ipset restore`: `create` lines one by one, runs of `add` lines to one
 /// set batched.
 async fn restore(h: &IpsetHandle, exist: bool) -> Res<()> {
@@ -252,7 +255,8 @@ async fn restore(h: &IpsetHandle, exist: bool) -> Res<()> {
                 }
                 let m = member(types[set], &w[2..]).map_err(at)?;
                 match &mut pending {
-                    Some((s, batch)) if s == set => batch.push(m),
+                    // Flat memory: a long run of adds goes in slices.
+                    Some((s, batch)) if s == set && batch.len() < CHUNK => batch.push(m),
                     _ => {
                         flush(h, &mut pending, exist).await.map_err(at)?;
                         pending = Some((set.clone(), vec![m]));
