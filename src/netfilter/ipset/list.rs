@@ -221,4 +221,29 @@ mod tests {
         other[4] = cmd::ADD;
         assert!(decode(&raw(&other)).is_err());
     }
+
+    #[test]
+    fn corrupted_listings_never_panic() {
+        let base = listing();
+        let mut x: u32 = 0x2545_f491;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for _ in 0..5000 {
+            let mut b = base.clone();
+            for _ in 0..(next() % 8) {
+                let at = HEADER_LEN + (next() as usize % (b.len() - HEADER_LEN));
+                b[at] = next() as u8;
+            }
+            for item in decode(&raw(&b)).unwrap_or_default() {
+                match item {
+                    Listed::Set(h) => drop(h.to_string()),
+                    Listed::Member(m) => drop(m.to_string()),
+                }
+            }
+        }
+    }
 }
