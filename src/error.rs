@@ -47,6 +47,9 @@ pub struct KernelError {
 
 impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(m), true) = (&self.message, self.errno >= PRIVATE_ERRNO) {
+            return write!(f, "{} failed: {m} (error {})", self.request, self.errno);
+        }
         write!(
             f,
             "{} failed: {}",
@@ -124,8 +127,15 @@ impl fmt::Display for Context {
     }
 }
 
+/// Where subsystems' own codes start (ipset's IPSET_ERR_PRIVATE): no
+/// strerror text, the meaning is in the message the subsystem gives them.
+const PRIVATE_ERRNO: i32 = 4096;
+
 /// strerror's text without io::Error's " (os error N)".
 fn strerror(errno: i32) -> String {
+    if errno >= PRIVATE_ERRNO {
+        return format!("error {errno}");
+    }
     let s = io::Error::from_raw_os_error(errno).to_string();
     match s.rfind(" (os error ") {
         Some(i) => s[..i].to_owned(),
@@ -142,6 +152,9 @@ impl fmt::Display for Cause<'_> {
         let Error::Kernel(k) = self.1 else {
             return self.1.fmt(f);
         };
+        if let (Some(m), true) = (&k.message, k.errno >= PRIVATE_ERRNO) {
+            return write!(f, "{m} (error {})", k.errno);
+        }
         match self.0.missing {
             Some(noun) if matches!(k.errno, libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL) => {
                 write!(f, "no such {noun}")?

@@ -22,6 +22,7 @@
 //! | `ip xfrm` | [`Netlink::xfrm`] | [`xfrm`] |
 //! | `ss` | [`Netlink::diag`] | [`diag`] |
 //! | `conntrack` | [`Netlink::conntrack`] | [`netfilter::conntrack`] |
+//! | `ipset` | [`Netlink::ipset`] | [`netfilter::ipset`] |
 //! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
 //! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
 //!
@@ -75,6 +76,25 @@
 //! }
 //! let n = nl.conntrack().delete_matching().orig_dst("10.96.0.10").await?;
 //! # let _ = n; Ok(()) }
+//! ```
+//!
+//! ## IP sets
+//!
+//! [`Netlink::ipset`] creates, destroys, flushes, renames and swaps sets
+//! (hash, bitmap and list:set types, with timeout, counters, comment,
+//! skbinfo), adds, deletes and tests members written in ipset's syntax,
+//! adds many in batches (`ipset restore`'s speed) and lists a set's
+//! members as a stream; ipset's own error codes read as ipset reads them
+//! (`element is already in the set (error 4103)`):
+//!
+//! ```no_run
+//! # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+//! use tokio_netlink::netfilter::ipset::{IpsetEntry, SetType};
+//! nl.ipset().create("web", SetType::HashIpPort).timeout(600).await?;
+//! let e = IpsetEntry::parse(SetType::HashIpPort, "10.0.0.1,tcp:443")?;
+//! nl.ipset().add("web", e.clone()).await?;
+//! assert!(nl.ipset().test("web", e).await?);
+//! # Ok(()) }
 //! ```
 //!
 //! ## Errors

@@ -1,6 +1,7 @@
 //! NETLINK_NETFILTER (nfnetlink): the protocol carrier, the `nfgenmsg`
 //! header and the wire helpers its subsystems share. [`conntrack`] is the
-//! connection-tracking table (`conntrack`'s vocabulary).
+//! connection-tracking table (`conntrack`'s vocabulary), [`ipset`] the IP
+//! sets (`ipset`'s).
 //!
 //! Every nfnetlink message is `nfgenmsg` (family, version, resource id)
 //! followed by attributes. Unlike rtnetlink, nested attributes carry
@@ -21,6 +22,7 @@
 //! ```
 
 pub mod conntrack;
+pub mod ipset;
 
 use std::net::IpAddr;
 
@@ -85,6 +87,7 @@ impl Protocol for Netfilter {
     fn message_name(ty: u16) -> Option<&'static str> {
         match (ty >> 8) as u8 {
             SUBSYS_CTNETLINK => conntrack::msg::name(ty as u8),
+            ipset::SUBSYS_IPSET => ipset::cmd::name(ty as u8),
             _ => None,
         }
     }
@@ -263,6 +266,7 @@ mod tests {
     #[test]
     fn message_names() {
         assert_eq!(Netfilter::message_name(0x100), Some("IPCTNL_MSG_CT_NEW"));
-        assert_eq!(Netfilter::message_name(0x600), None);
+        assert_eq!(Netfilter::message_name(0x609), Some("IPSET_CMD_ADD"));
+        assert_eq!(Netfilter::message_name(0x700), None);
     }
 }
