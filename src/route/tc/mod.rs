@@ -58,8 +58,8 @@ pub use class::{Class, ClassChange, ClassDel, ClassList, ClassOps};
 pub use filter::{EtherType, Filter, FilterChange, FilterDel, FilterGet, FilterList, FilterOps};
 pub use handle::{Handle, IntoHandle, IntoParent, Parent};
 pub use kinds::{
-    ClassKind, Fifo, FilterKind, Htb, HtbClass, HtbXstats, QdiscKind, Tbf, U32, U32Handle, U32Key,
-    U32Offset,
+    Bpf, BpfProgram, ClassKind, Fifo, FilterKind, Htb, HtbClass, HtbXstats, QdiscKind, SockFilter,
+    Tbf, U32, U32Handle, U32Key, U32Offset,
 };
 pub use qdisc::{Qdisc, QdiscChange, QdiscDel, QdiscGet, QdiscList, QdiscOps};
 pub use stats::Stats;
