@@ -170,3 +170,243 @@ async fn bpf_direct_action_filter_round_trips_and_matches_tc() {
         .unwrap();
     assert_eq!(g.options(), f.options());
 }
+
+/// (pref, protocol, kind) of each entry, in dump order: the library's
+/// listing and `tc -j filter show`'s.
+async fn listing_matches_tc(ns: &TestNs, t: &tokio_netlink::route::tc::TcHandle) -> usize {
+    let ours: Vec<(u64, String, String)> = t
+        .filter()
+        .list("v0")
+        .parent(Parent::Ingress)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f.prio() as u64,
+                f.protocol().to_string(),
+                f.kind().to_owned(),
+            )
+        })
+        .collect();
+    let theirs: Vec<(u64, String, String)> =
+        tc_json(ns, &["filter", "show", "dev", "v0", "ingress"])
+            .iter()
+            .map(|e| {
+                (
+                    e["pref"].as_u64().unwrap(),
+                    e["protocol"].as_str().unwrap().to_owned(),
+                    e["kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+    assert_eq!(ours, theirs);
+    ours.len()
+}
+
+#[tokio::test]
+async fn filters_replace_change_get_del_and_list_like_tc() {
+    use tokio_netlink::route::tc::{U32, U32Handle};
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let t = nl.tc();
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    let node: U32Handle = "800::800".parse().unwrap();
+    let u = |port| {
+        U32::new()
+            .match_ip_dport(port, 0xffff)
+            .unwrap()
+            .classid(Handle::new(1, 1))
+    };
+    let at = |b: tokio_netlink::route::tc::FilterChange| {
+        b.parent(Parent::Ingress)
+            .prio(10)
+            .protocol("ip")
+            .handle(node.raw())
+    };
+    let get = async |kind: &str, prio, handle| {
+        t.filter()
+            .get("v0", kind)
+            .parent(Parent::Ingress)
+            .prio(prio)
+            .protocol(if kind == "u32" { "ip" } else { "all" })
+            .handle(handle)
+            .await
+    };
+    let u32_of = |f: tokio_netlink::route::tc::Filter| match f.options() {
+        FilterKind::U32(u) => u,
+        other => panic!("{other:?}"),
+    };
+    at(t.filter().add("v0", u(80))).await.unwrap();
+    let e = at(t.filter().add("v0", u(80))).await.unwrap_err();
+    assert!(e.is_exists(), "{e}");
+    // The kernel keeps an existing u32 node's keys on replace (tc's
+    // replace does the same): the classid changes, the key stays.
+    at(t.filter().replace("v0", u(443).classid(Handle::new(1, 3))))
+        .await
+        .unwrap();
+    let got = u32_of(get("u32", 10, node.raw()).await.unwrap());
+    assert_eq!(
+        (got.keys, got.classid),
+        (u(80).keys, Some(Handle::new(1, 3)))
+    );
+    let text = tc(&ns, &["filter", "show", "dev", "v0", "ingress"]);
+    assert!(text.contains("match 00000050/0000ffff at 20"), "{text}");
+    assert!(text.contains("flowid 1:3"), "{text}");
+    // change keeps the handle and takes the new options.
+    let changed = u(80).classid(Handle::new(1, 2));
+    at(t.filter().change("v0", changed)).await.unwrap();
+    let got = u32_of(get("u32", 10, node.raw()).await.unwrap());
+    assert_eq!(got.classid, Some(Handle::new(1, 2)));
+    let text = tc(&ns, &["filter", "show", "dev", "v0", "ingress"]);
+    assert!(text.contains("flowid 1:2"), "{text}");
+
+    // bpf: add, then replace the program at the same handle.
+    let (p1, p2) = (load_sched_cls("tnl_one"), load_sched_cls("tnl_two"));
+    let bpf_at = |b: tokio_netlink::route::tc::FilterChange| {
+        b.parent(Parent::Ingress).prio(20).protocol("all").handle(1)
+    };
+    bpf_at(t.filter().add("v0", Bpf::fd(p1.as_raw_fd()).name("one")))
+        .await
+        .unwrap();
+    let first = get("bpf", 20, 1).await.unwrap();
+    bpf_at(
+        t.filter()
+            .replace("v0", Bpf::fd(p2.as_raw_fd()).name("two").direct_action()),
+    )
+    .await
+    .unwrap();
+    let FilterKind::Bpf(b) = get("bpf", 20, 1).await.unwrap().options() else {
+        panic!("not bpf");
+    };
+    let FilterKind::Bpf(a) = first.options() else {
+        panic!("not bpf");
+    };
+    assert_eq!((b.name.as_deref(), b.direct_action), (Some("two"), true));
+    assert_ne!(a.id(), b.id(), "the program was replaced");
+    let j = tc_json(
+        &ns,
+        &["filter", "show", "dev", "v0", "ingress", "pref", "20"],
+    );
+    let o = j.iter().find_map(|e| e.get("options")).expect("options");
+    assert_eq!(
+        (&o["bpf_name"], &o["prog"]["id"]),
+        (&"two".into(), &b.id().unwrap().into())
+    );
+    assert_eq!(listing_matches_tc(&ns, &t).await, 5);
+
+    // del: one u32 node by handle, then a whole pref, then the rest.
+    t.filter()
+        .del("v0")
+        .parent(Parent::Ingress)
+        .prio(10)
+        .protocol("ip")
+        .handle(node.raw())
+        .kind("u32")
+        .await
+        .unwrap();
+    let e = get("u32", 10, node.raw()).await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    t.filter()
+        .del("v0")
+        .parent(Parent::Ingress)
+        .prio(20)
+        .await
+        .unwrap();
+    assert!(!tc(&ns, &["filter", "show", "dev", "v0", "ingress"]).contains("bpf"));
+    listing_matches_tc(&ns, &t).await;
+    t.filter().del("v0").parent(Parent::Ingress).await.unwrap();
+    assert_eq!(listing_matches_tc(&ns, &t).await, 0);
+}
+
+#[tokio::test]
+async fn bad_filter_input_gives_clear_errors() {
+    use tokio_netlink::Error;
+    use tokio_netlink::route::tc::U32;
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let t = ns.client().tc();
+    let f = || U32::new().match_ip_dport(1, 0xffff).unwrap();
+    let field = |e: Error| match e {
+        Error::InvalidInput { field, .. } => field,
+        other => panic!("expected InvalidInput, got {other}"),
+    };
+    let e = t.filter().add("v0", f()).parent("1:g").await.unwrap_err();
+    assert_eq!(field(e), "parent");
+    let e = t.filter().add("v0", f()).protocol("ipx").await.unwrap_err();
+    assert_eq!(field(e), "protocol");
+    let e = t
+        .filter()
+        .get("v0", "u32")
+        .parent(Parent::Ingress)
+        .await
+        .unwrap_err();
+    assert_eq!(field(e), "pref");
+    let e = t.filter().add("nosuch0", f()).await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        r#"filter add dev nosuch0 root u32: no such link "nosuch0""#
+    );
+    // No qdisc at the parent: the kernel's extended ACK is carried.
+    let e = t
+        .filter()
+        .add("v0", f())
+        .parent("7:")
+        .prio(1)
+        .await
+        .unwrap_err();
+    assert!(e.errno().is_some(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "filter add dev v0 parent 7: pref 1 u32: Invalid argument: Parent Qdisc doesn't exists"
+    );
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    // A node in a hash table that does not exist.
+    let e = t
+        .filter()
+        .add("v0", f())
+        .parent(Parent::Ingress)
+        .prio(1)
+        .protocol("ip")
+        .handle(
+            "5::1"
+                .parse::<tokio_netlink::route::tc::U32Handle>()
+                .unwrap()
+                .raw(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.errno().is_some(), "{e}");
+    assert!(
+        e.to_string().ends_with(
+            "u32: Invalid argument: cls_u32: Handle specified hash table address mismatch"
+        ),
+        "{e}"
+    );
+    let e = t
+        .filter()
+        .del("v0")
+        .parent(Parent::Ingress)
+        .prio(9)
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "filter del dev v0 ingress pref 9: no such filter: Cannot find specified filter chain"
+    );
+    let e = t
+        .chain()
+        .del("v0", 4)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "chain del dev v0 ingress chain 4: Invalid argument: Cannot find specified filter chain"
+    );
+    // Nothing half-done.
+    assert!(tc_json(&ns, &["filter", "show", "dev", "v0", "ingress"]).is_empty());
+}

@@ -44,6 +44,7 @@ macro_rules! awaited_by_run {
 }
 use awaited_by_run;
 
+pub mod chain;
 pub mod class;
 pub mod filter;
 mod handle;
@@ -54,6 +55,7 @@ mod units;
 mod wire;
 
 pub use action::{Action, ActionStats, Control, Gact, Mirred, MirredAction};
+pub use chain::{Chain, ChainChange, ChainList, ChainOps};
 pub use class::{Class, ClassChange, ClassDel, ClassList, ClassOps};
 pub use filter::{EtherType, Filter, FilterChange, FilterDel, FilterGet, FilterList, FilterOps};
 pub use handle::{Handle, IntoHandle, IntoParent, Parent};
@@ -72,7 +74,8 @@ use crate::conn::{Protocol, Requester};
 use crate::error::{RequestKind, Result};
 use crate::route::link::{LinkHandle, LinkId};
 
-/// TC message types (`RTM_*QDISC`, `RTM_*TCLASS`).
+/// TC message types (`RTM_*QDISC`, `RTM_*TCLASS`, `RTM_*TFILTER`,
+/// `RTM_*CHAIN`).
 pub(crate) mod msg {
     pub const NEWQDISC: u16 = 36;
     pub const DELQDISC: u16 = 37;
@@ -83,6 +86,9 @@ pub(crate) mod msg {
     pub const NEWTFILTER: u16 = 44;
     pub const DELTFILTER: u16 = 45;
     pub const GETTFILTER: u16 = 46;
+    pub const NEWCHAIN: u16 = 100;
+    pub const DELCHAIN: u16 = 101;
+    pub const GETCHAIN: u16 = 102;
 }
 
 /// One TC message, undecoded: its type and the bytes after the netlink
@@ -148,6 +154,9 @@ pub(crate) const fn request_kind(ty: u16) -> RequestKind {
             msg::NEWTFILTER => "RTM_NEWTFILTER",
             msg::DELTFILTER => "RTM_DELTFILTER",
             msg::GETTFILTER => "RTM_GETTFILTER",
+            msg::NEWCHAIN => "RTM_NEWCHAIN",
+            msg::DELCHAIN => "RTM_DELCHAIN",
+            msg::GETCHAIN => "RTM_GETCHAIN",
             _ => "TC request",
         }),
     }
@@ -196,6 +205,11 @@ impl TcHandle {
     /// `tc filter …`.
     pub fn filter(&self) -> FilterOps {
         FilterOps { tc: self.clone() }
+    }
+
+    /// `tc chain …`.
+    pub fn chain(&self) -> ChainOps {
+        ChainOps { tc: self.clone() }
     }
 
     /// The raw requester underneath, for TC requests this API does not
