@@ -410,3 +410,99 @@ async fn bad_filter_input_gives_clear_errors() {
     // Nothing half-done.
     assert!(tc_json(&ns, &["filter", "show", "dev", "v0", "ingress"]).is_empty());
 }
+
+#[tokio::test]
+async fn chains_add_del_list_like_tc() {
+    use tokio_netlink::route::tc::U32;
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let t = ns.client().tc();
+    tc(&ns, &["qdisc", "add", "dev", "v0", "clsact"]);
+    for (ours, args, ty) in [
+        (
+            t.chain().add("v0", 3),
+            "chain add dev v0 ingress chain 3",
+            100,
+        ),
+        (
+            t.chain().del("v0", 3),
+            "chain del dev v0 ingress chain 3",
+            101,
+        ),
+    ] {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (m, flags) = ours.parent(Parent::Ingress).into_request().await.unwrap();
+        let (tc_flags, theirs) = tc_request(&ns, &args, ty);
+        assert_eq!(flags | NLM_F_REQUEST | NLM_F_ACK, tc_flags, "{args:?}");
+        assert_eq!(m.payload, theirs, "bytes of tc {args:?}");
+    }
+    // (tc ran both: chain 3 came and went.)
+    t.chain()
+        .add("v0", 5)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    let e = t
+        .chain()
+        .add("v0", 5)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap_err();
+    assert!(e.is_exists(), "{e}");
+    assert!(
+        e.to_string().ends_with("Filter chain already exists"),
+        "{e}"
+    );
+    // A filter's `chain N` creates the chain.
+    t.filter()
+        .add("v0", U32::new().match_ip_dport(22, 0xffff).unwrap())
+        .parent(Parent::Ingress)
+        .prio(1)
+        .protocol("ip")
+        .chain(9)
+        .await
+        .unwrap();
+    let ours: Vec<(String, u32)> = t
+        .chain()
+        .list("v0")
+        .parent(Parent::Ingress)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| (c.parent().to_string(), c.chain()))
+        .collect();
+    let theirs: Vec<(String, u32)> = tc_json(&ns, &["chain", "show", "dev", "v0", "ingress"])
+        .iter()
+        .map(|c| {
+            (
+                c["parent"].as_str().unwrap().to_owned(),
+                c["chain"].as_u64().unwrap() as u32,
+            )
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(ours, [("ffff:".to_owned(), 5), ("ffff:".to_owned(), 9)]);
+    let in9 = t
+        .filter()
+        .list("v0")
+        .parent(Parent::Ingress)
+        .chain(9)
+        .await
+        .unwrap();
+    assert!(
+        !in9.is_empty() && in9.iter().all(|f| f.chain() == 9),
+        "{in9:?}"
+    );
+    t.chain()
+        .del("v0", 9)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    t.chain()
+        .del("v0", 5)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    assert!(tc_json(&ns, &["chain", "show", "dev", "v0", "ingress"]).is_empty());
+    assert!(tc_json(&ns, &["filter", "show", "dev", "v0", "ingress"]).is_empty());
+}
