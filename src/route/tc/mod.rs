@@ -27,6 +27,7 @@
 //! ```
 
 pub mod action;
+pub mod actions;
 /// `IntoFuture` for builders whose `run(self)` does the work: `.await` on
 /// the builder runs it.
 macro_rules! awaited_by_run {
@@ -55,6 +56,7 @@ mod units;
 mod wire;
 
 pub use action::{Action, ActionStats, Control, Gact, Mirred, MirredAction};
+pub use actions::{ActionChange, ActionDel, ActionEntry, ActionGet, ActionList, ActionOps};
 pub use chain::{Chain, ChainChange, ChainList, ChainOps};
 pub use class::{Class, ClassChange, ClassDel, ClassList, ClassOps};
 pub use filter::{EtherType, Filter, FilterChange, FilterDel, FilterGet, FilterList, FilterOps};
@@ -86,6 +88,9 @@ pub(crate) mod msg {
     pub const NEWTFILTER: u16 = 44;
     pub const DELTFILTER: u16 = 45;
     pub const GETTFILTER: u16 = 46;
+    pub const NEWACTION: u16 = 48;
+    pub const DELACTION: u16 = 49;
+    pub const GETACTION: u16 = 50;
     pub const NEWCHAIN: u16 = 100;
     pub const DELCHAIN: u16 = 101;
     pub const GETCHAIN: u16 = 102;
@@ -154,6 +159,9 @@ pub(crate) const fn request_kind(ty: u16) -> RequestKind {
             msg::NEWTFILTER => "RTM_NEWTFILTER",
             msg::DELTFILTER => "RTM_DELTFILTER",
             msg::GETTFILTER => "RTM_GETTFILTER",
+            msg::NEWACTION => "RTM_NEWACTION",
+            msg::DELACTION => "RTM_DELACTION",
+            msg::GETACTION => "RTM_GETACTION",
             msg::NEWCHAIN => "RTM_NEWCHAIN",
             msg::DELCHAIN => "RTM_DELCHAIN",
             msg::GETCHAIN => "RTM_GETCHAIN",
@@ -205,6 +213,11 @@ impl TcHandle {
     /// `tc filter …`.
     pub fn filter(&self) -> FilterOps {
         FilterOps { tc: self.clone() }
+    }
+
+    /// `tc actions …`: standalone actions.
+    pub fn actions(&self) -> ActionOps {
+        ActionOps { tc: self.clone() }
     }
 
     /// `tc chain …`.
