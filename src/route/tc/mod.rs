@@ -1,6 +1,7 @@
-//! Traffic control (`tc qdisc`, `tc class`, `tc filter`): typed qdiscs,
-//! classes, u32 filters and their gact/mirred actions in `tc`'s
-//! vocabulary, with `tc -s` statistics.
+//! Traffic control (`tc qdisc`, `tc class`, `tc filter`, `tc chain`,
+//! `tc actions`): typed qdiscs, classes, u32 and bpf filters, chains, and
+//! gact/mirred actions (attached to filters, or standalone and shared by
+//! index) in `tc`'s vocabulary, with `tc -s` statistics.
 //!
 //! TC messages are encoded and decoded here, not by netlink-packet-route:
 //! each kind's options are written byte for byte as `tc` writes them (rate
@@ -23,6 +24,21 @@
 //! for q in tc.qdisc().list().dev("eth0").await? {
 //!     println!("qdisc {} {} sent {} bytes", q.kind(), q.handle(), q.stats().bytes);
 //! }
+//! # Ok(()) }
+//! ```
+//!
+//! An eBPF program on clsact ingress, direct-action (`tc filter add dev
+//! eth0 ingress bpf object-pinned PATH da`), given the program's fd:
+//!
+//! ```no_run
+//! # async fn f(prog_fd: std::os::fd::RawFd) -> tokio_netlink::Result<()> {
+//! use tokio_netlink::route::tc::{Bpf, Parent, QdiscKind};
+//! let tc = tokio_netlink::Netlink::new().tc();
+//! tc.qdisc().add("eth0", QdiscKind::Clsact).parent(Parent::Ingress).await?;
+//! tc.filter()
+//!     .add("eth0", Bpf::fd(prog_fd).name("prog").direct_action())
+//!     .parent(Parent::Ingress)
+//!     .await?;
 //! # Ok(()) }
 //! ```
 
@@ -179,7 +195,8 @@ pub struct TcHandle {
 }
 
 impl Netlink {
-    /// Traffic control (`tc`): qdiscs and classes.
+    /// Traffic control (`tc`): qdiscs, classes, filters, chains and
+    /// actions.
     ///
     /// ```no_run
     /// # async fn f() -> tokio_netlink::Result<()> {
@@ -216,11 +233,37 @@ impl TcHandle {
     }
 
     /// `tc actions …`: standalone actions.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::tc::{Mirred, MirredAction};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let v1 = nl.link().get("v1").await?.index();
+    /// // tc actions add action mirred egress redirect dev v1 index 7 cookie aabb
+    /// let m = Mirred { index: 7, ..Mirred::new(MirredAction::EgressRedirect, v1) };
+    /// nl.tc().actions().add(m).cookie(vec![0xaa, 0xbb]).await?;
+    /// for a in nl.tc().actions().list("mirred").await? {
+    ///     println!("{} index {} sent {} bytes", a.kind(), a.index(), a.stats().bytes);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn actions(&self) -> ActionOps {
         ActionOps { tc: self.clone() }
     }
 
     /// `tc chain …`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::tc::Parent;
+    /// let tc = tokio_netlink::Netlink::new().tc();
+    /// // tc chain add dev eth0 ingress chain 3
+    /// tc.chain().add("eth0", 3).parent(Parent::Ingress).await?;
+    /// for c in tc.chain().list("eth0").parent(Parent::Ingress).await? {
+    ///     println!("chain {}", c.chain());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn chain(&self) -> ChainOps {
         ChainOps { tc: self.clone() }
     }
