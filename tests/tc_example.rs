@@ -1,0 +1,72 @@
+//! The `tc` example against iproute2's `tc`: `qdisc show` text, `-s` and
+//! `-j` output equal for the kinds it prints, in a fresh namespace.
+
+mod common;
+
+use std::process::Command;
+
+use common::TestNs;
+use common::ip_example::build_example;
+use common::tc::{tc, veths};
+
+fn example(ns: &TestNs, args: &[&str]) -> (i32, String, String) {
+    let bin = build_example("tc");
+    let o = Command::new(bin)
+        .arg("-n")
+        .arg(&ns.name)
+        .args(args)
+        .output()
+        .expect("run the tc example");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).expect("utf8"),
+        String::from_utf8(o.stderr).expect("utf8"),
+    )
+}
+
+#[tokio::test]
+async fn qdisc_show_equals_tc() {
+    let ns = TestNs::new().await;
+    // v4 and v5 keep their default noqueue.
+    veths(&ns, &[("v0", "v1"), ("v2", "v3"), ("v4", "v5")]).await;
+    for line in [
+        "qdisc add dev v0 root handle 1: htb default 10 direct_qlen 50",
+        "qdisc add dev v0 clsact",
+        "qdisc add dev v1 root tbf rate 1mbit burst 32kb latency 50ms",
+        "qdisc add dev v3 root tbf rate 3mbit burst 10000 latency 20ms",
+        "qdisc add dev v2 root pfifo limit 100",
+        "qdisc add dev v3 ingress",
+        "qdisc add dev lo root bfifo limit 10000",
+    ] {
+        tc(&ns, &line.split(' ').collect::<Vec<_>>());
+    }
+    for args in [
+        "qdisc show",
+        "qdisc",
+        "-s qdisc show",
+        "qdisc show dev v0",
+        "-s qdisc show dev v3",
+    ] {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (code, ours, err) = example(&ns, &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert_eq!(ours, tc(&ns, &args), "{args:?}");
+    }
+    for args in ["-j qdisc show", "-j -s qdisc show", "-j qdisc show dev v1"] {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (code, ours, err) = example(&ns, &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let ours: serde_json::Value = serde_json::from_str(&ours).expect("our JSON");
+        let theirs: serde_json::Value = serde_json::from_str(&tc(&ns, &args)).expect("tc's JSON");
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    let (code, out, err) = example(&ns, &["qdisc", "show", "dev", "nosuch0"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        "Error: qdisc show dev nosuch0: no such link \"nosuch0\"\n"
+    );
+    let (code, _, err) = example(&ns, &["qdisc", "shove"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("Error: Usage: tc"), "{err}");
+}
