@@ -70,3 +70,35 @@ async fn qdisc_show_equals_tc() {
     assert_eq!(code, 1);
     assert!(err.starts_with("Error: Usage: tc"), "{err}");
 }
+
+#[tokio::test]
+async fn class_show_equals_tc() {
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    for line in [
+        "qdisc add dev v0 root handle 1: htb default 3",
+        "class add dev v0 parent 1: classid 1:1 htb rate 10mbit prio 3",
+        "class add dev v0 parent 1:1 classid 1:2 htb rate 5mbit ceil 10mbit prio 1 quantum 2000",
+        "class add dev v0 parent 1: classid 1:3 htb rate 2gbit burst 15k",
+        "class add dev v0 parent 1:1 classid 1:4 htb rate 300kbit ceil 2mbit burst 3000 cburst 5000",
+        "qdisc add dev v0 parent 1:2 handle 5: pfifo",
+    ] {
+        tc(&ns, &line.split(' ').collect::<Vec<_>>());
+    }
+    // (tc 6.1 prints class text under -j too.)
+    for args in [
+        "class show dev v0",
+        "-s class show dev v0",
+        "class show dev v0 parent 1:1",
+        "-j class show dev v0",
+        "-s qdisc show dev v0",
+    ] {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (code, ours, err) = example(&ns, &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert_eq!(ours, tc(&ns, &args), "{args:?}");
+    }
+    let (code, _, err) = example(&ns, &["class", "show", "dev", "v0", "parent", "x:y"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("parent"), "{err}");
+}

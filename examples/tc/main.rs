@@ -3,14 +3,19 @@
 //!
 //! ```text
 //! cargo run --release --example tc -- [-n NETNS] [-j] [-s] qdisc show [dev DEV]
+//! cargo run --release --example tc -- [-n NETNS] [-s] class show dev DEV [parent P]
 //! ```
 //!
-//! Options are printed for htb, pfifo, bfifo, ingress, clsact and noqueue;
-//! other kinds print their header (and counters) only. Errors print
+//! Qdisc options are printed for htb, tbf (without peakrate), pfifo,
+//! bfifo, ingress, clsact and noqueue, class options for htb (rates up to
+//! 4 Gbit/s); other kinds print their header (and counters) only. Like
+//! `tc` 6.1, `class show` prints text even with `-j`. Errors print
 //! `Error: …` on stderr and exit non-zero.
 
+mod class;
 #[path = "../shared/out.rs"]
 mod out;
+mod raw;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -19,7 +24,8 @@ use futures::StreamExt;
 use tokio_netlink::Netlink;
 use tokio_netlink::route::tc::{Parent, Qdisc, QdiscKind, Stats, format_size};
 
-const USAGE: &str = "Usage: tc [-n NETNS] [-j] [-s] qdisc show [dev DEV]";
+const USAGE: &str = "Usage: tc [-n NETNS] [-j] [-s] qdisc show [dev DEV]
+       tc [-n NETNS] [-s] class show dev DEV [parent P]";
 
 /// Global options.
 #[derive(Debug, Default)]
@@ -49,8 +55,13 @@ fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.into())
 }
 
-fn nl_err(e: tokio_netlink::Error) -> io::Error {
-    io::Error::other(e.to_string())
+/// Input errors exit 1, the kernel's refusals 2.
+pub(crate) fn nl_err(e: tokio_netlink::Error) -> io::Error {
+    let kind = match e {
+        tokio_netlink::Error::InvalidInput { .. } => io::ErrorKind::InvalidInput,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e.to_string())
 }
 
 async fn run(args: Vec<String>) -> io::Result<()> {
@@ -66,14 +77,22 @@ async fn run(args: Vec<String>) -> io::Result<()> {
     }
     let rest: Vec<String> = it.collect();
     let words: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let dev = match words.as_slice() {
-        ["qdisc"] | ["qdisc", "show" | "list" | "ls"] => None,
-        ["qdisc", "show" | "list" | "ls", "dev", d] => Some(d.to_string()),
-        _ => return Err(bad(USAGE)),
-    };
     let nl = match &o.netns {
         Some(ns) => Netlink::in_netns(ns.as_str()).map_err(nl_err)?,
         None => Netlink::new(),
+    };
+    let dev = match words.as_slice() {
+        ["qdisc"] | ["qdisc", "show" | "list" | "ls"] => None,
+        ["qdisc", "show" | "list" | "ls", "dev", d] => Some(d.to_string()),
+        ["class", "show" | "list" | "ls", "dev", d, rest @ ..] => {
+            let parent = match rest {
+                [] => None,
+                ["parent", p] => Some(p.to_string()),
+                _ => return Err(bad(USAGE)),
+            };
+            return class::show(&nl, d, parent.as_deref(), o.stats).await;
+        }
+        _ => return Err(bad(USAGE)),
     };
     // Device names, once: a dump gives indexes.
     let mut names = HashMap::new();
@@ -152,21 +171,25 @@ fn text(w: &mut impl Write, q: &Qdisc, dev: Option<&str>, stats: bool) -> io::Re
     }
     w.write_all(b"\n")?;
     if stats {
-        let s: Stats = q.stats();
-        write!(
-            w,
-            " Sent {} bytes {} pkt (dropped {}, overlimits {} requeues {}) \n backlog {} {}p requeues {}\n",
-            s.bytes,
-            s.packets,
-            s.drops,
-            s.overlimits,
-            s.requeues,
-            format_size(s.backlog),
-            s.qlen,
-            s.requeues
-        )?;
+        stats_text(w, &q.stats())?;
     }
     Ok(())
+}
+
+/// ` Sent … \n backlog …\n`, as `tc -s` prints TCA_STATS2.
+pub(crate) fn stats_text(w: &mut impl Write, s: &Stats) -> io::Result<()> {
+    write!(
+        w,
+        " Sent {} bytes {} pkt (dropped {}, overlimits {} requeues {}) \n backlog {} {}p requeues {}\n",
+        s.bytes,
+        s.packets,
+        s.drops,
+        s.overlimits,
+        s.requeues,
+        format_size(s.backlog),
+        s.qlen,
+        s.requeues
+    )
 }
 
 /// One object with `tc -j`'s field names.
@@ -236,52 +259,12 @@ fn json(w: &mut impl Write, q: &Qdisc, dev: Option<&str>, stats: bool) -> io::Re
 /// the limit).
 fn tbf_latency(q: &Qdisc, t: &tokio_netlink::route::tc::Tbf) -> Option<u64> {
     let rate = t.rate.bytes_per_sec() as f64;
-    let buffer = tbf_buffer_ticks(q)?;
+    let buffer = raw::tbf_buffer_ticks(q)?;
     if rate == 0.0 {
         return None;
     }
-    let lat = 1e6 * t.limit as f64 / rate - buffer as f64 / tick_in_usec();
+    let lat = 1e6 * t.limit as f64 / rate - buffer as f64 / raw::tick_in_usec();
     (lat >= 0.0).then_some(lat as u64)
-}
-
-/// `buffer` of TCA_TBF_PARMS (`struct tc_tbf_qopt`: two 12-byte rate
-/// specs, limit, buffer, mtu).
-fn tbf_buffer_ticks(q: &Qdisc) -> Option<u32> {
-    let attrs = |b: &[u8]| {
-        let mut v = vec![];
-        let mut i = 0;
-        while i + 4 <= b.len() {
-            let len = u16::from_ne_bytes([b[i], b[i + 1]]) as usize;
-            let ty = u16::from_ne_bytes([b[i + 2], b[i + 3]]) & 0x3fff;
-            if len < 4 || i + len > b.len() {
-                break;
-            }
-            v.push((ty, b[i + 4..i + len].to_vec()));
-            i += (len + 3) & !3;
-        }
-        v
-    };
-    // Netlink header (16) and struct tcmsg (20).
-    let top = attrs(q.raw().bytes.get(36..)?);
-    let opts = &top.iter().find(|(t, _)| *t == 2)?.1;
-    let parms = attrs(opts).into_iter().find(|(t, _)| *t == 1)?.1;
-    Some(u32::from_ne_bytes(parms.get(28..32)?.try_into().ok()?))
-}
-
-/// `tc`'s tick length from /proc/net/psched (`tc_core_init`).
-fn tick_in_usec() -> f64 {
-    let text = std::fs::read_to_string("/proc/net/psched").unwrap_or_default();
-    let v: Vec<u64> = text
-        .split_whitespace()
-        .filter_map(|w| u64::from_str_radix(w, 16).ok())
-        .collect();
-    match v.as_slice() {
-        [t2us, us2t, res, ..] if *us2t != 0 => {
-            let t2us = if *res == 1_000_000_000 { *us2t } else { *t2us };
-            t2us as f64 / *us2t as f64 * (*res as f64 / 1e6)
-        }
-        _ => 1.0,
-    }
 }
 
 /// A time in microseconds as `tc` prints it (`%gs`, `%gms`, `%uus`).
