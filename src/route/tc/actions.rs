@@ -264,6 +264,12 @@ pub struct ActionList {
 }
 
 impl ActionList {
+    /// The dump request this listing sends, checked but not sent (send it
+    /// with [`Requester::dump_raw`](crate::Requester::dump_raw)).
+    pub fn into_request(self) -> Result<TcMessage> {
+        request(msg::GETACTION, |w| by_kind(w, &self.kind, None), true)
+    }
+
     /// The actions as a stream.
     pub fn stream(self) -> impl Stream<Item = Result<ActionEntry>> + Send + 'static {
         let ctx = Context::new("action list", object(&self.kind, None));
