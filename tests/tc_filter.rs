@@ -143,6 +143,8 @@ async fn bpf_direct_action_filter_round_trips_and_matches_tc() {
     };
     assert!(b.direct_action);
     assert_eq!(b.name.as_deref(), Some("tnl:[x]"));
+    // TCA_CLS_FLAGS_NOT_IN_HW: a software filter.
+    assert_eq!(b.flags, 8);
     let BpfProgram::Attached { id, tag } = b.program else {
         panic!("{:?}", b.program);
     };
@@ -154,6 +156,7 @@ async fn bpf_direct_action_filter_round_trips_and_matches_tc() {
         .unwrap_or_else(|| panic!("no options in {j:?}"));
     assert_eq!(o["bpf_name"], "tnl:[x]", "{o}");
     assert_eq!(o["direct-action"], true, "{o}");
+    assert_eq!(o["not_in_hw"], true, "{o}");
     assert_eq!(o["prog"]["id"], id, "{o}");
     assert_eq!(o["prog"]["name"], "tnl_pass", "{o}");
     let hex: String = tag.unwrap().iter().map(|b| format!("{b:02x}")).collect();
