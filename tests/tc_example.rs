@@ -102,3 +102,35 @@ async fn class_show_equals_tc() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("parent"), "{err}");
 }
+
+#[tokio::test]
+async fn filter_show_equals_tc() {
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    for line in [
+        "qdisc add dev v0 clsact",
+        "qdisc add dev v1 root handle 1: htb",
+        "filter add dev v0 ingress pref 10 protocol ip u32 match ip dport 80 0xffff match ip src 10.0.0.0/8 classid 1:1 action mirred egress redirect dev v1",
+        "filter add dev v0 egress pref 3 bpf bytecode 1,6_0_0_4294967295 classid 1:2 da",
+        "filter add dev v0 egress pref 4 bpf bytecode 2,6_0_0_0,6_0_0_4 action mirred egress mirror dev v1",
+        "filter add dev v1 parent 1: pref 5 protocol ip u32 match ip protocol 6 0xff flowid 1:5",
+    ] {
+        // `_` stands for the spaces inside a bytecode argument.
+        let args: Vec<String> = line.split(' ').map(|a| a.replace('_', " ")).collect();
+        tc(&ns, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    for args in [
+        "filter show dev v0 ingress",
+        "filter show dev v0 egress",
+        "filter show dev v1",
+        "filter show dev v1 parent 1:",
+    ] {
+        let args: Vec<&str> = args.split(' ').collect();
+        let (code, ours, err) = example(&ns, &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!ours.is_empty(), "{args:?}");
+        assert_eq!(ours, tc(&ns, &args), "{args:?}");
+    }
+    let (code, _, err) = example(&ns, &["filter", "show", "dev", "v0", "sideways"]);
+    assert_eq!(code, 1, "{err}");
+}

@@ -4,15 +4,18 @@
 //! ```text
 //! cargo run --release --example tc -- [-n NETNS] [-j] [-s] qdisc show [dev DEV]
 //! cargo run --release --example tc -- [-n NETNS] [-s] class show dev DEV [parent P]
+//! cargo run --release --example tc -- [-n NETNS] filter show dev DEV [ingress|egress|parent P]
 //! ```
 //!
 //! Qdisc options are printed for htb, tbf (without peakrate), pfifo,
 //! bfifo, ingress, clsact and noqueue, class options for htb (rates up to
-//! 4 Gbit/s); other kinds print their header (and counters) only. Like
+//! 4 Gbit/s), filter options for u32 and classic bpf with gact/mirred
+//! actions; other kinds print their header (and counters) only. Like
 //! `tc` 6.1, `class show` prints text even with `-j`. Errors print
 //! `Error: …` on stderr and exit non-zero.
 
 mod class;
+mod filter;
 #[path = "../shared/out.rs"]
 mod out;
 mod raw;
@@ -25,7 +28,8 @@ use tokio_netlink::Netlink;
 use tokio_netlink::route::tc::{Parent, Qdisc, QdiscKind, Stats, format_size};
 
 const USAGE: &str = "Usage: tc [-n NETNS] [-j] [-s] qdisc show [dev DEV]
-       tc [-n NETNS] [-s] class show dev DEV [parent P]";
+       tc [-n NETNS] [-s] class show dev DEV [parent P]
+       tc [-n NETNS] filter show dev DEV [ingress|egress|parent P]";
 
 /// Global options.
 #[derive(Debug, Default)]
@@ -91,6 +95,15 @@ async fn run(args: Vec<String>) -> io::Result<()> {
                 _ => return Err(bad(USAGE)),
             };
             return class::show(&nl, d, parent.as_deref(), o.stats).await;
+        }
+        ["filter", "show" | "list" | "ls", "dev", d, rest @ ..] => {
+            let parent = match rest {
+                [] => None,
+                [p @ ("ingress" | "egress")] => Some(p.to_string()),
+                ["parent", p] => Some(p.to_string()),
+                _ => return Err(bad(USAGE)),
+            };
+            return filter::show(&nl, d, parent.as_deref()).await;
         }
         _ => return Err(bad(USAGE)),
     };

@@ -13,25 +13,34 @@ pub fn tbf_buffer_ticks(q: &Qdisc) -> Option<u32> {
 /// The u32 at `at` in the PARMS (type 1) nest of TCA_OPTIONS, for htb and
 /// tbf alike: the raw ticks `tc` prints from.
 pub fn parms(raw: &RawMessage, at: usize) -> Option<u32> {
-    let attrs = |b: &[u8]| {
-        let mut v = vec![];
-        let mut i = 0;
-        while i + 4 <= b.len() {
-            let len = u16::from_ne_bytes([b[i], b[i + 1]]) as usize;
-            let ty = u16::from_ne_bytes([b[i + 2], b[i + 3]]) & 0x3fff;
-            if len < 4 || i + len > b.len() {
-                break;
-            }
-            v.push((ty, b[i + 4..i + len].to_vec()));
-            i += (len + 3) & !3;
+    let p = path(raw, &[2, 1])?;
+    Some(u32::from_ne_bytes(p.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The attributes of `b`, as (type without flags, value).
+pub fn attrs(b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut v = vec![];
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let len = u16::from_ne_bytes([b[i], b[i + 1]]) as usize;
+        let ty = u16::from_ne_bytes([b[i + 2], b[i + 3]]) & 0x3fff;
+        if len < 4 || i + len > b.len() {
+            break;
         }
-        v
-    };
-    // Netlink header (16) and struct tcmsg (20).
-    let top = attrs(raw.bytes.get(36..)?);
-    let opts = &top.iter().find(|(t, _)| *t == 2)?.1;
-    let parms = attrs(opts).into_iter().find(|(t, _)| *t == 1)?.1;
-    Some(u32::from_ne_bytes(parms.get(at..at + 4)?.try_into().ok()?))
+        v.push((ty, &b[i + 4..i + len]));
+        i += (len + 3) & !3;
+    }
+    v
+}
+
+/// The value at a path of attribute types, from the top level of a TC
+/// message (after the netlink header and struct tcmsg).
+pub fn path<'a>(raw: &'a RawMessage, types: &[u16]) -> Option<&'a [u8]> {
+    let mut cur = raw.bytes.get(36..)?;
+    for t in types {
+        cur = attrs(cur).into_iter().find(|(ty, _)| ty == t)?.1;
+    }
+    Some(cur)
 }
 
 /// `tc`'s tick length, in ticks per microsecond, from /proc/net/psched (`tc_core_init`).
