@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example tc -- [-n NETNS] [-j] [-s] qdisc show [dev DEV]
 //! cargo run --release --example tc -- [-n NETNS] [-s] class show dev DEV [parent P]
-//! cargo run --release --example tc -- [-n NETNS] filter show dev DEV [ingress|egress|parent P]
+//! cargo run --release --example tc -- [-n NETNS] [-j] filter show dev DEV [ingress|egress|parent P]
 //! ```
 //!
 //! Qdisc options are printed for htb, tbf (without peakrate), pfifo,
@@ -29,7 +29,7 @@ use tokio_netlink::route::tc::{Parent, Qdisc, QdiscKind, Stats, format_size};
 
 const USAGE: &str = "Usage: tc [-n NETNS] [-j] [-s] qdisc show [dev DEV]
        tc [-n NETNS] [-s] class show dev DEV [parent P]
-       tc [-n NETNS] filter show dev DEV [ingress|egress|parent P]";
+       tc [-n NETNS] [-j] filter show dev DEV [ingress|egress|parent P]";
 
 /// Global options.
 #[derive(Debug, Default)]
@@ -103,7 +103,7 @@ async fn run(args: Vec<String>) -> io::Result<()> {
                 ["parent", p] => Some(p.to_string()),
                 _ => return Err(bad(USAGE)),
             };
-            return filter::show(&nl, d, parent.as_deref()).await;
+            return filter::show(&nl, d, parent.as_deref(), o.json).await;
         }
         _ => return Err(bad(USAGE)),
     };
