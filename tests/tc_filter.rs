@@ -509,3 +509,77 @@ async fn chains_add_del_list_like_tc() {
     assert!(tc_json(&ns, &["chain", "show", "dev", "v0", "ingress"]).is_empty());
     assert!(tc_json(&ns, &["filter", "show", "dev", "v0", "ingress"]).is_empty());
 }
+
+/// Filter and chain changes arrive as typed events on RTNLGRP_TC, made
+/// by the library or by `tc`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_and_chain_changes_are_typed_events() {
+    use futures::StreamExt;
+    use std::time::Duration;
+    use tokio_netlink::route::events::{ChangeKind, Event, Group};
+    use tokio_netlink::route::tc::U32;
+    let ns = TestNs::new().await;
+    veths(&ns, &[("v0", "v1")]).await;
+    let nl = ns.client();
+    let t = nl.tc();
+    t.qdisc()
+        .add("v0", tokio_netlink::route::tc::QdiscKind::Clsact)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    let mut events = nl.events(&[Group::Tc]);
+    events.ready().await.unwrap();
+    // The next filter or chain event, as (what, kind or chain, prio, change).
+    let mut next = async || loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("stream open");
+        let k = ev.change_kind();
+        match ev {
+            Event::NewFilter(f) | Event::DelFilter(f) => {
+                return ("filter", f.kind().to_owned(), f.prio(), k);
+            }
+            Event::NewChain(c) | Event::DelChain(c) => {
+                return ("chain", c.chain().to_string(), 0, k);
+            }
+            _ => {}
+        }
+    };
+    // Chain 0 added first: a filter would create it implicitly (with its
+    // own event), and an explicit chain outlives its last filter.
+    t.chain()
+        .add("v0", 0)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    let e = next().await;
+    assert_eq!((e.0, e.1.as_str()), ("chain", "0"));
+    t.filter()
+        .add("v0", U32::new().match_ip_dport(80, 0xffff).unwrap())
+        .parent(Parent::Ingress)
+        .prio(7)
+        .protocol("ip")
+        .await
+        .unwrap();
+    let e = next().await;
+    assert_eq!((e.0, e.1.as_str(), e.2), ("filter", "u32", 7));
+    assert_ne!(e.3, ChangeKind::Removed);
+    tc(&ns, &["filter", "del", "dev", "v0", "ingress", "pref", "7"]);
+    let e = next().await;
+    assert_eq!((e.0, e.2, e.3), ("filter", 7, ChangeKind::Removed));
+    tc(&ns, &["chain", "add", "dev", "v0", "ingress", "chain", "4"]);
+    let e = next().await;
+    assert_eq!((e.0, e.1.as_str()), ("chain", "4"));
+    assert_ne!(e.3, ChangeKind::Removed);
+    t.chain()
+        .del("v0", 4)
+        .parent(Parent::Ingress)
+        .await
+        .unwrap();
+    let e = next().await;
+    assert_eq!(
+        (e.0, e.1.as_str(), e.3),
+        ("chain", "4", ChangeKind::Removed)
+    );
+}
