@@ -9,113 +9,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::TestNs;
+use common::tc::{NLM_F_ACK, NLM_F_REQUEST, tc, tc_json, tc_request, veths};
 use serde_json::Value;
 use tokio_netlink::Error;
-use tokio_netlink::route::link::kinds::Veth;
 use tokio_netlink::route::tc::{
     ClassKind, Fifo, Handle, Htb, HtbClass, Parent, QdiscKind, Rate, Tbf,
 };
-
-/// `tc -n NS ARGS`, panicking with its stderr when it fails.
-fn tc(ns: &TestNs, args: &[&str]) -> String {
-    let out = Command::new("tc")
-        .arg("-n")
-        .arg(&ns.name)
-        .args(args)
-        .output()
-        .expect("run tc");
-    assert!(
-        out.status.success(),
-        "tc {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
-
-/// `tc -n NS -j ARGS` parsed.
-fn tc_json(ns: &TestNs, args: &[&str]) -> Vec<Value> {
-    let mut all = vec!["-j"];
-    all.extend_from_slice(args);
-    let text = tc(ns, &all);
-    if text.trim().is_empty() {
-        return vec![];
-    }
-    match serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON from tc {args:?}: {e}")) {
-        Value::Array(v) => v,
-        other => panic!("tc -j {args:?} gave {other}"),
-    }
-}
-
-/// The netlink messages `tc ARGS` sends in the namespace, as (type,
-/// flags, payload after the netlink header), from strace's hex dump of
-/// every sendmsg. `tc` may fail (a class for a missing qdisc): only what
-/// it sends matters here.
-fn tc_sends(ns: &TestNs, args: &[&str]) -> Vec<(u16, u16, Vec<u8>)> {
-    let out = Command::new("strace")
-        .args([
-            "-f",
-            "-qq",
-            "-e",
-            "trace=sendmsg",
-            "-e",
-            "write=all",
-            "-o",
-            "/dev/stdout",
-        ])
-        .args(["ip", "netns", "exec", &ns.name, "tc"])
-        .args(args)
-        .output()
-        .expect("run strace");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut msgs = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let flush = |cur: &mut Vec<u8>, msgs: &mut Vec<(u16, u16, Vec<u8>)>| {
-        if cur.len() >= 16 {
-            let ty = u16::from_ne_bytes([cur[4], cur[5]]);
-            let flags = u16::from_ne_bytes([cur[6], cur[7]]);
-            let len = u32::from_ne_bytes([cur[0], cur[1], cur[2], cur[3]]) as usize;
-            msgs.push((ty, flags, cur[16..len.min(cur.len())].to_vec()));
-        }
-        cur.clear();
-    };
-    for line in text.lines() {
-        // " | 00010  00 00 ... 00  ascii |", maybe after a pid (-f); the
-        // offset is %05x, so below 64 KiB it starts with 0.
-        if let Some(at) = line.find(" | 0") {
-            let rest = &line[at + 3..];
-            let hex = rest.get(7..56).unwrap_or(&rest[7.min(rest.len())..]);
-            cur.extend(
-                hex.split_whitespace()
-                    .map(|b| u8::from_str_radix(b, 16).expect("hex byte")),
-            );
-        } else if line.contains("sendmsg(") {
-            flush(&mut cur, &mut msgs);
-        }
-    }
-    flush(&mut cur, &mut msgs);
-    msgs
-}
-
-/// The one message of type `ty` that `tc ARGS` sends.
-fn tc_request(ns: &TestNs, args: &[&str], ty: u16) -> (u16, Vec<u8>) {
-    let sent = tc_sends(ns, args);
-    let mut of_ty = sent.into_iter().filter(|m| m.0 == ty);
-    let (_, flags, payload) = of_ty
-        .next()
-        .unwrap_or_else(|| panic!("tc {args:?} sent no message of type {ty}"));
-    assert!(of_ty.next().is_none(), "tc {args:?} sent two of type {ty}");
-    (flags, payload)
-}
-
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_ACK: u16 = 4;
-
-async fn veths(ns: &TestNs, pairs: &[(&str, &str)]) {
-    let nl = ns.client();
-    for (a, b) in pairs {
-        nl.link().add(a, Veth::peer(b)).await.unwrap();
-    }
-}
 
 #[tokio::test]
 async fn qdisc_and_class_requests_are_what_tc_sends() {

@@ -13,7 +13,7 @@ use crate::route::link::Link;
 use crate::route::neighbour::Neighbour;
 use crate::route::route::Route;
 use crate::route::rule::Rule;
-use crate::route::tc::{Class, Qdisc};
+use crate::route::tc::{Chain, Class, Filter, Qdisc};
 
 /// A NETLINK_ROUTE multicast group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +134,14 @@ pub enum Event {
     NewClass(Class),
     /// A class was deleted.
     DelClass(Class),
+    /// A filter was added or changed (`tc filter add|replace|change`).
+    NewFilter(Filter),
+    /// A filter was deleted (one, or every filter of a `pref`).
+    DelFilter(Filter),
+    /// A filter chain was added (`tc chain add`, or a filter's `chain N`).
+    NewChain(Chain),
+    /// A filter chain was deleted.
+    DelChain(Chain),
     /// A namespace id was assigned.
     NewNsid(RawMessage),
     /// A namespace id was released.
@@ -171,6 +179,10 @@ impl Event {
             37 => Qdisc::from_raw(raw).map(Event::DelQdisc),
             40 => Class::from_raw(raw).map(Event::NewClass),
             41 => Class::from_raw(raw).map(Event::DelClass),
+            44 => Filter::from_raw(raw).map(Event::NewFilter),
+            45 => Filter::from_raw(raw).map(Event::DelFilter),
+            100 => Chain::from_raw(raw).map(Event::NewChain),
+            101 => Chain::from_raw(raw).map(Event::DelChain),
             33 => Rule::from_raw(raw).map(Event::DelRule),
             88 => Ok(Event::NewNsid(raw)),
             89 => Ok(Event::DelNsid(raw)),
@@ -221,6 +233,8 @@ impl Event {
             | Event::DelNeighbour(_)
             | Event::DelQdisc(_)
             | Event::DelClass(_)
+            | Event::DelFilter(_)
+            | Event::DelChain(_)
             | Event::DelNsid(_) => ChangeKind::Removed,
             Event::NewLink(l) => {
                 // ifinfomsg.ifi_change, after family, pad, type, index, flags.
@@ -259,6 +273,8 @@ impl Event {
             Event::NewNeighbour(n) | Event::DelNeighbour(n) => n.raw(),
             Event::NewQdisc(q) | Event::DelQdisc(q) => q.raw(),
             Event::NewClass(c) | Event::DelClass(c) => c.raw(),
+            Event::NewFilter(f) | Event::DelFilter(f) => f.raw(),
+            Event::NewChain(c) | Event::DelChain(c) => c.raw(),
             Event::NewNsid(m) | Event::DelNsid(m) | Event::Other(m) => m,
             Event::Lost | Event::Undecodable(_) => return None,
         })

@@ -14,6 +14,9 @@ use tokio_netlink::Netlink;
 /// this module's `allow(dead_code)` covers).
 pub mod ip_example;
 
+/// Helpers for the traffic-control tests.
+pub mod tc;
+
 /// Helpers for the socket-diagnostics tests (host and VM lane).
 pub mod diag;
 

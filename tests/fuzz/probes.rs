@@ -21,7 +21,7 @@ use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
 use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
-use tokio_netlink::route::tc::{Class, Qdisc};
+use tokio_netlink::route::tc::{ActionEntry, Chain, Class, Filter, Qdisc};
 use tokio_netlink::xfrm::{self, Migrate, Policy, SadInfo, SpdInfo, State, XfrmEvent};
 
 thread_local! {
@@ -194,6 +194,32 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
             keep((c.stats(), c.htb_xstats()));
             dbg(c.options());
             dbg(&c);
+        }
+    });
+    probe("Filter", f, || {
+        if let Ok(x) = Filter::from_raw(raw.clone()) {
+            decoded("filter");
+            keep((x.ifindex(), x.parent(), x.prio(), x.protocol(), x.handle()));
+            keep((x.chain(), x.kind(), x.stats(), x.offloaded()));
+            dbg(x.action_stats());
+            dbg(x.options());
+            dbg(&x);
+        }
+    });
+    probe("Chain", f, || {
+        if let Ok(c) = Chain::from_raw(raw.clone()) {
+            decoded("chain");
+            keep((c.ifindex(), c.parent(), c.chain(), c.template_kind()));
+            dbg(&c);
+        }
+    });
+    probe("ActionEntry::all_of", f, || {
+        if let Ok(all) = ActionEntry::all_of(raw) {
+            decoded("action");
+            for a in &all {
+                keep((a.kind(), a.index(), a.cookie(), a.stats()));
+                dbg(a.action());
+            }
         }
     });
     probe("route::events::Event::from_raw", f, || {

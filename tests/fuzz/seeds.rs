@@ -252,6 +252,62 @@ async fn tc_seeds(nl: &Netlink, out: &mut Vec<Seed>) {
     for c in t.class().list("v0").await.unwrap() {
         out.push(seed("class", c.raw()));
     }
+    tc_filter_seeds(nl, out).await;
+}
+
+/// u32 and bpf filters with actions, chains and standalone actions.
+async fn tc_filter_seeds(nl: &Netlink, out: &mut Vec<Seed>) {
+    use std::os::fd::AsRawFd;
+    use tokio_netlink::route::tc::{Bpf, Mirred, MirredAction, Parent, SockFilter, U32};
+    let t = nl.tc();
+    let v1 = nl.link().get("v1").await.unwrap().index();
+    let mirred = Mirred {
+        index: 3,
+        ..Mirred::new(MirredAction::EgressRedirect, v1)
+    };
+    t.actions().add(mirred).cookie(vec![1, 2, 3]).await.unwrap();
+    let u = U32::new()
+        .match_ip_dport(80, 0xffff)
+        .unwrap()
+        .match_ip_src("10.0.0.0".parse().unwrap(), 8)
+        .action(Mirred::new(MirredAction::IngressMirror, v1));
+    let prog = crate::common::tc::load_sched_cls("fuzz_pass");
+    let ops = vec![SockFilter {
+        code: 6,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }];
+    let filters: [(tokio_netlink::route::tc::FilterKind, Parent, u32); 3] = [
+        (u.into(), Parent::Ingress, 0),
+        (
+            Bpf::fd(prog.as_raw_fd()).name("p").direct_action().into(),
+            Parent::Ingress,
+            4,
+        ),
+        (Bpf::classic(ops).action(mirred).into(), Parent::Egress, 0),
+    ];
+    for (kind, parent, chain) in filters {
+        t.filter()
+            .add("v0", kind)
+            .parent(parent)
+            .chain(chain)
+            .await
+            .unwrap();
+    }
+    for parent in [Parent::Ingress, Parent::Egress] {
+        for f in t.filter().list("v0").parent(parent).await.unwrap() {
+            out.push(seed("filter", f.raw()));
+        }
+    }
+    for c in t.chain().list("v0").parent(Parent::Ingress).await.unwrap() {
+        out.push(seed("chain", c.raw()));
+    }
+    let list = t.actions().list("mirred").into_request().unwrap();
+    let mut dump = t.requester().dump_raw(list, 0);
+    while let Some(m) = dump.next().await {
+        out.push(seed("action", &m.unwrap()));
+    }
 }
 
 async fn xfrm_seeds(ns: &TestNs, nl: &Netlink, out: &mut Vec<Seed>) {

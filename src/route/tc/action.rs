@@ -14,6 +14,7 @@ const ACT_KIND: u16 = 1;
 const ACT_OPTIONS: u16 = 2;
 const ACT_INDEX: u16 = 3;
 const ACT_STATS: u16 = 4;
+const ACT_COOKIE: u16 = 6;
 const NLA_F_NESTED: u16 = 0x8000;
 
 const GACT_PARMS: u16 = 2;
@@ -231,6 +232,16 @@ pub enum Action {
     Gact(Gact),
     /// `mirred`.
     Mirred(Mirred),
+    /// `action KIND index N`: a standalone action already there (see
+    /// [`TcHandle::actions`](super::TcHandle::actions)), shared by
+    /// reference; `gact` and `mirred`. Never read back: the kernel reports
+    /// the action itself.
+    Index {
+        /// `gact` or `mirred`.
+        kind: String,
+        /// The action's index.
+        index: u32,
+    },
     /// Another kind, its options sent back as read.
     Other {
         /// TCA_ACT_KIND.
@@ -265,8 +276,36 @@ impl Action {
         match self {
             Action::Gact(_) => "gact",
             Action::Mirred(_) => "mirred",
-            Action::Other { kind, .. } => kind,
+            Action::Index { kind, .. } | Action::Other { kind, .. } => kind,
         }
+    }
+
+    /// The index the action was given (0: the kernel picks one), if its
+    /// kind has one here.
+    pub fn index(&self) -> Option<u32> {
+        match self {
+            Action::Gact(g) => Some(g.index),
+            Action::Mirred(m) => Some(m.index),
+            Action::Index { index, .. } => Some(*index),
+            Action::Other { .. } => None,
+        }
+    }
+
+    /// TCA_ACT_KIND, TCA_ACT_OPTIONS and `cookie` (TCA_ACT_COOKIE), as
+    /// `tc` writes one action.
+    pub(crate) fn encode_with(&self, w: &mut Writer, cookie: Option<&[u8]>) -> Result<()> {
+        self.encode(w)?;
+        if let Some(c) = cookie {
+            // TC_COOKIE_MAX_SIZE.
+            if c.is_empty() || c.len() > 16 {
+                return Err(Error::invalid(
+                    "cookie",
+                    format!("{} bytes (1 to 16 are allowed)", c.len()),
+                ));
+            }
+            w.attr("cookie", ACT_COOKIE, c)?;
+        }
+        Ok(())
     }
 
     fn encode(&self, w: &mut Writer) -> Result<()> {
@@ -298,6 +337,28 @@ impl Action {
                 w.attr("mirred", MIRRED_PARMS, &p)?;
                 w.end("mirred", n)
             }
+            Action::Index { kind, index } => {
+                // As `tc … action mirred index N` sends it: the parms
+                // with only the index set.
+                let (ty, len) = match kind.as_str() {
+                    "gact" => (GACT_PARMS, 20),
+                    "mirred" => (MIRRED_PARMS, 28),
+                    k => {
+                        return Err(Error::invalid(
+                            "action",
+                            format!("{k:?}: only gact and mirred are referred to by index"),
+                        ));
+                    }
+                };
+                if *index == 0 {
+                    return Err(Error::invalid("index", "an action index is at least 1"));
+                }
+                let mut p = vec![0u8; len];
+                p[..4].copy_from_slice(&index.to_ne_bytes());
+                let n = w.begin(ACT_OPTIONS | NLA_F_NESTED);
+                w.attr("action", ty, &p)?;
+                w.end("action", n)
+            }
             Action::Other { options, .. } => match options {
                 Some(o) => w.attr("action", ACT_OPTIONS | NLA_F_NESTED, o),
                 None => Ok(()),
@@ -305,7 +366,7 @@ impl Action {
         }
     }
 
-    fn decode(v: &[u8]) -> Action {
+    pub(crate) fn decode(v: &[u8]) -> Action {
         let kind = nested_get(v, ACT_KIND).and_then(str_of).unwrap_or("");
         let options = nested_get(v, ACT_OPTIONS);
         let parms = |ty, len| {

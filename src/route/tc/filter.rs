@@ -16,6 +16,7 @@ use super::{Parent, TcHandle, TcMessage, msg, request_kind};
 use crate::conn::RawMessage;
 use crate::conn::attrs::{Indexed, nested_get, str_of, u32_of};
 use crate::conn::flags;
+use crate::conn::requester::retry_interrupted;
 use crate::error::{Context, Error, Result, ResultExt};
 use crate::route::link::LinkId;
 
@@ -123,6 +124,19 @@ struct Place {
     protocol: Result<Option<EtherType>>,
     handle: u32,
     chain: Option<u32>,
+}
+
+impl Clone for Place {
+    fn clone(&self) -> Place {
+        Place {
+            dev: self.dev.clone(),
+            parent: take(&self.parent),
+            prio: self.prio,
+            protocol: take(&self.protocol),
+            handle: self.handle,
+            chain: self.chain,
+        }
+    }
 }
 
 impl Place {
@@ -438,9 +452,9 @@ impl FilterGet {
     }
 }
 
-/// A filter listing; see [`FilterOps::list`]. `.await` for a `Vec`, or
-/// [`stream`](Self::stream).
-#[derive(Debug)]
+/// A filter listing; see [`FilterOps::list`]. `.await` for a `Vec` (a
+/// dump the kernel interrupts is run again), or [`stream`](Self::stream).
+#[derive(Debug, Clone)]
 #[must_use = "a listing does nothing until awaited or streamed"]
 pub struct FilterList {
     tc: TcHandle,
@@ -476,7 +490,10 @@ impl IntoFuture for FilterList {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Vec<Filter>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.stream().try_collect())
+        Box::pin(retry_interrupted(
+            request_kind(msg::GETTFILTER),
+            move || self.clone().stream().try_collect(),
+        ))
     }
 }
 

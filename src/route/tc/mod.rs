@@ -1,6 +1,7 @@
-//! Traffic control (`tc qdisc`, `tc class`, `tc filter`): typed qdiscs,
-//! classes, u32 filters and their gact/mirred actions in `tc`'s
-//! vocabulary, with `tc -s` statistics.
+//! Traffic control (`tc qdisc`, `tc class`, `tc filter`, `tc chain`,
+//! `tc actions`): typed qdiscs, classes, u32 and bpf filters, chains, and
+//! gact/mirred actions (attached to filters, or standalone and shared by
+//! index) in `tc`'s vocabulary, with `tc -s` statistics.
 //!
 //! TC messages are encoded and decoded here, not by netlink-packet-route:
 //! each kind's options are written byte for byte as `tc` writes them (rate
@@ -25,8 +26,24 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! An eBPF program on clsact ingress, direct-action (`tc filter add dev
+//! eth0 ingress bpf object-pinned PATH da`), given the program's fd:
+//!
+//! ```no_run
+//! # async fn f(prog_fd: std::os::fd::RawFd) -> tokio_netlink::Result<()> {
+//! use tokio_netlink::route::tc::{Bpf, Parent, QdiscKind};
+//! let tc = tokio_netlink::Netlink::new().tc();
+//! tc.qdisc().add("eth0", QdiscKind::Clsact).parent(Parent::Ingress).await?;
+//! tc.filter()
+//!     .add("eth0", Bpf::fd(prog_fd).name("prog").direct_action())
+//!     .parent(Parent::Ingress)
+//!     .await?;
+//! # Ok(()) }
+//! ```
 
 pub mod action;
+pub mod actions;
 /// `IntoFuture` for builders whose `run(self)` does the work: `.await` on
 /// the builder runs it.
 macro_rules! awaited_by_run {
@@ -44,6 +61,7 @@ macro_rules! awaited_by_run {
 }
 pub(crate) use awaited_by_run;
 
+pub mod chain;
 pub mod class;
 pub mod filter;
 mod handle;
@@ -56,12 +74,14 @@ mod units;
 mod wire;
 
 pub use action::{Action, ActionStats, Control, Gact, Mirred, MirredAction};
+pub use actions::{ActionChange, ActionDel, ActionEntry, ActionGet, ActionList, ActionOps};
+pub use chain::{Chain, ChainChange, ChainList, ChainOps};
 pub use class::{Class, ClassChange, ClassDel, ClassList, ClassOps};
 pub use filter::{EtherType, Filter, FilterChange, FilterDel, FilterGet, FilterList, FilterOps};
 pub use handle::{Handle, IntoHandle, IntoParent, Parent};
 pub use kinds::{
-    ClassKind, Fifo, FilterKind, Htb, HtbClass, HtbXstats, QdiscKind, Tbf, U32, U32Handle, U32Key,
-    U32Offset,
+    Bpf, BpfProgram, ClassKind, Fifo, FilterKind, Htb, HtbClass, HtbXstats, QdiscKind, SockFilter,
+    Tbf, U32, U32Handle, U32Key, U32Offset,
 };
 pub use qdisc::{Qdisc, QdiscChange, QdiscDel, QdiscGet, QdiscList, QdiscOps};
 pub use stats::Stats;
@@ -74,7 +94,8 @@ use crate::conn::{Protocol, Requester};
 use crate::error::{RequestKind, Result};
 use crate::route::link::{LinkHandle, LinkId};
 
-/// TC message types (`RTM_*QDISC`, `RTM_*TCLASS`).
+/// TC message types (`RTM_*QDISC`, `RTM_*TCLASS`, `RTM_*TFILTER`,
+/// `RTM_*CHAIN`).
 pub(crate) mod msg {
     pub const NEWQDISC: u16 = 36;
     pub const DELQDISC: u16 = 37;
@@ -85,6 +106,12 @@ pub(crate) mod msg {
     pub const NEWTFILTER: u16 = 44;
     pub const DELTFILTER: u16 = 45;
     pub const GETTFILTER: u16 = 46;
+    pub const NEWACTION: u16 = 48;
+    pub const DELACTION: u16 = 49;
+    pub const GETACTION: u16 = 50;
+    pub const NEWCHAIN: u16 = 100;
+    pub const DELCHAIN: u16 = 101;
+    pub const GETCHAIN: u16 = 102;
 }
 
 /// One TC message, undecoded: its type and the bytes after the netlink
@@ -150,6 +177,12 @@ pub(crate) const fn request_kind(ty: u16) -> RequestKind {
             msg::NEWTFILTER => "RTM_NEWTFILTER",
             msg::DELTFILTER => "RTM_DELTFILTER",
             msg::GETTFILTER => "RTM_GETTFILTER",
+            msg::NEWACTION => "RTM_NEWACTION",
+            msg::DELACTION => "RTM_DELACTION",
+            msg::GETACTION => "RTM_GETACTION",
+            msg::NEWCHAIN => "RTM_NEWCHAIN",
+            msg::DELCHAIN => "RTM_DELCHAIN",
+            msg::GETCHAIN => "RTM_GETCHAIN",
             _ => "TC request",
         }),
     }
@@ -164,7 +197,8 @@ pub struct TcHandle {
 }
 
 impl Netlink {
-    /// Traffic control (`tc`): qdiscs and classes.
+    /// Traffic control (`tc`): qdiscs, classes, filters, chains and
+    /// actions.
     ///
     /// ```no_run
     /// # async fn f() -> tokio_netlink::Result<()> {
@@ -198,6 +232,42 @@ impl TcHandle {
     /// `tc filter …`.
     pub fn filter(&self) -> FilterOps {
         FilterOps { tc: self.clone() }
+    }
+
+    /// `tc actions …`: standalone actions.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::tc::{Mirred, MirredAction};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// let v1 = nl.link().get("v1").await?.index();
+    /// // tc actions add action mirred egress redirect dev v1 index 7 cookie aabb
+    /// let m = Mirred { index: 7, ..Mirred::new(MirredAction::EgressRedirect, v1) };
+    /// nl.tc().actions().add(m).cookie(vec![0xaa, 0xbb]).await?;
+    /// for a in nl.tc().actions().list("mirred").await? {
+    ///     println!("{} index {} sent {} bytes", a.kind(), a.index(), a.stats().bytes);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn actions(&self) -> ActionOps {
+        ActionOps { tc: self.clone() }
+    }
+
+    /// `tc chain …`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::tc::Parent;
+    /// let tc = tokio_netlink::Netlink::new().tc();
+    /// // tc chain add dev eth0 ingress chain 3
+    /// tc.chain().add("eth0", 3).parent(Parent::Ingress).await?;
+    /// for c in tc.chain().list("eth0").parent(Parent::Ingress).await? {
+    ///     println!("chain {}", c.chain());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn chain(&self) -> ChainOps {
+        ChainOps { tc: self.clone() }
     }
 
     /// The raw requester underneath, for TC requests this API does not

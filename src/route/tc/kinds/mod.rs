@@ -1,10 +1,12 @@
 //! Typed qdisc and class kinds: each is encoded as `tc` encodes it and
 //! decoded from what the kernel reports into the same type.
 
+mod bpf;
 mod htb;
 mod tbf;
 mod u32;
 
+pub use bpf::{Bpf, BpfProgram, SockFilter};
 pub use htb::{Htb, HtbClass, HtbXstats};
 pub use tbf::Tbf;
 pub use u32::{U32, U32Handle, U32Key, U32Offset};
@@ -205,6 +207,8 @@ impl ClassKind {
 pub enum FilterKind {
     /// `u32`.
     U32(U32),
+    /// `bpf`.
+    Bpf(Bpf),
     /// Any other kind, with its TCA_OPTIONS value as the kernel reports it
     /// (sent back unchanged).
     Other {
@@ -221,11 +225,18 @@ impl From<U32> for FilterKind {
     }
 }
 
+impl From<Bpf> for FilterKind {
+    fn from(v: Bpf) -> FilterKind {
+        FilterKind::Bpf(v)
+    }
+}
+
 impl FilterKind {
     /// The kind's name, as `tc` spells it.
     pub fn name(&self) -> &str {
         match self {
             FilterKind::U32(_) => "u32",
+            FilterKind::Bpf(_) => "bpf",
             FilterKind::Other { kind, .. } => kind,
         }
     }
@@ -235,6 +246,7 @@ impl FilterKind {
     pub(crate) fn encode(&self, w: &mut Writer) -> Result<()> {
         match self {
             FilterKind::U32(u) => u.encode(w),
+            FilterKind::Bpf(b) => b.encode(w),
             FilterKind::Other { options, .. } => match options {
                 Some(o) => w.attr("options", tca::OPTIONS, o),
                 None => Ok(()),
@@ -246,6 +258,7 @@ impl FilterKind {
     pub(crate) fn decode(kind: &str, options: Option<&[u8]>) -> FilterKind {
         match (kind, options) {
             ("u32", Some(o)) => FilterKind::U32(U32::decode(o)),
+            ("bpf", Some(o)) => FilterKind::Bpf(Bpf::decode(o)),
             _ => FilterKind::Other {
                 kind: kind.to_owned(),
                 options: options.map(<[u8]>::to_vec),
