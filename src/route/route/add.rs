@@ -97,6 +97,7 @@ pub struct RouteAdd {
     expires: Option<u32>,
     pref: Option<RoutePreference>,
     encap: Option<(RouteLwEnCapType, Vec<RouteLwTunnelEncap>)>,
+    nhid: Option<u32>,
     /// The first bad input a setter saw, reported when the builder runs.
     error: Option<Error>,
 }
@@ -135,6 +136,7 @@ impl RouteAdd {
             expires: None,
             pref: None,
             encap: None,
+            nhid: None,
             error: None,
         }
     }
@@ -244,6 +246,16 @@ impl RouteAdd {
         self
     }
 
+    /// `nhid ID`: the route goes through nexthop object `ID` (see
+    /// [`Netlink::nexthop`](crate::Netlink::nexthop)) instead of a gateway
+    /// of its own; `via`, `dev` and `nexthop` are then refused, naming
+    /// `nhid`.
+    #[inline]
+    pub fn nhid(mut self, id: u32) -> Self {
+        self.nhid = Some(id);
+        self
+    }
+
     /// A route metric: `mtu`, `advmss`, `window`, `rtt`, `initcwnd`,
     /// `congctl`… as netlink-packet-route's `RouteMetric`.
     #[inline]
@@ -350,6 +362,14 @@ impl RouteAdd {
             .iter()
             .chain(self.nexthops.iter().filter_map(|n| n.dev.as_ref()))
             .try_for_each(LinkId::check)?;
+        if self.nhid.is_some()
+            && (self.gateway.is_some() || self.dev.is_some() || !self.nexthops.is_empty())
+        {
+            return Err(Error::invalid(
+                "nhid",
+                "a route through a nexthop object takes no via, dev or nexthop of its own",
+            ));
+        }
         for m in &self.metrics {
             if let RouteMetric::CcAlgo(c) = m {
                 check_string("congctl", c, CONGCTL_MAX)?;
@@ -455,6 +475,9 @@ impl RouteAdd {
         }
         if let Some(p) = self.pref {
             m.attributes.push(RouteAttribute::Preference(p));
+        }
+        if let Some(id) = self.nhid {
+            m.attributes.push(RouteAttribute::NhId(id));
         }
         if let Some((ty, e)) = &self.encap {
             m.attributes.push(RouteAttribute::EncapType(*ty));
