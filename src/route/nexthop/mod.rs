@@ -214,7 +214,8 @@ impl NexthopList {
         self
     }
 
-    /// `fdb`: only nexthops of bridge FDB entries (NHA_FDB).
+    /// `fdb`: only nexthops of bridge FDB entries (NHA_FDB, and checked
+    /// here).
     pub fn fdb(mut self) -> Self {
         self.fdb = true;
         self
@@ -231,11 +232,16 @@ impl NexthopList {
         Context::new("nexthop show", o.trim_start().to_owned())
     }
 
-    async fn request(&self) -> Result<TcMessage> {
+    /// The dump request and the device index `dev` named.
+    async fn request(&self) -> Result<(TcMessage, Option<u32>)> {
         let mut w = NhWriter::new(0, 0, 0);
         let links = &self.handle.links;
-        if let Some(d) = &self.dev {
-            w.u32(nha::OIF, links.lookup(d, Some("dev")).await?);
+        let oif = match &self.dev {
+            Some(d) => Some(links.lookup(d, Some("dev")).await?),
+            None => None,
+        };
+        if let Some(i) = oif {
+            w.u32(nha::OIF, i);
         }
         if let Some(m) = &self.master {
             w.u32(nha::MASTER, links.lookup(m, Some("master")).await?);
@@ -246,19 +252,31 @@ impl NexthopList {
         if self.fdb {
             w.attr(nha::FDB, &[]);
         }
-        Ok(w.message(RTM_GETNEXTHOP))
+        Ok((w.message(RTM_GETNEXTHOP), oif))
     }
 
     /// The nexthops as a stream, decoded lazily as they arrive. A message
     /// of another type in the dump (one a newer kernel might add) is
     /// skipped and the dump goes on; a malformed nexthop message is an
     /// error item, and the stream goes on after it too.
+    ///
+    /// `dev`, `groups` and `fdb` are checked here as well: kernel 6.18
+    /// takes NHA_FDB in a dump request but returns every nexthop.
     pub fn stream(self) -> impl Stream<Item = Result<NexthopObject>> + Send + 'static {
         MappedDump::new(async move {
             let ctx = self.context();
-            let m = self.request().await.within(&ctx)?;
+            let (m, oif) = self.request().await.within(&ctx)?;
+            let (groups, fdb) = (self.groups, self.fdb);
+            let keep = move |n: &NexthopObject| {
+                oif.is_none_or(|i| n.oif() == Some(i))
+                    && (!groups || n.is_group())
+                    && (!fdb || n.fdb())
+            };
             let dump = self.handle.req.dump_raw(m, 0);
-            Ok((dump, dumped))
+            Ok((dump, move |raw| match dumped(raw)? {
+                Ok(n) => keep(&n).then_some(Ok(n)),
+                Err(e) => Some(Err(e)),
+            }))
         })
     }
 
@@ -287,5 +305,62 @@ impl IntoFuture for NexthopList {
         Box::pin(retry_interrupted(REQ, move || {
             self.clone().stream().try_collect()
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::frame::Header;
+
+    fn raw(ty: u16, payload: &[u8]) -> RawMessage {
+        let mut b = vec![0u8; crate::conn::frame::HEADER_LEN];
+        b.extend_from_slice(payload);
+        let header = Header {
+            len: b.len() as u32,
+            ty,
+            flags: 0,
+            seq: 1,
+            pid: 0,
+        };
+        header.write(&mut b);
+        RawMessage {
+            header,
+            bytes: bytes::Bytes::from(b),
+        }
+    }
+
+    #[test]
+    fn a_dump_skips_unknown_message_types_and_reads_nexthops() {
+        let mut w = NhWriter::new(2, 0, 0);
+        w.u32(nha::ID, 7);
+        w.attr(nha::BLACKHOLE, &[]);
+        let nh = raw(RTM_NEWNEXTHOP, &w.buf);
+        assert!(
+            dumped(raw(200, &[1, 2, 3])).is_none(),
+            "unknown type skipped"
+        );
+        let n = dumped(nh).unwrap().unwrap();
+        assert_eq!((n.id(), n.blackhole(), n.is_group()), (7, true, false));
+        // A truncated nexthop is an error, not a panic.
+        assert!(dumped(raw(RTM_NEWNEXTHOP, &[2, 0])).unwrap().is_err());
+    }
+
+    #[test]
+    fn malformed_groups_and_nests_read_without_panic() {
+        let mut w = NhWriter::new(0, 0, 0);
+        w.u32(nha::ID, 9);
+        w.attr(nha::GROUP, &[1, 0, 0, 0, 255, 255, 0, 0, 5]);
+        w.attr(nha::RES_GROUP, &[200, 0, 1, 0]);
+        w.attr(nha::GROUP_TYPE, &[1]);
+        let n = NexthopObject::from_raw(raw(RTM_NEWNEXTHOP, &w.buf)).unwrap();
+        let g = n.group();
+        assert_eq!((g.len(), g[0].id, g[0].weight), (1, 1, 65536));
+        assert_eq!(
+            n.group_type(),
+            Some(GroupType::Mpath),
+            "a short type reads as 0"
+        );
+        assert_eq!(n.resilient(), Some(ResilientInfo::default()));
     }
 }
