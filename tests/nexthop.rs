@@ -451,3 +451,57 @@ async fn events_report_library_and_ip_changes() {
     };
     assert_eq!(n.id(), 2);
 }
+
+/// The serde form is `ip -j nexthop`'s, but for `ifindex` (not `dev`) and
+/// `true` (not `null`) for the bare flags.
+#[cfg(feature = "serde")]
+#[tokio::test]
+async fn serialized_nexthops_use_ip_json_names() {
+    let ns = with_veth().await;
+    let nl = ns.client();
+    add_some(&nl).await;
+    nl.nexthop()
+        .add(30)
+        .group([GroupMember::new(1), GroupMember::new(3).weight(4)])
+        .resilient(Resilient {
+            buckets: Some(4),
+            ..Resilient::default()
+        })
+        .await
+        .unwrap();
+    let names = names(&ns);
+    let ours: Vec<Value> = nl
+        .nexthop()
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let mut v = serde_json::to_value(n).unwrap();
+            let o = v.as_object_mut().unwrap();
+            if let Some(i) = o.remove("ifindex") {
+                o.insert("dev".into(), json!(names[&i.as_u64().unwrap()]));
+            }
+            for k in ["blackhole", "fdb"] {
+                if o.contains_key(k) {
+                    o.insert(k.into(), Value::Null);
+                }
+            }
+            v
+        })
+        .collect();
+    let ip = ns.ip_json(&["nexthop", "show"]);
+    let sorted = |v: &Value| {
+        let mut o: Vec<(String, Value)> = v.as_object().unwrap().clone().into_iter().collect();
+        o.sort_by(|a, b| a.0.cmp(&b.0));
+        o
+    };
+    let ip: Vec<_> = ip.as_array().unwrap().iter().map(sorted).collect();
+    assert_eq!(ours.iter().map(sorted).collect::<Vec<_>>(), ip);
+    let e = Event::DelNexthop(nl.nexthop().get(2).await.unwrap());
+    let v = serde_json::to_value(&e).unwrap();
+    assert_eq!(
+        (v["event"].clone(), v["nexthop"]["id"].clone()),
+        (json!("del_nexthop"), json!(2))
+    );
+}

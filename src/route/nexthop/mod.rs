@@ -8,6 +8,8 @@
 //! connection.
 
 mod add;
+#[cfg(feature = "serde")]
+mod serde;
 mod view;
 
 pub use add::{GroupMember, NexthopAdd, Resilient, parse_group};

@@ -10,6 +10,8 @@ mod nexthop;
 #[cfg(feature = "serde")]
 mod serde;
 #[cfg(feature = "serde")]
+pub(crate) use serde::flag_names as serde_flag_names;
+#[cfg(feature = "serde")]
 pub(crate) use serde::table_text as serde_table;
 mod view;
 
