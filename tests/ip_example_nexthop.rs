@@ -57,7 +57,7 @@ async fn nexthops_match_ip_json_and_text() {
             .all(|n| n["id"] != 10)
     );
     same(&ns, &["nexthop", "show"]);
-    ex(&ns, "nexthop flush groups");
+    assert_eq!(ex(&ns, "nexthop flush groups"), "Flushed 3 nexthops\n");
     assert_eq!(
         ns.ip_json(&["nexthop", "show", "groups"]),
         serde_json::json!([])

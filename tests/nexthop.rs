@@ -253,6 +253,35 @@ async fn resilient_groups_agree_with_ip() {
         vec![as_ip(&got, &names(&ns))],
         ip_nexthops(&ns, &["id", "30"])
     );
+    // Its buckets, as `ip -j nexthop bucket show id 30` lists them.
+    let ours: Vec<(u64, u64, u64)> = nl
+        .nexthop()
+        .buckets()
+        .id(30)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| (b.id().into(), b.index().into(), b.nhid().into()))
+        .collect();
+    let ip: Vec<(u64, u64, u64)> = ns
+        .ip_json(&["nexthop", "bucket", "show", "id", "30"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let n = |v: &Value| v.as_u64().unwrap();
+            (
+                n(&b["id"]),
+                n(&b["bucket"]["index"]),
+                n(&b["bucket"]["nhid"]),
+            )
+        })
+        .collect();
+    assert_eq!(ours.len(), 8);
+    assert_eq!(ours, ip);
+    let held: Vec<_> = nl.nexthop().buckets().nhid(3).await.unwrap();
+    assert!(!held.is_empty() && held.iter().all(|b| b.nhid() == 3 && b.id() == 30));
+    assert_eq!(held.len(), ip.iter().filter(|b| b.2 == 3).count());
     // Without buckets the kernel refuses, and says why.
     let e = nl
         .nexthop()

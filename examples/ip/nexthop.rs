@@ -32,8 +32,9 @@ const FLAGS: [(u32, &str); 8] = [
 pub async fn show(nl: &Netlink, w: Words, opts: Opts, flush: bool) -> Res<()> {
     let (id, list) = selectors(nl, w)?;
     if flush {
+        // As ip: a count when something went, nothing otherwise.
         let n = list.flush().await?;
-        if opts.details {
+        if n > 0 {
             println!("Flushed {n} nexthops");
         }
         return Ok(());

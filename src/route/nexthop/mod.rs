@@ -8,11 +8,13 @@
 //! connection.
 
 mod add;
+mod bucket;
 #[cfg(feature = "serde")]
 mod serde;
 mod view;
 
 pub use add::{GroupMember, NexthopAdd, Resilient, parse_group};
+pub use bucket::{BucketList, NexthopBucket};
 pub use view::{GroupType, NexthopObject, ResilientInfo};
 
 use std::future::{Future, IntoFuture};
@@ -170,6 +172,23 @@ impl NexthopHandle {
             .await
             .within(&ctx)?;
         NexthopObject::from_raw(raw).within(&ctx)
+    }
+
+    /// Lists the buckets of resilient groups (`ip nexthop bucket show`).
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// for b in nl.nexthop().buckets().id(10).await? {
+    ///     println!("bucket {} holds nexthop {}", b.index(), b.nhid());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn buckets(&self) -> BucketList {
+        BucketList {
+            handle: self.clone(),
+            id: None,
+            nhid: None,
+        }
     }
 
     /// Lists nexthop objects (`ip nexthop show`), all of them unless a
