@@ -83,7 +83,7 @@ const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
        rule show | rule add|del SELECTOR ACTION
        neigh show [dev D] [proxy] | neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D
        nexthop show|flush [SELECTOR] | nexthop get|del id N | nexthop add|replace id N NH
-       monitor [all | link | address | route | rule | neigh]...
+       monitor [all | link | address | route | rule | neigh | nexthop]...
 (the grammar is in the header of examples/ip/main.rs)";
 
 /// Global options.

@@ -43,12 +43,12 @@ pub async fn show(nl: &Netlink, w: Words, opts: Opts, flush: bool) -> Res<()> {
     let mut o = Listing::new(opts)?;
     if let Some(id) = id {
         let n = nl.nexthop().get(id).await?;
-        o.value(&Value::Object(json(&n, &names, opts)), text)?;
+        o.value(&Value::Object(json(&n, &names, opts)), obj_text)?;
         return o.finish();
     }
     let mut st = std::pin::pin!(list.stream());
     while let Some(n) = st.try_next().await? {
-        o.value(&Value::Object(json(&n, &names, opts)), text)?;
+        o.value(&Value::Object(json(&n, &names, opts)), obj_text)?;
     }
     o.finish()
 }
@@ -65,7 +65,7 @@ pub async fn get(nl: &Netlink, mut w: Words, opts: Opts) -> Res<()> {
     let names = Names::load(nl).await?;
     let n = nl.nexthop().get(id).await?;
     let mut o = Listing::new(opts)?;
-    o.value(&Value::Object(json(&n, &names, opts)), text)?;
+    o.value(&Value::Object(json(&n, &names, opts)), obj_text)?;
     o.finish()
 }
 
@@ -164,6 +164,10 @@ pub async fn modify(nl: &Netlink, mut w: Words, opts: Opts, replace: bool) -> Re
     Ok(())
 }
 
+fn obj_text(v: &Value) -> String {
+    text(v.as_object().expect("object"))
+}
+
 /// One nexthop as `ip -j nexthop show` prints it (`print_nexthop`).
 pub fn json(n: &NexthopObject, names: &Names, opts: Opts) -> Map<String, Value> {
     let mut o = Map::new();
@@ -232,9 +236,9 @@ pub fn json(n: &NexthopObject, names: &Names, opts: Opts) -> Map<String, Value> 
     o
 }
 
-/// The line `ip nexthop show` prints (with its trailing space).
-pub fn text(v: &Value) -> String {
-    let o = v.as_object().expect("object");
+/// The line `ip nexthop show` (and `ip monitor`) prints, with its
+/// trailing space.
+pub fn text(o: &Map<String, Value>) -> String {
     let s = |k: &str| {
         o.get(k)
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
