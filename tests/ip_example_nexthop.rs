@@ -48,6 +48,19 @@ async fn nexthops_match_ip_json_and_text() {
     ] {
         same(&ns, args);
     }
+    // Routes through nexthop objects, added by the example.
+    script(
+        &ns,
+        "route add 198.51.100.0/24 nhid 10
+         route add 203.0.113.0/24 nhid 1 metric 5
+         route add 10.9.0.0/16 nhid 12 table 100",
+    );
+    same(&ns, &["route", "show"]);
+    same(&ns, &["route", "show", "table", "100"]);
+    assert_eq!(
+        ns.ip_json(&["route", "show", "203.0.113.0/24"])[0]["nhid"],
+        1
+    );
     ex(&ns, "nexthop del id 10");
     assert!(
         ns.ip_json(&["nexthop", "show"])

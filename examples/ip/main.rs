@@ -27,7 +27,7 @@
 //!   route show [table T|all] [proto P] [type T] [dev D] [[exact] PREFIX]
 //!   route add|replace|append|del [TYPE] PREFIX|default [via [inet|inet6] GW]
 //!            [dev D] [src A] [table T] [metric M] [proto P] [scope S] [tos T]
-//!            [onlink] [mtu [lock] N] [nexthop [via GW] [dev D] [weight W] [onlink]]...
+//!            [onlink] [mtu [lock] N] [nhid N] [nexthop [via GW] [dev D] [weight W] [onlink]]...
 //!        TYPE := unicast | local | broadcast | multicast | blackhole | unreachable
 //!              | prohibit | throw
 //!   route get [to] ADDR [from A] [iif D] [oif D] [mark M] [uid U] [fibmatch]
