@@ -534,3 +534,52 @@ async fn serialized_nexthops_use_ip_json_names() {
         (json!("del_nexthop"), json!(2))
     );
 }
+
+#[tokio::test]
+async fn seg6_encap_nexthops_agree_with_ip() {
+    use tokio_netlink::netlink_packet_route::route::{RouteLwTunnelEncap, RouteSeg6IpTunnel};
+    let ns = with_veth().await;
+    let nl = ns.client();
+    let segs: Vec<std::net::Ipv6Addr> = vec![
+        "2001:db8::1".parse().unwrap(),
+        "2001:db8::2".parse().unwrap(),
+    ];
+    nl.nexthop()
+        .add(8)
+        .encap_seg6(true, &segs)
+        .dev("v0")
+        .await
+        .unwrap();
+    let ip = &ns.ip_json(&["nexthop", "show", "id", "8"])[0];
+    assert_eq!(
+        (ip["encap"].clone(), ip["mode"].clone(), ip["segs"].clone()),
+        (
+            json!("seg6"),
+            json!("encap"),
+            json!(["2001:db8::1", "2001:db8::2"])
+        )
+    );
+    let n = nl.nexthop().get(8).await.unwrap();
+    assert_eq!(n.encap_type(), Some(5));
+    match n.encap().as_slice() {
+        [RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(h))] => assert_eq!(h.segments, segs),
+        other => panic!("{other:?}"),
+    }
+    let e = nl
+        .nexthop()
+        .add(9)
+        .encap_seg6(true, &[])
+        .dev("v0")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "encap seg6",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -43,6 +43,7 @@ pub(crate) mod nha {
     pub const OIF: u16 = 5;
     pub const GATEWAY: u16 = 6;
     pub const ENCAP_TYPE: u16 = 7;
+    pub const ENCAP: u16 = 8;
     pub const GROUPS: u16 = 9;
     pub const MASTER: u16 = 10;
     pub const FDB: u16 = 11;

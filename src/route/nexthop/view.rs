@@ -3,7 +3,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use netlink_packet_route::route::{RouteProtocol, RouteScope};
+use netlink_packet_core::{NlaBuffer, ParseableParametrized};
+use netlink_packet_route::route::{
+    RouteLwEnCapType, RouteLwTunnelEncap, RouteProtocol, RouteScope,
+};
 
 use super::add::GroupMember;
 use super::{REQ, RTM_NEWNEXTHOP, nha};
@@ -165,6 +168,22 @@ impl NexthopObject {
         self.m
             .attr(nha::ENCAP_TYPE)
             .and_then(|v| Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?)))
+    }
+
+    /// The encapsulation (MPLS labels, SEG6 header…), decoded; empty
+    /// without one (or when it does not decode).
+    pub fn encap(&self) -> Vec<RouteLwTunnelEncap> {
+        let Some(v) = self.m.attr(nha::ENCAP) else {
+            return Vec::new();
+        };
+        let kind = RouteLwEnCapType::from(self.encap_type().unwrap_or(0));
+        attrs::Attrs::new(v, 0)
+            .filter_map(|(off, _, value)| {
+                let whole = v.get(off..off + 4 + value.len())?;
+                let buf = NlaBuffer::new_checked(whole).ok()?;
+                RouteLwTunnelEncap::parse_with_param(&buf, kind).ok()
+            })
+            .collect()
     }
 
     /// True for a group.

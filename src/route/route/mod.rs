@@ -32,6 +32,7 @@ pub use nexthop::NexthopSpec;
 pub use view::{Nexthop, RTNH_F_ONLINK, Route};
 
 use add::Op;
+pub(crate) use add::{Encap, mpls_encap, seg6_encap};
 use view::REQ;
 
 use crate::client::Netlink;
