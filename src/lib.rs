@@ -15,6 +15,7 @@
 //! | `ip address` | [`Netlink::address`] | [`route::address`] |
 //! | `ip route` | [`Netlink::route`] | [`route::route`] |
 //! | `ip rule` | [`Netlink::rule`] | [`route::rule`] |
+//! | `ip nexthop` | [`Netlink::nexthop`] | [`route::nexthop`] |
 //! | `ip neigh`, `bridge fdb` | [`Netlink::neighbour`] | [`route::neighbour`] |
 //! | `tc qdisc`, `tc class` | [`Netlink::tc`] | [`route::tc`] |
 //! | `ip monitor` | [`Netlink::events`] | [`route::events`] |

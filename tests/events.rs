@@ -294,8 +294,10 @@ async fn bridge_port_and_nexthop_events_carry_their_family() {
     .await;
     ns.ip(&["nexthop", "add", "id", "5", "blackhole"]);
     expect(&mut events, "RTM_NEWNEXTHOP", |e| match e {
-        Event::Other(m) if m.header.ty == 104 => {
-            assert!(e.family().is_some());
+        Event::NewNexthop(n) => {
+            assert_eq!(n.raw().header.ty, 104);
+            assert_eq!((n.id(), n.blackhole()), (5, true));
+            assert_eq!(e.family(), Some(2), "ip nexthop's blackhole is AF_INET");
             Some(())
         }
         _ => None,
@@ -303,7 +305,7 @@ async fn bridge_port_and_nexthop_events_carry_their_family() {
     .await;
     ns.ip(&["nexthop", "del", "id", "5"]);
     expect(&mut events, "RTM_DELNEXTHOP", |e| match e {
-        Event::Other(m) if m.header.ty == 105 => Some(()),
+        Event::DelNexthop(n) if n.id() == 5 => Some(()),
         _ => None,
     })
     .await;

@@ -299,6 +299,8 @@ async fn no_decoder_panics_on_mutated_messages() {
         "rule",
         "neighbour",
         "fdb",
+        "nexthop",
+        "nexthop bucket",
         "route event",
         "xfrm policy",
         "xfrm event",

@@ -198,3 +198,78 @@ async fn monitor_text_equals_ip_monitor() {
     assert!(ours.len() > 30, "{ours:#?}");
     assert_eq!(ours, theirs);
 }
+
+/// Nexthop changes seen by ours and by `ip monitor nexthop` print the same
+/// text, deletions (a group emptied by its member's) included.
+#[tokio::test]
+async fn monitor_nexthop_text_equals_ip_monitor() {
+    let ns = TestNs::new().await;
+    let bin = build_example("ip");
+    let mut ours = Command::new(&bin)
+        .args(["-n", &ns.name, "monitor", "nexthop"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start ours");
+    let mut theirs = Command::new("ip")
+        .args(["-n", &ns.name, "monitor", "nexthop"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start ip monitor");
+    let (o, t) = (lines_of(&mut ours), lines_of(&mut theirs));
+    let has = |v: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, s: &str| {
+        v.lock().unwrap().iter().any(|l| l.contains(s))
+    };
+    // Both listen once both print a marker nexthop; add markers until then.
+    let mut id = 1000;
+    'ready: for _ in 0..50 {
+        id += 1;
+        ns.ip(&["nexthop", "add", "id", &id.to_string(), "blackhole"]);
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(10));
+            let m = format!("id {id} ");
+            if has(&o, &m) && has(&t, &m) {
+                break 'ready;
+            }
+        }
+    }
+    let start = format!("id {id} ");
+    for cmd in [
+        "link add v0 type veth peer name v1",
+        "link set v0 up",
+        "link set v1 up",
+        "addr add 192.0.2.1/24 dev v0",
+        "nexthop add id 1 via 192.0.2.2 dev v0",
+        "nexthop add id 2 via 192.0.2.3 dev v0 onlink proto static",
+        "nexthop add id 3 dev v0",
+        "nexthop add id 10 group 1,2/2",
+        "nexthop replace id 1 via 192.0.2.4 dev v0",
+        "nexthop add id 11 group 3",
+        "nexthop del id 3",
+        "nexthop del id 10",
+        "nexthop add id 999 blackhole",
+    ] {
+        ns.ip(&cmd.split(' ').collect::<Vec<_>>());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !(has(&o, "id 999 ") && has(&t, "id 999 ")) {
+        assert!(std::time::Instant::now() < deadline, "no end marker");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for c in [&mut ours, &mut theirs] {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+    let segment = |v: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+        let v = v.lock().unwrap();
+        let from = v.iter().rposition(|l| l.starts_with(&start)).unwrap();
+        let to = v.iter().rposition(|l| l.starts_with("id 999 ")).unwrap();
+        v[from..=to].to_vec()
+    };
+    let (ours, theirs) = (segment(&o), segment(&t));
+    assert!(ours.len() >= 9, "{ours:#?}");
+    assert!(
+        ours.iter().any(|l| l.starts_with("Deleted id 11 group 3")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, theirs);
+}

@@ -27,7 +27,7 @@
 //!   route show [table T|all] [proto P] [type T] [dev D] [[exact] PREFIX]
 //!   route add|replace|append|del [TYPE] PREFIX|default [via [inet|inet6] GW]
 //!            [dev D] [src A] [table T] [metric M] [proto P] [scope S] [tos T]
-//!            [onlink] [mtu [lock] N] [nexthop [via GW] [dev D] [weight W] [onlink]]...
+//!            [onlink] [mtu [lock] N] [nhid N] [nexthop [via GW] [dev D] [weight W] [onlink]]...
 //!        TYPE := unicast | local | broadcast | multicast | blackhole | unreachable
 //!              | prohibit | throw
 //!   route get [to] ADDR [from A] [iif D] [oif D] [mark M] [uid U] [fibmatch]
@@ -35,6 +35,12 @@
 //!   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif D] [oif D]
 //!            [priority N] [table T | goto N | blackhole | unreachable | prohibit | nop]
 //!   neigh show [dev D] [proxy]
+//!   nexthop show|flush [id N] [dev D] [groups] [fdb] [master M]
+//!   nexthop get|del id N
+//!   nexthop add|replace id N { via A [dev D] | dev D | blackhole
+//!            | group ID[,WEIGHT][/ID[,WEIGHT]]... [type mpath | resilient
+//!              [buckets N] [idle_timer S] [unbalanced_timer S]] }
+//!            [onlink] [fdb] [proto P]
 //!   neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D [nud STATE] [router]
 //! ```
 //!
@@ -54,6 +60,7 @@ mod kinds;
 mod link;
 mod monitor;
 mod neigh;
+mod nexthop;
 #[path = "../shared/out.rs"]
 mod out;
 mod route;
@@ -67,7 +74,7 @@ use tokio_netlink::Netlink;
 use tokio_netlink::route::address::Family;
 
 const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
-       OBJECT := link | address | route | rule | neigh | monitor
+       OBJECT := link | address | route | rule | neigh | nexthop | monitor
        link show [dev NAME] | link add [link DEV] NAME ... type KIND [ARGS]
        link del NAME | link set NAME SETTING...
        address show [dev NAME] | address add PREFIX dev NAME [OPTIONS]
@@ -75,7 +82,8 @@ const USAGE: &str = "Usage: ip [-n NETNS] [-j] [-d] OBJECT COMMAND
        route show [SELECTOR] | route add|replace|append|del ROUTE | route get ADDR [OPTIONS]
        rule show | rule add|del SELECTOR ACTION
        neigh show [dev D] [proxy] | neigh add|replace|del [proxy] ADDR [lladdr MAC] dev D
-       monitor [all | link | address | route | rule | neigh]...
+       nexthop show|flush [SELECTOR] | nexthop get|del id N | nexthop add|replace id N NH
+       monitor [all | link | address | route | rule | neigh | nexthop]...
 (the grammar is in the header of examples/ip/main.rs)";
 
 /// Global options.
@@ -354,10 +362,25 @@ async fn run() -> Res<()> {
                 "Command \"{c}\" is unknown, try \"ip neigh help\"."
             ))),
         }
+    } else if matches(o, "nexthop") {
+        // After neigh: `ip n` is neigh, as in ip.
+        match c {
+            c if matches(c, "show") || c == "list" || c == "lst" => {
+                nexthop::show(&nl, w, opts, false).await
+            }
+            c if matches(c, "flush") => nexthop::show(&nl, w, opts, true).await,
+            c if matches(c, "get") => nexthop::get(&nl, w, opts).await,
+            c if matches(c, "add") => nexthop::modify(&nl, w, opts, false).await,
+            c if matches(c, "replace") => nexthop::modify(&nl, w, opts, true).await,
+            c if matches(c, "delete") => nexthop::del(&nl, w).await,
+            _ => Err(fail(format!(
+                "Command \"{c}\" is unknown, try \"ip nexthop help\"."
+            ))),
+        }
     } else {
         Err(fail(format!(
             "Object \"{o}\" is unknown, try \"ip help\" \
-             (supported: link, address, route, rule, neigh)."
+             (supported: link, address, route, rule, neigh, nexthop)."
         )))
     }
 }

@@ -17,7 +17,7 @@ use crate::json::{self, Names};
 use crate::link::{NO_NAMES, netns_names};
 use crate::out::{self, Json};
 use crate::route_out::{Routes, Shown};
-use crate::{Opts, Res, Words, fail, matches, neigh, rule};
+use crate::{Opts, Res, Words, fail, matches, neigh, nexthop, rule};
 
 /// The groups of each object `ip monitor` takes.
 fn groups_of(object: &str) -> Option<Vec<Group>> {
@@ -27,11 +27,12 @@ fn groups_of(object: &str) -> Option<Vec<Group>> {
         o if matches(o, "route") => Group::routes(),
         o if matches(o, "rule") => Group::rules(),
         o if matches(o, "neigh") => vec![Group::Neighbour],
+        o if matches(o, "nexthop") => vec![Group::Nexthop],
         _ => return None,
     })
 }
 
-/// `ip monitor [all | link | address | route | rule | neigh]…`.
+/// `ip monitor [all | link | address | route | rule | neigh | nexthop]…`.
 pub async fn monitor(nl: &Netlink, w: Words, opts: Opts) -> Res<()> {
     let mut groups = Vec::new();
     let mut banner = false;
@@ -50,7 +51,7 @@ pub async fn monitor(nl: &Netlink, w: Words, opts: Opts) -> Res<()> {
         }
     }
     if groups.is_empty() {
-        for o in ["link", "address", "route", "rule", "neigh"] {
+        for o in ["link", "address", "route", "rule", "neigh", "nexthop"] {
             groups.extend(groups_of(o).expect("known"));
         }
     }
@@ -151,6 +152,16 @@ pub async fn monitor(nl: &Netlink, w: Words, opts: Opts) -> Res<()> {
                 value(&mut buf, m, neigh::text, opts)?;
                 ("neigh", matches!(ev, Event::DelNeighbour(_)))
             }
+            Event::NewNexthop(n) | Event::DelNexthop(n) => {
+                // Without link events (`ip monitor nexthop`) a new device
+                // is not known yet: reload the names once for it.
+                if n.oif().is_some_and(|i| !names.has(i)) {
+                    names = Names::load(nl).await?;
+                }
+                let m = nexthop::json(n, &names, opts);
+                value(&mut buf, m, nexthop::text, opts)?;
+                ("nexthop", matches!(ev, Event::DelNexthop(_)))
+            }
             Event::Lost => {
                 j.w.write_all(if opts.json {
                     b"{\"event\":\"LOST\"}\n"
@@ -194,11 +205,13 @@ fn banner_of(kind: &str) -> &'static [u8] {
         "address" => b"[ADDR]",
         "route" => b"[ROUTE]",
         "rule" => b"[RULE]",
+        "nexthop" => b"[NEXTHOP]",
         _ => b"[NEIGH]",
     }
 }
 
-/// An object made by serde_json (rules, neighbours): its JSON or its text.
+/// An object made by serde_json (rules, neighbours, nexthops): its JSON or
+/// its text.
 fn value(
     buf: &mut Vec<u8>,
     m: serde_json::Map<String, Value>,

@@ -189,8 +189,10 @@ pub async fn modify(nl: &Netlink, mut w: Words, opts: Opts, op: Op) -> Res<()> {
     let (mut kind, mut dst, mut gw, mut dev, mut src) = (None, None, None, None, None);
     let (mut table, mut metric, mut proto, mut scope, mut tos) = (None, None, None, None, None);
     let (mut onlink, mut mtu, mut hops) = (false, None, Vec::new());
+    let mut nhid = None;
     while let Some(word) = w.next() {
         match word.as_str() {
+            "nhid" => nhid = Some(w.num("nhid")?),
             "via" => gw = Some(via_arg(&mut w, opts.family)?),
             "dev" | "oif" => dev = Some(w.arg("dev")?),
             "src" => src = Some(addr_arg(&w.arg("src")?, opts.family)?),
@@ -319,6 +321,9 @@ pub async fn modify(nl: &Netlink, mut w: Words, opts: Opts, op: Op) -> Res<()> {
     }
     if onlink {
         b = b.onlink();
+    }
+    if let Some(id) = nhid {
+        b = b.nhid(id);
     }
     if let Some((m, lock)) = mtu {
         b = b.mtu(m);

@@ -252,6 +252,10 @@ impl<'a> Routes<'a> {
             j.key("from")?;
             j.quoted(|w| prefix(w, s.ip(), s.prefix()))?;
         }
+        // After `from`, before `tos`, as `print_route` has it.
+        if let Some(id) = r.nhid() {
+            j.kv_uint("nhid", id.into())?;
+        }
         if r.tos() != 0 {
             j.key("tos")?;
             j.display(format_args!("0x{:02x}", r.tos()))?;
@@ -390,6 +394,9 @@ impl<'a> Routes<'a> {
             w.write_all(b"from ")?;
             prefix(w, s.ip(), s.prefix())?;
             w.write_all(b" ")?;
+        }
+        if let Some(id) = r.nhid() {
+            write!(w, "nhid {id} ")?;
         }
         if r.tos() != 0 {
             write!(w, "tos 0x{:02x} ", r.tos())?;

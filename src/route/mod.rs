@@ -1,6 +1,7 @@
-//! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, traffic
-//! control (`tc`). Messages come from netlink-packet-route, except TC's,
-//! which have a codec of their own ([`tc`]).
+//! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, nexthop
+//! objects, traffic control (`tc`). Messages come from netlink-packet-route,
+//! except TC's and nexthops', which have codecs of their own ([`tc`],
+//! [`nexthop`]).
 
 pub mod address;
 pub mod batch;
@@ -10,6 +11,7 @@ pub(crate) use crate::conn::attrs;
 pub mod events;
 pub mod link;
 pub mod neighbour;
+pub mod nexthop;
 pub mod route;
 pub mod rule;
 #[cfg(feature = "serde")]
@@ -78,6 +80,12 @@ impl Protocol for Route {
             100 => "RTM_NEWCHAIN",
             101 => "RTM_DELCHAIN",
             102 => "RTM_GETCHAIN",
+            104 => "RTM_NEWNEXTHOP",
+            105 => "RTM_DELNEXTHOP",
+            106 => "RTM_GETNEXTHOP",
+            116 => "RTM_NEWNEXTHOPBUCKET",
+            117 => "RTM_DELNEXTHOPBUCKET",
+            118 => "RTM_GETNEXTHOPBUCKET",
             108 => "RTM_NEWLINKPROP",
             109 => "RTM_DELLINKPROP",
             _ => return None,

@@ -37,8 +37,6 @@ const RTA_PRIORITY: u16 = 6;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_CACHEINFO: u16 = 12;
 const RTA_TABLE: u16 = 15;
-const RTM_NEWNEXTHOP: u16 = 104;
-const RTM_DELNEXTHOP: u16 = 105;
 
 /// Identity of a route in a [`Watch<Route>`](super::Watch): family,
 /// table, destination and source prefixes, tos, metric, type, nexthop
@@ -295,9 +293,7 @@ impl Watched for Route {
                 Some(Input::Signal(ev))
             }
             Event::DelAddress(ref a) if a.family() == Family::V4 => Some(Input::Signal(ev)),
-            Event::Other(ref m) if matches!(m.header.ty, RTM_NEWNEXTHOP | RTM_DELNEXTHOP) => {
-                Some(Input::Signal(ev))
-            }
+            Event::NewNexthop(_) | Event::DelNexthop(_) => Some(Input::Signal(ev)),
             _ => None,
         }
     }
@@ -322,8 +318,11 @@ fn signal(cache: &Cache<Route>, ev: &Event) -> Update<Route> {
         Event::DelAddress(_) => Update::Resync(Part::Family(AF_INET)),
         // A nexthop object deleted flushes its IPv4 routes silently and
         // changes groups that held it; one replaced changes its routes.
-        Event::Other(m)
-            if (m.header.ty == RTM_DELNEXTHOP || m.header.flags & NLM_F_REPLACE != 0)
+        Event::DelNexthop(_) | Event::NewNexthop(_)
+            if (matches!(ev, Event::DelNexthop(_))
+                || ev
+                    .raw()
+                    .is_some_and(|m| m.header.flags & NLM_F_REPLACE != 0))
                 && cache.values().any(|r| r.nhid().is_some()) =>
         {
             Update::Resync(Part::All)

@@ -19,6 +19,7 @@ use tokio_netlink::route::address::Address;
 use tokio_netlink::route::events::Event;
 use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
+use tokio_netlink::route::nexthop::{NexthopBucket, NexthopObject};
 use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
 use tokio_netlink::route::tc::{ActionEntry, Chain, Class, Filter, Qdisc};
@@ -161,6 +162,23 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("Rule::message", f, || {
         if let Ok(r) = Rule::from_raw(raw.clone()) {
             dbg(r.message());
+        }
+    });
+    probe("NexthopObject", f, || {
+        if let Ok(n) = NexthopObject::from_raw(raw.clone()) {
+            decoded("nexthop");
+            keep((n.id(), n.family_raw(), n.family(), n.scope(), n.protocol()));
+            keep((n.flags(), n.onlink(), n.gateway(), n.oif(), n.blackhole()));
+            keep((n.fdb(), n.encap_type(), n.is_group(), n.group()));
+            keep((n.group_type(), n.resilient(), n.attributes().count()));
+            dbg(&n);
+        }
+    });
+    probe("NexthopBucket", f, || {
+        if let Ok(b) = NexthopBucket::from_raw(raw.clone()) {
+            decoded("nexthop bucket");
+            keep((b.id(), b.index(), b.nhid(), b.idle_time(), b.flags()));
+            dbg(&b);
         }
     });
     probe("Neighbour", f, || {

@@ -67,6 +67,13 @@ route add fd00:2::/64 via fd00:1::2 dev v0 pref high expires 600
 route add fd00:3::/64 dev v0 metric 1024 hoplimit 9
 route add fd00:4::/64 nexthop via fd00:1::2 dev v0 nexthop via fd00:1::3 dev v0
 route add 10.7.0.0/16 encap ip id 5 dst 10.1.0.9 dev vx1
+nexthop add id 1 via 10.1.0.2 dev v0
+nexthop add id 2 blackhole
+nexthop add id 3 via 10.1.0.3 dev v0 onlink proto static
+nexthop add id 4 via 10.1.0.5 fdb
+nexthop add id 10 group 1,2/3
+nexthop add id 11 group 1/3 type resilient buckets 4 idle_timer 5 unbalanced_timer 7
+route add 10.8.0.0/16 nhid 10
 rule add from 10.1.0.0/24 to 10.2.0.0/16 table 100 priority 100
 rule add fwmark 0x5/0xff iif v0 table 200 priority 101
 rule add ipproto tcp sport 1000-2000 dport 80 goto 300 priority 102
@@ -210,6 +217,12 @@ async fn route_dumps(nl: &Netlink, out: &mut Vec<Seed>) {
     }
     for n in nl.neighbour().list().fdb().await.unwrap() {
         out.push(seed("fdb", n.raw()));
+    }
+    for n in nl.nexthop().list().await.unwrap() {
+        out.push(seed("nexthop", n.raw()));
+    }
+    for b in nl.nexthop().buckets().await.unwrap() {
+        out.push(seed("nexthop bucket", b.raw()));
     }
     tc_seeds(nl, out).await;
 }

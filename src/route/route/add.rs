@@ -96,7 +96,8 @@ pub struct RouteAdd {
     metrics: Vec<RouteMetric>,
     expires: Option<u32>,
     pref: Option<RoutePreference>,
-    encap: Option<(RouteLwEnCapType, Vec<RouteLwTunnelEncap>)>,
+    encap: Option<Encap>,
+    nhid: Option<u32>,
     /// The first bad input a setter saw, reported when the builder runs.
     error: Option<Error>,
 }
@@ -110,6 +111,70 @@ const MPLS_LABEL_LIMIT: u32 = 1 << 20;
 const SEG6_SEGMENTS_MAX: usize = 127;
 /// TCP_CA_NAME_MAX - 1: the longest congestion control name.
 const CONGCTL_MAX: usize = 15;
+
+/// A lightweight-tunnel encapsulation: its type and attributes.
+pub(crate) type Encap = (RouteLwEnCapType, Vec<RouteLwTunnelEncap>);
+
+/// `encap mpls LABEL[/LABEL…] [ttl T]`, checked (routes and nexthops).
+pub(crate) fn mpls_encap(labels: &[u32], ttl: Option<u8>) -> Result<Encap> {
+    if labels.is_empty() || labels.len() > MPLS_LABELS_MAX {
+        return Err(Error::invalid(
+            "encap mpls",
+            format!(
+                "{} labels; a label stack has 1 to {MPLS_LABELS_MAX}",
+                labels.len()
+            ),
+        ));
+    }
+    if let Some(l) = labels.iter().find(|&&l| l >= MPLS_LABEL_LIMIT) {
+        return Err(Error::invalid(
+            "encap mpls",
+            format!("label {l} does not fit in 20 bits (at most 1048575)"),
+        ));
+    }
+    let n = labels.len();
+    let stack = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let mut m = MplsLabel::from(0);
+            m.label = l;
+            m.bottom_of_stack = i + 1 == n;
+            m
+        })
+        .collect();
+    let mut e = vec![RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Destination(
+        stack,
+    ))];
+    if let Some(t) = ttl {
+        e.push(RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Ttl(t)));
+    }
+    Ok((RouteLwEnCapType::Mpls, e))
+}
+
+/// `encap seg6 mode inline|encap segs S1,S2…`, checked.
+pub(crate) fn seg6_encap(encap_mode: bool, segments: &[Ipv6Addr]) -> Result<Encap> {
+    if segments.is_empty() || segments.len() > SEG6_SEGMENTS_MAX {
+        return Err(Error::invalid(
+            "encap seg6",
+            format!(
+                "{} segments; a segment routing header holds 1 to {SEG6_SEGMENTS_MAX}",
+                segments.len()
+            ),
+        ));
+    }
+    let mut h = Seg6Header::default();
+    h.mode = if encap_mode {
+        Seg6Mode::Encap
+    } else {
+        Seg6Mode::Inline
+    };
+    h.segments = segments.to_vec();
+    Ok((
+        RouteLwEnCapType::Seg6,
+        vec![RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(h))],
+    ))
+}
 
 impl RouteAdd {
     pub(crate) fn new(handle: RouteHandle, op: Op, dst: impl crate::types::IntoPrefix) -> Self {
@@ -135,6 +200,7 @@ impl RouteAdd {
             expires: None,
             pref: None,
             encap: None,
+            nhid: None,
             error: None,
         }
     }
@@ -244,6 +310,16 @@ impl RouteAdd {
         self
     }
 
+    /// `nhid ID`: the route goes through nexthop object `ID` (see
+    /// [`Netlink::nexthop`](crate::Netlink::nexthop)) instead of a gateway
+    /// of its own; `via`, `dev` and `nexthop` are then refused, naming
+    /// `nhid`.
+    #[inline]
+    pub fn nhid(mut self, id: u32) -> Self {
+        self.nhid = Some(id);
+        self
+    }
+
     /// A route metric: `mtu`, `advmss`, `window`, `rtt`, `initcwnd`,
     /// `congctl`… as netlink-packet-route's `RouteMetric`.
     #[inline]
@@ -275,68 +351,20 @@ impl RouteAdd {
     /// `encap mpls LABEL[/LABEL…] [ttl T]`: 1 to 30 labels of 20 bits.
     #[inline]
     pub fn encap_mpls(mut self, labels: &[u32], ttl: Option<u8>) -> Self {
-        if labels.is_empty() || labels.len() > MPLS_LABELS_MAX {
-            self.fail(Error::invalid(
-                "encap mpls",
-                format!(
-                    "{} labels; a label stack has 1 to {MPLS_LABELS_MAX}",
-                    labels.len()
-                ),
-            ));
-            return self;
+        match mpls_encap(labels, ttl) {
+            Ok(e) => self.encap = Some(e),
+            Err(e) => self.fail(e),
         }
-        if let Some(l) = labels.iter().find(|&&l| l >= MPLS_LABEL_LIMIT) {
-            self.fail(Error::invalid(
-                "encap mpls",
-                format!("label {l} does not fit in 20 bits (at most 1048575)"),
-            ));
-            return self;
-        }
-        let n = labels.len();
-        let stack = labels
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| {
-                let mut m = MplsLabel::from(0);
-                m.label = l;
-                m.bottom_of_stack = i + 1 == n;
-                m
-            })
-            .collect();
-        let mut e = vec![RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Destination(
-            stack,
-        ))];
-        if let Some(t) = ttl {
-            e.push(RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Ttl(t)));
-        }
-        self.encap = Some((RouteLwEnCapType::Mpls, e));
         self
     }
 
     /// `encap seg6 mode inline|encap segs S1,S2…`: 1 to 127 segments.
     #[inline]
     pub fn encap_seg6(mut self, encap_mode: bool, segments: &[Ipv6Addr]) -> Self {
-        if segments.is_empty() || segments.len() > SEG6_SEGMENTS_MAX {
-            self.fail(Error::invalid(
-                "encap seg6",
-                format!(
-                    "{} segments; a segment routing header holds 1 to {SEG6_SEGMENTS_MAX}",
-                    segments.len()
-                ),
-            ));
-            return self;
+        match seg6_encap(encap_mode, segments) {
+            Ok(e) => self.encap = Some(e),
+            Err(e) => self.fail(e),
         }
-        let mut h = Seg6Header::default();
-        h.mode = if encap_mode {
-            Seg6Mode::Encap
-        } else {
-            Seg6Mode::Inline
-        };
-        h.segments = segments.to_vec();
-        self.encap = Some((
-            RouteLwEnCapType::Seg6,
-            vec![RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(h))],
-        ));
         self
     }
 
@@ -350,6 +378,14 @@ impl RouteAdd {
             .iter()
             .chain(self.nexthops.iter().filter_map(|n| n.dev.as_ref()))
             .try_for_each(LinkId::check)?;
+        if self.nhid.is_some()
+            && (self.gateway.is_some() || self.dev.is_some() || !self.nexthops.is_empty())
+        {
+            return Err(Error::invalid(
+                "nhid",
+                "a route through a nexthop object takes no via, dev or nexthop of its own",
+            ));
+        }
         for m in &self.metrics {
             if let RouteMetric::CcAlgo(c) = m {
                 check_string("congctl", c, CONGCTL_MAX)?;
@@ -455,6 +491,9 @@ impl RouteAdd {
         }
         if let Some(p) = self.pref {
             m.attributes.push(RouteAttribute::Preference(p));
+        }
+        if let Some(id) = self.nhid {
+            m.attributes.push(RouteAttribute::NhId(id));
         }
         if let Some((ty, e)) = &self.encap {
             m.attributes.push(RouteAttribute::EncapType(*ty));

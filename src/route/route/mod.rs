@@ -10,6 +10,8 @@ mod nexthop;
 #[cfg(feature = "serde")]
 mod serde;
 #[cfg(feature = "serde")]
+pub(crate) use serde::flag_names as serde_flag_names;
+#[cfg(feature = "serde")]
 pub(crate) use serde::table_text as serde_table;
 mod view;
 
@@ -30,6 +32,7 @@ pub use nexthop::NexthopSpec;
 pub use view::{Nexthop, RTNH_F_ONLINK, Route};
 
 use add::Op;
+pub(crate) use add::{Encap, mpls_encap, seg6_encap};
 use view::REQ;
 
 use crate::client::Netlink;

@@ -27,7 +27,7 @@ const RT_FLAGS: [(u32, &str); 11] = [
     (0x2000_0000, "rt_offload_failed"),
 ];
 
-fn flag_names(f: u32) -> Vec<&'static str> {
+pub(crate) fn flag_names(f: u32) -> Vec<&'static str> {
     RT_FLAGS
         .iter()
         .filter(|(b, _)| f & b != 0)
