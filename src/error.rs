@@ -103,6 +103,25 @@ impl Context {
         &self.object
     }
 
+    /// The parts, to be stored compactly (a batch keeps many) and put
+    /// back together with [`Context::from_parts`].
+    pub(crate) fn into_parts(self) -> (&'static str, Option<&'static str>, String) {
+        (self.operation, self.missing, self.object)
+    }
+
+    /// A context from [`Context::into_parts`]'s parts.
+    pub(crate) fn from_parts(
+        operation: &'static str,
+        missing: Option<&'static str>,
+        object: String,
+    ) -> Context {
+        Context {
+            operation,
+            object,
+            missing,
+        }
+    }
+
     /// `e` with this context. Input errors are returned as they are (they
     /// name their field and are matched on), and an error that already has
     /// a context keeps the innermost one.

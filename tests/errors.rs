@@ -260,12 +260,12 @@ async fn batch_entries_carry_their_own_context() {
             "route del 10.99.0.0/16: no such route",
         ]
     );
-    let e = r[0].as_ref().unwrap_err();
+    let e = r.get(0).unwrap().unwrap_err();
     assert_eq!(
         (e.operation(), e.object()),
         (Some("route add"), Some("10.9.0.0/16 table 100"))
     );
-    assert_eq!(r[3].as_ref().unwrap_err().errno(), Some(libc::ESRCH));
+    assert_eq!(r.get(3).unwrap().unwrap_err().errno(), Some(libc::ESRCH));
 }
 
 #[tokio::test]

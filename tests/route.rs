@@ -885,6 +885,61 @@ async fn batch_of_builders_answers_each_in_place() {
     assert!(nl.batch().send().await.unwrap().is_empty());
 }
 
+/// `nl.batch()` keeps the order changes were pushed in, though a change
+/// naming a device waits for its lookup while the others are encoded at
+/// once, and answers each change of a batch sent in several chunks in its
+/// place, with its own context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_keeps_push_order_across_lookups_and_chunks() {
+    let (ns, nl) = setup().await;
+    let mut batch = nl.batch();
+    // Looked up when sent, then deleted by the change after it: sent in the
+    // wrong order the delete would find nothing.
+    batch.push(
+        nl.route()
+            .add("10.70.0.0/24")
+            .via(ip("192.0.2.2"))
+            .dev("v0")
+            .table(71),
+    );
+    batch.push(nl.route().del("10.70.0.0/24").table(71));
+    let n = 20_000u32;
+    let nth = |i: u32| std::net::Ipv4Addr::from(0x0a80_0000 + i);
+    for i in 0..n {
+        // The 15,000th repeats the 3rd: refused by the kernel, in a later chunk.
+        let dst = if i == 15_000 { nth(3) } else { nth(i) };
+        batch.push(
+            nl.route()
+                .add((std::net::IpAddr::V4(dst), 32))
+                .kind(RouteType::BlackHole)
+                .table(72),
+        );
+    }
+    let results = batch.send().await.unwrap();
+    assert_eq!(results.len(), 2 + n as usize);
+    for (i, r) in results.iter().enumerate() {
+        if i == 2 + 15_000 {
+            let e = r.as_ref().unwrap_err();
+            assert!(e.is_exists(), "{e:?}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("route add {}/32 table 72", nth(3))),
+                "{e}"
+            );
+        } else {
+            assert!(r.is_ok(), "change {i}: {r:?}");
+        }
+    }
+    assert!(
+        ns.ip_json(&["route", "show", "table", "71"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let landed = ns.ip_json(&["route", "show", "table", "72"]);
+    assert_eq!(landed.as_array().unwrap().len(), n as usize - 1);
+}
+
 /// `lock` on metrics, typed both ways, as `ip route` shows it.
 #[tokio::test]
 async fn metric_locks_are_named() {

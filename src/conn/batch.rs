@@ -10,7 +10,6 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::task::AtomicWaker;
-use netlink_packet_core::NetlinkSerializable;
 use tokio::sync::oneshot;
 
 use super::Protocol;
@@ -177,24 +176,25 @@ impl<P: Protocol> Requester<P> {
         I: IntoIterator<Item = (P::Message, u16)>,
     {
         // One buffer for the whole batch; each request is a slice of it.
-        let mut buf = Vec::new();
-        let mut spans = Vec::new();
+        let mut enc = Encoded::default();
         // A request that cannot be encoded fails the batch before any is sent.
         for (msg, flags) in msgs {
-            let at = buf.len();
-            encode_into::<P>(&msg, flags | F_REQUEST | F_ACK, &mut buf)?;
-            spans.push((at, buf.len() - at, msg.message_type()));
-            buf.resize(align(buf.len()), 0);
+            enc.push::<P>(&msg, flags)?;
         }
-        if spans.is_empty() {
+        self.ack_encoded(enc.into_requests()).await
+    }
+
+    /// [`Requester::ack_batch`] of requests already encoded (each a whole
+    /// netlink message with its header; the sequence number is set here).
+    pub(crate) async fn ack_encoded(&self, requests: Vec<Bytes>) -> Result<Vec<Result<()>>> {
+        if requests.is_empty() {
             return Ok(Vec::new());
         }
-        let buf = Bytes::from(buf);
-        let requests: Vec<Bytes> = spans
-            .iter()
-            .map(|&(at, len, _)| buf.slice(at..at + len))
-            .collect();
+        let kind = |b: &Bytes| request_kind::<P>(u16::from_ne_bytes([b[4], b[5]]));
         let count = requests.len();
+        // The kinds, for errors, read before the requests go to the connection.
+        let requests0 = requests[0].clone();
+        let kinds: Vec<_> = requests.iter().map(kind).collect();
         let shared = BatchShared::new(count);
         let link = self.conn.task()?;
         let first_id = self.conn.next_id.fetch_add(count as u64, Ordering::Relaxed);
@@ -220,7 +220,7 @@ impl<P: Protocol> Requester<P> {
                     .await
                     .is_err()
                 {
-                    return Err(Error::Timeout(request_kind::<P>(spans[0].2)));
+                    return Err(Error::Timeout(kind(&requests0)));
                 }
             }
         }
@@ -228,11 +228,71 @@ impl<P: Protocol> Requester<P> {
         Ok(shared
             .slots
             .iter()
-            .zip(&spans)
-            .map(|(slot, &(_, _, ty))| {
+            .zip(&kinds)
+            .map(|(slot, &rk)| {
                 let outcome = slot.get().cloned().unwrap_or(Outcome::Closed);
-                outcome_to_result(&link, outcome, request_kind::<P>(ty)).map(|_| ())
+                outcome_to_result(&link, outcome, rk).map(|_| ())
             })
             .collect())
+    }
+}
+
+/// Requests encoded one after another into one buffer, each then a slice
+/// of it: what a batch holds before it is sent.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    buf: Vec<u8>,
+    /// Where each request starts.
+    starts: Vec<u32>,
+}
+
+impl Encoded {
+    /// Encodes `msg` with NLM_F_REQUEST | NLM_F_ACK | `flags` at the end.
+    pub(crate) fn push<P: Protocol>(&mut self, msg: &P::Message, flags: u16) -> Result<()> {
+        let at = self.buf.len();
+        if at > u32::MAX as usize {
+            return Err(Error::InvalidInput {
+                field: "batch",
+                reason: "more than 4 GiB of requests in one batch".into(),
+            });
+        }
+        encode_into::<P>(msg, flags | F_REQUEST | F_ACK, &mut self.buf)?;
+        self.buf.resize(align(self.buf.len()), 0);
+        self.starts.push(at as u32);
+        Ok(())
+    }
+
+    /// The requests frozen into one shared buffer, to be sliced one by one.
+    pub(crate) fn into_shared(self) -> SharedRequests {
+        SharedRequests {
+            buf: Bytes::from(self.buf),
+            starts: self.starts,
+        }
+    }
+
+    /// The requests, in order, as slices of one shared buffer (each as
+    /// long as its header says, without the padding after it).
+    pub(crate) fn into_requests(self) -> Vec<Bytes> {
+        let shared = self.into_shared();
+        (0..shared.starts.len())
+            .filter_map(|i| shared.get(i))
+            .collect()
+    }
+}
+
+/// [`Encoded`] requests in one shared buffer.
+#[derive(Debug)]
+pub(crate) struct SharedRequests {
+    buf: Bytes,
+    starts: Vec<u32>,
+}
+
+impl SharedRequests {
+    /// The `i`th request (as long as its header says).
+    pub(crate) fn get(&self, i: usize) -> Option<Bytes> {
+        let at = *self.starts.get(i)? as usize;
+        let len = u32::from_ne_bytes(self.buf.get(at..at + 4)?.try_into().ok()?);
+        self.buf.get(at..at + len as usize)?;
+        Some(self.buf.slice(at..at + len as usize))
     }
 }
