@@ -373,7 +373,10 @@ async fn run(o: Opts) -> tokio_netlink::Result<()> {
                 Ok(None) => break,
                 // Bad input (an unknown device in the filter) is the user's
                 // to fix, not a protocol the kernel lacks: stop.
-                Err(e @ tokio_netlink::Error::InvalidInput { .. }) => return Err(e),
+                Err(
+                    e @ (tokio_netlink::Error::InvalidInput { .. }
+                    | tokio_netlink::Error::NoSuchLink { .. }),
+                ) => return Err(e),
                 Err(e) => {
                     w.flush().map_err(io_err)?;
                     eprintln!("ss: {} sockets: {e}", p.name());
