@@ -502,6 +502,16 @@ async fn htb_classes_round_trip_count_traffic_and_match_tc() {
     // Traffic through the default class 1:10, counted as tc -s counts it.
     ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "v0"]);
     ns.ip(&["addr", "add", "10.9.0.2/24", "dev", "v1"]);
+    // No IPv6 on the pair: router solicitations and MLD reports sent at
+    // the kernel's own times would make the two counts below differ.
+    for dev in ["v0", "v1"] {
+        let cmd = format!("echo 1 > /proc/sys/net/ipv6/conf/{dev}/disable_ipv6");
+        let ok = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "sh", "-c", &cmd])
+            .status()
+            .expect("sh");
+        assert!(ok.success());
+    }
     ns.ip(&["link", "set", "v0", "up"]);
     ns.ip(&["link", "set", "v1", "up"]);
     ns.ip(&[
