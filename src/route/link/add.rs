@@ -31,9 +31,22 @@ pub struct KindParts {
 #[derive(Debug, Default)]
 pub struct KindCtx {
     names: HashMap<String, u32>,
+    change: bool,
 }
 
 impl KindCtx {
+    /// Whether the kind is built to change a live link
+    /// ([`LinkSet::kind`](super::LinkSet::kind)) rather than to create one:
+    /// a change sends only what was set, and needs no VNI or lower device.
+    #[inline]
+    pub fn is_change(&self) -> bool {
+        self.change
+    }
+
+    pub(crate) fn set_change(&mut self) {
+        self.change = true;
+    }
+
     /// The index of a device the kind listed in [`LinkKind::refs`].
     pub fn index(&self, id: &LinkId) -> Result<u32> {
         match id {
@@ -298,6 +311,73 @@ macro_rules! common_setters {
                 ));
             self
         }
+
+        /// Sets the most GSO segments the stack builds for the device
+        /// (`gso_max_segs`).
+        pub fn gso_max_segs(mut self, segs: u32) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::GsoMaxSegs(
+                    segs,
+                ));
+            self
+        }
+
+        /// Sets the GSO maximum size for IPv4 (`gso_ipv4_max_size`, BIG TCP
+        /// over IPv4; kernel 6.3+).
+        pub fn gso_ipv4_max_size(mut self, size: u32) -> Self {
+            self.common.attributes.push(
+                ::netlink_packet_route::link::LinkAttribute::GsoIpv4MaxSize(size),
+            );
+            self
+        }
+
+        /// Sets the GRO maximum size for IPv4 (`gro_ipv4_max_size`).
+        pub fn gro_ipv4_max_size(mut self, size: u32) -> Self {
+            self.common.attributes.push(
+                ::netlink_packet_route::link::LinkAttribute::GroIpv4MaxSize(size),
+            );
+            self
+        }
+
+        /// Multicast on or off (`multicast on|off`, IFF_MULTICAST).
+        pub fn multicast(mut self, on: bool) -> Self {
+            self.common
+                .flags
+                .push((::netlink_packet_route::link::LinkFlags::Multicast, on));
+            self
+        }
+
+        /// Protocol down on or off (`protodown on|off`): the link stays
+        /// administratively up but passes no traffic. Only kinds that allow
+        /// it (vxlan, macvlan, bond, …) take it; others refuse with the
+        /// kernel's EOPNOTSUPP.
+        pub fn protodown(mut self, on: bool) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::ProtoDown(
+                    on.into(),
+                ));
+            self
+        }
+
+        /// Forces the carrier on or off (`carrier on|off`), for devices whose
+        /// driver lets user space decide it (dummy, team, …).
+        pub fn carrier(mut self, on: bool) -> Self {
+            self.common
+                .attributes
+                .push(::netlink_packet_route::link::LinkAttribute::Carrier(
+                    on.into(),
+                ));
+            self
+        }
+
+        /// How IPv6 link-local addresses are made (`addrgenmode eui64|none|
+        /// stable_secret|random`).
+        pub fn addrgenmode(mut self, mode: $crate::route::link::AddrGenMode) -> Self {
+            self.common.attributes.push(mode.attribute());
+            self
+        }
     };
 }
 pub(crate) use common_setters;
@@ -340,6 +420,30 @@ impl LinkAdd {
                 .fail(Error::invalid("index", "0 means no index; give 1 or more"));
         } else {
             self.index = Some(index);
+        }
+        self
+    }
+
+    /// `numtxqueues N`: transmit queues of the new link (1 to 4096, as
+    /// the kernel allows; multi-queue kinds such as veth use them).
+    #[inline]
+    pub fn numtxqueues(self, n: u32) -> Self {
+        self.queues("numtxqueues", n, LinkAttribute::NumTxQueues)
+    }
+
+    /// `numrxqueues N`: receive queues of the new link (1 to 4096).
+    #[inline]
+    pub fn numrxqueues(self, n: u32) -> Self {
+        self.queues("numrxqueues", n, LinkAttribute::NumRxQueues)
+    }
+
+    fn queues(mut self, field: &'static str, n: u32, attr: fn(u32) -> LinkAttribute) -> Self {
+        // The kernel's own bounds (rtnl_create_link), named here.
+        if (1..=4096).contains(&n) {
+            self.common.attributes.push(attr(n));
+        } else {
+            self.common
+                .fail(Error::invalid(field, format!("{n} is not in 1..=4096")));
         }
         self
     }

@@ -1,6 +1,7 @@
 //! `ip link`: list, get, add, set and delete links.
 
 mod add;
+mod addrgen;
 pub mod kinds;
 mod port;
 #[cfg(feature = "serde")]
@@ -20,6 +21,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 
 pub use add::{KindCtx, KindParts, LinkAdd, LinkKind};
+pub use addrgen::AddrGenMode;
 pub use port::{BridgePort, BridgePortInfo};
 pub use set::LinkSet;
 pub use tuntap::{TunInfo, TunTap, TunTapAdd, TunTapMode};

@@ -4,16 +4,15 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
+use netlink_packet_route::link::{LinkAttribute, LinkInfo, LinkMessage, Prop};
 
-use super::add::{Common, common_setters, resolve};
+use super::add::{Common, KindParts, common_setters, resolve};
 use super::port::BridgePort;
-use super::{ALTIFNAME_MAX, LinkHandle, LinkId, validate_name, validate_name_max};
-use crate::error::{Context, Result, ResultExt};
+use super::{ALTIFNAME_MAX, LinkHandle, LinkId, LinkKind, validate_name, validate_name_max};
+use crate::error::{Context, Error, Result, ResultExt};
 
 /// Builder of `ip link set`; `.await` it. See [`LinkHandle::set`].
 #[must_use = "nothing changes until the builder is awaited"]
-#[derive(Debug)]
 pub struct LinkSet {
     handle: LinkHandle,
     id: LinkId,
@@ -21,6 +20,16 @@ pub struct LinkSet {
     altnames_add: Vec<String>,
     altnames_del: Vec<String>,
     port: Option<BridgePort>,
+    kind: Option<Box<dyn LinkKind>>,
+}
+
+impl std::fmt::Debug for LinkSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkSet")
+            .field("id", &self.id)
+            .field("kind", &self.kind.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LinkSet {
@@ -32,6 +41,7 @@ impl LinkSet {
             altnames_add: Vec::new(),
             altnames_del: Vec::new(),
             port: None,
+            kind: None,
         }
     }
 
@@ -82,6 +92,30 @@ impl LinkSet {
         self
     }
 
+    /// Changes the kind's parameters of a live link (`ip link set DEV type
+    /// KIND …`), with the kinds' `change()` builders, which send only what
+    /// was set: [`Vxlan::change`](super::kinds::Vxlan::change),
+    /// [`Bridge::new`](super::kinds::Bridge::new),
+    /// [`Macvlan::change`](super::kinds::Macvlan::change), …. A link of
+    /// another kind is refused before anything is sent
+    /// ([`Error::InvalidInput`] naming `"type"`); what the kind cannot
+    /// change live (a vxlan's port, its metadata mode) the kernel refuses
+    /// with its extended-ACK text.
+    ///
+    /// ```no_run
+    /// # async fn f() -> tokio_netlink::Result<()> {
+    /// use tokio_netlink::route::link::kinds::{Bridge, Vxlan};
+    /// let nl = tokio_netlink::Netlink::new();
+    /// nl.link().set("br0").kind(Bridge::new().vlan_filtering(true)).await?;
+    /// nl.link().set("vx0").kind(Vxlan::change().learning(false).ttl(64)).await?;
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn kind(mut self, kind: impl LinkKind + 'static) -> Self {
+        self.kind = Some(Box::new(kind));
+        self
+    }
+
     fn altname_message(index: u32, name: &str) -> LinkMessage {
         let mut m = LinkMessage::default();
         m.header.index = index;
@@ -107,19 +141,53 @@ impl LinkSet {
         for n in self.altnames_add.iter().chain(&self.altnames_del) {
             validate_name_max("altname", n, ALTIFNAME_MAX)?;
         }
-        let mut refs = vec![(self.id.clone(), None)];
+        let kind = self.kind.take();
+        let mut refs = Vec::new();
+        // With a kind the link itself is read (for its kind), else only
+        // its name is resolved.
+        let mut have = None;
+        match &kind {
+            Some(k) => {
+                let link =
+                    (self.handle.fetch(&self.id).await).map_err(|e| e.for_link(&self.id, None))?;
+                have = Some((link.index(), link.kind().map(str::to_owned)));
+                let field = k.refs_field();
+                refs.extend(k.refs().into_iter().map(|id| (id, Some(field))));
+            }
+            None => refs.push((self.id.clone(), None)),
+        }
         refs.extend(self.common.refs());
-        let ctx = resolve(&self.handle, refs).await?;
-        let index = ctx.index(&self.id)?;
+        let mut ctx = resolve(&self.handle, refs).await?;
+        ctx.set_change();
+        let index = match &have {
+            Some((i, _)) => *i,
+            None => ctx.index(&self.id)?,
+        };
+        let (parts, _keep) = match &kind {
+            Some(k) => {
+                let parts = k.build(&ctx)?;
+                check_kind(&self.id, &parts, have.and_then(|(_, k)| k))?;
+                (Some(parts), k.keep_open())
+            }
+            None => (None, Vec::new()),
+        };
         let rtnl = self.handle.rtnl().clone();
         let changes = self.common.up.is_some()
             || !self.common.flags.is_empty()
             || !self.common.attributes.is_empty()
             || self.common.master.is_some()
-            || self.common.netns.is_some();
+            || self.common.netns.is_some()
+            || parts.is_some();
         if changes {
             let mut m = LinkMessage::default();
             m.header.index = index;
+            if let Some(p) = parts {
+                if let Some(l) = p.link {
+                    m.attributes.push(LinkAttribute::Link(l));
+                }
+                m.attributes.extend(p.attributes);
+                m.attributes.push(LinkAttribute::LinkInfo(p.info));
+            }
             let common = std::mem::take(&mut self.common);
             let _fd = common.apply(&mut m, &ctx)?;
             rtnl.ack(RouteNetlinkMessage::NewLink(m), 0).await?;
@@ -138,6 +206,28 @@ impl LinkSet {
             rtnl.ack(RouteNetlinkMessage::DelLinkProp(m), 0).await?;
         }
         Ok(())
+    }
+}
+
+/// Refuses a change whose kind is not the link's: the kernel would answer
+/// a bare EOPNOTSUPP.
+fn check_kind(id: &LinkId, parts: &KindParts, have: Option<String>) -> Result<()> {
+    let Some(want) = parts.info.iter().find_map(|i| match i {
+        LinkInfo::Kind(k) => Some(k.to_string()),
+        _ => None,
+    }) else {
+        return Err(Error::invalid("type", "the kind names no type"));
+    };
+    match have {
+        Some(h) if h == want => Ok(()),
+        Some(h) => Err(Error::invalid(
+            "type",
+            format!("{id} is a {h} link, not {want}"),
+        )),
+        None => Err(Error::invalid(
+            "type",
+            format!("{id} has no kind (a physical or loopback device), not {want}"),
+        )),
     }
 }
 

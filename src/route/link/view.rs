@@ -36,6 +36,10 @@ pub(crate) const IFLA_PROMISCUITY: u16 = 30;
 pub(crate) const IFLA_NUM_TX_QUEUES: u16 = 31;
 pub(crate) const IFLA_NUM_RX_QUEUES: u16 = 32;
 pub(crate) const IFLA_CARRIER: u16 = 33;
+const IFLA_AF_SPEC: u16 = 26;
+const IFLA_PROTO_DOWN: u16 = 39;
+const IFLA_INET6_ADDR_GEN_MODE: u16 = 8;
+const AF_INET6: u16 = 10;
 pub(crate) const IFLA_LINK_NETNSID: u16 = 37;
 pub(crate) const IFLA_GSO_MAX_SEGS: u16 = 40;
 pub(crate) const IFLA_GSO_MAX_SIZE: u16 = 41;
@@ -329,6 +333,24 @@ impl Link {
         self.attr(IFLA_CARRIER)
             .and_then(attrs::u8_of)
             .map(|c| c != 0)
+    }
+
+    /// Protocol down (`protodown on`), on kinds that report it.
+    #[inline]
+    pub fn protodown(&self) -> Option<bool> {
+        self.attr(IFLA_PROTO_DOWN)
+            .and_then(attrs::u8_of)
+            .map(|c| c != 0)
+    }
+
+    /// The IPv6 address generation mode (`addrgenmode`); `None` when IPv6
+    /// is off on the link or the mode is one this crate does not name.
+    pub fn addrgenmode(&self) -> Option<super::AddrGenMode> {
+        self.attr(IFLA_AF_SPEC)
+            .and_then(|v| attrs::nested_get(v, AF_INET6))
+            .and_then(|v| attrs::nested_get(v, IFLA_INET6_ADDR_GEN_MODE))
+            .and_then(attrs::u8_of)
+            .and_then(super::AddrGenMode::from_raw)
     }
 
     /// Number of transmit and receive queues.

@@ -23,7 +23,7 @@ pub use geneve::Geneve;
 pub use gre::{Gre, Gretap, Ip6Gre, Ip6Gretap};
 pub use iptnl::{Ip6Tnl, Ip6TnlMode, Ipip, Sit};
 pub use ipvlan::{Ipvlan, IpvlanFlag, IpvlanMode, Ipvtap};
-pub use macvlan::{Macvlan, MacvlanMode, Macvtap};
+pub use macvlan::{MacaddrOp, Macvlan, MacvlanMode, Macvtap};
 pub use veth::Veth;
 pub use vlan::{Vlan, VlanProtocol};
 pub use vrf::Vrf;
