@@ -24,6 +24,7 @@
 //! | `ss` | [`Netlink::diag`] | [`diag`] |
 //! | `conntrack` | [`Netlink::conntrack`] | [`netfilter::conntrack`] |
 //! | `ipset` | [`Netlink::ipset`] | [`netfilter::ipset`] |
+//! | `genl ctrl`, any generic netlink family | [`Netlink::genl`] | [`genl`] |
 //! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
 //! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
 //!
@@ -218,6 +219,7 @@ mod client;
 pub mod conn;
 pub mod diag;
 mod error;
+pub mod genl;
 pub mod netfilter;
 pub mod netns;
 pub mod route;
