@@ -27,6 +27,8 @@
 //! ```
 
 mod attr;
+#[cfg(test)]
+mod cache_tests;
 mod family;
 mod message;
 mod request;

@@ -27,11 +27,11 @@ pub(crate) struct FamilyCache {
 }
 
 impl FamilyCache {
-    fn get(&self, name: &str) -> Option<Arc<Family>> {
+    pub(super) fn get(&self, name: &str) -> Option<Arc<Family>> {
         self.by_name.lock().expect("genl cache").get(name).cloned()
     }
 
-    fn put(&self, f: Arc<Family>) {
+    pub(super) fn put(&self, f: Arc<Family>) {
         let mut map = self.by_name.lock().expect("genl cache");
         map.insert(f.name.clone(), f);
     }
