@@ -9,7 +9,10 @@ use super::{GENL_ID_CTRL, GENLMSG_LEN};
 use crate::conn::RawMessage;
 use crate::error::{Error, RequestKind, Result};
 
-/// A generic netlink family as `genl ctrl get` shows it.
+/// A generic netlink family as `genl ctrl get` shows it. With the `serde`
+/// feature it serializes (and deserializes) with its field names: `id`,
+/// `name`, `version`, `hdrsize`, `maxattr`, `ops` (`[{"id", "flags"}]`)
+/// and `mcast_groups` (`[{"name", "id"}]`).
 #[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Family {
@@ -39,8 +42,10 @@ pub struct Op {
     pub flags: OpFlags,
 }
 
-/// The capabilities of a command (CTRL_ATTR_OP_FLAGS).
+/// The capabilities of a command (CTRL_ATTR_OP_FLAGS); serialized as the
+/// number.
 #[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct OpFlags(pub u32);
 
