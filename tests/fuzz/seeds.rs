@@ -1,8 +1,8 @@
 //! Real messages of every family, to mutate: dumped from a namespace set up
 //! with links, addresses, routes, rules, neighbours, XFRM policies and
-//! sockets (and the generic netlink families), the notifications that setup caused, and the few kinds the host
-//! kernel cannot produce (XFRM states and their notices), built by hand
-//! from the uapi layouts.
+//! sockets (and its generic netlink families), the notifications that setup
+//! caused, and the few kinds the host kernel cannot produce (XFRM states
+//! and their notices), built by hand from the uapi layouts.
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{FromRawFd, OwnedFd};
