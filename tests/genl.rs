@@ -251,6 +251,29 @@ async fn raw_requests_get_and_dump() {
         all.by_ref().count();
         assert!(!all.truncated());
     }
+    // An ack skips the reply and resolves at the acknowledgement; the
+    // kernel's refusal comes in the request's context.
+    let ack = |n| {
+        g.request("nlctrl", ctrl::CMD_GETFAMILY)
+            .attrs(by_name(n))
+            .ack()
+    };
+    ack("nlctrl").await.unwrap();
+    let e = ack("tnlnosuch0").await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(e.operation(), Some("genl request"));
+    assert_eq!(e.object(), Some("nlctrl cmd 3"));
+    // Requests are Send futures: they run on spawned tasks.
+    let req = g
+        .request("nlctrl", ctrl::CMD_GETFAMILY)
+        .attrs(by_name("nlctrl"));
+    let m = tokio::spawn(req.get()).await.unwrap().unwrap();
+    assert_eq!(m.cmd, ctrl::CMD_NEWFAMILY);
+    let g2 = g.clone();
+    let f = tokio::spawn(async move { g2.family("nlctrl").await })
+        .await
+        .unwrap();
+    assert_eq!(f.unwrap().id, GENL_ID_CTRL);
     // The same request's ENOENT from nlctrl itself is returned, in context.
     let e = g
         .request("nlctrl", ctrl::CMD_GETFAMILY)

@@ -158,10 +158,15 @@ impl GenlRequest {
         let ctx = self.context();
         match self.run(Kind::Get).await? {
             Some(raw) => decode(&raw).within(&ctx),
-            // `send` returns a reply for every get it does not fail.
-            None => Err(Error::ConnectionClosed(Some(
-                "a get ended without its reply".into(),
-            ))),
+            // `send` returns a reply for every get it does not fail; this
+            // arm only lets ack and get share one path.
+            None => Err(Error::Decode {
+                request: RequestKind {
+                    message_type: 0,
+                    name: None,
+                },
+                reason: "acknowledged without the expected reply message".into(),
+            }),
         }
     }
 
