@@ -304,27 +304,3 @@ async fn raw_requests_get_and_dump() {
         .collect();
     assert_eq!(dumped_ids, listed.iter().map(|f| f.id).collect::<Vec<_>>());
 }
-
-#[cfg(feature = "serde")]
-#[tokio::test]
-async fn families_serialize_with_their_field_names_and_read_back() {
-    let ns = TestNs::new().await;
-    let f = ns.client().genl().family("nlctrl").await.unwrap();
-    let v = serde_json::to_value(&f).unwrap();
-    assert_eq!(
-        (v["id"].as_u64(), v["name"].as_str()),
-        (Some(16), Some("nlctrl"))
-    );
-    assert_eq!(
-        (v["version"].as_u64(), v["hdrsize"].as_u64()),
-        (Some(2), Some(0))
-    );
-    assert_eq!(v["maxattr"].as_u64(), Some(f.maxattr as u64));
-    assert_eq!(v["ops"][0], serde_json::json!({"id": 3, "flags": 14}));
-    assert_eq!(
-        v["mcast_groups"][0],
-        serde_json::json!({"name": "notify", "id": 16})
-    );
-    let back: Family = serde_json::from_value(v).unwrap();
-    assert_eq!(back, f);
-}
