@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example genl -- [-n NETNS] ctrl list|show|lst
-//! cargo run --release --example genl -- [-n NETNS] ctrl get name NAME
+//! cargo run --release --example genl -- [-n NETNS] ctrl get name NAME | id ID
 //! ```
 //!
 //! Prints iproute2's `genl ctrl list` / `genl ctrl get` text byte for byte,
@@ -22,7 +22,7 @@ use tokio_netlink::genl::{Family, OpFlags};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn usage() -> ! {
-    eprintln!("usage: genl [-n NETNS] ctrl list | ctrl get name NAME");
+    eprintln!("usage: genl [-n NETNS] ctrl list | ctrl get name NAME | ctrl get id ID");
     std::process::exit(2)
 }
 
@@ -82,6 +82,15 @@ fn family(w: &mut impl Write, f: &Family) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An id as genl reads it: `0x` hex, or decimal.
+fn parse_id(s: &str) -> Res<u16> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u16::from_str_radix(h, 16),
+        None => s.parse(),
+    };
+    v.map_err(|_| format!("invalid id {s:?}: not a 16-bit number").into())
+}
+
 async fn run(args: &[String]) -> Res<()> {
     let (nl, rest) = match args {
         [n, ns, rest @ ..] if n == "-n" => (Netlink::in_netns(ns.as_str())?, rest),
@@ -98,6 +107,7 @@ async fn run(args: &[String]) -> Res<()> {
             }
         }
         ["ctrl", "get", "name", name] => family(&mut w, &g.family(name).await?)?,
+        ["ctrl", "get", "id", id] => family(&mut w, &g.family_by_id(parse_id(id)?).await?)?,
         _ => usage(),
     }
     w.flush()?;

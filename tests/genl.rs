@@ -133,6 +133,7 @@ async fn families_are_listed_and_resolved_as_genl_shows_them() {
         let f = g.family(name).await.unwrap();
         assert_eq!(one.get(name), Some(&seen(&f)), "genl ctrl get name {name}");
         assert_eq!(listed.iter().find(|l| &l.name == name), Some(&f));
+        assert_eq!(g.family_by_id(f.id).await.unwrap(), f, "by id {:#x}", f.id);
     }
 
     let nlctrl = g.family("nlctrl").await.unwrap();
@@ -167,6 +168,10 @@ async fn unknown_and_malformed_names_are_clear_errors() {
         .await
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");
+
+    let e = g.family_by_id(0x3ff).await.unwrap_err();
+    assert_eq!(e.to_string(), "genl ctrl get id 0x3ff: no such family");
+    assert!(e.is_not_found(), "{e:?}");
 
     let sent = g.requester().stats().requests_sent;
     let long = "a".repeat(16);

@@ -1,6 +1,7 @@
 //! The genl example against iproute2's `genl` in the same fresh namespace:
-//! `ctrl list` and `ctrl get name NAME` (every family) byte for byte, and
-//! an unknown or malformed name an error with exit status 1.
+//! `ctrl list`, `ctrl get name NAME` and `ctrl get id ID` (every family)
+//! byte for byte, and an unknown or malformed name or id an error with exit
+//! status 1.
 
 mod common;
 
@@ -51,6 +52,14 @@ async fn ctrl_list_and_get_print_what_genl_prints() {
     for name in names {
         same(&ns, &["ctrl", "get", "name", name]);
     }
+    for id in list.lines().filter_map(|l| l.strip_prefix("\tID: ")) {
+        let id = id.split_whitespace().next().expect("an id");
+        same(&ns, &["ctrl", "get", "id", id]);
+    }
+    assert_eq!(
+        same(&ns, &["ctrl", "get", "id", "16"]),
+        genl(&ns, &["ctrl", "get", "id", "0x10"])
+    );
     let nlctrl = same(&ns, &["ctrl", "get", "name", "nlctrl"]);
     assert!(
         nlctrl.starts_with("\nName: nlctrl\n\tID: 0x10  Version: 0x2 "),
@@ -76,6 +85,14 @@ async fn unknown_and_malformed_names_fail_with_a_message() {
         o.stderr.starts_with("genl: invalid family: "),
         "{}",
         o.stderr
+    );
+    let o = run(&ns, &["ctrl", "get", "id", "0x3ff"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stderr, "genl: genl ctrl get id 0x3ff: no such family\n");
+    let o = run(&ns, &["ctrl", "get", "id", "0x10000"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "genl: invalid id \"0x10000\": not a 16-bit number\n")
     );
     let o = run(&ns, &["ctrl", "frobnicate"]);
     assert_eq!(o.code, 2, "usage");

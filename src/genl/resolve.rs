@@ -81,6 +81,25 @@ impl GenlHandle {
         Ok(Family::clone(&*self.fetch(name).await?))
     }
 
+    /// `genl ctrl get id ID`: asks the kernel for the family with id `id`
+    /// (the answer refreshes the cache); an unknown id is `genl ctrl get id
+    /// 0xID: no such family`.
+    ///
+    /// ```no_run
+    /// # async fn f(nl: tokio_netlink::Netlink) -> tokio_netlink::Result<()> {
+    /// let ctrl = nl.genl().family_by_id(tokio_netlink::genl::GENL_ID_CTRL).await?;
+    /// assert_eq!(ctrl.name, "nlctrl");
+    /// # Ok(()) }
+    /// ```
+    pub async fn family_by_id(&self, id: u16) -> Result<Family> {
+        let ctx = Context::new("genl ctrl get", format!("id {id:#x}")).missing("family");
+        let attrs = AttrBuilder::new().u16(ctrl::ATTR_FAMILY_ID, id).finish()?;
+        let got = self.req.get_raw(getfamily(attrs), 0).await;
+        let f = got.and_then(|raw| Family::decode(&raw)).within(&ctx)?;
+        self.cache.put(Arc::new(f.clone()));
+        Ok(f)
+    }
+
     /// Family `name` from the client's cache, asking the kernel when it is
     /// not there (errors as [`family`](Self::family)). Typed families use
     /// this to find their id.
