@@ -150,6 +150,7 @@ impl Builder {
                 netns,
                 config: self.config,
                 conns: Mutex::new(HashMap::new()),
+                genl: Arc::default(),
             }),
         })
     }
@@ -160,6 +161,8 @@ struct Inner {
     netns: Option<Arc<OwnedFd>>,
     config: Config,
     conns: Mutex<HashMap<isize, Arc<ConnHandle>>>,
+    /// Generic netlink families resolved by name (see `genl::resolve`).
+    genl: Arc<crate::genl::FamilyCache>,
 }
 
 /// The client: cheap to clone, `Send + Sync`, one per network namespace.
@@ -231,6 +234,11 @@ impl Netlink {
             })
             .clone();
         Requester::new(conn)
+    }
+
+    /// The client's cache of resolved generic netlink families.
+    pub(crate) fn genl_cache(&self) -> Arc<crate::genl::FamilyCache> {
+        self.inner.genl.clone()
     }
 
     /// The raw NETLINK_ROUTE requester (messages of netlink-packet-route).

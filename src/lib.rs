@@ -24,6 +24,7 @@
 //! | `ss` | [`Netlink::diag`] | [`diag`] |
 //! | `conntrack` | [`Netlink::conntrack`] | [`netfilter::conntrack`] |
 //! | `ipset` | [`Netlink::ipset`] | [`netfilter::ipset`] |
+//! | `genl ctrl`, any generic netlink family | [`Netlink::genl`] | [`genl`] |
 //! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
 //! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
 //!
@@ -198,7 +199,8 @@
 //!   [`OperState`](route::link::OperState) as `"UP"`, TC handles as
 //!   `"1:10"`, rates in bytes per second, kinds as `{"kind": "htb",
 //!   "options": {…}}`; XFRM states, policies, selectors and templates,
-//!   sock_diag values and conntrack tuples with their Rust field names
+//!   sock_diag values, conntrack tuples and generic netlink families
+//!   ([`genl::Family`]) with their Rust field names
 //!   (`ip xfrm`'s, `ss`'s and `conntrack`'s words; `null` for an absent
 //!   optional field, keys as `0x…` hex, enums as the tools spell them). A
 //!   kernel number without a name is written as its decimal text and read
@@ -218,6 +220,7 @@ mod client;
 pub mod conn;
 pub mod diag;
 mod error;
+pub mod genl;
 pub mod netfilter;
 pub mod netns;
 pub mod route;

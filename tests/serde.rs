@@ -1298,3 +1298,21 @@ async fn conntrack_entry_serializes_in_conntrack_words() {
         assert!(text.contains(&word), "{word} not in {text}");
     }
 }
+
+#[tokio::test]
+async fn genl_family_serializes_with_its_field_names() {
+    let ns = TestNs::new().await;
+    let f: tokio_netlink::genl::Family = ns.client().genl().family("nlctrl").await.unwrap();
+    let v = rt(f.clone());
+    assert_eq!(
+        (v["id"].as_u64(), v["name"].as_str()),
+        (Some(16), Some("nlctrl"))
+    );
+    assert_eq!(
+        (v["version"].as_u64(), v["hdrsize"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(v["maxattr"].as_u64(), Some(f.maxattr as u64));
+    assert_eq!(v["ops"][0], json!({"id": 3, "flags": 14}));
+    assert_eq!(v["mcast_groups"][0], json!({"name": "notify", "id": 16}));
+}

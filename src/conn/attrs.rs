@@ -176,7 +176,7 @@ impl<const N: usize> Indexed<N> {
 
 /// Iterates `(offset, type, value)` of the attributes in `buf[start..]`,
 /// stopping at the first malformed one.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Attrs<'a> {
     buf: &'a [u8],
     pos: usize,

@@ -68,6 +68,7 @@ pub fn all(raw: &RawMessage) -> Vec<(&'static str, String)> {
     xfrm(raw, &mut f);
     diag(raw, &mut f);
     conntrack(raw, &mut f);
+    genl(raw, &mut f);
     engine(&raw.bytes, &mut f);
     f
 }
@@ -325,6 +326,33 @@ fn conntrack(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
         if let Ok(s) = CpuStats::from_raw(raw) {
             decoded("conntrack stats");
             keep(s.to_string());
+        }
+    });
+}
+
+fn genl(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
+    use tokio_netlink::genl::{Attributes, Family, GenlMessage};
+    probe("genl::Family::decode", f, || {
+        if let Ok(fam) = Family::decode(raw) {
+            decoded("genl family");
+            keep((fam.to_string(), fam.mcast_group("notify"), fam.op(3)));
+        }
+    });
+    probe("genl::GenlMessage::from_raw", f, || {
+        let rk = tokio_netlink::RequestKind {
+            message_type: raw.header.ty,
+            name: None,
+        };
+        if let Ok(m) = GenlMessage::from_raw(raw, rk) {
+            let mut it = m.attributes();
+            for a in it.by_ref() {
+                keep((a.u8(), a.u16(), a.u32(), a.u64(), a.str(), a.be32()));
+                for n in a.nested() {
+                    keep((n.nested().count(), n.str()));
+                }
+            }
+            keep((it.truncated(), m.attributes_after(4).count()));
+            keep(Attributes::new(raw.payload()).get(2));
         }
     });
 }

@@ -1,8 +1,8 @@
 //! Real messages of every family, to mutate: dumped from a namespace set up
 //! with links, addresses, routes, rules, neighbours, XFRM policies and
-//! sockets, the notifications that setup caused, and the few kinds the host
-//! kernel cannot produce (XFRM states and their notices), built by hand
-//! from the uapi layouts.
+//! sockets (and its generic netlink families), the notifications that setup
+//! caused, and the few kinds the host kernel cannot produce (XFRM states
+//! and their notices), built by hand from the uapi layouts.
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -193,6 +193,7 @@ pub async fn gather() -> Vec<Seed> {
     xfrm_seeds(&ns, &nl, &mut out).await;
     diag_seeds(&ns, &nl, &mut out).await;
     conntrack_seeds(&ns, &nl, &mut out).await;
+    genl_seeds(&nl, &mut out).await;
     out.extend(super::handmade::all());
     out
 }
@@ -455,6 +456,16 @@ async fn conntrack_seeds(ns: &TestNs, nl: &Netlink, out: &mut Vec<Seed>) {
         out,
     )
     .await;
+}
+
+/// Every family's CTRL_CMD_NEWFAMILY, as `genl ctrl list` receives it.
+async fn genl_seeds(nl: &Netlink, out: &mut Vec<Seed>) {
+    use tokio_netlink::genl::{GENL_ID_CTRL, GenlMessage, ctrl};
+    let req = GenlMessage::new(GENL_ID_CTRL, ctrl::CMD_GETFAMILY, ctrl::VERSION);
+    let dump = nl.genl().requester().dump_raw(req, 0);
+    for m in dump.try_collect::<Vec<_>>().await.unwrap() {
+        out.push(seed("genl family", &m));
+    }
 }
 
 fn message(ty: u16, payload: Vec<u8>) -> XfrmMessage {
