@@ -7,6 +7,7 @@
 mod common;
 
 mod diag;
+mod link_change;
 mod links;
 mod routes;
 mod xfrm;

@@ -9,7 +9,7 @@ use netlink_packet_route::link::{
 };
 
 use crate::error::{Error, Result};
-use crate::route::link::{KindCtx, KindParts, LinkKind};
+use crate::route::link::{KindCtx, KindParts, LinkId, LinkKind};
 
 /// Bonding modes, as `ip link … type bond mode M` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,13 +125,19 @@ impl std::str::FromStr for BondXmitHashPolicy {
     }
 }
 
-/// A bonding device.
+/// A bonding device, or the change of a live one (`ip link set DEV type
+/// bond …` through [`LinkSet::kind`](crate::route::link::LinkSet::kind):
+/// only what is set is sent). More options: `updelay`, `arp_ip_target`,
+/// `primary`, `active_slave`, `ad_select`, ….
 #[derive(Debug, Clone, Default)]
 pub struct Bond {
     mode: Option<BondMode>,
     miimon: Option<u32>,
     lacp_rate: Option<BondLacpRate>,
     xmit_hash_policy: Option<BondXmitHashPolicy>,
+    pub(super) extra: Vec<InfoBond>,
+    pub(super) primary: Option<LinkId>,
+    pub(super) active: Option<LinkId>,
 }
 
 impl Bond {
@@ -170,8 +176,28 @@ impl Bond {
 }
 
 impl LinkKind for Bond {
-    fn build(&self, _: &KindCtx) -> Result<KindParts> {
-        if self.lacp_rate.is_some() && self.mode != Some(BondMode::Ieee8023Ad) {
+    fn refs(&self) -> Vec<LinkId> {
+        self.primary.iter().chain(&self.active).cloned().collect()
+    }
+
+    fn refs_field(&self) -> &'static str {
+        if self.primary.is_some() {
+            "primary"
+        } else {
+            "active_slave"
+        }
+    }
+
+    fn build(&self, ctx: &KindCtx) -> Result<KindParts> {
+        self.check_extra()?;
+        if self.active.is_some() && !ctx.is_change() {
+            return Err(Error::invalid(
+                "active_slave",
+                "a new bond has no ports yet",
+            ));
+        }
+        // A live bond's mode is the kernel's to check.
+        if self.lacp_rate.is_some() && !ctx.is_change() && self.mode != Some(BondMode::Ieee8023Ad) {
             // The kernel refuses it too ("option not supported in mode").
             return Err(Error::invalid("lacp_rate", "only applies to mode 802.3ad"));
         }
@@ -208,6 +234,13 @@ impl LinkKind for Bond {
                 BondXmitHashPolicy::Encap34 => RawHash::Encap34,
                 BondXmitHashPolicy::VlanSrcMac => RawHash::VlanSrcMac,
             }));
+        }
+        data.extend(self.extra.iter().cloned());
+        if let Some(p) = &self.primary {
+            data.push(InfoBond::Primary(ctx.index(p)?));
+        }
+        if let Some(a) = &self.active {
+            data.push(InfoBond::ActivePort(ctx.index(a)?));
         }
         let mut info = vec![LinkInfo::Kind(InfoKind::Bond)];
         if !data.is_empty() {

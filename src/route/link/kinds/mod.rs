@@ -2,6 +2,7 @@
 //! parameterised as `ip link add … type KIND …` names them.
 
 mod bond;
+mod bond_options;
 mod bridge;
 mod geneve;
 mod gre;
@@ -18,6 +19,9 @@ mod wireguard;
 mod xfrm;
 
 pub use bond::{Bond, BondLacpRate, BondMode, BondXmitHashPolicy};
+pub use bond_options::{
+    BondAdSelect, BondArpAllTargets, BondArpValidate, BondFailOverMac, BondPrimaryReselect,
+};
 pub use bridge::Bridge;
 pub use geneve::Geneve;
 pub use gre::{Gre, Gretap, Ip6Gre, Ip6Gretap};
