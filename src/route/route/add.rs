@@ -28,6 +28,7 @@ pub(crate) enum Op {
     Add,
     Replace,
     Append,
+    Change,
     Del,
 }
 
@@ -37,6 +38,7 @@ impl Op {
             Op::Add => "route add",
             Op::Replace => "route replace",
             Op::Append => "route append",
+            Op::Change => "route change",
             Op::Del => "route del",
         }
     }
@@ -46,6 +48,8 @@ impl Op {
             Op::Add => 0x400 | 0x200,
             Op::Replace => 0x400 | 0x100,
             Op::Append => 0x400 | 0x800,
+            // NLM_F_REPLACE without NLM_F_CREATE: a missing route is ENOENT.
+            Op::Change => 0x100,
             Op::Del => 0,
         }
     }
@@ -95,6 +99,7 @@ pub struct RouteAdd {
     nexthops: Vec<NexthopSpec>,
     metrics: Vec<RouteMetric>,
     expires: Option<u32>,
+    realm: Option<(u16, u16)>,
     pref: Option<RoutePreference>,
     encap: Option<Encap>,
     nhid: Option<u32>,
@@ -198,6 +203,7 @@ impl RouteAdd {
             nexthops: Vec::new(),
             metrics: Vec::new(),
             expires: None,
+            realm: None,
             pref: None,
             encap: None,
             nhid: None,
@@ -332,6 +338,20 @@ impl RouteAdd {
     #[inline]
     pub fn mtu(self, mtu: u32) -> Self {
         self.route_metric(RouteMetric::Mtu(mtu))
+    }
+
+    /// `realm TO` (IPv4 routing realm, RTA_FLOW), for `rtacct` and the
+    /// `realm` match of classifiers; realms are 16-bit numbers.
+    #[inline]
+    pub fn realm(self, to: u16) -> Self {
+        self.realms(0, to)
+    }
+
+    /// `realms FROM/TO`.
+    #[inline]
+    pub fn realms(mut self, from: u16, to: u16) -> Self {
+        self.realm = Some((from, to));
+        self
     }
 
     /// `expires SECONDS` (IPv6).
@@ -488,6 +508,14 @@ impl RouteAdd {
         }
         if let Some(e) = self.expires {
             m.attributes.push(RouteAttribute::Expires(e));
+        }
+        if let Some((source, destination)) = self.realm {
+            m.attributes.push(RouteAttribute::Realm(
+                netlink_packet_route::route::RouteRealm {
+                    source,
+                    destination,
+                },
+            ));
         }
         if let Some(p) = self.pref {
             m.attributes.push(RouteAttribute::Preference(p));

@@ -98,6 +98,14 @@ impl RouteHandle {
         RouteAdd::new(self.clone(), Op::Replace, dst)
     }
 
+    /// `ip route change PREFIX …`: replaces an existing route and never
+    /// creates one (a missing route is `is_not_found()`), where
+    /// [`replace`](Self::replace) would add it.
+    #[inline]
+    pub fn change(&self, dst: impl IntoPrefix) -> RouteAdd {
+        RouteAdd::new(self.clone(), Op::Change, dst)
+    }
+
     /// `ip route append PREFIX …` (adds a route beside existing ones).
     #[inline]
     pub fn append(&self, dst: impl IntoPrefix) -> RouteAdd {

@@ -28,6 +28,7 @@ pub(crate) const RTA_PRIORITY: u16 = 6;
 pub(crate) const RTA_PREFSRC: u16 = 7;
 pub(crate) const RTA_METRICS: u16 = 8;
 pub(crate) const RTA_MULTIPATH: u16 = 9;
+const RTA_FLOW: u16 = 11;
 pub(crate) const RTA_CACHEINFO: u16 = 12;
 pub(crate) const RTA_TABLE: u16 = 15;
 pub(crate) const RTA_MARK: u16 = 16;
@@ -228,6 +229,13 @@ impl Route {
     #[inline]
     pub fn iif(&self) -> Option<u32> {
         self.u32_attr(RTA_IIF)
+    }
+
+    /// Routing realms `(from, to)` (`realms FROM/TO`, RTA_FLOW), IPv4.
+    #[inline]
+    pub fn realms(&self) -> Option<(u16, u16)> {
+        self.u32_attr(RTA_FLOW)
+            .map(|f| ((f >> 16) as u16, (f & 0xffff) as u16))
     }
 
     /// Metric (RTA_PRIORITY).
