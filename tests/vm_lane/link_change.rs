@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio_netlink::Error;
 use tokio_netlink::route::link::kinds::{
     Bond, BondAdSelect, BondArpAllTargets, BondArpValidate, BondFailOverMac, BondLacpRate,
-    BondMode, BondPrimaryReselect, Dummy,
+    BondMode, BondPrimaryReselect, Dummy, Geneve, Gre, Gretap, Ip6Tnl, Ip6TnlMode, Ipip,
 };
 
 fn ip_link(ns: &TestNs, name: &str) -> Value {
@@ -240,5 +240,150 @@ async fn dummy_carrier_is_set_from_user_space() {
     assert!(
         flags.as_array().unwrap().contains(&"LOWER_UP".into()),
         "{flags}"
+    );
+}
+
+fn data(ns: &TestNs, name: &str) -> Value {
+    ip_link(ns, name)["linkinfo"]["info_data"].clone()
+}
+
+/// The IP tunnels' kernel `changelink` takes the whole parameter set: a
+/// change of one parameter must keep the others (the library sends the
+/// link's current ones along, as `ip` does).
+#[tokio::test]
+async fn tunnel_changes_keep_what_was_not_set() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    let a = |s: &str| -> std::net::IpAddr { s.parse().unwrap() };
+    let gre = Gre::new()
+        .local(a("192.0.2.1"))
+        .remote(a("192.0.2.2"))
+        .ttl(10)
+        .key(5);
+    if !made(nl.link().add("gre1", gre).await, "GRE (CONFIG_NET_IPGRE)").await {
+        return;
+    }
+    nl.link()
+        .set("gre1")
+        .kind(Gre::new().ttl(20))
+        .await
+        .unwrap();
+    let d = data(&ns, "gre1");
+    assert_eq!(
+        (&d["local"], &d["remote"], &d["ttl"], &d["ikey"]),
+        (
+            &"192.0.2.1".into(),
+            &"192.0.2.2".into(),
+            &20.into(),
+            &"0.0.0.5".into()
+        ),
+        "{d}"
+    );
+    nl.link()
+        .set("gre1")
+        .kind(Gre::new().remote(a("192.0.2.3")))
+        .await
+        .unwrap();
+    let d = data(&ns, "gre1");
+    assert_eq!(
+        (&d["remote"], &d["ttl"]),
+        (&"192.0.2.3".into(), &20.into()),
+        "{d}"
+    );
+
+    let ipip = Ipip::new()
+        .local(a("192.0.2.1"))
+        .remote(a("192.0.2.4"))
+        .ttl(5);
+    assert!(made(nl.link().add("ipip1", ipip).await, "IPIP (CONFIG_NET_IPIP)").await);
+    nl.link()
+        .set("ipip1")
+        .kind(Ipip::new().tos(0x10))
+        .await
+        .unwrap();
+    let d = data(&ns, "ipip1");
+    assert_eq!(
+        (&d["remote"], &d["ttl"]),
+        (&"192.0.2.4".into(), &5.into()),
+        "{d}"
+    );
+
+    let t6 = Ip6Tnl::new()
+        .mode(Ip6TnlMode::Ip6Ip6)
+        .local(a("2001:db8::1"))
+        .remote(a("2001:db8::2"))
+        .encaplimit(2);
+    assert!(made(nl.link().add("t6", t6).await, "ip6tnl (CONFIG_IPV6_TUNNEL)").await);
+    nl.link()
+        .set("t6")
+        .kind(Ip6Tnl::new().ttl(30))
+        .await
+        .unwrap();
+    let d = data(&ns, "t6");
+    assert_eq!(
+        (&d["proto"], &d["remote"], &d["ttl"], &d["encap_limit"]),
+        (
+            &"ip6ip6".into(),
+            &"2001:db8::2".into(),
+            &30.into(),
+            &2.into()
+        ),
+        "{d}"
+    );
+
+    let g = Geneve::new(100, a("192.0.2.8")).ttl(5);
+    assert!(made(nl.link().add("gen1", g).await, "Geneve (CONFIG_GENEVE)").await);
+    nl.link()
+        .set("gen1")
+        .kind(Geneve::change().ttl(9).remote(a("192.0.2.9")))
+        .await
+        .unwrap();
+    let d = data(&ns, "gen1");
+    assert_eq!(
+        (&d["id"], &d["remote"], &d["ttl"]),
+        (&100.into(), &"192.0.2.9".into(), &9.into()),
+        "{d}"
+    );
+    let e = nl
+        .link()
+        .set("gen1")
+        .kind(Geneve::new(101, a("192.0.2.9")))
+        .await
+        .unwrap_err();
+    assert!(e.kernel_message().is_some(), "{e:?}");
+    assert_eq!(data(&ns, "gen1")["id"], 100);
+}
+
+#[tokio::test]
+async fn metadata_tunnels_are_external() {
+    let ns = TestNs::new().await;
+    let nl = ns.client();
+    if !made(
+        nl.link().add("gre1", Gre::new().external()).await,
+        "GRE (CONFIG_NET_IPGRE)",
+    )
+    .await
+    {
+        return;
+    }
+    assert_eq!(data(&ns, "gre1")["external"], true, "{}", data(&ns, "gre1"));
+    nl.link()
+        .add("gtap1", Gretap::new().external())
+        .await
+        .unwrap();
+    assert_eq!(data(&ns, "gtap1")["external"], true);
+    nl.link()
+        .add("ipip1", Ipip::new().external())
+        .await
+        .unwrap();
+    assert_eq!(data(&ns, "ipip1")["external"], true);
+    nl.link().add("t6", Ip6Tnl::new().external()).await.unwrap();
+    assert_eq!(data(&ns, "t6")["external"], true);
+    nl.link().add("gen1", Geneve::new_external()).await.unwrap();
+    assert_eq!(data(&ns, "gen1")["external"], true);
+    let e = nl.link().add("gen2", Geneve::change()).await.unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidInput { field: "id", .. }),
+        "{e:?}"
     );
 }

@@ -76,6 +76,16 @@ pub trait LinkKind: Send + Sync {
         "link"
     }
 
+    /// Whether the kind's kernel `changelink` takes the whole parameter set
+    /// (the IP tunnels: gre, ipip, sit, ip6tnl, vti, xfrm…), so that a
+    /// change ([`LinkSet::kind`](super::LinkSet::kind)) must carry the
+    /// link's current parameters with the new ones, as `ip` does; otherwise
+    /// the kernel resets what was not sent. False: the kernel changes only
+    /// what is sent.
+    fn merge_on_change(&self) -> bool {
+        false
+    }
+
     /// Builds the request parts; refuse bad input here with
     /// [`Error::InvalidInput`].
     fn build(&self, ctx: &KindCtx) -> Result<KindParts>;

@@ -150,7 +150,12 @@ impl LinkSet {
             Some(k) => {
                 let link =
                     (self.handle.fetch(&self.id).await).map_err(|e| e.for_link(&self.id, None))?;
-                have = Some((link.index(), link.kind().map(str::to_owned)));
+                let current: Option<Vec<u8>> = if k.merge_on_change() {
+                    link.info_data_raw().map(<[u8]>::to_vec)
+                } else {
+                    None
+                };
+                have = Some((link.index(), link.kind().map(str::to_owned), current));
                 let field = k.refs_field();
                 refs.extend(k.refs().into_iter().map(|id| (id, Some(field))));
             }
@@ -160,16 +165,19 @@ impl LinkSet {
         let mut ctx = resolve(&self.handle, refs).await?;
         ctx.set_change();
         let index = match &have {
-            Some((i, _)) => *i,
+            Some((i, _, _)) => *i,
             None => ctx.index(&self.id)?,
         };
-        let (parts, _keep) = match &kind {
-            Some(k) => {
-                let parts = k.build(&ctx)?;
-                check_kind(&self.id, &parts, have.and_then(|(_, k)| k))?;
+        let (parts, _keep) = match (&kind, have) {
+            (Some(k), Some((_, have_kind, current))) => {
+                let mut parts = k.build(&ctx)?;
+                check_kind(&self.id, &parts, have_kind)?;
+                if let Some(cur) = current {
+                    merge_info_data(&mut parts, &cur);
+                }
                 (Some(parts), k.keep_open())
             }
-            None => (None, Vec::new()),
+            _ => (None, Vec::new()),
         };
         let rtnl = self.handle.rtnl().clone();
         let changes = self.common.up.is_some()
@@ -206,6 +214,41 @@ impl LinkSet {
             rtnl.ack(RouteNetlinkMessage::DelLinkProp(m), 0).await?;
         }
         Ok(())
+    }
+}
+
+/// Puts the link's current IFLA_INFO_DATA attributes under the new ones:
+/// every current attribute the change does not set is sent back as it is.
+fn merge_info_data(parts: &mut KindParts, current: &[u8]) {
+    use netlink_packet_core::Emitable;
+    let new = parts.info.iter_mut().find_map(|i| match i {
+        LinkInfo::Data(d) => Some(d),
+        _ => None,
+    });
+    let mut out = Vec::with_capacity(current.len());
+    let new_bytes = new.as_ref().map(|d| {
+        let mut b = vec![0u8; d.buffer_len()];
+        d.emit(&mut b);
+        b
+    });
+    let new_bytes = new_bytes.unwrap_or_default();
+    let set: Vec<u16> = crate::conn::attrs::nested(&new_bytes)
+        .map(|(t, _)| t)
+        .collect();
+    for (t, v) in crate::conn::attrs::nested(current) {
+        if !set.contains(&t) {
+            let len = 4 + v.len();
+            out.extend_from_slice(&(len as u16).to_ne_bytes());
+            out.extend_from_slice(&t.to_ne_bytes());
+            out.extend_from_slice(v);
+            out.resize(out.len().next_multiple_of(4), 0);
+        }
+    }
+    out.extend_from_slice(&new_bytes);
+    let merged = netlink_packet_route::link::InfoData::Other(out);
+    match new {
+        Some(d) => *d = merged,
+        None => parts.info.push(LinkInfo::Data(merged)),
     }
 }
 

@@ -489,6 +489,12 @@ impl Link {
         }
     }
 
+    /// IFLA_INFO_DATA's raw value.
+    pub(crate) fn info_data_raw(&self) -> Option<&[u8]> {
+        self.attr(IFLA_LINKINFO)
+            .and_then(|v| attrs::nested_get(v, IFLA_INFO_DATA))
+    }
+
     /// Kind-specific settings (IFLA_INFO_DATA), decoded.
     #[inline]
     pub fn info_data(&self) -> Option<InfoData> {

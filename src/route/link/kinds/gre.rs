@@ -32,6 +32,7 @@ struct GreParams {
     tclass: Option<u8>,
     flowlabel: Option<u32>,
     encaplimit: Option<u8>,
+    external: bool,
 }
 
 impl GreParams {
@@ -62,6 +63,9 @@ impl GreParams {
         d.extend(remote.map(InfoGre::Remote));
         d.extend(self.ttl.map(InfoGre::Ttl));
         d.extend(self.tos.map(InfoGre::Tos));
+        if self.external {
+            d.push(InfoGre::CollectMetadata);
+        }
         if let Some(dev) = &self.dev {
             d.push(InfoGre::Link(ctx.index(dev)?));
         }
@@ -80,10 +84,20 @@ impl GreParams {
         d.extend(self.okey.map(InfoGre6::OKey));
         d.extend(local.map(InfoGre6::Local));
         d.extend(remote.map(InfoGre6::Remote));
-        d.push(InfoGre6::Ttl(self.ttl.unwrap_or(DEFAULT_HOPLIMIT)));
-        d.push(InfoGre6::EncapLimit(
-            self.encaplimit.unwrap_or(DEFAULT_ENCAPLIMIT),
-        ));
+        // `ip`'s defaults on creation; a change keeps the link's values.
+        let (ttl, limit) = if ctx.is_change() {
+            (self.ttl, self.encaplimit)
+        } else {
+            (
+                Some(self.ttl.unwrap_or(DEFAULT_HOPLIMIT)),
+                Some(self.encaplimit.unwrap_or(DEFAULT_ENCAPLIMIT)),
+            )
+        };
+        d.extend(ttl.map(InfoGre6::Ttl));
+        d.extend(limit.map(InfoGre6::EncapLimit));
+        if self.external {
+            d.push(InfoGre6::CollectMetadata);
+        }
         // InfoGre6::FlowLabel is IFLA_GRE_FLOWINFO: traffic class and label.
         d.extend(tunnel::flowinfo(self.tclass, self.flowlabel)?.map(InfoGre6::FlowLabel));
         if let Some(dev) = &self.dev {
@@ -153,10 +167,21 @@ macro_rules! gre_kind {
                 self
             }
 
+            /// `external`: flow-based (metadata) mode, endpoints and keys
+            /// from each packet's tunnel metadata (eBPF `bpf_skb_set_tunnel_key`).
+            pub fn external(mut self) -> Self {
+                self.p.external = true;
+                self
+            }
+
             $($extra)*
         }
 
         impl LinkKind for $name {
+            fn merge_on_change(&self) -> bool {
+                true
+            }
+
             fn refs(&self) -> Vec<LinkId> {
                 self.p.dev.iter().cloned().collect()
             }

@@ -18,6 +18,7 @@ struct V4Params {
     ttl: Option<u8>,
     tos: Option<u8>,
     dev: Option<LinkId>,
+    external: bool,
 }
 
 impl V4Params {
@@ -28,6 +29,9 @@ impl V4Params {
         d.extend(remote.map(|a| InfoIpTunnel::Remote(a.into())));
         d.extend(self.ttl.map(InfoIpTunnel::Ttl));
         d.extend(self.tos.map(InfoIpTunnel::Tos));
+        if self.external {
+            d.push(InfoIpTunnel::CollectMetadata);
+        }
         if let Some(dev) = &self.dev {
             d.push(InfoIpTunnel::Link(ctx.index(dev)?));
         }
@@ -89,9 +93,19 @@ macro_rules! v4_tunnel {
                 self.p.dev = Some(dev.into());
                 self
             }
+
+            /// `external`: flow-based (metadata) mode (collect_md).
+            pub fn external(mut self) -> Self {
+                self.p.external = true;
+                self
+            }
         }
 
         impl LinkKind for $name {
+            fn merge_on_change(&self) -> bool {
+                true
+            }
+
             fn refs(&self) -> Vec<LinkId> {
                 self.p.dev.iter().cloned().collect()
             }
@@ -154,6 +168,7 @@ pub struct Ip6Tnl {
     tclass: Option<u8>,
     flowlabel: Option<u32>,
     dev: Option<LinkId>,
+    external: bool,
 }
 
 impl Ip6Tnl {
@@ -217,25 +232,53 @@ impl Ip6Tnl {
         self.dev = Some(dev.into());
         self
     }
+
+    /// `external`: flow-based (metadata) mode (collect_md).
+    #[inline]
+    pub fn external(mut self) -> Self {
+        self.external = true;
+        self
+    }
 }
 
 impl LinkKind for Ip6Tnl {
+    fn merge_on_change(&self) -> bool {
+        true
+    }
+
     fn refs(&self) -> Vec<LinkId> {
         self.dev.iter().cloned().collect()
     }
 
     fn build(&self, ctx: &KindCtx) -> Result<KindParts> {
         let (local, remote) = tunnel::v6("ip6tnl", "ipip or sit", self.local, self.remote)?;
-        let proto = match self.mode.unwrap_or(Ip6TnlMode::Any) {
-            Ip6TnlMode::Ip6Ip6 => IpProtocol::Ipv6,
-            Ip6TnlMode::IpIp6 => IpProtocol::Ipip,
-            Ip6TnlMode::Any => IpProtocol::from(0u8),
+        // `ip`'s defaults on creation; a change keeps the link's values.
+        let change = ctx.is_change();
+        let mode = if change {
+            self.mode
+        } else {
+            Some(self.mode.unwrap_or(Ip6TnlMode::Any))
         };
-        let mut d = vec![InfoIpTunnel::Protocol(proto)];
+        let mut d = Vec::new();
+        d.extend(mode.map(|m| {
+            InfoIpTunnel::Protocol(match m {
+                Ip6TnlMode::Ip6Ip6 => IpProtocol::Ipv6,
+                Ip6TnlMode::IpIp6 => IpProtocol::Ipip,
+                Ip6TnlMode::Any => IpProtocol::from(0u8),
+            })
+        }));
         d.extend(local.map(|a| InfoIpTunnel::Local(a.into())));
         d.extend(remote.map(|a| InfoIpTunnel::Remote(a.into())));
-        d.push(InfoIpTunnel::Ttl(self.hoplimit.unwrap_or(64)));
-        d.push(InfoIpTunnel::EncapLimit(self.encaplimit.unwrap_or(4)));
+        if change {
+            d.extend(self.hoplimit.map(InfoIpTunnel::Ttl));
+            d.extend(self.encaplimit.map(InfoIpTunnel::EncapLimit));
+        } else {
+            d.push(InfoIpTunnel::Ttl(self.hoplimit.unwrap_or(64)));
+            d.push(InfoIpTunnel::EncapLimit(self.encaplimit.unwrap_or(4)));
+        }
+        if self.external {
+            d.push(InfoIpTunnel::CollectMetadata);
+        }
         d.extend(tunnel::flowinfo(self.tclass, self.flowlabel)?.map(InfoIpTunnel::FlowInfo));
         if let Some(dev) = &self.dev {
             d.push(InfoIpTunnel::Link(ctx.index(dev)?));

@@ -101,6 +101,10 @@ macro_rules! vti_kind {
         }
 
         impl LinkKind for $name {
+            fn merge_on_change(&self) -> bool {
+                true
+            }
+
             fn refs(&self) -> Vec<LinkId> {
                 self.p.dev.iter().cloned().collect()
             }

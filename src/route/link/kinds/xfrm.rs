@@ -31,6 +31,10 @@ impl Xfrm {
 }
 
 impl LinkKind for Xfrm {
+    fn merge_on_change(&self) -> bool {
+        true
+    }
+
     fn refs(&self) -> Vec<LinkId> {
         self.dev.iter().cloned().collect()
     }
