@@ -220,15 +220,17 @@ impl LinkSet {
 /// Puts the link's current IFLA_INFO_DATA attributes under the new ones:
 /// every current attribute the change does not set is sent back as it is.
 fn merge_info_data(parts: &mut KindParts, current: &[u8]) {
-    use netlink_packet_core::Emitable;
+    use netlink_packet_core::Nla;
     let new = parts.info.iter_mut().find_map(|i| match i {
         LinkInfo::Data(d) => Some(d),
         _ => None,
     });
     let mut out = Vec::with_capacity(current.len());
+    // The value only: InfoData is an Nla, whose `emit` would add its own
+    // IFLA_INFO_DATA header (type 2, which is also IFLA_GRE_IFLAGS).
     let new_bytes = new.as_ref().map(|d| {
-        let mut b = vec![0u8; d.buffer_len()];
-        d.emit(&mut b);
+        let mut b = vec![0u8; d.value_len()];
+        d.emit_value(&mut b);
         b
     });
     let new_bytes = new_bytes.unwrap_or_default();
@@ -280,5 +282,69 @@ impl IntoFuture for LinkSet {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::{Emitable, Nla};
+    use netlink_packet_route::link::{GreIOFlags, InfoData, InfoGre, InfoKind};
+
+    fn value(d: &InfoData) -> Vec<u8> {
+        let mut b = vec![0u8; d.value_len()];
+        d.emit_value(&mut b);
+        b
+    }
+
+    /// The merge works on the attributes inside IFLA_INFO_DATA: a new
+    /// value replaces the current one, the rest is kept once, as it was.
+    #[test]
+    fn merged_data_keeps_unsent_attributes_and_takes_new_ones() {
+        let current = value(&InfoData::GreTun(vec![
+            InfoGre::IFlags(GreIOFlags::Key),
+            InfoGre::OFlags(GreIOFlags::Key),
+            InfoGre::IKey(5),
+            InfoGre::OKey(5),
+            InfoGre::Ttl(10),
+        ]));
+        let mut parts = KindParts {
+            info: vec![
+                LinkInfo::Kind(InfoKind::GreTun),
+                LinkInfo::Data(InfoData::GreTun(vec![InfoGre::Ttl(20)])),
+            ],
+            link: None,
+            attributes: Vec::new(),
+        };
+        merge_info_data(&mut parts, &current);
+        let Some(LinkInfo::Data(d)) = parts.info.get(1) else {
+            panic!("{:?}", parts.info)
+        };
+        let got: Vec<(u16, Vec<u8>)> = crate::conn::attrs::nested(&value(d))
+            .map(|(t, v)| (t, v.to_vec()))
+            .collect();
+        let types: Vec<u16> = got.iter().map(|(t, _)| *t).collect();
+        // IFLAGS 2, OFLAGS 3, IKEY 4, OKEY 5 kept; TTL 8 once, the new one.
+        assert_eq!(types, vec![2, 3, 4, 5, 8], "{got:?}");
+        assert_eq!(got[4].1, vec![20]);
+        // The whole link info still emits (one IFLA_INFO_DATA).
+        let mut b = vec![0u8; parts.info.as_slice().buffer_len()];
+        parts.info.as_slice().emit(&mut b);
+    }
+
+    /// A change with no kind data still sends the current data.
+    #[test]
+    fn merge_without_new_data_sends_the_current_data() {
+        let current = value(&InfoData::GreTun(vec![InfoGre::Ttl(10)]));
+        let mut parts = KindParts {
+            info: vec![LinkInfo::Kind(InfoKind::GreTun)],
+            link: None,
+            attributes: Vec::new(),
+        };
+        merge_info_data(&mut parts, &current);
+        let Some(LinkInfo::Data(d)) = parts.info.get(1) else {
+            panic!("{:?}", parts.info)
+        };
+        assert_eq!(value(d), current);
     }
 }
