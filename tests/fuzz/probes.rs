@@ -16,6 +16,7 @@ use tokio_netlink::diag::{
     self, InetProtocol, InetSocket, NetlinkSocket, PacketSocket, UnixSocket,
 };
 use tokio_netlink::route::address::Address;
+use tokio_netlink::route::addrlabel::AddrLabel;
 use tokio_netlink::route::events::Event;
 use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
@@ -163,6 +164,12 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("Rule::message", f, || {
         if let Ok(r) = Rule::from_raw(raw.clone()) {
             dbg(r.message());
+        }
+    });
+    probe("AddrLabel", f, || {
+        if let Ok(l) = AddrLabel::from_raw(raw.clone()) {
+            decoded("addrlabel");
+            dbg(l);
         }
     });
     probe("NexthopObject", f, || {
