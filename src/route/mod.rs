@@ -13,6 +13,7 @@ pub mod events;
 pub mod link;
 pub mod neighbour;
 pub mod nexthop;
+pub mod nsid;
 pub mod route;
 pub mod rule;
 #[cfg(feature = "serde")]
