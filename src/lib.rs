@@ -16,6 +16,8 @@
 //! | `ip route` | [`Netlink::route`] | [`route::route`] |
 //! | `ip rule` | [`Netlink::rule`] | [`route::rule`] |
 //! | `ip nexthop` | [`Netlink::nexthop`] | [`route::nexthop`] |
+//! | `ip addrlabel` | [`Netlink::addrlabel`] | [`route::addrlabel`] |
+//! | `ip netns set`, `ip netns list-id` | [`Netlink::nsid`] | [`route::nsid`] |
 //! | `ip neigh`, `bridge fdb` | [`Netlink::neighbour`] | [`route::neighbour`] |
 //! | `tc qdisc`, `tc class` | [`Netlink::tc`] | [`route::tc`] |
 //! | `ip monitor` | [`Netlink::events`] | [`route::events`] |

@@ -69,7 +69,7 @@ impl From<&Path> for NetnsTarget {
 }
 
 impl NetnsTarget {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             NetnsTarget::Name(n) => n.clone(),
             NetnsTarget::Path(p) => p.display().to_string(),

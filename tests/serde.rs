@@ -498,6 +498,24 @@ fn xfrm_values_round_trip() {
 }
 
 #[test]
+fn address_labels_and_namespace_ids_round_trip() {
+    use tokio_netlink::route::addrlabel::AddrLabel;
+    use tokio_netlink::route::nsid::NsId;
+    let l = AddrLabel {
+        prefix: "2001:db8::/32".parse().unwrap(),
+        label: u32::MAX - 1,
+        ifindex: Some(u32::MAX),
+    };
+    assert_eq!(
+        rt(l),
+        json!({"prefix": "2001:db8::/32", "label": u32::MAX - 1, "ifindex": u32::MAX})
+    );
+    rt(AddrLabel { ifindex: None, ..l });
+    let id: NsId = serde_json::from_value(json!({"nsid": i32::MAX})).unwrap();
+    assert_eq!((rt(id), id.nsid), (json!({"nsid": i32::MAX}), i32::MAX));
+}
+
+#[test]
 fn a_lone_next_hop_serializes_in_ip_words() {
     let n = Nexthop {
         gateway: Some(ip("192.0.2.1")),

@@ -1,9 +1,10 @@
-//! NETLINK_ROUTE: links, addresses, routes, rules, neighbours, nexthop
-//! objects, traffic control (`tc`). Messages come from netlink-packet-route,
-//! except TC's and nexthops', which have codecs of their own ([`tc`],
-//! [`nexthop`]).
+//! NETLINK_ROUTE: links, addresses, address labels, routes, rules,
+//! neighbours, nexthop objects, traffic control (`tc`). Messages come from
+//! netlink-packet-route, except TC's and nexthops', which have codecs of
+//! their own ([`tc`], [`nexthop`]).
 
 pub mod address;
+pub mod addrlabel;
 pub mod batch;
 mod check;
 // Attribute helpers are shared with the other families.
@@ -12,6 +13,7 @@ pub mod events;
 pub mod link;
 pub mod neighbour;
 pub mod nexthop;
+pub mod nsid;
 pub mod route;
 pub mod rule;
 #[cfg(feature = "serde")]

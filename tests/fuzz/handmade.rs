@@ -120,6 +120,11 @@ pub fn all() -> Vec<Seed> {
             bytes,
         })
     };
+    // RTM_NEWNSID (the seeds' namespace gives no peer an id).
+    let mut nsid = vec![0u8; 4];
+    attr(&mut nsid, 1, &7i32.to_ne_bytes());
+    attr(&mut nsid, 5, &(-1i32).to_ne_bytes());
+    push("nsid", msg(88, 2, &nsid));
     let mut newsa = sa_info();
     sa_attrs(&mut newsa);
     push("xfrm newsa", msg(16, 0, &newsa));

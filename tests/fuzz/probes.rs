@@ -16,10 +16,12 @@ use tokio_netlink::diag::{
     self, InetProtocol, InetSocket, NetlinkSocket, PacketSocket, UnixSocket,
 };
 use tokio_netlink::route::address::Address;
+use tokio_netlink::route::addrlabel::AddrLabel;
 use tokio_netlink::route::events::Event;
 use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
 use tokio_netlink::route::nexthop::{NexthopBucket, NexthopObject};
+use tokio_netlink::route::nsid::NsId;
 use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
 use tokio_netlink::route::tc::{ActionEntry, Chain, Class, Filter, Qdisc};
@@ -163,6 +165,18 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
     probe("Rule::message", f, || {
         if let Ok(r) = Rule::from_raw(raw.clone()) {
             dbg(r.message());
+        }
+    });
+    probe("AddrLabel", f, || {
+        if let Ok(l) = AddrLabel::from_raw(raw.clone()) {
+            decoded("addrlabel");
+            dbg(l);
+        }
+    });
+    probe("NsId", f, || {
+        if let Ok(n) = NsId::from_raw(raw.clone()) {
+            decoded("nsid");
+            dbg(n);
         }
     });
     probe("NexthopObject", f, || {

@@ -225,6 +225,12 @@ async fn route_dumps(nl: &Netlink, out: &mut Vec<Seed>) {
     for b in nl.nexthop().buckets().await.unwrap() {
         out.push(seed("nexthop bucket", b.raw()));
     }
+    // AddrLabel keeps no raw message: the kernel's defaults, dumped raw.
+    let mut m = netlink_packet_route::addrlabel::AddrLabelMessage::default();
+    m.header.family = netlink_packet_route::AddressFamily::Inet6;
+    let msg = netlink_packet_route::RouteNetlinkMessage::GetAddrLabel(m);
+    let labels: Vec<RawMessage> = nl.rtnl().dump_raw(msg, 0).try_collect().await.unwrap();
+    out.extend(labels.iter().map(|r| seed("addrlabel", r)));
     tc_seeds(nl, out).await;
 }
 
