@@ -283,10 +283,13 @@ impl FeaturesSet {
                 .map(|f| f.name.clone())
         };
         let what = "ETHTOOL_MSG_FEATURES_SET_REPLY";
-        let diff = |ty| -> Result<Vec<(String, bool)>> {
+        // WANTED's mask is the requested bits the result differs from,
+        // its value the request: the kept state is the value's opposite.
+        // ACTIVE's mask is the bits that changed, its value the new state.
+        let diff = |ty, kept: bool| -> Result<Vec<(String, bool)>> {
             let s = bitset(&m, ty, what).map_err(|e| ctx.wrap(e))?;
             Ok(s.mask_bits()
-                .filter_map(|i| Some((name(i)?, s.is_set(i))))
+                .filter_map(|i| Some((name(i)?, s.is_set(i) != kept)))
                 .collect())
         };
         Ok(FeaturesChange {
@@ -294,8 +297,8 @@ impl FeaturesSet {
                 .iter()
                 .filter_map(|&(i, on)| Some((name(i)?, on)))
                 .collect(),
-            unmet: diff(A_WANTED)?,
-            changed: diff(A_ACTIVE)?,
+            unmet: diff(A_WANTED, true)?,
+            changed: diff(A_ACTIVE, false)?,
         })
     }
 }
