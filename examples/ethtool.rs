@@ -135,7 +135,7 @@ async fn settings(w: &mut impl Write, eth: &EthtoolHandle, dev: &str) -> Res<()>
 
 /// `WORD N` pairs after the device.
 fn counts<'a>(words: &[&'a str]) -> Res<Vec<(&'a str, u32)>> {
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         usage();
     }
     let pair = |p: &[&'a str]| {
@@ -148,7 +148,7 @@ fn counts<'a>(words: &[&'a str]) -> Res<Vec<(&'a str, u32)>> {
 }
 
 async fn set_features(eth: &EthtoolHandle, dev: &str, words: &[&str]) -> Res<()> {
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         usage();
     }
     let mut set = eth.features_set(dev);

@@ -287,7 +287,7 @@ mod tests {
                 })
                 .collect();
             // Valid-looking headers now and then, so parsing goes deep.
-            if len > 8 && seed % 3 == 0 {
+            if len > 8 && seed.is_multiple_of(3) {
                 buf[..8].copy_from_slice(&[8, 0, 2, 0, 40, 0, 0, 0]);
             }
             if let Ok(s) = Bitset::parse(&buf) {
