@@ -29,6 +29,7 @@
 mod attr;
 #[cfg(test)]
 mod cache_tests;
+pub mod ethtool;
 mod family;
 mod message;
 mod request;
