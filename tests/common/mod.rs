@@ -149,3 +149,31 @@ pub fn feature_missing(feature: &str, why: &dyn std::fmt::Display) {
     }
     eprintln!("SKIP: host kernel lacks {feature} ({why}); this test runs in the VM lane");
 }
+
+/// The running kernel's (major, minor).
+pub fn kernel_version() -> (u32, u32) {
+    let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("kernel release");
+    let mut it = r.trim().split(|c: char| !c.is_ascii_digit());
+    let mut n = || it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (n(), n())
+}
+
+/// Whether the kernel is at least `major.minor`, which `feature` needs.
+/// Older: the test does not run, with a printed reason (the VM lane runs
+/// on Debian 12's 6.1 and a newer kernel); on the newest VM lane
+/// (TOKIO_NETLINK_VM_NEWEST=1) an older kernel fails the test, so that
+/// every test runs somewhere.
+pub fn kernel_at_least(major: u32, minor: u32, feature: &str) -> bool {
+    let have = kernel_version();
+    if have >= (major, minor) {
+        return true;
+    }
+    if std::env::var_os("TOKIO_NETLINK_VM_NEWEST").is_some_and(|v| v == "1") {
+        panic!("the newest VM lane's kernel {have:?} is older than {major}.{minor} ({feature})");
+    }
+    eprintln!(
+        "NOT RUN: {feature} needs Linux {major}.{minor}, this is {}.{}; the debian13-backports VM lane runs it",
+        have.0, have.1
+    );
+    false
+}
