@@ -32,7 +32,7 @@ use tokio_netlink::route::tc::{
 use tokio_netlink::xfrm::{
     Acquire, AllocSpi, DefaultAction, DefaultPolicy, Dir, Encap, EncapType, IpsecProto, Level,
     Lifetime, Mapping, Mark, Migrate, MigrateEntry, Mode, Offload, Policy, PolicyAction, PolicyId,
-    Replay, ReplayEsn, Report, SadInfo, SecCtx, Selector, SpdInfo, State, StateId, Template,
+    Replay, ReplayEsn, Report, SaDir, SadInfo, SecCtx, Selector, SpdInfo, State, StateId, Template,
     XfrmEvent,
 };
 
@@ -316,7 +316,11 @@ fn full_state() -> State {
         .extra_flag(1)
         .coaddr(ip("2001:db8::1"))
         .offload(Offload::new(2).inbound())
-        .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
+        .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"))
+        .dir(SaDir::Out)
+        .pcpu_num(u32::MAX)
+        .nat_keepalive_interval(20)
+        .mtimer_thresh(u32::MAX);
     s.replay_esn = Some(ReplayEsn::new(128));
     s.replay = Some(Replay {
         oseq: 1,
@@ -382,6 +386,12 @@ fn xfrm_values_round_trip() {
     assert_eq!(j["auth"]["key"], format!("0x{}", "ab".repeat(32)));
     assert_eq!(j["selector"]["family"], "inet");
     assert_eq!(j["lifetime"]["hard_bytes"], u64::MAX);
+    assert_eq!(
+        (&j["dir"], &j["pcpu_num"]),
+        (&json!("out"), &json!(u32::MAX))
+    );
+    assert_eq!(rt(SaDir::In), json!("in"));
+    assert_eq!(rt(SaDir::Other(7)), json!("7"));
     let bare = State::new(ip("::1"), ip("::2"), IpsecProto::Ah, 0);
     let jb = rt(bare.clone());
     assert!(jb["enc"].is_null(), "absent optional fields are null: {jb}");
@@ -460,6 +470,7 @@ fn xfrm_values_round_trip() {
         templates: p.templates.clone(),
         algos: (1, 2, u32::MAX),
         seq: 3,
+        pcpu_num: Some(1),
     });
     rt(Mapping {
         dst: Some(ip("192.0.2.2")),

@@ -44,7 +44,7 @@ pub use policy::{DefaultAction, DefaultPolicy, Policy, PolicyId, PolicyList, Spd
 pub use state::{AllocSpi, REPLAY_ESN_MAX, SadInfo, State, StateId, StateList, state_flags};
 pub use types::{
     Algorithm, Dir, Encap, EncapType, IpsecProto, Level, Lifetime, LifetimeCurrent, Mark, Mode,
-    Offload, PolicyAction, Replay, ReplayEsn, SecCtx, Selector, Stats, Template, XFRM_INF,
+    Offload, PolicyAction, Replay, ReplayEsn, SaDir, SecCtx, Selector, Stats, Template, XFRM_INF,
     XFRM_MAX_DEPTH, ip_proto_name,
 };
 
@@ -130,6 +130,10 @@ pub(crate) mod attr {
     pub const SET_MARK: u16 = 29;
     pub const SET_MARK_MASK: u16 = 30;
     pub const IF_ID: u16 = 31;
+    pub const MTIMER_THRESH: u16 = 32;
+    pub const SA_DIR: u16 = 33;
+    pub const NAT_KEEPALIVE_INTERVAL: u16 = 34;
+    pub const SA_PCPU: u16 = 35;
 
     /// The field an attribute carries, in `ip xfrm`'s words (for errors).
     pub fn field(ty: u16) -> &'static str {
@@ -159,6 +163,10 @@ pub(crate) mod attr {
             OFFLOAD_DEV => "offload dev",
             SET_MARK | SET_MARK_MASK => "output-mark",
             IF_ID => "if_id",
+            MTIMER_THRESH => "mtimer-thresh",
+            SA_DIR => "dir",
+            NAT_KEEPALIVE_INTERVAL => "nat-keepalive-interval",
+            SA_PCPU => "pcpu-num",
             _ => "attribute",
         }
     }

@@ -8,12 +8,17 @@
 use ::serde::ser::{Serialize, Serializer};
 
 use super::events::XfrmEvent;
-use super::types::{Dir, EncapType, IpsecProto, Mode, PolicyAction};
+use super::types::{Dir, EncapType, IpsecProto, Mode, PolicyAction, SaDir};
 use crate::serde_util::{Fields, number, text_serde};
 
 // `Other(n)` variants print as the number, and read back from it.
 text_serde!(Dir, "a direction (in, out, fwd, or a number)", |s| {
     Dir::parse(s).ok().or_else(|| number(s).map(Dir::from_raw))
+});
+text_serde!(SaDir, "a state direction (in, out, or a number)", |s| {
+    SaDir::parse(s)
+        .ok()
+        .or_else(|| number(s).map(SaDir::from_raw))
 });
 text_serde!(
     PolicyAction,

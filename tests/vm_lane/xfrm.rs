@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio_netlink::xfrm::{
     AllocSpi, Dir, Encap, EncapType, Group, IpsecProto, Lifetime, Mark, Mode, Monitor, Offload,
-    Policy, SecCtx, Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
+    Policy, SaDir, SecCtx, Selector, State, StateId, Template, XfrmEvent, XfrmHandle, state_flags,
 };
 
 use crate::common::{TestNs, feature_missing};
@@ -850,4 +850,148 @@ async fn xfrm_example_state_commands_agree_with_ip() {
         err.contains("TFC padding can only be used in tunnel mode"),
         "{err}"
     );
+}
+
+/// SA direction (XFRMA_SA_DIR, Linux 6.10): read back, listed, and the
+/// kernel's refusals of what does not fit a direction, by their text.
+#[tokio::test]
+async fn xfrm_sa_direction() {
+    if !crate::common::kernel_at_least(6, 10, "XFRM SA direction") {
+        return;
+    }
+    let ns = TestNs::new().await;
+    let x = ns.client().xfrm();
+    let sa = |spi: u32| {
+        State::new(ip("192.0.2.1"), ip("192.0.2.2"), IpsecProto::Esp, spi)
+            .mode(Mode::Tunnel)
+            .reqid(7)
+            .aead("rfc4106(gcm(aes))", &AEAD_KEY, 128)
+    };
+    let out = sa(0x2001).dir(SaDir::Out);
+    if !add_or_missing(&x, &out, "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    let inb = sa(0x2002).dir(SaDir::In).replay_window(32);
+    x.add_state(&inb).await.unwrap();
+    let plain = sa(0x2003);
+    x.add_state(&plain).await.unwrap();
+    assert_eq!(x.get_state(&out.id()).await.unwrap().dir, Some(SaDir::Out));
+    let got = x.get_state(&inb.id()).await.unwrap();
+    assert_eq!((got.dir, got.replay_window), (Some(SaDir::In), 32));
+    assert_eq!(x.get_state(&plain.id()).await.unwrap().dir, None);
+    let mut listed: Vec<(u32, Option<SaDir>)> = x
+        .states()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| (s.spi, s.dir))
+        .collect();
+    listed.sort_by_key(|&(spi, _)| spi);
+    assert_eq!(
+        listed,
+        [
+            (0x2001, Some(SaDir::Out)),
+            (0x2002, Some(SaDir::In)),
+            (0x2003, None)
+        ]
+    );
+
+    for (s, text) in [
+        (
+            sa(0x2004).dir(SaDir::Out).replay_window(10),
+            "Replay window should be 0 for output SA",
+        ),
+        (
+            sa(0x2005).dir(SaDir::Out).flag(state_flags::ICMP),
+            "ICMP should not be set for output SA",
+        ),
+        (
+            sa(0x2006).dir(SaDir::In).flag(state_flags::NOPMTUDISC),
+            "NOPMTUDISC should not be set for input SA",
+        ),
+    ] {
+        let e = x.add_state(&s).await.unwrap_err();
+        assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+        assert!(
+            e.kernel_message().is_some_and(|m| m.contains(text)),
+            "wanted {text:?}: {e}"
+        );
+    }
+    assert_eq!(x.states().await.unwrap().len(), 3, "nothing else added");
+}
+
+/// Per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13): states for CPUs 0 and 1 under
+/// one selector, read back; a CPU number past the possible CPUs refused;
+/// a policy with per-CPU acquires (XFRM_POLICY_CPU_ACQUIRE) names the CPU
+/// in its acquire.
+#[tokio::test]
+async fn xfrm_per_cpu_states_and_acquires() {
+    if !crate::common::kernel_at_least(6, 13, "XFRM per-CPU SAs") {
+        return;
+    }
+    let ns = TestNs::new().await;
+    ns.ip(&["addr", "add", "10.8.0.1/24", "dev", "lo"]);
+    let x = ns.client().xfrm();
+    let sel = Selector::new("10.8.0.1/32", "10.8.0.2/32")
+        .unwrap()
+        .proto(17);
+    let sa = |spi: u32, cpu: u32| {
+        State::new(ip("10.8.0.1"), ip("10.8.0.2"), IpsecProto::Esp, spi)
+            .reqid(9)
+            .selector(sel.clone())
+            .aead("rfc4106(gcm(aes))", &AEAD_KEY, 128)
+            .dir(SaDir::Out)
+            .pcpu_num(cpu)
+    };
+    if !add_or_missing(&x, &sa(0x3000, 0), "ESP states (CONFIG_INET_ESP)").await {
+        return;
+    }
+    x.add_state(&sa(0x3001, 1)).await.unwrap();
+    for (spi, cpu) in [(0x3000, 0), (0x3001, 1)] {
+        let got = x.get_state(&sa(spi, cpu).id()).await.unwrap();
+        assert_eq!(got.pcpu_num, Some(cpu), "spi {spi:#x}");
+    }
+    let e = x.add_state(&sa(0x3002, 4096)).await.unwrap_err();
+    // EINVAL on 6.13; ERANGE with a message after the fix that added one.
+    assert!(
+        matches!(e.errno(), Some(libc::EINVAL) | Some(libc::ERANGE)),
+        "{e}"
+    );
+    x.flush_states(None).await.unwrap();
+
+    let mut m = x.monitor(&Group::all());
+    m.ready().await.unwrap();
+    let tmpl = Template::new(IpsecProto::Esp, Mode::Transport).reqid(43);
+    x.add_policy(&Policy::new(sel.clone(), Dir::Out).template(tmpl).flags(4))
+        .await
+        .unwrap();
+    // With no SA at all, the acquire is for the SA of every CPU.
+    send_udp_in(&ns.name, "10.8.0.1", "10.8.0.2");
+    let first = next_acquire(&mut m).await;
+    assert_eq!(first.pcpu_num, None, "{first:?}");
+    assert_eq!(first.policy.flags & 4, 4);
+    // Once that SA is there, a flow on a CPU without an SA of its own
+    // asks for one, naming the CPU.
+    let mut fallback = State::new(ip("10.8.0.1"), ip("10.8.0.2"), IpsecProto::Esp, 0x3100)
+        .reqid(43)
+        .selector(sel)
+        .aead("rfc4106(gcm(aes))", &AEAD_KEY, 128)
+        .dir(SaDir::Out);
+    fallback.seq = first.seq;
+    x.add_state(&fallback).await.unwrap();
+    send_udp_in(&ns.name, "10.8.0.1", "10.8.0.2");
+    let per_cpu = next_acquire(&mut m).await;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let cpu = per_cpu.pcpu_num.expect("a per-CPU acquire names its CPU");
+    assert!(cpu < cpus, "cpu {cpu} of {cpus}");
+}
+
+async fn next_acquire(m: &mut Monitor) -> tokio_netlink::xfrm::Acquire {
+    loop {
+        match next_event(m, "acquire", 5).await {
+            XfrmEvent::Acquire(a) => return *a,
+            XfrmEvent::Lost => panic!("events lost"),
+            _ => {}
+        }
+    }
 }

@@ -32,6 +32,10 @@ pub struct Acquire {
     pub algos: (u32, u32, u32),
     /// Sequence number, to quote in the state that answers it.
     pub seq: u32,
+    /// The CPU the packet was sent on (XFRMA_SA_PCPU, Linux 6.13), for a
+    /// policy with per-CPU acquires: quote it in the answering state's
+    /// [`pcpu_num`](crate::xfrm::State::pcpu_num).
+    pub pcpu_num: Option<u32>,
 }
 
 /// XFRM_MSG_MAPPING: a NAT-T peer's address or port changed.
@@ -97,6 +101,9 @@ pub(super) fn parse_acquire(p: &[u8]) -> Result<Acquire> {
         templates,
         algos: (r.u32(264), r.u32(268), r.u32(272)),
         seq: r.u32(276),
+        pcpu_num: attrs(p, ACQUIRE_LEN)
+            .find(|&(t, _)| t == attr::SA_PCPU)
+            .and_then(|(_, v)| Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))),
     })
 }
 

@@ -39,7 +39,9 @@ pub struct Policy {
     pub priority: u32,
     /// `index N` (0 on add: the kernel picks one; its low 3 bits are the dir).
     pub index: u32,
-    /// `flag localok|icmp` (XFRM_POLICY_LOCALOK = 1, XFRM_POLICY_ICMP = 2).
+    /// `flag localok|icmp` (XFRM_POLICY_LOCALOK = 1, XFRM_POLICY_ICMP = 2;
+    /// XFRM_POLICY_CPU_ACQUIRE = 4, Linux 6.13: acquires per CPU, carrying
+    /// [`Acquire::pcpu_num`](crate::xfrm::Acquire::pcpu_num)).
     pub flags: u8,
     /// Share mode (XFRM_SHARE_*).
     pub share: u8,

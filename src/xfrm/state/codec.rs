@@ -8,8 +8,8 @@ use crate::types::Family;
 use crate::xfrm::policy::emit_common;
 use crate::xfrm::types::{
     Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Rd, Replay,
-    ReplayEsn, SELECTOR_LEN, SecCtx, Selector, Stats, Wr, addr_of, attrs, family_raw, push_attr,
-    push_fixed,
+    ReplayEsn, SELECTOR_LEN, SaDir, SecCtx, Selector, Stats, Wr, addr_of, attrs, family_raw,
+    push_attr, push_fixed,
 };
 use crate::xfrm::{attr, decode_error, msg};
 
@@ -63,6 +63,18 @@ impl State {
         }
         if let Some(c) = &self.sec_ctx {
             push_attr(&mut b, attr::SEC_CTX, &c.bytes(attr::SEC_CTX))?;
+        }
+        if let Some(d) = self.dir {
+            push_fixed(&mut b, attr::SA_DIR, &[d.raw()]);
+        }
+        if let Some(n) = self.pcpu_num {
+            push_fixed(&mut b, attr::SA_PCPU, &n.to_ne_bytes());
+        }
+        if let Some(n) = self.nat_keepalive_interval {
+            push_fixed(&mut b, attr::NAT_KEEPALIVE_INTERVAL, &n.to_ne_bytes());
+        }
+        if let Some(n) = self.mtimer_thresh {
+            push_fixed(&mut b, attr::MTIMER_THRESH, &n.to_ne_bytes());
         }
         if self.use_esn() {
             let esn = match &self.replay_esn {
@@ -171,6 +183,10 @@ impl State {
                 attr::LASTUSED => s.last_used = Rd(v).arr::<8>(0).map(u64::from_ne_bytes),
                 attr::OFFLOAD_DEV => s.offload = Offload::parse(v),
                 attr::SEC_CTX => s.sec_ctx = SecCtx::parse(v),
+                attr::SA_DIR => s.dir = v.first().map(|&d| SaDir::from_raw(d)),
+                attr::SA_PCPU => s.pcpu_num = u32v(),
+                attr::NAT_KEEPALIVE_INTERVAL => s.nat_keepalive_interval = u32v(),
+                attr::MTIMER_THRESH => s.mtimer_thresh = u32v(),
                 _ => {}
             }
         }
@@ -225,7 +241,11 @@ pub(crate) mod tests {
             .extra_flag(2)
             .coaddr("192.0.2.9")
             .offload(Offload::new(3).inbound())
-            .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"));
+            .sec_ctx(SecCtx::new("system_u:object_r:ipsec_spd_t:s0"))
+            .dir(SaDir::In)
+            .pcpu_num(1)
+            .nat_keepalive_interval(20)
+            .mtimer_thresh(30);
         s.replay_esn = Some(ReplayEsn::new(128));
         s.lifetime.hard_add_seconds = 60;
         s
@@ -236,6 +256,26 @@ pub(crate) mod tests {
         let s = full_state();
         let b = s.emit().unwrap();
         assert_eq!(State::parse(msg::NEWSA, &b).unwrap(), s);
+    }
+
+    #[test]
+    fn direction_and_pcpu_attributes_are_laid_out_as_the_uapi_says() {
+        let s = State::new("192.0.2.1", "192.0.2.2", IpsecProto::Esp, 1)
+            .dir(SaDir::Out)
+            .pcpu_num(7);
+        let b = s.emit().unwrap();
+        let got: Vec<(u16, Vec<u8>)> = attrs(&b, SA_INFO_LEN)
+            .map(|(t, v)| (t, v.to_vec()))
+            .collect();
+        assert!(got.contains(&(33, vec![2])), "{got:?}");
+        assert!(got.contains(&(35, 7u32.to_ne_bytes().to_vec())), "{got:?}");
+        // A direction a newer kernel may report reads back as a number.
+        let mut s = s;
+        s.dir = Some(SaDir::from_raw(9));
+        assert_eq!(
+            State::parse(msg::NEWSA, &s.emit().unwrap()).unwrap().dir,
+            Some(SaDir::Other(9))
+        );
     }
 
     #[test]

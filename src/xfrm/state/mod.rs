@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use super::types::{
     Algorithm, Encap, IpsecProto, Lifetime, LifetimeCurrent, Mark, Mode, Offload, Replay,
-    ReplayEsn, SecCtx, Selector, Stats,
+    ReplayEsn, SaDir, SecCtx, Selector, Stats,
 };
 use crate::error::{Error, Result};
 use crate::types::{BadAddr, Family, IntoAddr};
@@ -95,6 +95,20 @@ pub struct State {
     pub offload: Option<Offload>,
     /// `ctx CTX` (XFRMA_SEC_CTX).
     pub sec_ctx: Option<SecCtx>,
+    /// `dir in|out` (XFRMA_SA_DIR, Linux 6.10).
+    pub dir: Option<SaDir>,
+    /// `pcpu-num N` (XFRMA_SA_PCPU, Linux 6.13): the CPU this SA serves,
+    /// for a policy with per-CPU acquires ([`Policy::flags`] bit 4,
+    /// XFRM_POLICY_CPU_ACQUIRE). Must be below the number of possible CPUs.
+    ///
+    /// [`Policy::flags`]: crate::xfrm::Policy::flags
+    pub pcpu_num: Option<u32>,
+    /// `nat-keepalive-interval SECS` (XFRMA_NAT_KEEPALIVE_INTERVAL, Linux
+    /// 6.9): keepalives for an output SA with ESP-in-UDP encapsulation.
+    pub nat_keepalive_interval: Option<u32>,
+    /// `mapping-maxage SECS` (XFRMA_MTIMER_THRESH): how long a NAT-T input
+    /// SA waits before reporting a changed peer mapping.
+    pub mtimer_thresh: Option<u32>,
     /// An address text a constructor or setter could not parse.
     // A refused address is an error to serialize, not a silent 0.0.0.0.
     #[cfg_attr(
@@ -147,6 +161,10 @@ impl State {
             last_used: None,
             offload: None,
             sec_ctx: None,
+            dir: None,
+            pcpu_num: None,
+            nat_keepalive_interval: None,
+            mtimer_thresh: None,
         }
     }
 
@@ -269,6 +287,31 @@ impl State {
     /// `ctx CTX`.
     pub fn sec_ctx(mut self, c: SecCtx) -> Self {
         self.sec_ctx = Some(c);
+        self
+    }
+
+    /// `dir in|out` (Linux 6.10; older kernels refuse the attribute).
+    pub fn dir(mut self, d: SaDir) -> Self {
+        self.dir = Some(d);
+        self
+    }
+
+    /// `pcpu-num N` (Linux 6.13): the CPU this SA serves.
+    pub fn pcpu_num(mut self, cpu: u32) -> Self {
+        self.pcpu_num = Some(cpu);
+        self
+    }
+
+    /// `nat-keepalive-interval SECS` (Linux 6.9; output SAs with
+    /// ESP-in-UDP encapsulation).
+    pub fn nat_keepalive_interval(mut self, secs: u32) -> Self {
+        self.nat_keepalive_interval = Some(secs);
+        self
+    }
+
+    /// `mapping-maxage SECS` (XFRMA_MTIMER_THRESH; NAT-T input SAs).
+    pub fn mtimer_thresh(mut self, secs: u32) -> Self {
+        self.mtimer_thresh = Some(secs);
         self
     }
 

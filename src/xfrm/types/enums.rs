@@ -64,6 +64,59 @@ impl fmt::Display for Dir {
     }
 }
 
+/// The direction of a state (XFRMA_SA_DIR, Linux 6.10): `dir in|out`. The
+/// kernel then refuses what does not fit the direction (a replay window on
+/// an output SA, `flag nopmtudisc` on an input SA, ...) with its extended
+/// ACK, and matches the SA only for traffic of that direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SaDir {
+    /// `dir in` (XFRM_SA_DIR_IN = 1).
+    In,
+    /// `dir out` (XFRM_SA_DIR_OUT = 2).
+    Out,
+    /// Another value, as read from a newer kernel.
+    Other(u8),
+}
+
+impl SaDir {
+    /// The kernel's number.
+    pub fn raw(self) -> u8 {
+        match self {
+            SaDir::In => 1,
+            SaDir::Out => 2,
+            SaDir::Other(n) => n,
+        }
+    }
+
+    /// From the kernel's number.
+    pub fn from_raw(n: u8) -> SaDir {
+        match n {
+            1 => SaDir::In,
+            2 => SaDir::Out,
+            n => SaDir::Other(n),
+        }
+    }
+
+    /// `ip`'s spelling: in, out.
+    pub fn parse(s: &str) -> Result<SaDir> {
+        match s {
+            "in" => Ok(SaDir::In),
+            "out" => Ok(SaDir::Out),
+            _ => Err(Error::invalid("dir", format!("{s:?} is not in or out"))),
+        }
+    }
+}
+
+impl fmt::Display for SaDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaDir::In => f.write_str("in"),
+            SaDir::Out => f.write_str("out"),
+            SaDir::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 /// What a policy does with matching packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PolicyAction {

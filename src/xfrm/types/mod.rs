@@ -17,7 +17,7 @@ mod wire;
 
 pub use algorithm::Algorithm;
 pub use encap::{Encap, EncapType};
-pub use enums::{Dir, IpsecProto, Mode, PolicyAction};
+pub use enums::{Dir, IpsecProto, Mode, PolicyAction, SaDir};
 pub use lifetime::{Lifetime, LifetimeCurrent, Stats};
 pub use offload::Offload;
 pub use replay::{Replay, ReplayEsn};
