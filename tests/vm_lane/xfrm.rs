@@ -938,7 +938,7 @@ async fn xfrm_per_cpu_states_and_acquires() {
     let sa = |spi: u32, cpu: u32| {
         State::new(ip("10.8.0.1"), ip("10.8.0.2"), IpsecProto::Esp, spi)
             .reqid(9)
-            .selector(sel.clone())
+            .selector(sel)
             .aead("rfc4106(gcm(aes))", &AEAD_KEY, 128)
             .dir(SaDir::Out)
             .pcpu_num(cpu)
@@ -962,7 +962,7 @@ async fn xfrm_per_cpu_states_and_acquires() {
     let mut m = x.monitor(&Group::all());
     m.ready().await.unwrap();
     let tmpl = Template::new(IpsecProto::Esp, Mode::Transport).reqid(43);
-    x.add_policy(&Policy::new(sel.clone(), Dir::Out).template(tmpl).flags(4))
+    x.add_policy(&Policy::new(sel, Dir::Out).template(tmpl).flags(4))
         .await
         .unwrap();
     // With no SA at all, the acquire is for the SA of every CPU.
