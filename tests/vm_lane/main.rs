@@ -9,5 +9,6 @@ mod common;
 mod diag;
 mod link_change;
 mod links;
+mod netkit;
 mod routes;
 mod xfrm;
