@@ -516,6 +516,38 @@ fn address_labels_and_namespace_ids_round_trip() {
 }
 
 #[test]
+fn netconf_entries_round_trip() {
+    use tokio_netlink::route::events::Event;
+    use tokio_netlink::route::netconf::{Netconf, NetconfDev, NetconfFamily, RpFilter};
+    let full = json!({
+        "family": "inet", "ifindex": -2, "forwarding": true, "rp_filter": "loose",
+        "mc_forwarding": false, "proxy_neigh": true, "ignore_routes_with_linkdown": false,
+        "input": null, "bc_forwarding": false
+    });
+    let n: Netconf = serde_json::from_value(full.clone()).unwrap();
+    assert_eq!(
+        (n.dev(), n.rp_filter),
+        (NetconfDev::Default, Some(RpFilter::Loose))
+    );
+    assert_eq!(rt(n), full);
+    let odd = json!({
+        "family": {"other": 44}, "ifindex": 7, "forwarding": null, "rp_filter": {"other": 9},
+        "mc_forwarding": null, "proxy_neigh": null, "ignore_routes_with_linkdown": null,
+        "input": true, "bc_forwarding": null
+    });
+    let o: Netconf = serde_json::from_value(odd.clone()).unwrap();
+    assert_eq!(
+        (o.family, o.rp_filter),
+        (NetconfFamily::Other(44), Some(RpFilter::Other(9)))
+    );
+    assert_eq!(rt(o), odd);
+    assert_eq!(
+        serde_json::to_value(Event::DelNetconf(o)).unwrap(),
+        json!({"event": "del_netconf", "change": "removed", "netconf": odd})
+    );
+}
+
+#[test]
 fn a_lone_next_hop_serializes_in_ip_words() {
     let n = Nexthop {
         gateway: Some(ip("192.0.2.1")),

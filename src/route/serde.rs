@@ -84,6 +84,8 @@ impl Serialize for Event {
             Event::DelClass(k) => tagged(m, "del_class", c, "class", k)?,
             Event::NewNexthop(n) => tagged(m, "new_nexthop", c, "nexthop", n)?,
             Event::DelNexthop(n) => tagged(m, "del_nexthop", c, "nexthop", n)?,
+            Event::NewNetconf(n) => tagged(m, "new_netconf", c, "netconf", n)?,
+            Event::DelNetconf(n) => tagged(m, "del_netconf", c, "netconf", n)?,
             Event::Lost => m.put("event", "lost")?.put("change", &c)?,
             Event::Undecodable(e) => tagged(m, "undecodable", c, "error", &e.to_string())?,
             // The message-only events, and any variant added later: the

@@ -20,6 +20,7 @@ use tokio_netlink::route::addrlabel::AddrLabel;
 use tokio_netlink::route::events::Event;
 use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
+use tokio_netlink::route::netconf::Netconf;
 use tokio_netlink::route::nexthop::{NexthopBucket, NexthopObject};
 use tokio_netlink::route::nsid::NsId;
 use tokio_netlink::route::route::Route;
@@ -177,6 +178,12 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
         if let Ok(n) = NsId::from_raw(raw.clone()) {
             decoded("nsid");
             dbg(n);
+        }
+    });
+    probe("Netconf", f, || {
+        if let Ok(n) = Netconf::from_raw(raw.clone()) {
+            decoded("netconf");
+            dbg((n, n.dev()));
         }
     });
     probe("NexthopObject", f, || {
