@@ -19,6 +19,7 @@ pub mod route;
 pub mod rule;
 #[cfg(feature = "serde")]
 mod serde;
+pub mod stats;
 pub mod tc;
 
 use netlink_packet_route::RouteNetlinkMessage;

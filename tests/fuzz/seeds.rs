@@ -244,6 +244,21 @@ async fn route_dumps(nl: &Netlink, out: &mut Vec<Seed>) {
         .await
         .unwrap();
     out.extend(conf.iter().map(|r| seed("netconf", r)));
+    // And link statistics, every group.
+    let mut payload = vec![0; 8];
+    payload.extend_from_slice(&0x0fu32.to_ne_bytes());
+    let msg = tokio_netlink::route::tc::TcMessage {
+        message_type: 94,
+        payload,
+    };
+    let stats: Vec<RawMessage> = nl
+        .tc()
+        .requester()
+        .dump_raw(msg, 0)
+        .try_collect()
+        .await
+        .unwrap();
+    out.extend(stats.iter().map(|r| seed("stats", r)));
     tc_seeds(nl, out).await;
 }
 
