@@ -419,21 +419,17 @@ impl NetconfList {
     /// skipped; a malformed netconf message is an error item, and the
     /// stream goes on after it.
     pub fn stream(self) -> impl Stream<Item = Result<Netconf>> + Send + 'static {
-        let af = match self.family.map(NetconfFamily::check) {
-            None => Ok(0),
-            Some(r) => r,
-        };
-        let dump = match af {
-            Ok(af) => Ok(self.handle.req.dump_raw(request(af, None), 0)),
-            Err(e) => Err(e),
-        };
-        futures::stream::iter(Some(dump))
-            .map(|d| match d {
-                // AF_UNSPEC: the kernel walks every family's dump.
-                Ok(d) => d.filter_map(|r| futures::future::ready(dumped(r))).boxed(),
-                Err(e) => futures::stream::once(futures::future::ready(Err(e))).boxed(),
-            })
-            .flatten()
+        use futures::future::{Either, ready};
+        // AF_UNSPEC (0): the kernel walks every family's dump.
+        match self.family.map_or(Ok(0), NetconfFamily::check) {
+            Ok(af) => Either::Left(
+                self.handle
+                    .req
+                    .dump_raw(request(af, None), 0)
+                    .filter_map(|r| ready(dumped(r))),
+            ),
+            Err(e) => Either::Right(futures::stream::once(ready(Err(e)))),
+        }
     }
 }
 

@@ -49,6 +49,7 @@ impl<'de> Deserialize<'de> for ChangeKind {
 /// | `new_qdisc`, `del_qdisc` | `qdisc` | [`Qdisc`](crate::route::tc::Qdisc) |
 /// | `new_class`, `del_class` | `class` | [`Class`](crate::route::tc::Class) |
 /// | `new_nexthop`, `del_nexthop` | `nexthop` | [`NexthopObject`](crate::route::nexthop::NexthopObject) |
+/// | `new_netconf`, `del_netconf` | `netconf` | [`Netconf`](crate::route::netconf::Netconf) |
 /// | `new_nsid`, `del_nsid`, `other` | `message_type` | the netlink message type (number) |
 /// | `lost` | | notifications were dropped: resynchronise |
 /// | `undecodable` | `error` | the decoding error's text |
