@@ -18,6 +18,8 @@
 //! | `ip nexthop` | [`Netlink::nexthop`] | [`route::nexthop`] |
 //! | `ip addrlabel` | [`Netlink::addrlabel`] | [`route::addrlabel`] |
 //! | `ip netns set`, `ip netns list-id` | [`Netlink::nsid`] | [`route::nsid`] |
+//! | `ip netconf` | [`Netlink::netconf`] | [`route::netconf`] |
+//! | `ip stats` | [`Netlink::stats`] | [`route::stats`] |
 //! | `ip neigh`, `bridge fdb` | [`Netlink::neighbour`] | [`route::neighbour`] |
 //! | `tc qdisc`, `tc class` | [`Netlink::tc`] | [`route::tc`] |
 //! | `ip monitor` | [`Netlink::events`] | [`route::events`] |

@@ -527,6 +527,125 @@ fn address_labels_and_namespace_ids_round_trip() {
 }
 
 #[test]
+fn netconf_entries_round_trip() {
+    use tokio_netlink::route::events::Event;
+    use tokio_netlink::route::netconf::{Netconf, NetconfDev, NetconfFamily, RpFilter};
+    let full = json!({
+        "family": "inet", "ifindex": -2, "forwarding": true, "rp_filter": "loose",
+        "mc_forwarding": false, "proxy_neigh": true, "ignore_routes_with_linkdown": false,
+        "input": null, "bc_forwarding": false
+    });
+    let n: Netconf = serde_json::from_value(full.clone()).unwrap();
+    assert_eq!(
+        (n.dev(), n.rp_filter),
+        (NetconfDev::Default, Some(RpFilter::Loose))
+    );
+    assert_eq!(rt(n), full);
+    let odd = json!({
+        "family": {"other": 44}, "ifindex": 7, "forwarding": null, "rp_filter": {"other": 9},
+        "mc_forwarding": null, "proxy_neigh": null, "ignore_routes_with_linkdown": null,
+        "input": true, "bc_forwarding": null
+    });
+    let o: Netconf = serde_json::from_value(odd.clone()).unwrap();
+    assert_eq!(
+        (o.family, o.rp_filter),
+        (NetconfFamily::Other(44), Some(RpFilter::Other(9)))
+    );
+    assert_eq!(rt(o), odd);
+    assert_eq!(
+        serde_json::to_value(Event::DelNetconf(o)).unwrap(),
+        json!({"event": "del_netconf", "change": "removed", "netconf": odd})
+    );
+}
+
+#[test]
+fn link_stats_round_trip() {
+    use tokio_netlink::route::stats::LinkStats;
+    let c = |base: u64| {
+        let names = [
+            "rx_packets",
+            "tx_packets",
+            "rx_bytes",
+            "tx_bytes",
+            "rx_errors",
+            "tx_errors",
+            "rx_dropped",
+            "tx_dropped",
+            "multicast",
+            "collisions",
+            "rx_length_errors",
+            "rx_over_errors",
+            "rx_crc_errors",
+            "rx_frame_errors",
+            "rx_fifo_errors",
+            "rx_missed_errors",
+            "tx_aborted_errors",
+            "tx_carrier_errors",
+            "tx_fifo_errors",
+            "tx_heartbeat_errors",
+            "tx_window_errors",
+            "rx_compressed",
+            "tx_compressed",
+            "rx_nohandler",
+        ];
+        let mut m: serde_json::Map<String, Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), json!(base + i as u64)))
+            .collect();
+        m.insert("rx_otherhost_dropped".into(), json!(u64::MAX));
+        Value::Object(m)
+    };
+    let rt_pair = |v: u64| json!({"rx": v, "tx": v + 1});
+    let mcast: serde_json::Map<String, Value> = [
+        "igmp_v1queries",
+        "igmp_v2queries",
+        "igmp_v3queries",
+        "igmp_leaves",
+        "igmp_v1reports",
+        "igmp_v2reports",
+        "igmp_v3reports",
+        "mld_v1queries",
+        "mld_v2queries",
+        "mld_leaves",
+        "mld_v1reports",
+        "mld_v2reports",
+        "mcast_bytes",
+        "mcast_packets",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, n)| (n.to_string(), rt_pair(i as u64 * 2)))
+    .chain([
+        ("igmp_parse_errors".into(), json!(3)),
+        ("mld_parse_errors".into(), json!(4)),
+    ])
+    .collect();
+    let v = json!({
+        "ifindex": 7,
+        "link64": c(1),
+        "xstats": {"bridge": {
+            "vlans": [{"vid": 1, "flags": 6, "rx_bytes": 1, "rx_packets": 2, "tx_bytes": 3, "tx_packets": 4}],
+            "mcast": mcast,
+            "stp": null
+        }, "bond_3ad": null},
+        "xstats_slave": {"bridge": null, "bond_3ad": {
+            "lacpdu_rx": 1, "lacpdu_tx": null, "lacpdu_unknown_rx": 3, "lacpdu_illegal_rx": null,
+            "marker_rx": 5, "marker_tx": 6, "marker_resp_rx": null, "marker_resp_tx": 8,
+            "marker_unknown_rx": 9
+        }},
+        "offload": {
+            "cpu_hit": c(100),
+            "l3_stats_info": {"request": true, "used": false},
+            "l3_stats": null
+        }
+    });
+    let s: LinkStats = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(s.link64.unwrap().rx_nohandler, 24);
+    assert_eq!(rt(s), v);
+}
+
+#[test]
 fn a_lone_next_hop_serializes_in_ip_words() {
     let n = Nexthop {
         gateway: Some(ip("192.0.2.1")),

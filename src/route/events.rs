@@ -11,6 +11,7 @@ use crate::error::{Error, RequestKind, Result};
 use crate::route::address::Address;
 use crate::route::link::Link;
 use crate::route::neighbour::Neighbour;
+use crate::route::netconf::Netconf;
 use crate::route::nexthop::NexthopObject;
 use crate::route::route::Route;
 use crate::route::rule::Rule;
@@ -45,6 +46,13 @@ pub enum Group {
     /// RTNLGRP_NEXTHOP: nexthop objects (`ip nexthop`), delivered as
     /// [`Event::NewNexthop`] and [`Event::DelNexthop`].
     Nexthop,
+    /// RTNLGRP_IPV4_NETCONF: IPv4 netconf changes (`ip monitor netconf`),
+    /// delivered as [`Event::NewNetconf`] and [`Event::DelNetconf`].
+    Ipv4Netconf,
+    /// RTNLGRP_IPV6_NETCONF: IPv6 netconf changes.
+    Ipv6Netconf,
+    /// RTNLGRP_MPLS_NETCONF: MPLS netconf changes.
+    MplsNetconf,
     /// Any other group by number.
     Other(u32),
 }
@@ -62,15 +70,19 @@ impl Group {
             Group::Ipv6Address => 9,
             Group::Ipv6Route => 11,
             Group::Ipv6Rule => 19,
+            Group::Ipv4Netconf => 24,
+            Group::Ipv6Netconf => 25,
             Group::Nsid => 28,
+            Group::MplsNetconf => 29,
             Group::Nexthop => 32,
             Group::Other(n) => n,
         }
     }
 
     /// Links, addresses, routes, rules, neighbours, namespace ids, traffic
-    /// control. [`Group::Nexthop`], typed too, is left out (as it was
-    /// before its events were typed): name it to subscribe.
+    /// control. [`Group::Nexthop`] and the netconf groups, typed too, are
+    /// left out (as they were before their events were typed): name them
+    /// to subscribe.
     pub fn all() -> Vec<Group> {
         vec![
             Group::Link,
@@ -99,6 +111,11 @@ impl Group {
     /// IPv4 and IPv6 rules.
     pub fn rules() -> Vec<Group> {
         vec![Group::Ipv4Rule, Group::Ipv6Rule]
+    }
+
+    /// IPv4 and IPv6 netconf changes.
+    pub fn netconf() -> Vec<Group> {
+        vec![Group::Ipv4Netconf, Group::Ipv6Netconf]
     }
 }
 
@@ -150,6 +167,12 @@ pub enum Event {
     /// A nexthop object was deleted (its routes went with it, silently
     /// for IPv4).
     DelNexthop(NexthopObject),
+    /// A device's IP configuration changed (a sysctl such as
+    /// `net.ipv4.conf.DEV.forwarding`; the entry carries the changed field
+    /// only), or a device registered (every field). Carries no raw message.
+    NewNetconf(Netconf),
+    /// A device's netconf entry went with the device (only `ifindex`).
+    DelNetconf(Netconf),
     /// A namespace id was assigned.
     NewNsid(RawMessage),
     /// A namespace id was released.
@@ -194,6 +217,8 @@ impl Event {
             33 => Rule::from_raw(raw).map(Event::DelRule),
             104 => NexthopObject::from_raw(raw).map(Event::NewNexthop),
             105 => NexthopObject::from_raw(raw).map(Event::DelNexthop),
+            80 => Netconf::from_raw(raw).map(Event::NewNetconf),
+            81 => Netconf::from_raw(raw).map(Event::DelNetconf),
             88 => Ok(Event::NewNsid(raw)),
             89 => Ok(Event::DelNsid(raw)),
             _ => Ok(Event::Other(raw)),
@@ -203,8 +228,11 @@ impl Event {
 
     /// The message's family byte (the first of its fixed header: AF_INET,
     /// AF_INET6, AF_BRIDGE = 7 for a bridge port's link state or an FDB
-    /// entry…), for events that carry a message.
+    /// entry…), for events that carry a message, and netconf events.
     pub fn family(&self) -> Option<u8> {
+        if let Event::NewNetconf(n) | Event::DelNetconf(n) = self {
+            return Some(n.family.number());
+        }
         self.raw()?
             .bytes
             .get(crate::conn::frame::HEADER_LEN)
@@ -246,7 +274,8 @@ impl Event {
             | Event::DelFilter(_)
             | Event::DelChain(_)
             | Event::DelNexthop(_)
-            | Event::DelNsid(_) => ChangeKind::Removed,
+            | Event::DelNsid(_)
+            | Event::DelNetconf(_) => ChangeKind::Removed,
             Event::NewLink(l) => {
                 // ifinfomsg.ifi_change, after family, pad, type, index, flags.
                 let at = crate::conn::frame::HEADER_LEN + 12;
@@ -284,7 +313,8 @@ impl Event {
         }
     }
 
-    /// The raw message, for events that carry one.
+    /// The raw message, for events that carry one (all but netconf events,
+    /// whose entry is decoded whole, and `Lost` / `Undecodable`).
     pub fn raw(&self) -> Option<&RawMessage> {
         Some(match self {
             Event::NewLink(l) | Event::DelLink(l) => l.raw(),
@@ -298,7 +328,9 @@ impl Event {
             Event::NewChain(c) | Event::DelChain(c) => c.raw(),
             Event::NewNexthop(n) | Event::DelNexthop(n) => n.raw(),
             Event::NewNsid(m) | Event::DelNsid(m) | Event::Other(m) => m,
-            Event::Lost | Event::Undecodable(_) => return None,
+            Event::NewNetconf(_) | Event::DelNetconf(_) | Event::Lost | Event::Undecodable(_) => {
+                return None;
+            }
         })
     }
 }

@@ -1,7 +1,7 @@
-//! NETLINK_ROUTE: links, addresses, address labels, routes, rules,
+//! NETLINK_ROUTE: links, addresses, address labels, netconf, routes, rules,
 //! neighbours, nexthop objects, traffic control (`tc`). Messages come from
-//! netlink-packet-route, except TC's and nexthops', which have codecs of
-//! their own ([`tc`], [`nexthop`]).
+//! netlink-packet-route, except TC's, nexthops' and netconf's, which have codecs of
+//! their own ([`tc`], [`nexthop`], [`netconf`]).
 
 pub mod address;
 pub mod addrlabel;
@@ -12,12 +12,14 @@ pub(crate) use crate::conn::attrs;
 pub mod events;
 pub mod link;
 pub mod neighbour;
+pub mod netconf;
 pub mod nexthop;
 pub mod nsid;
 pub mod route;
 pub mod rule;
 #[cfg(feature = "serde")]
 mod serde;
+pub mod stats;
 pub mod tc;
 
 use netlink_packet_route::RouteNetlinkMessage;
@@ -74,6 +76,9 @@ impl Protocol for Route {
             72 => "RTM_NEWADDRLABEL",
             73 => "RTM_DELADDRLABEL",
             74 => "RTM_GETADDRLABEL",
+            80 => "RTM_NEWNETCONF",
+            81 => "RTM_DELNETCONF",
+            82 => "RTM_GETNETCONF",
             88 => "RTM_NEWNSID",
             89 => "RTM_DELNSID",
             90 => "RTM_GETNSID",

@@ -49,6 +49,7 @@ impl<'de> Deserialize<'de> for ChangeKind {
 /// | `new_qdisc`, `del_qdisc` | `qdisc` | [`Qdisc`](crate::route::tc::Qdisc) |
 /// | `new_class`, `del_class` | `class` | [`Class`](crate::route::tc::Class) |
 /// | `new_nexthop`, `del_nexthop` | `nexthop` | [`NexthopObject`](crate::route::nexthop::NexthopObject) |
+/// | `new_netconf`, `del_netconf` | `netconf` | [`Netconf`](crate::route::netconf::Netconf) |
 /// | `new_nsid`, `del_nsid`, `other` | `message_type` | the netlink message type (number) |
 /// | `lost` | | notifications were dropped: resynchronise |
 /// | `undecodable` | `error` | the decoding error's text |
@@ -84,6 +85,8 @@ impl Serialize for Event {
             Event::DelClass(k) => tagged(m, "del_class", c, "class", k)?,
             Event::NewNexthop(n) => tagged(m, "new_nexthop", c, "nexthop", n)?,
             Event::DelNexthop(n) => tagged(m, "del_nexthop", c, "nexthop", n)?,
+            Event::NewNetconf(n) => tagged(m, "new_netconf", c, "netconf", n)?,
+            Event::DelNetconf(n) => tagged(m, "del_netconf", c, "netconf", n)?,
             Event::Lost => m.put("event", "lost")?.put("change", &c)?,
             Event::Undecodable(e) => tagged(m, "undecodable", c, "error", &e.to_string())?,
             // The message-only events, and any variant added later: the

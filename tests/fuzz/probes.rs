@@ -20,10 +20,12 @@ use tokio_netlink::route::addrlabel::AddrLabel;
 use tokio_netlink::route::events::Event;
 use tokio_netlink::route::link::{Link, MacAddr};
 use tokio_netlink::route::neighbour::Neighbour;
+use tokio_netlink::route::netconf::Netconf;
 use tokio_netlink::route::nexthop::{NexthopBucket, NexthopObject};
 use tokio_netlink::route::nsid::NsId;
 use tokio_netlink::route::route::Route;
 use tokio_netlink::route::rule::Rule;
+use tokio_netlink::route::stats::LinkStats;
 use tokio_netlink::route::tc::{ActionEntry, Chain, Class, Filter, Qdisc};
 use tokio_netlink::xfrm::{self, Migrate, Policy, SadInfo, SpdInfo, State, XfrmEvent};
 
@@ -177,6 +179,18 @@ fn route(raw: &RawMessage, f: &mut Vec<(&'static str, String)>) {
         if let Ok(n) = NsId::from_raw(raw.clone()) {
             decoded("nsid");
             dbg(n);
+        }
+    });
+    probe("Netconf", f, || {
+        if let Ok(n) = Netconf::from_raw(raw.clone()) {
+            decoded("netconf");
+            dbg((n, n.dev()));
+        }
+    });
+    probe("LinkStats", f, || {
+        if let Ok(s) = LinkStats::from_raw(raw.clone()) {
+            decoded("stats");
+            dbg(s);
         }
     });
     probe("NexthopObject", f, || {

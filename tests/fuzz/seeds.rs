@@ -231,6 +231,34 @@ async fn route_dumps(nl: &Netlink, out: &mut Vec<Seed>) {
     let msg = netlink_packet_route::RouteNetlinkMessage::GetAddrLabel(m);
     let labels: Vec<RawMessage> = nl.rtnl().dump_raw(msg, 0).try_collect().await.unwrap();
     out.extend(labels.iter().map(|r| seed("addrlabel", r)));
+    // Netconf keeps none either: every family's entries, dumped raw.
+    let msg = tokio_netlink::route::tc::TcMessage {
+        message_type: 82,
+        payload: vec![0; 4],
+    };
+    let conf: Vec<RawMessage> = nl
+        .tc()
+        .requester()
+        .dump_raw(msg, 0)
+        .try_collect()
+        .await
+        .unwrap();
+    out.extend(conf.iter().map(|r| seed("netconf", r)));
+    // And link statistics, every group.
+    let mut payload = vec![0; 8];
+    payload.extend_from_slice(&0x0fu32.to_ne_bytes());
+    let msg = tokio_netlink::route::tc::TcMessage {
+        message_type: 94,
+        payload,
+    };
+    let stats: Vec<RawMessage> = nl
+        .tc()
+        .requester()
+        .dump_raw(msg, 0)
+        .try_collect()
+        .await
+        .unwrap();
+    out.extend(stats.iter().map(|r| seed("stats", r)));
     tc_seeds(nl, out).await;
 }
 
