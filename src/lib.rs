@@ -29,6 +29,7 @@
 //! | `conntrack` | [`Netlink::conntrack`] | [`netfilter::conntrack`] |
 //! | `ipset` | [`Netlink::ipset`] | [`netfilter::ipset`] |
 //! | `genl ctrl`, any generic netlink family | [`Netlink::genl`] | [`genl`] |
+//! | `ethtool` | [`Netlink::ethtool`] | [`genl::ethtool`] |
 //! | many changes at once | [`Netlink::batch`] | [`route::batch`] |
 //! | any NETLINK_ROUTE message | [`Netlink::rtnl`] | [`conn`] |
 //!
