@@ -11,4 +11,5 @@ mod link_change;
 mod links;
 mod netkit;
 mod routes;
+mod stats;
 mod xfrm;
