@@ -88,6 +88,23 @@ async fn bond_options_ports_and_live_changes() {
         .await
         .unwrap();
     assert_eq!(bond_ip(&ns)["primary"], "bp1");
+    // A port still in its updelay counts as down, and its coming up
+    // reselects the active port: wait for both; and with `better` the bond
+    // may give the primary back the active role at any link event, so
+    // `failure`, which keeps the port chosen here.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ["bp0", "bp1"]
+        .iter()
+        .any(|p| ip_link(&ns, p)["linkinfo"]["info_slave_data"]["mii_status"] != "UP")
+    {
+        assert!(std::time::Instant::now() < deadline, "ports never up");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    nl.link()
+        .set("bond0")
+        .kind(Bond::new().primary_reselect(BondPrimaryReselect::Failure))
+        .await
+        .unwrap();
     nl.link()
         .set("bond0")
         .kind(Bond::new().active_slave("bp0"))
