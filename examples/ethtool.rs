@@ -256,14 +256,6 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            if let Some(io) = e.downcast_ref::<std::io::Error>()
-                && out::is_pipe(io)
-            {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("ethtool: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => out::failed("ethtool", e.as_ref()),
     }
 }

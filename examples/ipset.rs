@@ -337,14 +337,6 @@ async fn run(args: Vec<String>) -> Res<ExitCode> {
 async fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()).await {
         Ok(code) => code,
-        Err(e) => {
-            if let Some(io) = e.downcast_ref::<std::io::Error>()
-                && out::is_pipe(io)
-            {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("ipset: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => out::failed("ipset", e.as_ref()),
     }
 }

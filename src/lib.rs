@@ -231,6 +231,8 @@ pub mod netns;
 pub mod route;
 #[cfg(feature = "serde")]
 mod serde_util;
+#[cfg(test)]
+mod test_util;
 pub mod types;
 pub mod watch;
 pub mod xfrm;

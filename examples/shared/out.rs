@@ -33,6 +33,16 @@ pub fn exit_if_pipe(e: io::Error) -> io::Error {
     e
 }
 
+/// The exit of a command that failed with `e`: silent success when the
+/// reader of a pipe went away, else `PROG: e` on stderr and failure.
+pub fn failed(prog: &str, e: &(dyn std::error::Error + 'static)) -> std::process::ExitCode {
+    if e.downcast_ref::<io::Error>().is_some_and(is_pipe) {
+        return std::process::ExitCode::SUCCESS;
+    }
+    eprintln!("{prog}: {e}");
+    std::process::ExitCode::FAILURE
+}
+
 /// A JSON string literal, escaped as serde_json escapes it: `"`, `\` and
 /// the C0 controls (`\b \f \n \r \t`, else `\u00XX`); everything else,
 /// DEL and non-ASCII included, as is.

@@ -310,17 +310,7 @@ mod tests {
         let mut bad_len = s.clone();
         bad_len[2] = 129;
         assert_eq!(AddrLabel::parse(&bad_len), None);
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..5000 {
-            let mut m = s.clone();
-            for _ in 0..4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let i = (x % m.len() as u64) as usize;
-                m[i] = (x >> 32) as u8;
-            }
-            m.truncate((x >> 40) as usize % (m.len() + 1));
+        for m in crate::test_util::mangled(&s, 5000, 4, 0x9e37_79b9_7f4a_7c15) {
             let _ = AddrLabel::parse(&m);
         }
     }

@@ -531,17 +531,7 @@ mod tests {
         let mut short = s.clone();
         short[12] = 6; // FORWARDING's length: a 2-byte value.
         assert_eq!(Netconf::parse(&short), None);
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..5000 {
-            let mut m = s.clone();
-            for _ in 0..3 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let i = (x % m.len() as u64) as usize;
-                m[i] = (x >> 32) as u8;
-            }
-            m.truncate((x >> 40) as usize % (m.len() + 1));
+        for m in crate::test_util::mangled(&s, 5000, 3, 0x2545_f491_4f6c_dd1d) {
             let _ = Netconf::parse(&m);
         }
     }

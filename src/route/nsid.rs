@@ -205,15 +205,7 @@ mod tests {
         for n in 0..s.len() {
             assert_eq!(nsid_of(&s[..n]), None, "cut at {n}");
         }
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..5000 {
-            let mut m = s.clone();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let i = (x % m.len() as u64) as usize;
-            m[i] = (x >> 32) as u8;
-            m.truncate((x >> 40) as usize % (m.len() + 1));
+        for m in crate::test_util::mangled(&s, 5000, 1, 0x2545_f491_4f6c_dd1d) {
             let _ = nsid_of(&m);
         }
     }
