@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio_netlink::route::link::kinds::{Bond, BondLacpRate, BondMode};
 use tokio_netlink::route::stats::{Bond3adStats, StatsGroup};
 
-use crate::common::TestNs;
+use crate::common::{TestNs, feature_missing};
 
 fn ip_3ad(ns: &TestNs, dev: &str, group: &str) -> Value {
     let j = ns.ip_json(&[
@@ -50,7 +50,13 @@ async fn bond_802_3ad_counters_agree_with_ip_stats() {
         let bond = Bond::new()
             .mode(BondMode::Ieee8023Ad)
             .lacp_rate(BondLacpRate::Fast);
-        nl.link().add("bond0", bond).await.unwrap();
+        match nl.link().add("bond0", bond).await {
+            Ok(()) => {}
+            Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
+                return feature_missing("bonding (CONFIG_BONDING)", &e);
+            }
+            Err(e) => panic!("bond: {e}"),
+        }
         nl.link().set(port).master("bond0").await.unwrap();
         nl.link().set("bond0").up().await.unwrap();
     }
